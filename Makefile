@@ -1,0 +1,196 @@
+# vnet — one Makefile mechanism.
+#
+# This top part only *lists* things; the rules below build them all.
+# Adding a program, a unit test, a BPF object or a fuzz target is one line.
+#
+#   make              build everything into build/
+#   make check        install deps, build, run every test (closing line: N passed, N failed)
+#   make check SANITIZE=1   the same with ASan/UBSan on the userspace code
+#   make demo         show vnet at work
+#   make bench        all benchmarks (bench-*), never run by `make check`
+#   make V=1          show full commands
+
+# --- what we build -----------------------------------------------------------
+
+# libvnet.a: code shared by vnetd, the CLI, the tools and the tests.
+LIB_SRCS := \
+	daemon/log.c \
+	daemon/classify.c \
+	daemon/toeplitz.c \
+	daemon/json.c
+
+# Programs: NAME_SRCS lists the sources of build/bin/NAME (linked with libvnet.a).
+PROGS := vnet-classify
+vnet-classify_SRCS := tests/tools/vnet-classify.c
+
+# Unit tests: tests/unit/NAME.c, no root, linked with libvnet.a.
+# Support code of the tests (frame builder, harness, JSON reader).
+TESTLIB_SRCS := tests/lib/test.c tests/lib/frame.c tests/lib/json_read.c
+
+UNIT_TESTS := \
+	test_toeplitz \
+	test_classify \
+	test_truncation
+
+# BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
+BPF_OBJS :=
+
+# BPF program tests: tests/bpf/NAME.c (root; BPF_PROG_TEST_RUN).
+BPF_TESTS :=
+
+# libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
+FUZZERS := fuzz_classify
+
+# Selftests: every selftests/*.sh is run by `make check` (listed, not globbed,
+# so an unfinished script cannot sneak in).
+SELFTESTS := \
+	selftests/veth_basic.sh
+
+# Libraries each link needs (pkg-config names).
+PKGS := libbpf libxdp libmnl libnl-3.0 libnl-route-3.0
+
+# --- toolchain and flags -----------------------------------------------------
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+AR      ?= ar
+BUILD   ?= build
+O       := $(BUILD)
+ifeq ($(SANITIZE),1)
+O       := $(BUILD)/asan
+endif
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2)
+endif
+
+ARCH_INC := -I/usr/include/$(shell $(CC) -dumpmachine)
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+	   -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -D_GNU_SOURCE -Iinclude -I$(O)/skel $(PKG_CFLAGS) -MMD -MP
+LDLIBS  += $(PKG_LIBS) -lpthread -lelf -lz
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ifeq ($(SANITIZE),1)
+CFLAGS  += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
+endif
+
+BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude $(ARCH_INC) \
+	      -D__TARGET_ARCH_x86
+
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -DVNET_FUZZ -Iinclude -I$(O)/skel \
+	       -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+
+# --- derived names -----------------------------------------------------------
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+LIB      := $(O)/libvnet.a
+LIB_OBJS := $(call obj,$(LIB_SRCS))
+TESTLIB  := $(O)/libvnet-test.a
+TESTLIB_OBJS := $(call obj,$(TESTLIB_SRCS))
+BINS     := $(addprefix $(O)/bin/,$(PROGS))
+UNIT_BINS := $(addprefix $(O)/tests/unit/,$(UNIT_TESTS))
+BPF_OBJ_FILES := $(addprefix $(O)/bpf/,$(addsuffix .bpf.o,$(BPF_OBJS)))
+SKELS    := $(addprefix $(O)/skel/,$(addsuffix .skel.h,$(BPF_OBJS)))
+BPF_TEST_BINS := $(addprefix $(O)/tests/bpf/,$(BPF_TESTS))
+FUZZ_BINS := $(addprefix $(O)/fuzz/,$(FUZZERS))
+
+.PHONY: all deps check unit demo bench fuzz clean help install
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: $(SKELS) $(LIB) $(BINS) $(UNIT_BINS) $(BPF_TEST_BINS)
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+# --- rules -------------------------------------------------------------------
+
+# Userspace objects wait for every skeleton so `#include "x.skel.h"` always works.
+$(O)/obj/%.o: %.c | $(SKELS)
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(TESTLIB): $(TESTLIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+# tests and test tools also see tests/lib/
+$(O)/obj/tests/%.o: CFLAGS += -Itests/lib
+
+# build/bin/NAME from NAME_SRCS
+define PROG_RULE
+$(O)/bin/$(1): $(call obj,$($(1)_SRCS)) $(TESTLIB) $(LIB)
+	$$(call msg,LD,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
+
+$(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(TESTLIB) $(LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(O)/tests/bpf/%: $(O)/obj/tests/bpf/%.o $(TESTLIB) $(LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(O)/bpf/%.bpf.o: bpf/%.bpf.c
+	$(call msg,CLANG,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(O)/skel/%.skel.h: $(O)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	@mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+# Fuzzers are compiled from source together with the library sources so the
+# whole path is instrumented for coverage.
+$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(TESTLIB_SRCS) | $(SKELS)
+	$(call msg,FUZZ,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itests/lib $(PKG_CFLAGS) $^ $(LDLIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+
+# --- running -----------------------------------------------------------------
+
+deps:
+	$(Q)scripts/deps.sh
+
+# The one test command. It builds the normal and the sanitized tree, then runs
+# unit tests (both builds), BPF program tests, fuzzers (short) and selftests.
+check: deps
+	$(Q)$(MAKE) --no-print-directory all fuzz
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD) unit-bins
+	$(Q)O=$(O) UNIT_TESTS="$(UNIT_TESTS)" BPF_TESTS="$(BPF_TESTS)" \
+		FUZZERS="$(FUZZERS)" SELFTESTS="$(SELFTESTS)" SANITIZE="$(SANITIZE)" \
+		scripts/run-tests.sh
+
+unit-bins: $(UNIT_BINS)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)O=$(O) scripts/demo.sh
+
+clean:
+	rm -rf $(O)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

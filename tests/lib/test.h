@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Minimal unit-test harness. Every case prints one kselftest-style line that
+ * scripts/run-tests.sh counts:
+ *     TEST: name                                   [ OK ] / [FAIL] / [SKIP]
+ *
+ *   static void test_foo(void) { EXPECT(x == 1, "x is %d", x); }
+ *   int main(void) { RUN(test_foo); return test_summary(); }
+ */
+#ifndef VNET_TEST_H
+#define VNET_TEST_H
+
+#include <stdio.h>
+
+extern int test_case_failed;	/* the running case has failed */
+extern int test_case_skipped;
+extern int test_total_failed;
+
+void test_report(const char *name);
+int test_summary(void);
+
+#define RUN(fn)	do {						\
+		test_case_failed = test_case_skipped = 0;		\
+		fn();							\
+		test_report(#fn);					\
+	} while (0)
+
+/* Records a failure of the current case (bounded output), keeps going. */
+#define EXPECT(cond, ...) do {						\
+		if (!(cond)) {						\
+			if (test_case_failed++ < 10) {			\
+				printf("  %s:%d: %s: ", __FILE__,	\
+				       __LINE__, #cond);		\
+				printf(__VA_ARGS__);			\
+				printf("\n");				\
+			}						\
+		}							\
+	} while (0)
+
+#define SKIP(...) do {							\
+		printf("  skip: ");					\
+		printf(__VA_ARGS__);					\
+		printf("\n");						\
+		test_case_skipped = 1;					\
+		return;							\
+	} while (0)
+
+#endif
