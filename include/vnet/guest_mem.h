@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest memory as the device sees it: a table of regions, each a range of
+ * guest physical addresses (GPA) mapped into vnetd at 'hva'. Transports fill
+ * it (vhost-user SET_MEM_TABLE / ADD_MEM_REG, the in-process test driver);
+ * the engine only translates through vnet_gpa_to_hva(), so an IOTLB can later
+ * sit behind the same entry point.
+ *
+ * vhost-user ring addresses are front-end virtual addresses (VIRTIO_F_IOMMU
+ * not negotiated): vnet_uva_to_hva() translates those through 'uaddr'.
+ */
+#ifndef VNET_GUEST_MEM_H
+#define VNET_GUEST_MEM_H
+
+#include <linux/types.h>
+#include <stddef.h>
+
+#define VNET_MAX_MEM_REGIONS	16	/* >= vhost-user's VHOST_MEMORY_MAX_NREGIONS (8) */
+
+#define VNET_MEM_READ	1	/* the device reads (driver-readable buffers) */
+#define VNET_MEM_WRITE	2	/* the device writes */
+
+struct vnet_mem_region {
+	__u64 gpa;		/* guest physical start */
+	__u64 size;		/* bytes */
+	__u64 uaddr;		/* front-end virtual address of gpa */
+	__u8 *hva;		/* where gpa is mapped in this process */
+	void *mmap_base;	/* what to munmap (NULL: not ours to unmap) */
+	size_t mmap_len;
+	int fd;			/* -1 when none */
+};
+
+struct vnet_guest_mem {
+	unsigned int nregions;
+	struct vnet_mem_region regions[VNET_MAX_MEM_REGIONS];
+};
+
+/*
+ * Translate [gpa, gpa + *len) to a host pointer. On success *len is shrunk to
+ * the contiguous part inside one region (callers loop or compare with what
+ * they need). Returns NULL when gpa lies in no region or *len is 0.
+ * 'access' (VNET_MEM_*) is for a future IOTLB with permissions.
+ */
+void *vnet_gpa_to_hva(const struct vnet_guest_mem *mem, __u64 gpa, __u64 *len,
+		      int access);
+
+/* The same for front-end virtual addresses (vhost-user ring addresses). */
+void *vnet_uva_to_hva(const struct vnet_guest_mem *mem, __u64 uva, __u64 *len);
+
+/* Translate a range that must be contiguous in one region; NULL otherwise. */
+void *vnet_gpa_range(const struct vnet_guest_mem *mem, __u64 gpa, __u64 len,
+		     int access);
+
+#endif
