@@ -17,7 +17,13 @@ LIB_SRCS := \
 	daemon/log.c \
 	daemon/classify.c \
 	daemon/toeplitz.c \
-	daemon/json.c
+	daemon/json.c \
+	daemon/guest_mem.c \
+	daemon/virtq_split.c \
+	daemon/csum.c \
+	daemon/gso.c \
+	daemon/net_tx.c \
+	daemon/net_rx.c
 
 # Programs: NAME_SRCS lists the sources of build/bin/NAME (linked with libvnet.a).
 PROGS := vnet-classify
@@ -25,9 +31,14 @@ vnet-classify_SRCS := tests/tools/vnet-classify.c
 
 # Unit tests: tests/unit/NAME.c, no root, linked with libvnet.a.
 # Support code of the tests (frame builder, harness, JSON reader).
-TESTLIB_SRCS := tests/lib/test.c tests/lib/frame.c tests/lib/json_read.c
+TESTLIB_SRCS := tests/lib/test.c tests/lib/frame.c tests/lib/json_read.c \
+	tests/lib/vdriver.c
 
 UNIT_TESTS := \
+	test_guest_mem \
+	test_virtq \
+	test_net_rx \
+	test_net_tx \
 	test_toeplitz \
 	test_classify \
 	test_truncation
@@ -39,7 +50,7 @@ BPF_OBJS :=
 BPF_TESTS :=
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
-FUZZERS := fuzz_classify
+FUZZERS := fuzz_classify fuzz_virtq
 
 # Selftests: every selftests/*.sh is run by `make check` (listed, not globbed,
 # so an unfinished script cannot sneak in).
@@ -185,6 +196,19 @@ check: deps
 		scripts/run-tests.sh
 
 unit-bins: $(UNIT_BINS)
+
+# Benchmarks: tests/bench/bench_NAME.c, run by `make bench-NAME` (never by
+# check; not .PHONY, which would skip the pattern rule).
+BENCHES := engine
+$(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(TESTLIB) $(LIB)
+	$(call msg,LD,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+bench-%: $(O)/tests/bench/bench_%
+	$(Q)$<
+
+bench: $(addprefix bench-,$(BENCHES))
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Guest memory translation (include/vnet/guest_mem.h).
+ *
+ * Every guest-supplied address and length reaches the engine through here,
+ * so the arithmetic never adds a guest value to anything before it has been
+ * bounded: we compare the offset inside a region with the region size, never
+ * 'gpa + len' with the region end (which a hostile length could wrap).
+ */
+#include <errno.h>
+
+#include <vnet/guest_mem.h>
+
+/* Offset of 'addr' in [base, base + size), or -1 (as u64) when outside. */
+static inline int region_offset(__u64 base, __u64 size, __u64 addr, __u64 *off)
+{
+	if (addr < base)
+		return -ERANGE;
+	*off = addr - base;
+	return *off < size ? 0 : -ERANGE;
+}
+
+static void *region_translate(const struct vnet_mem_region *r, __u64 off,
+			      __u64 *len)
+{
+	__u64 room = r->size - off;	/* > 0: off < size */
+
+	if (*len > room)
+		*len = room;		/* partial mapping: caller compares */
+	return r->hva + off;
+}
+
+void *vnet_gpa_to_hva(const struct vnet_guest_mem *mem, __u64 gpa, __u64 *len,
+		      int access)
+{
+	unsigned int i, n;
+	__u64 off;
+
+	(void)access;	/* regions are read-write; an IOTLB will check */
+	if (!mem || !*len)
+		return NULL;
+	n = mem->nregions < VNET_MAX_MEM_REGIONS ? mem->nregions
+						  : VNET_MAX_MEM_REGIONS;
+	for (i = 0; i < n; i++) {
+		const struct vnet_mem_region *r = &mem->regions[i];
+
+		if (!r->hva || !r->size)
+			continue;
+		if (region_offset(r->gpa, r->size, gpa, &off) == 0)
+			return region_translate(r, off, len);
+	}
+	return NULL;
+}
+
+void *vnet_uva_to_hva(const struct vnet_guest_mem *mem, __u64 uva, __u64 *len)
+{
+	unsigned int i, n;
+	__u64 off;
+
+	if (!mem || !*len)
+		return NULL;
+	n = mem->nregions < VNET_MAX_MEM_REGIONS ? mem->nregions
+						  : VNET_MAX_MEM_REGIONS;
+	for (i = 0; i < n; i++) {
+		const struct vnet_mem_region *r = &mem->regions[i];
+
+		if (!r->hva || !r->size)
+			continue;
+		if (region_offset(r->uaddr, r->size, uva, &off) == 0)
+			return region_translate(r, off, len);
+	}
+	return NULL;
+}
+
+void *vnet_gpa_range(const struct vnet_guest_mem *mem, __u64 gpa, __u64 len,
+		     int access)
+{
+	__u64 got = len;
+	void *p = vnet_gpa_to_hva(mem, gpa, &got, access);
+
+	return p && got == len ? p : NULL;
+}

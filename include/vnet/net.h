@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-net datapath on top of the ring engine (virtq.h): receive (frames
+ * into the guest's receiveq) and transmit (guest's transmitq into frames,
+ * with checksum completion and GSO in software). Spec: virtio-network.tex,
+ * "Device Operation".
+ *
+ *   struct vnet_netq q;
+ *   vnet_netq_init(&q, index, features, mtu, &ops, opaque);
+ *   vnet_virtq_setup_split(&q.vq, mem, &cfg);
+ *   receiveq:  vnet_net_rx_burst(&q, pkts, n)       (frames from the uplink)
+ *   transmitq: vnet_net_tx_burst(&q, bufs, nbufs)   (on a kick, until 0)
+ *
+ * Each burst publishes the used ring once and notifies at most once.
+ */
+#ifndef VNET_NET_H
+#define VNET_NET_H
+
+#include <linux/types.h>
+#include <linux/virtio_net.h>
+
+#include <vnet/virtq.h>
+
+/* Newer than some installed UAPI headers (Linux 6.2+). */
+#ifndef VIRTIO_NET_F_HOST_USO
+#define VIRTIO_NET_F_HOST_USO		56
+#endif
+#ifndef VIRTIO_NET_F_GUEST_HDRLEN
+#define VIRTIO_NET_F_GUEST_HDRLEN	59
+#endif
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4	5
+#endif
+
+#define VNET_NET_HDR_LEN	12	/* struct virtio_net_hdr_v1 */
+#define VNET_NET_HDR_HASH_LEN	20	/* struct virtio_net_hdr_v1_hash */
+#define VNET_RX_MAX_BUFS	256	/* MRG_RXBUF buffers for one frame */
+#define VNET_RX_MAX_FRAME	65535	/* largest frame we place */
+#define VNET_TX_BURST		64	/* chains per tx burst */
+
+struct vnet_net_stats {
+	__u64 rx_packets, rx_bytes;
+	__u64 rx_drop_too_big;	/* larger than the buffers could take */
+	__u64 rx_drop_no_buf;	/* receiveq empty (or broken) */
+	__u64 rx_bad_buf;	/* buffer without room for the header */
+	__u64 tx_packets, tx_bytes;	/* guest frames accepted */
+	__u64 tx_frames;	/* frames out (after GSO) */
+	__u64 tx_csum;		/* NEEDS_CSUM completed */
+	__u64 tx_gso;		/* GSO sends segmented */
+	__u64 tx_drop_malformed;	/* bad virtio-net header / headers */
+	__u64 tx_drop_bad_desc;	/* device-writable buffers on a transmitq */
+	__u64 tx_drop_too_big;	/* a frame larger than an output buffer */
+};
+
+/* A frame for the guest, with the datapath's metadata. */
+struct vnet_rx_pkt {
+	const __u8 *data;
+	__u32 len;
+	__u32 hash_value;	/* used when HASH_REPORT is negotiated */
+	__u16 hash_report;	/* VIRTIO_NET_HASH_REPORT_* */
+	__u16 flags;		/* VNET_RX_F_* */
+};
+#define VNET_RX_F_CSUM_VALID	1	/* checksum verified: DATA_VALID */
+
+/* An output buffer for transmit (e.g. an AF_XDP UMEM frame). */
+struct vnet_tx_buf {
+	__u8 *data;
+	__u32 cap;
+	__u32 len;	/* set by the engine */
+};
+
+struct vnet_netq {
+	struct vnet_virtq vq;
+	__u64 features;		/* negotiated */
+	__u16 mtu;		/* IP MTU of GSO segments */
+	__u16 hdr_len;		/* 12, or 20 with HASH_REPORT */
+	struct vnet_net_stats stats;
+	struct vnet_chain chain[2];	/* scratch: first and current chain */
+	struct vnet_used_elem rx_bufs[VNET_RX_MAX_BUFS];
+};
+
+void vnet_netq_init(struct vnet_netq *q, __u16 index, __u64 features,
+		    __u16 mtu, const struct vnet_virtq_ops *ops, void *opaque);
+
+/*
+ * Place up to n frames into the receiveq. Returns how many were delivered;
+ * every other frame was dropped and counted (too big for the buffers, or no
+ * buffers). The caller owns pkts[].data again when this returns.
+ */
+unsigned int vnet_net_rx_burst(struct vnet_netq *q,
+			       const struct vnet_rx_pkt *pkts, unsigned int n);
+
+/*
+ * Pop up to VNET_TX_BURST transmit chains and turn them into frames in
+ * out[0 .. return). A chain is popped only if all its segments fit into the
+ * remaining buffers (it stays in the ring otherwise: call again); one that
+ * could never fit (more segments than nout) is dropped and counted. Call
+ * with nout >= 64 so a 64 KiB send at MTU 1500 fits.
+ */
+unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
+			       unsigned int nout);
+
+/* Software GSO / checksum of one frame (gso.c); used by tx and tests. */
+struct vnet_tx_hdr {
+	__u8 flags, gso_type;
+	__u16 hdr_len, gso_size, csum_start, csum_offset;
+};
+int vnet_gso_segment(const struct vnet_netq *q, const struct vnet_tx_hdr *h,
+		     const struct vnet_iov *iov, unsigned int niov, __u32 off,
+		     __u32 len, struct vnet_tx_buf *out, unsigned int nout);
+
+#endif

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+/* Driver half of a split virtqueue for tests: see vdriver.h. */
+#include <endian.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "vdriver.h"
+
+#define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((size_t)(a) - 1))
+
+int vdriver_create(struct vdriver *d, __u16 size, size_t heap)
+{
+	size_t desc_len = 16ul * size, avail_len = 6 + 2ul * size;
+	size_t used_len = 6 + 8ul * size, off = 0, ind_len;
+	struct vnet_mem_region *r;
+
+	memset(d, 0, sizeof(*d));
+	if (!size || (size & (size - 1)))
+		return -EINVAL;
+	d->size = size;
+	d->desc_gpa = VDRV_GPA_BASE;
+	off = ALIGN_UP(desc_len, 64);
+	d->avail_gpa = VDRV_GPA_BASE + off;
+	off = ALIGN_UP(off + avail_len, 64);
+	d->used_gpa = VDRV_GPA_BASE + off;
+	off = ALIGN_UP(off + used_len, 4096);
+	d->indirect_gpa = VDRV_GPA_BASE + off;
+	ind_len = (size_t)size * VDRV_MAX_INDIRECT * 16;
+	off = ALIGN_UP(off + ind_len, 4096);
+	d->heap_start = d->heap_off = off;
+	d->mem_size = ALIGN_UP(off + heap, 4096);
+	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d->mem == MAP_FAILED)
+		return -ENOMEM;
+	d->chain_len = calloc(size, sizeof(*d->chain_len));
+	if (!d->chain_len) {
+		munmap(d->mem, d->mem_size);
+		return -ENOMEM;
+	}
+	d->desc = vdriver_hva(d, d->desc_gpa);
+	d->avail = vdriver_hva(d, d->avail_gpa);
+	d->used = vdriver_hva(d, d->used_gpa);
+	for (__u16 i = 0; i + 1 < size; i++)
+		d->desc[i].next = htole16(i + 1);
+	d->num_free = size;
+
+	d->gm.nregions = 1;
+	r = &d->gm.regions[0];
+	r->gpa = VDRV_GPA_BASE;
+	r->size = d->mem_size;
+	r->uaddr = VDRV_UVA_BASE;
+	r->hva = d->mem;
+	r->fd = -1;
+	return 0;
+}
+
+void vdriver_destroy(struct vdriver *d)
+{
+	if (d->mem && d->mem != MAP_FAILED)
+		munmap(d->mem, d->mem_size);
+	free(d->chain_len);
+	memset(d, 0, sizeof(*d));
+}
+
+void vdriver_cfg(const struct vdriver *d, __u64 features,
+		 struct vnet_virtq_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->size = d->size;
+	cfg->desc = d->desc_gpa;
+	cfg->avail = d->avail_gpa;
+	cfg->used = d->used_gpa;
+	cfg->features = features;
+	cfg->addr_type = VNET_VQ_ADDR_GPA;
+}
+
+void *vdriver_hva(const struct vdriver *d, __u64 gpa)
+{
+	return d->mem + (gpa - VDRV_GPA_BASE);
+}
+
+__u64 vdriver_alloc(struct vdriver *d, size_t len, void **hva)
+{
+	__u64 gpa;
+
+	if (len > d->mem_size - d->heap_off)
+		abort();	/* a test sized its heap wrong */
+	gpa = VDRV_GPA_BASE + d->heap_off;
+	d->heap_off = ALIGN_UP(d->heap_off + len, 64);
+	if (d->heap_off > d->mem_size)
+		d->heap_off = d->mem_size;
+	if (hva)
+		*hva = vdriver_hva(d, gpa);
+	return gpa;
+}
+
+void vdriver_heap_reset(struct vdriver *d)
+{
+	d->heap_off = d->heap_start;
+}
+
+static void fill_desc(struct vring_desc *desc, const struct vdrv_seg *s,
+		      bool next, __u16 next_idx)
+{
+	desc->addr = htole64(s->gpa);
+	desc->len = htole32(s->len);
+	desc->flags = htole16((s->write ? VRING_DESC_F_WRITE : 0) |
+			      (next ? VRING_DESC_F_NEXT : 0));
+	desc->next = htole16(next_idx);
+}
+
+int vdriver_add(struct vdriver *d, const struct vdrv_seg *segs,
+		unsigned int n, bool indirect)
+{
+	unsigned int need = indirect ? 1 : n;
+	__u16 head = d->free_head, idx = head;
+	unsigned int i;
+
+	if (!n || need > d->num_free ||
+	    (indirect && n > VDRV_MAX_INDIRECT))
+		return -ENOSPC;
+	if (indirect) {
+		__u64 tgpa = d->indirect_gpa + (__u64)head * VDRV_MAX_INDIRECT * 16;
+		struct vring_desc *t = vdriver_hva(d, tgpa);
+
+		for (i = 0; i < n; i++)
+			fill_desc(&t[i], &segs[i], i + 1 < n, (__u16)(i + 1));
+		d->free_head = le16toh(d->desc[head].next);
+		d->desc[head].addr = htole64(tgpa);
+		d->desc[head].len = htole32(n * 16);
+		d->desc[head].flags = htole16(VRING_DESC_F_INDIRECT);
+	} else {
+		for (i = 0; i < n; i++) {
+			__u16 next = le16toh(d->desc[idx].next);
+
+			fill_desc(&d->desc[idx], &segs[i], i + 1 < n, next);
+			if (i + 1 < n)
+				idx = next;
+			else
+				d->free_head = next;
+		}
+	}
+	d->num_free -= need;
+	d->chain_len[head] = need;
+	d->avail->ring[d->avail_idx & (d->size - 1)] = htole16(head);
+	d->avail_idx++;
+	return head;
+}
+
+void vdriver_publish(struct vdriver *d)
+{
+	__atomic_store_n(&d->avail->idx, htole16(d->avail_idx), __ATOMIC_RELEASE);
+}
+
+void vdriver_add_raw(struct vdriver *d, __u16 head)
+{
+	d->avail->ring[d->avail_idx & (d->size - 1)] = htole16(head);
+	d->avail_idx++;
+	vdriver_publish(d);
+}
+
+int vdriver_get_used(struct vdriver *d, __u32 *len)
+{
+	__u16 idx = le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
+	struct vring_used_elem *e;
+	__u16 id, n, last;
+
+	if (idx == d->last_used)
+		return -1;
+	e = &d->used->ring[d->last_used & (d->size - 1)];
+	d->last_used++;
+	id = (__u16)le32toh(e->id);
+	if (len)
+		*len = le32toh(e->len);
+	if (id >= d->size || !d->chain_len[id])
+		return id;	/* not ours to free (hostile test setups) */
+	n = d->chain_len[id];
+	d->chain_len[id] = 0;
+	last = id;
+	for (__u16 i = 1; i < n; i++)
+		last = le16toh(d->desc[last].next);
+	d->desc[last].next = htole16(d->free_head);
+	d->free_head = id;
+	d->num_free += n;
+	return id;
+}
+
+__u16 vdriver_used_idx(const struct vdriver *d)
+{
+	return le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
+}
+
+void vdriver_set_used_event(struct vdriver *d, __u16 idx)
+{
+	__atomic_store_n(&d->avail->ring[d->size], htole16(idx), __ATOMIC_RELEASE);
+}
+
+__u16 vdriver_avail_event(const struct vdriver *d)
+{
+	return le16toh(__atomic_load_n((__u16 *)&d->used->ring[d->size],
+				       __ATOMIC_ACQUIRE));
+}

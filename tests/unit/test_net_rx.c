@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: MIT
+/*
+ * virtio-net receive: header (v1 / v1_hash), DATA_VALID, MRG_RXBUF with
+ * num_buffers (5.1.6.4.1), drops that are counted, never truncation.
+ */
+#include <endian.h>
+#include <string.h>
+
+#include <vnet/net.h>
+
+#include "test.h"
+#include "vdriver.h"
+
+#define F(bit)	(1ull << (bit))
+
+struct fx {
+	struct vdriver d;
+	struct vnet_netq q;
+	int notifies, errors;
+};
+
+static struct fx fx;
+static __u8 frame[70000];
+
+static void on_notify(struct vnet_virtq *vq, void *o) { ((struct fx *)o)->notifies++; }
+static void on_error(struct vnet_virtq *vq, int e, void *o) { ((struct fx *)o)->errors++; }
+static const struct vnet_virtq_ops ops = { on_notify, on_error };
+
+static struct fx *fx_setup(__u64 features)
+{
+	struct vnet_virtq_cfg cfg;
+	struct fx *f = &fx;
+
+	memset(f, 0, sizeof(*f));
+	if (vdriver_create(&f->d, 256, 4 << 20))
+		return NULL;
+	vnet_netq_init(&f->q, 0, features | F(VIRTIO_F_VERSION_1), 1500, &ops, f);
+	vdriver_cfg(&f->d, features, &cfg);
+	if (vnet_virtq_setup_split(&f->q.vq, &f->d.gm, &cfg))
+		return NULL;
+	for (unsigned int i = 0; i < sizeof(frame); i++)
+		frame[i] = (__u8)(i * 13 + i / 251);
+	return f;
+}
+
+/* Post n receive buffers of 'len' bytes; returns the gpa of the first. */
+static __u64 post_rx(struct fx *f, int n, __u32 len)
+{
+	__u64 first = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct vdrv_seg s = { vdriver_alloc(&f->d, len, NULL), len, true };
+
+		if (!i)
+			first = s.gpa;
+		vdriver_add(&f->d, &s, 1, false);
+	}
+	vdriver_publish(&f->d);
+	return first;
+}
+
+static struct vnet_rx_pkt pkt(__u32 len)
+{
+	return (struct vnet_rx_pkt){ .data = frame, .len = len };
+}
+
+static void test_rx_single_buffer(void)
+{
+	struct fx *f = fx_setup(0);
+	struct vnet_rx_pkt p = pkt(100);
+	struct virtio_net_hdr_v1 *h;
+	__u64 gpa;
+	__u32 len;
+
+	EXPECT(f, "setup");
+	gpa = post_rx(f, 1, 2048);
+	EXPECT(vnet_net_rx_burst(&f->q, &p, 1) == 1, "delivered");
+	EXPECT(vdriver_get_used(&f->d, &len) >= 0 && len == 112, "len %u", len);
+	h = vdriver_hva(&f->d, gpa);
+	EXPECT(h->flags == 0 && h->gso_type == 0, "flags %u gso %u", h->flags,
+	       h->gso_type);
+	EXPECT(le16toh(h->num_buffers) == 1, "num_buffers %u", le16toh(h->num_buffers));
+	EXPECT(!memcmp((__u8 *)h + 12, frame, 100), "data");
+	EXPECT(f->notifies == 1 && f->q.stats.rx_packets == 1 &&
+	       f->q.stats.rx_bytes == 100, "stats");
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_data_valid(void)
+{
+	struct fx *f = fx_setup(F(VIRTIO_NET_F_GUEST_CSUM));
+	struct vnet_rx_pkt p = pkt(60);
+	struct virtio_net_hdr_v1 *h;
+
+	p.flags = VNET_RX_F_CSUM_VALID;
+	h = vdriver_hva(&f->d, post_rx(f, 1, 2048));
+	vnet_net_rx_burst(&f->q, &p, 1);
+	EXPECT(h->flags == VIRTIO_NET_HDR_F_DATA_VALID, "DATA_VALID");
+	vdriver_destroy(&f->d);
+
+	/* 5.1.6.4.1: without GUEST_CSUM flags must be zero */
+	f = fx_setup(0);
+	h = vdriver_hva(&f->d, post_rx(f, 1, 2048));
+	memset(h, 0xff, 12);
+	vnet_net_rx_burst(&f->q, &p, 1);
+	EXPECT(h->flags == 0, "flags %u without GUEST_CSUM", h->flags);
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_hash_report(void)
+{
+	struct fx *f = fx_setup(F(VIRTIO_NET_F_HASH_REPORT));
+	struct vnet_rx_pkt p = pkt(80);
+	struct virtio_net_hdr_v1_hash *h;
+	__u32 len;
+
+	p.hash_value = 0xdeadbeef;
+	p.hash_report = VIRTIO_NET_HASH_REPORT_TCPv4;
+	h = vdriver_hva(&f->d, post_rx(f, 1, 2048));
+	EXPECT(vnet_net_rx_burst(&f->q, &p, 1) == 1, "delivered");
+	EXPECT(vdriver_get_used(&f->d, &len) >= 0 && len == 100, "len %u", len);
+	EXPECT(le32toh(h->hash_value) == 0xdeadbeef, "hash value");
+	EXPECT(le16toh(h->hash_report) == VIRTIO_NET_HASH_REPORT_TCPv4, "report");
+	EXPECT(!memcmp((__u8 *)h + 20, frame, 80), "data after 20 bytes");
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_mergeable(void)
+{
+	struct fx *f = fx_setup(F(VIRTIO_NET_F_MRG_RXBUF));
+	struct vnet_rx_pkt p[2] = { pkt(1500), pkt(300) };
+	__u8 out[4096], *b;
+	__u32 len, want[4] = { 512, 512, 488, 312 };
+	__u64 gpa;
+	int off = 0;
+
+	gpa = post_rx(f, 8, 512);
+	EXPECT(vnet_net_rx_burst(&f->q, p, 2) == 2, "delivered");
+	EXPECT(f->notifies == 1 && f->q.vq.stats.flushes == 1, "one flush/notify");
+	/* 5.1.6.4.1: all buffers but the last used completely */
+	for (int i = 0; i < 4; i++) {
+		EXPECT(vdriver_get_used(&f->d, &len) >= 0, "used %d", i);
+		EXPECT(len == want[i], "buffer %d len %u want %u", i, len, want[i]);
+	}
+	b = vdriver_hva(&f->d, gpa);	/* consecutive 512-byte buffers */
+	EXPECT(le16toh(((struct virtio_net_hdr_v1 *)b)->num_buffers) == 3,
+	       "num_buffers %u", le16toh(((struct virtio_net_hdr_v1 *)b)->num_buffers));
+	memcpy(out, b + 12, 500);
+	off = 500;
+	memcpy(out + off, b + 512, 512);
+	memcpy(out + off + 512, b + 1024, 488 - 0);
+	EXPECT(!memcmp(out, frame, 1500), "frame reassembled");
+	EXPECT(le16toh(((struct virtio_net_hdr_v1 *)(b + 1536))->num_buffers) == 1,
+	       "second frame num_buffers");
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_too_big_without_mrg(void)
+{
+	struct fx *f = fx_setup(0);
+	struct vnet_rx_pkt big = pkt(1500), small = pkt(500);
+	__u32 len;
+
+	post_rx(f, 1, 1024);
+	EXPECT(vnet_net_rx_burst(&f->q, &big, 1) == 0, "not delivered");
+	EXPECT(f->q.stats.rx_drop_too_big == 1, "counted");
+	EXPECT(vdriver_used_idx(&f->d) == 0, "buffer not consumed (no truncation)");
+	EXPECT(vnet_net_rx_burst(&f->q, &small, 1) == 1, "small one fits");
+	EXPECT(vdriver_get_used(&f->d, &len) == 0 && len == 512, "same buffer");
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_no_buffers(void)
+{
+	struct fx *f = fx_setup(F(VIRTIO_NET_F_MRG_RXBUF));
+	struct vnet_rx_pkt p[3] = { pkt(1500), pkt(800), pkt(60) };
+
+	post_rx(f, 2, 512);
+	/* 1500 needs 3 buffers: none used, frame dropped; the rest too */
+	EXPECT(vnet_net_rx_burst(&f->q, p, 3) == 0, "none delivered");
+	EXPECT(f->q.stats.rx_drop_no_buf == 3, "no_buf %llu",
+	       (unsigned long long)f->q.stats.rx_drop_no_buf);
+	EXPECT(vdriver_used_idx(&f->d) == 0, "buffers given back");
+	EXPECT(vnet_net_rx_burst(&f->q, &p[1], 1) == 1, "800 fits into 2");
+	EXPECT(vdriver_used_idx(&f->d) == 2, "two used");
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_header_across_descriptors(void)
+{
+	struct fx *f = fx_setup(F(VIRTIO_NET_F_MRG_RXBUF));
+	struct vnet_rx_pkt p = pkt(200);
+	struct vdrv_seg s[3];
+	__u8 *a, *b, *c;
+	__u32 len;
+
+	s[0] = (struct vdrv_seg){ vdriver_alloc(&f->d, 4, (void **)&a), 4, true };
+	s[1] = (struct vdrv_seg){ vdriver_alloc(&f->d, 10, (void **)&b), 10, true };
+	s[2] = (struct vdrv_seg){ vdriver_alloc(&f->d, 1000, (void **)&c), 1000, true };
+	vdriver_add(&f->d, s, 3, false);
+	vdriver_publish(&f->d);
+	EXPECT(vnet_net_rx_burst(&f->q, &p, 1) == 1, "delivered");
+	EXPECT(vdriver_get_used(&f->d, &len) == 0 && len == 212, "len %u", len);
+	EXPECT(a[0] == 0 && b[6] == 1 && b[7] == 0, "num_buffers split 4|8");
+	EXPECT(!memcmp(b + 8, frame, 2) && !memcmp(c, frame + 2, 198), "data");
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_bad_buffers(void)
+{
+	struct fx *f = fx_setup(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_RING_F_INDIRECT_DESC));
+	struct vnet_rx_pkt p = pkt(100);
+	struct vdrv_seg ro = { vdriver_alloc(&f->d, 512, NULL), 512, false };
+	struct vdrv_seg tiny = { vdriver_alloc(&f->d, 8, NULL), 8, true };
+	struct vdrv_seg good[2] = {
+		{ vdriver_alloc(&f->d, 64, NULL), 64, true },
+		{ vdriver_alloc(&f->d, 512, NULL), 512, true },
+	};
+	int h_ro, h_tiny, h_good;
+	__u32 len;
+
+	h_ro = vdriver_add(&f->d, &ro, 1, false);	/* device-readable only */
+	h_tiny = vdriver_add(&f->d, &tiny, 1, false);	/* smaller than header */
+	h_good = vdriver_add(&f->d, good, 2, true);	/* indirect */
+	vdriver_publish(&f->d);
+	EXPECT(vnet_net_rx_burst(&f->q, &p, 1) == 1, "delivered");
+	EXPECT(f->q.stats.rx_bad_buf == 2, "bad bufs %llu",
+	       (unsigned long long)f->q.stats.rx_bad_buf);
+	EXPECT(vdriver_get_used(&f->d, &len) == h_ro && len == 0, "ro returned");
+	EXPECT(vdriver_get_used(&f->d, &len) == h_tiny && len == 0, "tiny returned");
+	EXPECT(vdriver_get_used(&f->d, &len) == h_good && len == 112, "good %u", len);
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_too_many_buffers(void)
+{
+	struct fx *f = fx_setup(F(VIRTIO_NET_F_MRG_RXBUF));
+	struct vnet_rx_pkt p = pkt(65535);
+
+	/* 256 buffers of 64 bytes cannot take 64 KiB: drop, nothing used */
+	post_rx(f, 256, 64);
+	EXPECT(vnet_net_rx_burst(&f->q, &p, 1) == 0, "dropped");
+	EXPECT(f->q.stats.rx_drop_too_big + f->q.stats.rx_drop_no_buf == 1,
+	       "counted");
+	EXPECT(vdriver_used_idx(&f->d) == 0, "no partial frame visible");
+	p.len = 65536;
+	EXPECT(vnet_net_rx_burst(&f->q, &p, 1) == 0, "oversize frame dropped");
+	vdriver_destroy(&f->d);
+}
+
+static void test_rx_broken_ring(void)
+{
+	struct fx *f = fx_setup(0);
+	struct vnet_rx_pkt p = pkt(60);
+
+	post_rx(f, 1, 2048);
+	f->d.avail->idx = htole16(1000);	/* jump past the queue size */
+	EXPECT(vnet_net_rx_burst(&f->q, &p, 1) == 0, "nothing delivered");
+	EXPECT(f->errors == 1 && f->q.vq.broken, "NEEDS_RESET raised");
+	EXPECT(f->q.stats.rx_drop_no_buf == 1, "dropped, counted");
+	vdriver_destroy(&f->d);
+}
+
+int main(void)
+{
+	RUN(test_rx_single_buffer);
+	RUN(test_rx_data_valid);
+	RUN(test_rx_hash_report);
+	RUN(test_rx_mergeable);
+	RUN(test_rx_too_big_without_mrg);
+	RUN(test_rx_no_buffers);
+	RUN(test_rx_header_across_descriptors);
+	RUN(test_rx_bad_buffers);
+	RUN(test_rx_too_many_buffers);
+	RUN(test_rx_broken_ring);
+	return test_summary();
+}

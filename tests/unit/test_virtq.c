@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Split virtqueue engine against a well-behaved and a misbehaving driver
+ * (tests/lib/vdriver.c): chain walking, indirect tables, every malformation
+ * the engine must survive, used-ring publication and notifications.
+ */
+#include <endian.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <vnet/virtq.h>
+
+#include "frame.h"
+#include "test.h"
+#include "vdriver.h"
+
+#define F_INDIRECT	(1ull << VIRTIO_RING_F_INDIRECT_DESC)
+#define F_EVENT_IDX	(1ull << VIRTIO_RING_F_EVENT_IDX)
+
+struct fx {
+	struct vdriver d;
+	struct vnet_virtq vq;
+	int notifies, errors, last_err;
+};
+
+static struct vnet_chain chain;
+
+static void on_notify(struct vnet_virtq *vq, void *opaque)
+{
+	((struct fx *)opaque)->notifies++;
+}
+
+static void on_error(struct vnet_virtq *vq, int err, void *opaque)
+{
+	struct fx *f = opaque;
+
+	f->errors++;
+	f->last_err = err;
+}
+
+static const struct vnet_virtq_ops fx_ops = {
+	.notify = on_notify,
+	.error = on_error,
+};
+
+static int fx_setup(struct fx *f, __u16 size, __u64 features)
+{
+	struct vnet_virtq_cfg cfg;
+	int err;
+
+	memset(f, 0, sizeof(*f));
+	err = vdriver_create(&f->d, size, 1 << 20);
+	if (err)
+		return err;
+	vnet_virtq_init(&f->vq, 0, &fx_ops, f);
+	vdriver_cfg(&f->d, features, &cfg);
+	return vnet_virtq_setup_split(&f->vq, &f->d.gm, &cfg);
+}
+
+static void fx_done(struct fx *f)
+{
+	vdriver_destroy(&f->d);
+}
+
+/* Set raw descriptor i of the main table. */
+static void set_desc(struct vdriver *d, __u16 i, __u64 addr, __u32 len,
+		     __u16 flags, __u16 next)
+{
+	d->desc[i].addr = htole64(addr);
+	d->desc[i].len = htole32(len);
+	d->desc[i].flags = htole16(flags);
+	d->desc[i].next = htole16(next);
+}
+
+/* Expect the next pop to reject the chain at 'head' with 'err'. */
+static void expect_bad(struct fx *f, int err)
+{
+	__u64 bad = f->vq.stats.bad_chains;
+	__u32 len = 1;
+	int r = vnet_virtq_pop(&f->vq, &chain);
+
+	EXPECT(r == 0, "pop returned %d", r);
+	EXPECT(f->vq.stats.bad_chains == bad + 1, "bad chain not counted");
+	EXPECT(f->vq.stats.last_bad_err == err, "error %d, want %d",
+	       f->vq.stats.last_bad_err, err);
+	vnet_virtq_flush(&f->vq, 0);
+	EXPECT(vdriver_get_used(&f->d, &len) >= 0, "chain not returned");
+	EXPECT(len == 0, "used len %u", len);
+	EXPECT(!f->vq.broken && f->errors == 0, "queue broke");
+}
+
+/* After a bad chain, a good one still goes through. */
+static void expect_still_works(struct fx *f)
+{
+	__u64 gpa = vdriver_alloc(&f->d, 64, NULL);
+	struct vdrv_seg s = { gpa, 64, false };
+	int head = vdriver_add(&f->d, &s, 1, false);
+
+	vdriver_publish(&f->d);
+	EXPECT(vnet_virtq_pop(&f->vq, &chain) == 1, "good chain after bad");
+	EXPECT(chain.head == head && chain.out_len == 64, "head %u len %u",
+	       chain.head, chain.out_len);
+	vnet_virtq_push(&f->vq, chain.head, 0);
+	vnet_virtq_flush(&f->vq, 1);
+	EXPECT(vdriver_get_used(&f->d, NULL) == head, "used id");
+}
+
+static void test_direct_chain(void)
+{
+	struct fx f;
+	void *a, *b, *c;
+	struct vdrv_seg s[3];
+	__u32 len;
+	int head;
+
+	EXPECT(fx_setup(&f, 64, 0) == 0, "setup");
+	s[0] = (struct vdrv_seg){ vdriver_alloc(&f.d, 12, &a), 12, false };
+	s[1] = (struct vdrv_seg){ vdriver_alloc(&f.d, 100, &b), 100, false };
+	s[2] = (struct vdrv_seg){ vdriver_alloc(&f.d, 2048, &c), 2048, true };
+	head = vdriver_add(&f.d, s, 3, false);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 0, "nothing before publish");
+	vdriver_publish(&f.d);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "pop");
+	EXPECT(chain.head == head, "head");
+	EXPECT(chain.nr_out == 2 && chain.nr_in == 1, "out %u in %u",
+	       chain.nr_out, chain.nr_in);
+	EXPECT(chain.out_len == 112 && chain.in_len == 2048, "lens");
+	EXPECT(chain.iov[0].base == a && chain.iov[1].base == b &&
+	       chain.iov[2].base == c, "pointers");
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 0, "empty");
+	vnet_virtq_push(&f.vq, (__u16)head, 1000);
+	vnet_virtq_flush(&f.vq, 1);
+	EXPECT(vdriver_get_used(&f.d, &len) == head && len == 1000, "used");
+	EXPECT(f.notifies == 1, "notifies %d", f.notifies);
+	fx_done(&f);
+}
+
+static void test_indirect_chain(void)
+{
+	struct fx f;
+	struct vdrv_seg s[4];
+	void *p;
+	int head;
+
+	EXPECT(fx_setup(&f, 64, F_INDIRECT) == 0, "setup");
+	for (int i = 0; i < 4; i++)
+		s[i] = (struct vdrv_seg){ vdriver_alloc(&f.d, 256, i == 0 ? &p : NULL),
+					  256, i >= 2 };
+	head = vdriver_add(&f.d, s, 4, true);
+	vdriver_publish(&f.d);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "pop");
+	EXPECT(chain.head == head && chain.nr_out == 2 && chain.nr_in == 2,
+	       "shape %u/%u", chain.nr_out, chain.nr_in);
+	EXPECT(chain.iov[0].base == p, "pointer");
+	vnet_virtq_push(&f.vq, chain.head, 0);
+	vnet_virtq_flush(&f.vq, 1);
+	EXPECT(vdriver_get_used(&f.d, NULL) == head, "used");
+
+	/* direct descriptors followed by one indirect (2.7.5.3.2) */
+	struct vring_desc *t;
+	__u64 tgpa = vdriver_alloc(&f.d, 32, (void **)&t);
+	__u64 buf = vdriver_alloc(&f.d, 64, NULL);
+
+	set_desc(&f.d, 10, buf, 10, VRING_DESC_F_NEXT, 11);
+	set_desc(&f.d, 11, tgpa, 32, VRING_DESC_F_INDIRECT, 0);
+	t[0] = (struct vring_desc){ htole64(buf + 10), htole32(20),
+				    htole16(VRING_DESC_F_NEXT), htole16(1) };
+	t[1] = (struct vring_desc){ htole64(buf + 30), htole32(30),
+				    htole16(VRING_DESC_F_WRITE), 0 };
+	vdriver_add_raw(&f.d, 10);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "mixed pop");
+	EXPECT(chain.out_len == 30 && chain.in_len == 30, "mixed %u/%u",
+	       chain.out_len, chain.in_len);
+	fx_done(&f);
+}
+
+static void test_indirect_rules(void)
+{
+	struct fx f;
+	struct vring_desc *t;
+	__u64 tgpa, buf;
+
+	/* not negotiated */
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	tgpa = vdriver_alloc(&f.d, 64, (void **)&t);
+	buf = vdriver_alloc(&f.d, 64, NULL);
+	t[0] = (struct vring_desc){ htole64(buf), htole32(64), 0, 0 };
+	set_desc(&f.d, 0, tgpa, 16, VRING_DESC_F_INDIRECT, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EINVAL);
+	expect_still_works(&f);
+	fx_done(&f);
+
+	EXPECT(fx_setup(&f, 16, F_INDIRECT) == 0, "setup");
+	tgpa = vdriver_alloc(&f.d, 64, (void **)&t);
+	buf = vdriver_alloc(&f.d, 64, NULL);
+	/* indirect inside indirect */
+	t[0] = (struct vring_desc){ htole64(tgpa), htole32(32),
+				    htole16(VRING_DESC_F_INDIRECT), 0 };
+	set_desc(&f.d, 0, tgpa, 16, VRING_DESC_F_INDIRECT, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EINVAL);
+	/* INDIRECT together with NEXT */
+	t[0] = (struct vring_desc){ htole64(buf), htole32(64), 0, 0 };
+	set_desc(&f.d, 0, tgpa, 16, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1);
+	set_desc(&f.d, 1, buf, 8, 0, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EINVAL);
+	/* table length not a multiple of 16, and zero */
+	set_desc(&f.d, 0, tgpa, 24, VRING_DESC_F_INDIRECT, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EINVAL);
+	set_desc(&f.d, 0, tgpa, 0, VRING_DESC_F_INDIRECT, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EINVAL);
+	/* table outside guest memory */
+	set_desc(&f.d, 0, 0x1000, 16, VRING_DESC_F_INDIRECT, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EFAULT);
+	/* next inside the table out of range */
+	t[0] = (struct vring_desc){ htole64(buf), htole32(8),
+				    htole16(VRING_DESC_F_NEXT), htole16(2) };
+	set_desc(&f.d, 0, tgpa, 32, VRING_DESC_F_INDIRECT, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EINVAL);
+	/* a loop inside the table */
+	t[0] = (struct vring_desc){ htole64(buf), htole32(8),
+				    htole16(VRING_DESC_F_NEXT), htole16(1) };
+	t[1] = (struct vring_desc){ htole64(buf), htole32(8),
+				    htole16(VRING_DESC_F_NEXT), htole16(0) };
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -ELOOP);
+	expect_still_works(&f);
+	fx_done(&f);
+}
+
+static void test_descriptor_loop(void)
+{
+	struct fx f;
+	__u64 buf;
+
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	buf = vdriver_alloc(&f.d, 64, NULL);
+	set_desc(&f.d, 3, buf, 8, VRING_DESC_F_NEXT, 4);
+	set_desc(&f.d, 4, buf, 8, VRING_DESC_F_NEXT, 3);
+	vdriver_add_raw(&f.d, 3);
+	expect_bad(&f, -ELOOP);
+	/* self loop */
+	set_desc(&f.d, 5, buf, 8, VRING_DESC_F_NEXT, 5);
+	vdriver_add_raw(&f.d, 5);
+	expect_bad(&f, -ELOOP);
+	/* next beyond the table */
+	set_desc(&f.d, 6, buf, 8, VRING_DESC_F_NEXT, 16);
+	vdriver_add_raw(&f.d, 6);
+	expect_bad(&f, -EINVAL);
+	expect_still_works(&f);
+	fx_done(&f);
+}
+
+static void test_chain_longer_than_queue(void)
+{
+	struct fx f;
+	struct vring_desc *t;
+	__u64 tgpa, buf;
+
+	/* a loop-free indirect chain of 16 on a queue of 8 (2.7.5.3.1) */
+	EXPECT(fx_setup(&f, 8, F_INDIRECT) == 0, "setup");
+	tgpa = vdriver_alloc(&f.d, 16 * 16, (void **)&t);
+	buf = vdriver_alloc(&f.d, 64, NULL);
+	for (int i = 0; i < 16; i++)
+		t[i] = (struct vring_desc){ htole64(buf), htole32(4),
+			htole16(i < 15 ? VRING_DESC_F_NEXT : 0), htole16(i + 1) };
+	set_desc(&f.d, 0, tgpa, 16 * 16, VRING_DESC_F_INDIRECT, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -ELOOP);
+	/* exactly the queue size (7 in the table + the indirect one) is fine */
+	t[6].flags = 0;
+	vdriver_add_raw(&f.d, 0);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "8 descriptors");
+	EXPECT(chain.out_len == 28, "len %u", chain.out_len);
+	fx_done(&f);
+}
+
+static void test_bad_addresses(void)
+{
+	struct fx f;
+	__u64 buf, end;
+
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	buf = vdriver_alloc(&f.d, 64, NULL);
+	end = VDRV_GPA_BASE + f.d.mem_size;
+	set_desc(&f.d, 0, 0x1000, 64, 0, 0);		/* below memory */
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EFAULT);
+	set_desc(&f.d, 0, end - 32, 64, 0, 0);		/* runs past the end */
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EFAULT);
+	set_desc(&f.d, 0, buf, 0xffffffff, VRING_DESC_F_WRITE, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EFAULT);
+	set_desc(&f.d, 0, UINT64_MAX - 7, 64, 0, 0);	/* addr + len wraps */
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EFAULT);
+	/* good first descriptor, bad second */
+	set_desc(&f.d, 0, buf, 8, VRING_DESC_F_NEXT, 1);
+	set_desc(&f.d, 1, end, 8, 0, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EFAULT);
+	expect_still_works(&f);
+	fx_done(&f);
+}
+
+static void test_chain_over_4g(void)
+{
+	struct fx f;
+	size_t big = 0xa0000000ul;	/* 2.5 GiB, never touched */
+	void *p = mmap(NULL, big, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	struct vnet_mem_region *r;
+
+	if (p == MAP_FAILED)
+		SKIP("cannot reserve 2.5 GiB of address space");
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	r = &f.d.gm.regions[f.d.gm.nregions++];
+	*r = (struct vnet_mem_region){ .gpa = 0x100000000ull, .size = big,
+				       .hva = p, .fd = -1 };
+	/* 2.7.5.2: a chain is shorter than 2^32 bytes */
+	set_desc(&f.d, 0, 0x100000000ull, (__u32)big, VRING_DESC_F_NEXT, 1);
+	set_desc(&f.d, 1, 0x100000000ull, (__u32)big, 0, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EOVERFLOW);
+	fx_done(&f);
+	munmap(p, big);
+}
+
+static void test_readable_after_writable(void)
+{
+	struct fx f;
+	__u64 buf;
+
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	buf = vdriver_alloc(&f.d, 64, NULL);
+	set_desc(&f.d, 0, buf, 8, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 1);
+	set_desc(&f.d, 1, buf + 8, 8, 0, 0);
+	vdriver_add_raw(&f.d, 0);
+	expect_bad(&f, -EINVAL);
+	expect_still_works(&f);
+	fx_done(&f);
+}
+
+static void test_zero_length_buffers(void)
+{
+	struct fx f;
+	__u64 buf;
+
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	buf = vdriver_alloc(&f.d, 64, NULL);
+	set_desc(&f.d, 0, buf, 8, VRING_DESC_F_NEXT, 1);
+	set_desc(&f.d, 1, 0 /* never mapped */, 0, VRING_DESC_F_NEXT, 2);
+	set_desc(&f.d, 2, buf + 8, 8, 0, 0);
+	vdriver_add_raw(&f.d, 0);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "pop");
+	EXPECT(chain.nr_out == 2 && chain.out_len == 16, "zero-length skipped");
+	set_desc(&f.d, 3, 0, 0, VRING_DESC_F_WRITE, 0);
+	vdriver_add_raw(&f.d, 3);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "pop empty chain");
+	EXPECT(chain.nr_out == 0 && chain.nr_in == 0, "no segments");
+	fx_done(&f);
+}
+
+static void test_avail_index_jump(void)
+{
+	struct fx f, g;
+	__u64 bad_idx;
+
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup f");
+	EXPECT(fx_setup(&g, 16, 0) == 0, "setup g");
+	bad_idx = 17;	/* 17 new entries on a queue of 16 (2.7.6) */
+	f.d.avail->idx = htole16((__u16)bad_idx);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == -EIO, "jump -> -EIO");
+	EXPECT(f.errors == 1 && f.last_err == -EPROTO, "error callback %d/%d",
+	       f.errors, f.last_err);
+	EXPECT(f.vq.broken, "broken");
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == -EIO, "stays broken");
+	EXPECT(f.errors == 1, "error reported once");
+	vnet_virtq_push(&f.vq, 0, 0);
+	vnet_virtq_flush(&f.vq, 1);
+	EXPECT(vdriver_used_idx(&f.d) == 0, "broken queue wrote nothing");
+	/* the other queue keeps working */
+	expect_still_works(&g);
+	/* reset and set up again: works */
+	vnet_virtq_reset(&f.vq);
+	f.d.avail->idx = 0;
+	f.d.avail_idx = 0;
+	{
+		struct vnet_virtq_cfg cfg;
+
+		vdriver_cfg(&f.d, 0, &cfg);
+		EXPECT(vnet_virtq_setup_split(&f.vq, &f.d.gm, &cfg) == 0, "re-setup");
+	}
+	expect_still_works(&f);
+	fx_done(&f);
+	fx_done(&g);
+}
+
+static void test_head_out_of_range(void)
+{
+	struct fx f;
+
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	vdriver_add_raw(&f.d, 16);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == -EIO, "head 16 of 16");
+	EXPECT(f.errors == 1, "needs reset");
+	fx_done(&f);
+}
+
+static void test_bad_ring_setup(void)
+{
+	struct fx f;
+	struct vnet_virtq_cfg cfg;
+
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	vdriver_cfg(&f.d, 0, &cfg);
+	cfg.size = 24;
+	EXPECT(vnet_virtq_setup_split(&f.vq, &f.d.gm, &cfg) == -EINVAL, "size 24");
+	vdriver_cfg(&f.d, 0, &cfg);
+	cfg.desc += 8;
+	EXPECT(vnet_virtq_setup_split(&f.vq, &f.d.gm, &cfg) == -EFAULT, "misaligned");
+	vdriver_cfg(&f.d, 0, &cfg);
+	cfg.used = VDRV_GPA_BASE + f.d.mem_size - 64;
+	EXPECT(vnet_virtq_setup_split(&f.vq, &f.d.gm, &cfg) == -EFAULT, "used past end");
+	vdriver_cfg(&f.d, 0, &cfg);
+	cfg.addr_type = VNET_VQ_ADDR_UVA;	/* gpas are not uvas */
+	EXPECT(vnet_virtq_setup_split(&f.vq, &f.d.gm, &cfg) == -EFAULT, "uva");
+	cfg.desc += VDRV_UVA_BASE - VDRV_GPA_BASE;
+	cfg.avail += VDRV_UVA_BASE - VDRV_GPA_BASE;
+	cfg.used += VDRV_UVA_BASE - VDRV_GPA_BASE;
+	EXPECT(vnet_virtq_setup_split(&f.vq, &f.d.gm, &cfg) == 0, "uva ok");
+	expect_still_works(&f);
+	fx_done(&f);
+}
+
+static void test_used_published_once_per_burst(void)
+{
+	struct fx f;
+	__u64 buf;
+	struct vdrv_seg s;
+
+	EXPECT(fx_setup(&f, 64, 0) == 0, "setup");
+	buf = vdriver_alloc(&f.d, 64, NULL);
+	s = (struct vdrv_seg){ buf, 64, true };
+	for (int i = 0; i < 5; i++)
+		vdriver_add(&f.d, &s, 1, false);
+	vdriver_publish(&f.d);
+	for (int i = 0; i < 5; i++) {
+		EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "pop %d", i);
+		vnet_virtq_push(&f.vq, chain.head, (__u32)i);
+		EXPECT(vdriver_used_idx(&f.d) == 0, "published early");
+	}
+	vnet_virtq_flush(&f.vq, 5);
+	EXPECT(vdriver_used_idx(&f.d) == 5, "used idx %u", vdriver_used_idx(&f.d));
+	EXPECT(f.vq.stats.flushes == 1 && f.notifies == 1, "flushes %llu notifies %d",
+	       (unsigned long long)f.vq.stats.flushes, f.notifies);
+	for (__u32 i = 0; i < 5; i++) {
+		__u32 len;
+
+		EXPECT(vdriver_get_used(&f.d, &len) >= 0 && len == i, "order");
+	}
+	fx_done(&f);
+}
+
+/* complete 'n' single-buffer chains, one flush each */
+static void complete_each(struct fx *f, int n)
+{
+	struct vdrv_seg s = { vdriver_alloc(&f->d, 64, NULL), 64, true };
+
+	for (int i = 0; i < n; i++) {
+		vdriver_add(&f->d, &s, 1, false);
+		vdriver_publish(&f->d);
+		if (vnet_virtq_pop(&f->vq, &chain) == 1)
+			vnet_virtq_push(&f->vq, chain.head, 0);
+		vnet_virtq_flush(&f->vq, 1);
+		vdriver_get_used(&f->d, NULL);
+	}
+}
+
+static void test_notify_flags_suppression(void)
+{
+	struct fx f;
+
+	EXPECT(fx_setup(&f, 64, 0) == 0, "setup");
+	f.d.avail->flags = htole16(VRING_AVAIL_F_NO_INTERRUPT);
+	complete_each(&f, 3);
+	EXPECT(f.notifies == 0 && f.vq.stats.suppressed == 3, "suppressed");
+	f.d.avail->flags = 0;
+	complete_each(&f, 2);
+	EXPECT(f.notifies == 2, "notifies %d", f.notifies);
+	fx_done(&f);
+}
+
+static void test_event_idx(void)
+{
+	struct fx f;
+
+	EXPECT(fx_setup(&f, 64, F_EVENT_IDX) == 0, "setup");
+	/* the first decision always notifies (nothing signalled yet) */
+	complete_each(&f, 1);
+	EXPECT(f.notifies == 1, "first %d", f.notifies);
+	/* the driver wants to hear when used idx passes 4 */
+	vdriver_set_used_event(&f.d, 4);
+	complete_each(&f, 3);		/* used idx 2..4 */
+	EXPECT(f.notifies == 1, "early notify %d", f.notifies);
+	complete_each(&f, 1);		/* used idx 5: crosses 4 */
+	EXPECT(f.notifies == 2, "crossing %d", f.notifies);
+	complete_each(&f, 5);
+	EXPECT(f.notifies == 2, "after the event %d", f.notifies);
+	/* flags are ignored with EVENT_IDX (2.7.7.2) */
+	f.d.avail->flags = htole16(VRING_AVAIL_F_NO_INTERRUPT);
+	vdriver_set_used_event(&f.d, vdriver_used_idx(&f.d));
+	complete_each(&f, 1);
+	EXPECT(f.notifies == 3, "event with flags set %d", f.notifies);
+	/* avail_event: the device asks for a kick at its next entry */
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 0, "empty");
+	EXPECT(vdriver_avail_event(&f.d) == vnet_virtq_last_avail(&f.vq),
+	       "avail_event %u last_avail %u", vdriver_avail_event(&f.d),
+	       vnet_virtq_last_avail(&f.vq));
+	fx_done(&f);
+}
+
+static void test_coalescing(void)
+{
+	struct fx f;
+	__u64 deadline;
+
+	EXPECT(fx_setup(&f, 64, 0) == 0, "setup");
+	vnet_virtq_set_coalesce(&f.vq, 4, 10 * 1000 * 1000);	/* 4 pkts / 10 s */
+	complete_each(&f, 3);
+	EXPECT(f.notifies == 0, "held back %d", f.notifies);
+	complete_each(&f, 1);
+	EXPECT(f.notifies == 1, "max_packets reached %d", f.notifies);
+
+	/* the time limit: one packet, then the timer fires */
+	vnet_virtq_set_coalesce(&f.vq, 1000, 50);
+	complete_each(&f, 1);
+	EXPECT(f.notifies == 1, "held back by usecs");
+	deadline = vnet_virtq_coal_deadline(&f.vq);
+	EXPECT(deadline != 0, "deadline set");
+	vnet_virtq_coal_expire(&f.vq, deadline - 1);
+	EXPECT(f.notifies == 1, "not before the deadline");
+	vnet_virtq_coal_expire(&f.vq, deadline);
+	EXPECT(f.notifies == 2, "timer fired %d", f.notifies);
+	EXPECT(vnet_virtq_coal_deadline(&f.vq) == 0, "nothing pending");
+
+	/* coalescing never overrides suppression */
+	vnet_virtq_set_coalesce(&f.vq, 1, 10 * 1000 * 1000);
+	f.d.avail->flags = htole16(VRING_AVAIL_F_NO_INTERRUPT);
+	complete_each(&f, 2);
+	EXPECT(f.notifies == 2, "suppressed %d", f.notifies);
+	f.d.avail->flags = 0;
+
+	/* reset: all parameters 0 (5.1.6.5.9.2) -> immediate */
+	vnet_virtq_reset(&f.vq);
+	EXPECT(f.vq.coal.max_packets == 0 && f.vq.coal.usecs == 0 &&
+	       f.vq.coal.pending == 0, "reset zeroes coalescing");
+	fx_done(&f);
+}
+
+static void test_unpop(void)
+{
+	struct fx f;
+	struct vdrv_seg s;
+	int h1, h2;
+
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	s = (struct vdrv_seg){ vdriver_alloc(&f.d, 64, NULL), 64, true };
+	h1 = vdriver_add(&f.d, &s, 1, false);
+	h2 = vdriver_add(&f.d, &s, 1, false);
+	vdriver_publish(&f.d);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1 && chain.head == h1, "h1");
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1 && chain.head == h2, "h2");
+	EXPECT(vnet_virtq_unpop(&f.vq, 2) == 2, "unpop 2");
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1 && chain.head == h1, "h1 again");
+	/* a bad chain in between: unpop must not return it twice */
+	set_desc(&f.d, 9, 0x10, 8, 0, 0);
+	vdriver_add_raw(&f.d, 9);
+	s.write = false;
+	vdriver_add(&f.d, &s, 1, false);
+	vdriver_publish(&f.d);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1 && chain.head == h2, "h2");
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "after the bad one");
+	EXPECT(vnet_virtq_unpop(&f.vq, 3) == 1, "stops at the bad chain");
+	fx_done(&f);
+
+	/* still possible after the 16-bit indexes wrapped (found by bench) */
+	EXPECT(fx_setup(&f, 16, 0) == 0, "setup");
+	complete_each(&f, 70000);
+	s = (struct vdrv_seg){ vdriver_alloc(&f.d, 64, NULL), 64, true };
+	h1 = vdriver_add(&f.d, &s, 1, false);
+	vdriver_publish(&f.d);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1 && chain.head == h1, "pop");
+	EXPECT(vnet_virtq_unpop(&f.vq, 1) == 1, "unpop after wrap");
+	fx_done(&f);
+}
+
+/* A driver writing garbage: the engine must never touch foreign memory. */
+static void test_random_hostile_driver(void)
+{
+	unsigned int seed = 4242;
+	struct fx f;
+
+	EXPECT(fx_setup(&f, 32, F_INDIRECT | F_EVENT_IDX) == 0, "setup");
+	for (int round = 0; round < 3000; round++) {
+		__u64 base = VDRV_GPA_BASE;
+		int r;
+
+		for (int i = 0; i < 32; i++) {
+			__u32 x = test_rand(&seed);
+			__u64 addr = (x & 3) == 0 ? test_rand(&seed) :
+				     base + (test_rand(&seed) % (f.d.mem_size + 64));
+			__u32 len = (x & 12) == 0 ? test_rand(&seed) :
+				    test_rand(&seed) % 512;
+
+			set_desc(&f.d, (__u16)i, addr, len,
+				 (__u16)(test_rand(&seed) & 7),
+				 (__u16)(test_rand(&seed) % 40));
+		}
+		vdriver_add_raw(&f.d, (__u16)(test_rand(&seed) % 32));
+		while ((r = vnet_virtq_pop(&f.vq, &chain)) == 1) {
+			for (int i = 0; i < chain.nr_out + chain.nr_in; i++) {
+				__u8 *p = chain.iov[i].base;
+
+				EXPECT(p >= f.d.mem &&
+				       p + chain.iov[i].len <= f.d.mem + f.d.mem_size,
+				       "iov outside guest memory");
+				if (i >= chain.nr_out)
+					memset(p, 0xab, chain.iov[i].len);
+				else
+					(void)*(volatile __u8 *)p;
+			}
+			vnet_virtq_push(&f.vq, chain.head, chain.in_len);
+		}
+		EXPECT(r == 0, "pop %d", r);
+		vnet_virtq_flush(&f.vq, 1);
+	}
+	EXPECT(f.errors == 0, "no reset needed for chain garbage");
+	EXPECT(f.vq.stats.chains > 100 && f.vq.stats.bad_chains > 100,
+	       "both kinds seen: %llu good %llu bad",
+	       (unsigned long long)f.vq.stats.chains,
+	       (unsigned long long)f.vq.stats.bad_chains);
+	fx_done(&f);
+}
+
+int main(void)
+{
+	RUN(test_direct_chain);
+	RUN(test_indirect_chain);
+	RUN(test_indirect_rules);
+	RUN(test_descriptor_loop);
+	RUN(test_chain_longer_than_queue);
+	RUN(test_bad_addresses);
+	RUN(test_chain_over_4g);
+	RUN(test_readable_after_writable);
+	RUN(test_zero_length_buffers);
+	RUN(test_avail_index_jump);
+	RUN(test_head_out_of_range);
+	RUN(test_bad_ring_setup);
+	RUN(test_used_published_once_per_burst);
+	RUN(test_notify_flags_suppression);
+	RUN(test_event_idx);
+	RUN(test_coalescing);
+	RUN(test_unpop);
+	RUN(test_random_hostile_driver);
+	return test_summary();
+}
