@@ -25,14 +25,20 @@ LIB_SRCS := \
 	daemon/net_tx.c \
 	daemon/net_rx.c
 
+# The XDP uplink datapath (map API) and the C reference of its decisions.
+LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
+
 # Programs: NAME_SRCS lists the sources of build/bin/NAME (linked with libvnet.a).
 PROGS := vnet-classify
 vnet-classify_SRCS := tests/tools/vnet-classify.c
+PROGS += vnet-xsk-recv
+vnet-xsk-recv_SRCS := tests/tools/vnet-xsk-recv.c
 
 # Unit tests: tests/unit/NAME.c, no root, linked with libvnet.a.
 # Support code of the tests (frame builder, harness, JSON reader).
 TESTLIB_SRCS := tests/lib/test.c tests/lib/frame.c tests/lib/json_read.c \
 	tests/lib/vdriver.c
+TESTLIB_SRCS += tests/lib/test_xsk.c
 
 UNIT_TESTS := \
 	test_guest_mem \
@@ -44,10 +50,10 @@ UNIT_TESTS := \
 	test_truncation
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
-BPF_OBJS :=
+BPF_OBJS := vnet_xdp vnet_xdp_bitloop
 
 # BPF program tests: tests/bpf/NAME.c (root; BPF_PROG_TEST_RUN).
-BPF_TESTS :=
+BPF_TESTS := test_xdp_hash test_xdp_filter test_xdp_rss_race
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
 FUZZERS := fuzz_classify fuzz_virtq
@@ -56,6 +62,7 @@ FUZZERS := fuzz_classify fuzz_virtq
 # so an unfinished script cannot sneak in).
 SELFTESTS := \
 	selftests/veth_basic.sh
+SELFTESTS += selftests/xdp_uplink.sh
 
 # Libraries each link needs (pkg-config names).
 PKGS := libbpf libxdp libmnl libnl-3.0 libnl-route-3.0
@@ -167,6 +174,12 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
+# The same XDP program with the bit-serial Toeplitz loop (bench-xdp's peer).
+$(O)/bpf/vnet_xdp_bitloop.bpf.o: bpf/vnet_xdp.bpf.c
+	$(call msg,CLANG,$@)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DVNET_TOEPLITZ_BITLOOP -MMD -MP -c $< -o $@
+
 $(O)/skel/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	@mkdir -p $(@D)
@@ -200,6 +213,7 @@ unit-bins: $(UNIT_BINS)
 # Benchmarks: tests/bench/bench_NAME.c, run by `make bench-NAME` (never by
 # check; not .PHONY, which would skip the pattern rule).
 BENCHES := engine
+BENCHES += xdp
 $(O)/tests/bench/%: $(O)/obj/tests/bench/%.o $(TESTLIB) $(LIB)
 	$(call msg,LD,$@)
 	@mkdir -p $(@D)

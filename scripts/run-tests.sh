@@ -21,6 +21,8 @@ LOGDIR=$O/test-logs
 FUZZ_SECONDS=${FUZZ_SECONDS:-15}
 ONLY=${ONLY:-}
 mkdir -p "$LOGDIR"
+# selftests find the binaries of this build
+export VNET_BUILD=${VNET_BUILD:-$(cd "$O" && pwd)}
 
 passed=0 failed=0 skipped=0
 failures=()

@@ -1,0 +1,736 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The XDP uplink datapath, userspace side: loads bpf/vnet_xdp.bpf.c from its
+ * skeleton, attaches it through libxdp (native, else generic; libxdp's
+ * dispatcher when the kernel lets it, else the program alone), and turns
+ * the device model's control-queue commands into map updates. It keeps a
+ * shadow of everything it wrote (struct vnet_rx_state), which is what the C
+ * reference (rx_filter.c) reads: both always see the same configuration.
+ *
+ * Steering changes (RSS, hash config, queue pairs) are written to the
+ * device's spare slot, then one __u32 flips the live slot, then we wait for
+ * an RCU grace period (an update of a map-in-map makes the kernel wait for
+ * every running BPF program) so the old slot is unused before it is reused:
+ * a packet never sees half a configuration.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
+
+#include "vnet/datapath.h"
+#include "vnet/log.h"
+#include "vnet/rx_filter.h"
+#include "vnet_xdp.skel.h"
+#include "vnet_xdp_bitloop.skel.h"
+
+/* The key a device hashes with for automatic steering (no HASH_CONFIG). */
+static const __u8 default_key[VNET_TOEPLITZ_KEY_MAX] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+};
+
+/* What the driver asked for; the live vnet_dp_steer is derived from it. */
+struct dev_ctl {
+	enum vnet_steer_mode mode;
+	__u16 vq_pairs;
+	struct vnet_rss_config rss;
+	__u32 hash_types;		/* HASH_CONFIG */
+	__u8 hash_key_len;
+	__u8 hash_key[VNET_TOEPLITZ_KEY_MAX];
+};
+
+struct vnet_dp {
+	struct bpf_object *obj;
+	struct xdp_program *xprog;
+	int ifindex;
+	enum xdp_attach_mode attached;	/* XDP_MODE_UNSPEC: not attached */
+	int dispatcher;
+	int prog_fd;
+	int fd_filter, fd_mac, fd_vlan, fd_slot, fd_steer, fd_keytbl;
+	int fd_host4, fd_xsks, fd_counters;
+	int rcu_outer, rcu_inner;	/* map-in-map: a grace period on demand */
+	int ncpus;
+	__u8 slot[VNET_DP_MAX_DEVS];
+	struct dev_ctl ctl[VNET_DP_MAX_DEVS];
+	struct vnet_rx_state *st;
+	struct vnet_toeplitz_table *scratch;
+	struct vnet_dp_counters *percpu;	/* ncpus values, zeroed on dev add */
+};
+
+/* libxdp's chatter (e.g. the dispatcher fallback) one level below ours */
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	vnet_vlog(level == LIBXDP_WARN ? VNET_LOG_INFO : VNET_LOG_TRACE, fmt, ap);
+	return 0;
+}
+
+static int map_fd(struct vnet_dp *dp, const char *name, int *fd)
+{
+	struct bpf_map *m = bpf_object__find_map_by_name(dp->obj, name);
+
+	if (!m || bpf_map__fd(m) < 0) {
+		pr_warn("datapath: map %s missing\n", name);
+		return -ENOENT;
+	}
+	*fd = bpf_map__fd(m);
+	return 0;
+}
+
+static int update(int fd, const void *key, const void *val)
+{
+	return bpf_map_update_elem(fd, key, val, BPF_ANY) ? -errno : 0;
+}
+
+/* Returns once every BPF program that might have seen old values is done. */
+static int rcu_wait(struct vnet_dp *dp)
+{
+	__u32 zero = 0;
+
+	return update(dp->rcu_outer, &zero, &dp->rcu_inner);
+}
+
+static int rcu_wait_init(struct vnet_dp *dp)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+
+	dp->rcu_inner = bpf_map_create(BPF_MAP_TYPE_ARRAY, "vnet_rcu_in", 4, 4, 1, NULL);
+	if (dp->rcu_inner < 0)
+		return -errno;
+	o.inner_map_fd = dp->rcu_inner;
+	dp->rcu_outer = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, "vnet_rcu", 4, 4, 1, &o);
+	if (dp->rcu_outer < 0)
+		return -errno;
+	return 0;
+}
+
+static int load_and_attach(struct vnet_dp *dp, const struct vnet_dp_opts *opts)
+{
+	struct bpf_program *prog;
+	struct xdp_multiprog *mp;
+	int err;
+
+	if (opts->mode == VNET_DP_ATTACH_NONE) {
+		err = bpf_object__load(dp->obj);
+		if (err)
+			return err;
+		prog = bpf_object__find_program_by_name(dp->obj, "vnet_xdp_rx");
+		dp->prog_fd = prog ? bpf_program__fd(prog) : -ENOENT;
+		return dp->prog_fd < 0 ? dp->prog_fd : 0;
+	}
+	dp->xprog = xdp_program__from_bpf_obj(dp->obj, "xdp");
+	err = libxdp_get_error(dp->xprog);
+	if (err) {
+		dp->xprog = NULL;
+		return err;
+	}
+	err = -EINVAL;
+	if (opts->mode == VNET_DP_ATTACH_NATIVE) {
+		err = xdp_program__attach(dp->xprog, dp->ifindex, XDP_MODE_NATIVE, 0);
+		if (!err)
+			dp->attached = XDP_MODE_NATIVE;
+		else
+			pr_info("datapath: native XDP attach failed (%d), trying generic\n", err);
+	}
+	if (err) {
+		err = xdp_program__attach(dp->xprog, dp->ifindex, XDP_MODE_SKB, 0);
+		if (err)
+			return err;
+		dp->attached = XDP_MODE_SKB;
+	}
+	dp->prog_fd = xdp_program__fd(dp->xprog);
+	mp = xdp_multiprog__get_from_ifindex(dp->ifindex);
+	if (!libxdp_get_error(mp) && mp) {
+		dp->dispatcher = !xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
+	pr_info("datapath: attached to ifindex %d, %s mode, %s\n", dp->ifindex,
+		vnet_dp_attach_mode_name(dp),
+		dp->dispatcher ? "libxdp dispatcher" : "single program (no dispatcher)");
+	return 0;
+}
+
+static int host_mac_of(int ifindex, __u8 mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int fd, err = 0;
+
+	if (!if_indextoname(ifindex, ifr.ifr_name))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+		err = -errno;
+	else
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+	return err;
+}
+
+int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "vnet_xdp");
+	struct vnet_dp *dp;
+	const void *elf;
+	size_t elf_sz;
+	__u8 mac[6];
+	int err;
+
+	if (!opts || !dpp || (opts->mode != VNET_DP_ATTACH_NONE && opts->ifindex <= 0))
+		return -EINVAL;
+	libxdp_set_print(libxdp_print);
+	dp = calloc(1, sizeof(*dp));
+	if (!dp)
+		return -ENOMEM;
+	dp->ifindex = opts->ifindex;
+	dp->rcu_inner = dp->rcu_outer = -1;
+	dp->ncpus = libbpf_num_possible_cpus();
+	dp->st = calloc(1, sizeof(*dp->st));
+	dp->scratch = calloc(1, sizeof(*dp->scratch));
+	dp->percpu = dp->ncpus > 0 ? calloc(dp->ncpus, sizeof(*dp->percpu)) : NULL;
+	err = -ENOMEM;
+	if (!dp->st || !dp->scratch || !dp->percpu)
+		goto err_free;
+
+	elf = opts->bitloop ? vnet_xdp_bitloop__elf_bytes(&elf_sz) : vnet_xdp__elf_bytes(&elf_sz);
+	dp->obj = bpf_object__open_mem(elf, elf_sz, &oo);
+	err = libbpf_get_error(dp->obj);
+	if (err) {
+		dp->obj = NULL;
+		goto err_free;
+	}
+	err = load_and_attach(dp, opts);
+	if (err) {
+		pr_warn("datapath: load/attach failed: %s\n", strerror(-err));
+		goto err_free;
+	}
+	err = map_fd(dp, "filter", &dp->fd_filter) ?:
+	      map_fd(dp, "mac_devs", &dp->fd_mac) ?:
+	      map_fd(dp, "vlan_devs", &dp->fd_vlan) ?:
+	      map_fd(dp, "dev_slot", &dp->fd_slot) ?:
+	      map_fd(dp, "steer", &dp->fd_steer) ?:
+	      map_fd(dp, "keytbl", &dp->fd_keytbl) ?:
+	      map_fd(dp, "host_ipv4", &dp->fd_host4) ?:
+	      map_fd(dp, "xsks", &dp->fd_xsks) ?:
+	      map_fd(dp, "counters", &dp->fd_counters) ?:
+	      rcu_wait_init(dp);
+	if (err)
+		goto err_free;
+	/* the uplink's own MAC belongs to the host */
+	if (dp->ifindex > 0 && !host_mac_of(dp->ifindex, mac)) {
+		err = vnet_dp_set_host_mac(dp, mac, 1);
+		if (err)
+			goto err_free;
+	}
+	*dpp = dp;
+	return 0;
+
+err_free:
+	vnet_dp_close(dp);
+	return err;
+}
+
+void vnet_dp_close(struct vnet_dp *dp)
+{
+	int err;
+
+	if (!dp)
+		return;
+	if (dp->xprog) {
+		if (dp->attached != XDP_MODE_UNSPEC) {
+			err = xdp_program__detach(dp->xprog, dp->ifindex, dp->attached, 0);
+			if (err)
+				pr_warn("datapath: detach from ifindex %d failed: %d\n",
+					dp->ifindex, err);
+		}
+		xdp_program__close(dp->xprog);	/* leaves our bpf_object alone */
+	}
+	bpf_object__close(dp->obj);
+	if (dp->rcu_outer >= 0)
+		close(dp->rcu_outer);
+	if (dp->rcu_inner >= 0)
+		close(dp->rcu_inner);
+	free(dp->percpu);
+	free(dp->scratch);
+	free(dp->st);
+	free(dp);
+}
+
+const char *vnet_dp_attach_mode_name(const struct vnet_dp *dp)
+{
+	switch (dp->attached) {
+	case XDP_MODE_NATIVE: return "native";
+	case XDP_MODE_SKB: return "skb";
+	default: return "none";
+	}
+}
+
+int vnet_dp_uses_dispatcher(const struct vnet_dp *dp)
+{
+	return dp->dispatcher;
+}
+
+int vnet_dp_prog_fd(const struct vnet_dp *dp)
+{
+	return dp->prog_fd;
+}
+
+const struct vnet_rx_state *vnet_dp_state(const struct vnet_dp *dp)
+{
+	return dp->st;
+}
+
+/* --- filter, MAC and VLAN maps ------------------------------------------- */
+
+static int push_filter(struct vnet_dp *dp)
+{
+	__u32 zero = 0;
+
+	return update(dp->fd_filter, &zero, &dp->st->filter);
+}
+
+/* Rewrite the MAC map entry of one address from the shadow. */
+static int push_mac(struct vnet_dp *dp, const __u8 mac[6])
+{
+	struct vnet_dp_mac_key key = { 0 };
+	__u64 devs = vnet_rx_mac_devs(dp->st, mac);
+
+	memcpy(key.mac, mac, 6);
+	if (devs)
+		return update(dp->fd_mac, &key, &devs);
+	if (bpf_map_delete_elem(dp->fd_mac, &key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+/* Every address a device answers to, in the map after a shadow change. */
+static int push_dev_macs(struct vnet_dp *dp, const struct vnet_rx_dev *d)
+{
+	int err = push_mac(dp, d->mac);
+
+	for (unsigned int i = 0; !err && i < d->n_uc; i++)
+		err = push_mac(dp, d->uc[i]);
+	for (unsigned int i = 0; !err && i < d->n_mc; i++)
+		err = push_mac(dp, d->mc[i]);
+	return err;
+}
+
+static int push_vlan(struct vnet_dp *dp, __u16 vid)
+{
+	__u32 key = vid;
+	__u64 devs = vnet_rx_vlan_devs(dp->st, vid);
+
+	return update(dp->fd_vlan, &key, &devs);
+}
+
+static struct vnet_rx_dev *dev_get(struct vnet_dp *dp, unsigned int dev)
+{
+	if (!dp || dev >= VNET_DP_MAX_DEVS || !dp->st->dev[dev].present)
+		return NULL;
+	return &dp->st->dev[dev];
+}
+
+static void mask_set(__u64 *mask, unsigned int dev, int on)
+{
+	if (on)
+		*mask |= 1ull << dev;
+	else
+		*mask &= ~(1ull << dev);
+}
+
+/* --- steering: spare slot, flip, grace period ------------------------------ */
+
+static void derive_steer(const struct dev_ctl *c, struct vnet_dp_steer *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->mode = c->mode;
+	st->vq_pairs = c->vq_pairs ? c->vq_pairs : 1;
+	if (c->mode == VNET_STEER_RSS) {
+		st->hash_types = c->rss.hash_types;
+		st->table_mask = c->rss.table_len - 1;
+		st->unclassified_queue = c->rss.unclassified_queue;
+		memcpy(st->table, c->rss.table, sizeof(st->table[0]) * c->rss.table_len);
+		st->key_len = c->rss.key_len;
+		memcpy(st->key, c->rss.key, c->rss.key_len);
+		return;
+	}
+	if (c->hash_types) {
+		/* spec "Hash calculation": HASH_CONFIG without RSS, reported */
+		st->hash_types = c->hash_types;
+		st->key_len = c->hash_key_len;
+		memcpy(st->key, c->hash_key, c->hash_key_len);
+	} else if (c->mode == VNET_STEER_AUTO) {
+		/* our own flow hash: steers, never reported */
+		st->hash_types = VNET_HASH_TYPE_ALL;
+		st->flags = VNET_STEER_F_INTERNAL_HASH;
+		st->key_len = sizeof(default_key);
+		memcpy(st->key, default_key, sizeof(default_key));
+	}
+}
+
+static int commit_steer(struct vnet_dp *dp, unsigned int dev)
+{
+	struct vnet_rx_dev *d = &dp->st->dev[dev];
+	struct vnet_dp_steer st;
+	__u32 spare = dp->slot[dev] ^ 1, k = dev * 2 + spare, key = dev;
+	int err;
+
+	derive_steer(&dp->ctl[dev], &st);
+	vnet_toeplitz_expand(st.key, st.key_len, dp->scratch);
+	err = update(dp->fd_keytbl, &k, dp->scratch) ?:
+	      update(dp->fd_steer, &k, &st);
+	if (err)
+		return err;
+	/* the flip: one aligned __u32, read once per packet */
+	err = update(dp->fd_slot, &key, &spare);
+	if (err)
+		return err;
+	dp->slot[dev] = spare;
+	d->steer = st;
+	memcpy(&d->tbl, dp->scratch, sizeof(d->tbl));
+	/* no packet uses the old slot after this: it may be rewritten next */
+	return rcu_wait(dp);
+}
+
+/* --- device lifecycle ------------------------------------------------------- */
+
+static int zero_counters(struct vnet_dp *dp, __u32 slot)
+{
+	memset(dp->percpu, 0, sizeof(*dp->percpu) * dp->ncpus);
+	return update(dp->fd_counters, &slot, dp->percpu);
+}
+
+static void filter_forget(struct vnet_dp_filter *f, unsigned int dev)
+{
+	__u64 *masks[] = {
+		&f->active, &f->promisc, &f->allmulti, &f->alluni, &f->nomulti,
+		&f->nouni, &f->nobcast, &f->vlan_filter,
+	};
+
+	for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
+		mask_set(masks[i], dev, 0);
+}
+
+int vnet_dp_dev_add(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6],
+		    __u16 max_vq_pairs)
+{
+	struct vnet_rx_dev *d;
+	int err;
+
+	if (!dp || !mac || dev >= VNET_DP_MAX_DEVS || !max_vq_pairs)
+		return -EINVAL;
+	d = &dp->st->dev[dev];
+	if (d->present)
+		return -EEXIST;
+	/* spec: empty MAC table, receiveq1 only, no hash after reset */
+	memset(d, 0, sizeof(*d));
+	memset(&dp->ctl[dev], 0, sizeof(dp->ctl[dev]));
+	d->max_vq_pairs = max_vq_pairs;
+	memcpy(d->mac, mac, 6);
+	d->present = 1;
+	err = zero_counters(dp, dev) ?: commit_steer(dp, dev) ?: push_mac(dp, mac);
+	if (err)
+		goto err_undo;
+	mask_set(&dp->st->filter.active, dev, 1);
+	err = push_filter(dp);
+	if (err)
+		goto err_undo;
+	return 0;
+
+err_undo:
+	vnet_dp_dev_del(dp, dev);
+	return err;
+}
+
+int vnet_dp_dev_del(struct vnet_dp *dp, unsigned int dev)
+{
+	struct vnet_rx_dev *d = dev_get(dp, dev), old;
+	int err;
+
+	if (!d)
+		return -ENODEV;
+	filter_forget(&dp->st->filter, dev);
+	err = push_filter(dp);		/* the device stops receiving first */
+	old = *d;
+	d->present = 0;
+	if (!err)
+		err = push_dev_macs(dp, &old);
+	for (unsigned int vid = 0; !err && vid < VNET_VLAN_N; vid++)
+		if (old.vlans[vid / 64] >> (vid % 64) & 1)
+			err = push_vlan(dp, vid);
+	memset(d, 0, sizeof(*d));
+	return err;
+}
+
+/* --- control-queue commands ------------------------------------------------- */
+
+int vnet_dp_set_rx_mode(struct vnet_dp *dp, unsigned int dev,
+			enum vnet_rx_mode_cmd cmd, int on)
+{
+	struct vnet_dp_filter *f;
+	__u64 *mask;
+
+	if (!dev_get(dp, dev))
+		return -ENODEV;
+	f = &dp->st->filter;
+	switch (cmd) {
+	case VNET_RX_PROMISC: mask = &f->promisc; break;
+	case VNET_RX_ALLMULTI: mask = &f->allmulti; break;
+	case VNET_RX_ALLUNI: mask = &f->alluni; break;
+	case VNET_RX_NOMULTI: mask = &f->nomulti; break;
+	case VNET_RX_NOUNI: mask = &f->nouni; break;
+	case VNET_RX_NOBCAST: mask = &f->nobcast; break;
+	default: return -EINVAL;
+	}
+	mask_set(mask, dev, on);
+	return push_filter(dp);
+}
+
+int vnet_dp_set_mac(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6])
+{
+	struct vnet_rx_dev *d = dev_get(dp, dev);
+	__u8 old[6];
+
+	if (!d)
+		return -ENODEV;
+	if (!mac)
+		return -EINVAL;
+	memcpy(old, d->mac, 6);
+	memcpy(d->mac, mac, 6);
+	return push_mac(dp, old) ?: push_mac(dp, mac);
+}
+
+int vnet_dp_set_mac_table(struct vnet_dp *dp, unsigned int dev,
+			  const __u8 (*uc)[6], unsigned int n_uc,
+			  const __u8 (*mc)[6], unsigned int n_mc)
+{
+	struct vnet_rx_dev *d = dev_get(dp, dev), old;
+
+	if (!d)
+		return -ENODEV;
+	/* more than we hold: the device model falls back to ALLUNI/ALLMULTI */
+	if (n_uc > VNET_RX_MAC_TABLE_MAX || n_mc > VNET_RX_MAC_TABLE_MAX)
+		return -E2BIG;
+	if ((n_uc && !uc) || (n_mc && !mc))
+		return -EINVAL;
+	old = *d;
+	d->n_uc = n_uc;
+	d->n_mc = n_mc;
+	if (n_uc)
+		memcpy(d->uc, uc, 6 * (size_t)n_uc);
+	if (n_mc)
+		memcpy(d->mc, mc, 6 * (size_t)n_mc);
+	/* addresses that left, then addresses that came */
+	return push_dev_macs(dp, &old) ?: push_dev_macs(dp, d);
+}
+
+int vnet_dp_set_vlan_filter(struct vnet_dp *dp, unsigned int dev, int on)
+{
+	if (!dev_get(dp, dev))
+		return -ENODEV;
+	mask_set(&dp->st->filter.vlan_filter, dev, on);
+	return push_filter(dp);
+}
+
+static int vlan_set(struct vnet_dp *dp, unsigned int dev, __u16 vid, int on)
+{
+	struct vnet_rx_dev *d = dev_get(dp, dev);
+
+	if (!d)
+		return -ENODEV;
+	if (vid >= VNET_VLAN_N)
+		return -EINVAL;
+	if (on)
+		d->vlans[vid / 64] |= 1ull << (vid % 64);
+	else
+		d->vlans[vid / 64] &= ~(1ull << (vid % 64));
+	return push_vlan(dp, vid);
+}
+
+int vnet_dp_vlan_add(struct vnet_dp *dp, unsigned int dev, __u16 vid)
+{
+	return vlan_set(dp, dev, vid, 1);
+}
+
+int vnet_dp_vlan_del(struct vnet_dp *dp, unsigned int dev, __u16 vid)
+{
+	return vlan_set(dp, dev, vid, 0);
+}
+
+int vnet_dp_set_rss(struct vnet_dp *dp, unsigned int dev,
+		    const struct vnet_rss_config *rss)
+{
+	struct vnet_rx_dev *d = dev_get(dp, dev);
+	struct dev_ctl *c;
+
+	if (!d)
+		return -ENODEV;
+	/* spec "Setting RSS parameters": table length a power of two */
+	if (!rss || !rss->table_len || rss->table_len > VNET_RSS_TABLE_MAX ||
+	    (rss->table_len & (rss->table_len - 1)) ||
+	    rss->key_len > VNET_TOEPLITZ_KEY_MAX ||
+	    (rss->hash_types & ~VNET_HASH_TYPE_ALL) ||
+	    rss->unclassified_queue >= d->max_vq_pairs)
+		return -EINVAL;
+	for (unsigned int i = 0; i < rss->table_len; i++)
+		if (rss->table[i] >= d->max_vq_pairs)
+			return -EINVAL;
+	c = &dp->ctl[dev];
+	c->rss = *rss;
+	c->mode = VNET_STEER_RSS;
+	return commit_steer(dp, dev);
+}
+
+int vnet_dp_set_hash_config(struct vnet_dp *dp, unsigned int dev,
+			    __u32 hash_types, const __u8 *key, size_t key_len)
+{
+	struct dev_ctl *c;
+
+	if (!dev_get(dp, dev))
+		return -ENODEV;
+	if ((hash_types & ~VNET_HASH_TYPE_ALL) || key_len > VNET_TOEPLITZ_KEY_MAX ||
+	    (key_len && !key))
+		return -EINVAL;
+	c = &dp->ctl[dev];
+	c->hash_types = hash_types;
+	c->hash_key_len = (__u8)key_len;
+	memset(c->hash_key, 0, sizeof(c->hash_key));
+	if (key_len)
+		memcpy(c->hash_key, key, key_len);
+	/* spec "Device operation in multiqueue mode": the last command rules */
+	if (c->mode == VNET_STEER_RSS)
+		c->mode = c->vq_pairs > 1 ? VNET_STEER_AUTO : VNET_STEER_SINGLE;
+	return commit_steer(dp, dev);
+}
+
+int vnet_dp_set_queue_pairs(struct vnet_dp *dp, unsigned int dev, __u16 pairs)
+{
+	struct vnet_rx_dev *d = dev_get(dp, dev);
+	struct dev_ctl *c;
+
+	if (!d)
+		return -ENODEV;
+	/* spec: 1 <= virtqueue_pairs <= max_virtqueue_pairs */
+	if (!pairs || pairs > d->max_vq_pairs)
+		return -EINVAL;
+	c = &dp->ctl[dev];
+	c->vq_pairs = pairs;
+	c->mode = pairs > 1 ? VNET_STEER_AUTO : VNET_STEER_SINGLE;
+	return commit_steer(dp, dev);
+}
+
+/* --- uplink ------------------------------------------------------------------ */
+
+int vnet_dp_set_xsk(struct vnet_dp *dp, unsigned int rx_queue, int xsk_fd)
+{
+	if (!dp || rx_queue >= VNET_DP_MAX_QUEUES || xsk_fd < 0)
+		return -EINVAL;
+	return update(dp->fd_xsks, &rx_queue, &xsk_fd);
+}
+
+int vnet_dp_clear_xsk(struct vnet_dp *dp, unsigned int rx_queue)
+{
+	if (!dp || rx_queue >= VNET_DP_MAX_QUEUES)
+		return -EINVAL;
+	if (bpf_map_delete_elem(dp->fd_xsks, &rx_queue) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int vnet_dp_set_host_mac(struct vnet_dp *dp, const __u8 mac[6], int on)
+{
+	struct vnet_rx_state *s;
+	unsigned int i;
+
+	if (!dp || !mac)
+		return -EINVAL;
+	s = dp->st;
+	for (i = 0; i < s->n_host_macs; i++)
+		if (!memcmp(s->host_macs[i], mac, 6))
+			break;
+	if (on && i == s->n_host_macs) {
+		if (s->n_host_macs == VNET_RX_HOST_MACS_MAX)
+			return -ENOSPC;
+		memcpy(s->host_macs[s->n_host_macs++], mac, 6);
+	} else if (!on && i < s->n_host_macs) {
+		memmove(s->host_macs[i], s->host_macs[i + 1], 6 * (s->n_host_macs - i - 1));
+		s->n_host_macs--;
+	}
+	return push_mac(dp, mac);
+}
+
+int vnet_dp_add_host_ipv4(struct vnet_dp *dp, __u32 addr_be)
+{
+	struct vnet_rx_state *s;
+	__u8 one = 1;
+	int err;
+
+	if (!dp)
+		return -EINVAL;
+	s = dp->st;
+	for (unsigned int i = 0; i < s->n_host_ipv4; i++)
+		if (s->host_ipv4[i] == addr_be)
+			return 0;
+	if (s->n_host_ipv4 == VNET_DP_MAX_HOST_IPS)
+		return -ENOSPC;
+	err = update(dp->fd_host4, &addr_be, &one);
+	if (!err)
+		s->host_ipv4[s->n_host_ipv4++] = addr_be;
+	return err;
+}
+
+int vnet_dp_del_host_ipv4(struct vnet_dp *dp, __u32 addr_be)
+{
+	struct vnet_rx_state *s;
+
+	if (!dp)
+		return -EINVAL;
+	s = dp->st;
+	for (unsigned int i = 0; i < s->n_host_ipv4; i++) {
+		if (s->host_ipv4[i] != addr_be)
+			continue;
+		s->host_ipv4[i] = s->host_ipv4[--s->n_host_ipv4];
+		if (bpf_map_delete_elem(dp->fd_host4, &addr_be))
+			return -errno;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int vnet_dp_read_counters(struct vnet_dp *dp, unsigned int slot,
+			  struct vnet_dp_counters *out)
+{
+	if (!dp || !out || slot >= VNET_DP_COUNTER_SLOTS)
+		return -EINVAL;
+	if (bpf_map_lookup_elem(dp->fd_counters, &slot, dp->percpu))
+		return -errno;
+	memset(out, 0, sizeof(*out));
+	for (int cpu = 0; cpu < dp->ncpus; cpu++)
+		for (unsigned int i = 0; i < VNET_CNT_MAX; i++)
+			out->c[i] += dp->percpu[cpu].c[i];
+	return 0;
+}
+
+const char *vnet_dp_counter_name(unsigned int counter)
+{
+	static const char *const names[] = {
+		"delivered", "flood", "filter_mac", "filter_rxmode", "filter_vlan",
+		"no_socket", "malformed", "host",
+	};
+
+	if (counter < sizeof(names) / sizeof(names[0]))
+		return names[counter];
+	if (counter < VNET_CNT_MAX)
+		return "hash";	/* + vnet_hash_report_name(counter - HASH_BASE) */
+	return "?";
+}

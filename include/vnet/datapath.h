@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The XDP uplink datapath: layouts shared by bpf/vnet_xdp.bpf.c and
+ * userspace (map values, the metadata block in front of each redirected
+ * frame, the counter layout), and the userspace API (daemon/datapath.c) the
+ * device model calls. docs/ARCHITECTURE.md "XDP datapath" has the why.
+ *
+ * Devices are slots 0..VNET_DP_MAX_DEVS-1 of one uplink; sets of devices are
+ * __u64 bitmasks, so filtering a frame costs O(1) whatever the device count:
+ * the MAC map gives the devices whose primary MAC or MAC table holds the
+ * destination, the VLAN map the devices that admit a VID, and the rx-mode
+ * masks of struct vnet_dp_filter what each device's rx mode allows.
+ */
+#ifndef VNET_DATAPATH_H
+#define VNET_DATAPATH_H
+
+#include <linux/types.h>
+
+#include "vnet/toeplitz.h"
+
+#define VNET_DP_MAX_DEVS	63	/* bits 0..62 of a __u64 device set */
+#define VNET_DP_HOST_BIT	(1ull << 63)	/* in the MAC map: the uplink's own MAC */
+#define VNET_DP_MAX_QUEUES	64	/* uplink rx queues (XSKMAP size) */
+#define VNET_DP_MAX_MACS	4096	/* MAC map entries over all devices */
+#define VNET_DP_MAX_HOST_IPS	64
+#define VNET_RSS_TABLE_MAX	128	/* our rss_max_indirection_table_length */
+#define VNET_VLAN_N		4096
+#define VNET_DEV_NONE		0xffff	/* meta.dev of a flood frame */
+
+/* Counter slot of uplink-wide outcomes (frames of no single device). */
+#define VNET_DP_UPLINK_SLOT	VNET_DP_MAX_DEVS
+#define VNET_DP_COUNTER_SLOTS	(VNET_DP_MAX_DEVS + 1)
+
+/*
+ * Rx-mode masks, bit d = device slot d (spec "Packet Receive Filtering").
+ * 'active' devices take part at all; 'vlan_filter' devices negotiated
+ * VIRTIO_NET_F_CTRL_VLAN, so their VLAN set applies (spec "VLAN Filtering").
+ */
+struct vnet_dp_filter {
+	__u64 active;
+	__u64 promisc;
+	__u64 allmulti;
+	__u64 alluni;
+	__u64 nomulti;
+	__u64 nouni;
+	__u64 nobcast;
+	__u64 vlan_filter;
+};
+
+_Static_assert(sizeof(struct vnet_dp_filter) == 64, "BPF map value layout");
+
+/* MAC map key: the 6 address bytes, zero padded (hash of 8 bytes). */
+struct vnet_dp_mac_key {
+	__u8 mac[6];
+	__u8 pad[2];
+};
+
+_Static_assert(sizeof(struct vnet_dp_mac_key) == 8, "BPF map key layout");
+
+/* How a device picks the receive queue (spec "Device operation in multiqueue mode"). */
+enum vnet_steer_mode {
+	VNET_STEER_SINGLE = 0,	/* receiveq1 only (reset state) */
+	VNET_STEER_AUTO = 1,	/* MQ VQ_PAIRS_SET: flow hash over the active pairs */
+	VNET_STEER_RSS = 2,	/* RSS_CONFIG: indirection table */
+};
+
+/* struct vnet_dp_steer.flags */
+#define VNET_STEER_F_INTERNAL_HASH	(1u << 0)	/* hash only steers, not reported */
+
+/*
+ * Everything that picks the queue and the reported hash of one device. It
+ * lives in one of two slots per device (map 'steer', key dev * 2 + slot,
+ * with the Toeplitz table of the same key in map 'keytbl'); map 'dev_slot'
+ * says which slot is live. An update writes the spare slot, flips the one
+ * __u32 and waits an RCU grace period before that slot may be written again,
+ * so a packet sees the old or the new configuration, never a mix.
+ */
+struct vnet_dp_steer {
+	__u32 mode;		/* enum vnet_steer_mode */
+	__u32 hash_types;	/* VNET_HASH_TYPE_* the hash is computed for */
+	__u32 flags;		/* VNET_STEER_F_* */
+	__u16 vq_pairs;		/* active queue pairs (AUTO) */
+	__u16 table_mask;	/* indirection_table_mask (RSS) */
+	__u16 unclassified_queue;
+	__u8 key_len;
+	__u8 pad;
+	__u8 key[VNET_TOEPLITZ_KEY_MAX];	/* for the bit-loop build only */
+	__u16 table[VNET_RSS_TABLE_MAX];
+};
+
+_Static_assert(sizeof(struct vnet_dp_steer) == 316, "BPF map value layout");
+
+/* struct vnet_xdp_meta.flags */
+#define VNET_META_F_FLOOD	(1u << 0)	/* several devices: replicate in userspace */
+#define VNET_META_F_MALFORMED	(1u << 1)	/* a header was cut/invalid (classify.h) */
+#define VNET_META_F_TAGGED	(1u << 2)	/* frame carries VLAN tag(s), not stripped */
+
+#define VNET_META_MAGIC		0x564e4554u	/* "VNET" */
+
+/*
+ * Written with bpf_xdp_adjust_meta() right in front of every redirected
+ * frame; AF_XDP copies it into the UMEM before the frame (rx desc addr -
+ * sizeof(struct vnet_xdp_meta)). Host byte order. A flood frame has
+ * dev == VNET_DEV_NONE, queue 0, no hash: the receiver runs the C reference
+ * (rx_filter.h) for each device in turn.
+ */
+struct vnet_xdp_meta {
+	__u32 hash;		/* hash value, 0 when report is NONE */
+	__u16 dev;		/* device slot or VNET_DEV_NONE */
+	__u16 queue;		/* 0-based receive queue (receiveq1 = 0) */
+	__u8 report;		/* enum vnet_hash_report */
+	__u8 flags;		/* VNET_META_F_* */
+	__u16 vlan_id;		/* outer VID when TAGGED */
+	__u32 magic;		/* VNET_META_MAGIC */
+};
+
+_Static_assert(sizeof(struct vnet_xdp_meta) == 16, "metadata is 16 bytes");
+
+/* Per-CPU counters, map 'counters', key = device slot or VNET_DP_UPLINK_SLOT. */
+enum vnet_dp_counter {
+	VNET_CNT_DELIVERED = 0,	/* redirected to the socket (device slot) */
+	VNET_CNT_FLOOD,		/* redirected with FLOOD (uplink slot) */
+	VNET_CNT_FILTER_MAC,	/* no device's MAC/mode wanted it: XDP_PASS (uplink) */
+	VNET_CNT_FILTER_RXMODE,	/* NOUNI/NOMULTI/NOBCAST dropped it (device) */
+	VNET_CNT_FILTER_VLAN,	/* VID not in the device's set (device) */
+	VNET_CNT_NO_SOCKET,	/* wanted, but no socket on the rx queue: XDP_PASS */
+	VNET_CNT_MALFORMED,	/* L2 cut (uplink) or a cut/invalid header (device) */
+	VNET_CNT_HOST,		/* host MAC, or ARP for a host address: XDP_PASS (uplink) */
+	VNET_CNT_HASH_BASE,	/* + report type: hashed frames per report */
+	VNET_CNT_MAX = VNET_CNT_HASH_BASE + 10,
+};
+
+struct vnet_dp_counters {
+	__u64 c[VNET_CNT_MAX];
+};
+
+#ifndef __bpf__
+#include <stddef.h>
+
+struct vnet_dp;
+
+enum vnet_dp_attach_mode {
+	VNET_DP_ATTACH_NONE = 0,	/* load only (BPF_PROG_TEST_RUN) */
+	VNET_DP_ATTACH_NATIVE,		/* native, falling back to generic */
+	VNET_DP_ATTACH_SKB,		/* generic only */
+};
+
+struct vnet_dp_opts {
+	int ifindex;			/* uplink; 0 with VNET_DP_ATTACH_NONE */
+	enum vnet_dp_attach_mode mode;
+	int bitloop;			/* load the bit-serial Toeplitz build (bench) */
+};
+
+/* rx-mode commands: VIRTIO_NET_CTRL_RX_* values */
+enum vnet_rx_mode_cmd {
+	VNET_RX_PROMISC = 0,
+	VNET_RX_ALLMULTI,
+	VNET_RX_ALLUNI,
+	VNET_RX_NOMULTI,
+	VNET_RX_NOUNI,
+	VNET_RX_NOBCAST,
+	VNET_RX_MODE_MAX = VNET_RX_NOBCAST,
+};
+
+/* RSS_CONFIG in host order (the device model validates against the spec). */
+struct vnet_rss_config {
+	__u32 hash_types;
+	__u16 table_len;		/* indirection_table_mask + 1, power of 2 */
+	__u16 unclassified_queue;
+	__u16 table[VNET_RSS_TABLE_MAX];
+	__u8 key_len;
+	__u8 key[VNET_TOEPLITZ_KEY_MAX];
+};
+
+struct vnet_rx_state;
+
+int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp);
+void vnet_dp_close(struct vnet_dp *dp);	/* detaches, frees */
+/* "native", "skb" or "none"; whether libxdp used its dispatcher */
+const char *vnet_dp_attach_mode_name(const struct vnet_dp *dp);
+int vnet_dp_uses_dispatcher(const struct vnet_dp *dp);
+int vnet_dp_prog_fd(const struct vnet_dp *dp);
+
+/* Device lifecycle: reset state (spec: empty MAC table, receiveq1 only). */
+int vnet_dp_dev_add(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6],
+		    __u16 max_vq_pairs);
+int vnet_dp_dev_del(struct vnet_dp *dp, unsigned int dev);
+
+/* The control-queue commands, after the device model validated them. */
+int vnet_dp_set_rx_mode(struct vnet_dp *dp, unsigned int dev,
+			enum vnet_rx_mode_cmd cmd, int on);
+int vnet_dp_set_mac(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6]);
+int vnet_dp_set_mac_table(struct vnet_dp *dp, unsigned int dev,
+			  const __u8 (*uc)[6], unsigned int n_uc,
+			  const __u8 (*mc)[6], unsigned int n_mc);
+int vnet_dp_set_vlan_filter(struct vnet_dp *dp, unsigned int dev, int on);
+int vnet_dp_vlan_add(struct vnet_dp *dp, unsigned int dev, __u16 vid);
+int vnet_dp_vlan_del(struct vnet_dp *dp, unsigned int dev, __u16 vid);
+int vnet_dp_set_rss(struct vnet_dp *dp, unsigned int dev,
+		    const struct vnet_rss_config *rss);
+int vnet_dp_set_hash_config(struct vnet_dp *dp, unsigned int dev,
+			    __u32 hash_types, const __u8 *key, size_t key_len);
+int vnet_dp_set_queue_pairs(struct vnet_dp *dp, unsigned int dev, __u16 pairs);
+
+/* Uplink side. */
+int vnet_dp_set_xsk(struct vnet_dp *dp, unsigned int rx_queue, int xsk_fd);
+int vnet_dp_clear_xsk(struct vnet_dp *dp, unsigned int rx_queue);
+int vnet_dp_set_host_mac(struct vnet_dp *dp, const __u8 mac[6], int on);
+int vnet_dp_add_host_ipv4(struct vnet_dp *dp, __u32 addr_be);
+int vnet_dp_del_host_ipv4(struct vnet_dp *dp, __u32 addr_be);
+
+/* Counters summed over CPUs; slot = device or VNET_DP_UPLINK_SLOT. */
+int vnet_dp_read_counters(struct vnet_dp *dp, unsigned int slot,
+			  struct vnet_dp_counters *out);
+const char *vnet_dp_counter_name(unsigned int counter);
+
+/* The live configuration, for the C reference (rx_filter.h). */
+const struct vnet_rx_state *vnet_dp_state(const struct vnet_dp *dp);
+#endif
+
+#endif

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vnet-xsk-recv: attach the vnet XDP datapath to an uplink (libxdp, native
+ * or generic), give it one device, bind an AF_XDP socket (copy mode) to an
+ * uplink queue and print every frame it receives as one JSON line with the
+ * metadata XDP wrote and what the C reference (rx_filter.c) says about the
+ * same frame. Used by selftests/xdp_uplink.sh.
+ *
+ *   vnet-xsk-recv -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]
+ *                 [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vnet/datapath.h"
+#include "vnet/log.h"
+#include "vnet/rx_filter.h"
+#include "test_xsk.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		if (b[i] > 255)
+			return -EINVAL;
+		mac[i] = (__u8)b[i];
+	}
+	return 0;
+}
+
+static int set_rss(struct vnet_dp *dp, unsigned int pairs)
+{
+	static const __u8 key[40] = {
+		0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+		0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+		0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+		0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
+	};
+	struct vnet_rss_config rss = {
+		.hash_types = VNET_HASH_TYPE_ALL, .table_len = 64, .key_len = 40,
+	};
+
+	for (unsigned int i = 0; i < rss.table_len; i++)
+		rss.table[i] = (__u16)(i % pairs);
+	memcpy(rss.key, key, sizeof(key));
+	return vnet_dp_set_rss(dp, 0, &rss);
+}
+
+static void print_counters(struct vnet_dp *dp, unsigned int slot, const char *name)
+{
+	struct vnet_dp_counters c;
+
+	if (vnet_dp_read_counters(dp, slot, &c))
+		return;
+	printf("{\"counters\":\"%s\"", name);
+	for (unsigned int i = 0; i < VNET_CNT_HASH_BASE; i++)
+		printf(",\"%s\":%llu", vnet_dp_counter_name(i), (unsigned long long)c.c[i]);
+	for (unsigned int r = 0; r <= VNET_HASH_REPORT_MAX; r++)
+		printf(",\"hash_%s\":%llu", vnet_hash_report_name(r),
+		       (unsigned long long)c.c[VNET_CNT_HASH_BASE + r]);
+	printf("}\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lopts[] = {
+		{ "mac", required_argument, NULL, 'M' },
+		{ "host-ip", required_argument, NULL, 'H' },
+		{ "rss", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vnet_dp_opts o = { .mode = VNET_DP_ATTACH_NATIVE };
+	const char *ifname = NULL;
+	unsigned int queue = 0, count = 1, rss_pairs = 0;
+	int timeout_ms = 5000, verbose = 0, opt, err, got = 0;
+	struct vnet_dp *dp = NULL;
+	struct test_xsk x;
+	__u8 mac[6];
+	__u32 host_ip = 0;
+	int have_mac = 0;
+	struct timespec t0, t;
+
+	while ((opt = getopt_long(argc, argv, "i:m:q:n:t:v", lopts, NULL)) != -1) {
+		switch (opt) {
+		case 'i': ifname = optarg; break;
+		case 'm':
+			if (!strcmp(optarg, "native"))
+				o.mode = VNET_DP_ATTACH_NATIVE;
+			else if (!strcmp(optarg, "skb"))
+				o.mode = VNET_DP_ATTACH_SKB;
+			else
+				goto usage;
+			break;
+		case 'q': queue = (unsigned int)atoi(optarg); break;
+		case 'n': count = (unsigned int)atoi(optarg); break;
+		case 't': timeout_ms = atoi(optarg); break;
+		case 'v': verbose++; break;
+		case 'M':
+			if (parse_mac(optarg, mac))
+				goto usage;
+			have_mac = 1;
+			break;
+		case 'H':
+			if (inet_pton(AF_INET, optarg, &host_ip) != 1)
+				goto usage;
+			break;
+		case 'R': rss_pairs = (unsigned int)atoi(optarg); break;
+		default: goto usage;
+		}
+	}
+	if (!ifname || !have_mac)
+		goto usage;
+	vnet_log_init("vnet-xsk-recv", verbose);
+	vnet_log_route_libbpf();
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	o.ifindex = (int)if_nametoindex(ifname);
+	if (!o.ifindex) {
+		pr_warn("no interface %s\n", ifname);
+		return 1;
+	}
+	err = vnet_dp_open(&o, &dp);
+	if (err) {
+		pr_warn("datapath: %s\n", strerror(-err));
+		return 1;
+	}
+	err = vnet_dp_dev_add(dp, 0, mac, rss_pairs ? (__u16)rss_pairs : 1);
+	if (!err && host_ip)
+		err = vnet_dp_add_host_ipv4(dp, host_ip);
+	if (!err && rss_pairs)
+		err = set_rss(dp, rss_pairs);
+	if (err) {
+		pr_warn("configure: %s\n", strerror(-err));
+		goto out_dp;
+	}
+	err = test_xsk_open(&x, ifname, queue);
+	if (err) {
+		pr_warn("AF_XDP socket on %s queue %u: %s\n", ifname, queue, strerror(-err));
+		goto out_dp;
+	}
+	err = vnet_dp_set_xsk(dp, queue, test_xsk_fd(&x));
+	if (err)
+		goto out_xsk;
+	printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\",\"dispatcher\":%s}\n",
+	       (int)getpid(), vnet_dp_attach_mode_name(dp),
+	       vnet_dp_uses_dispatcher(dp) ? "true" : "false");
+	fflush(stdout);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (!stop && (unsigned int)got < count) {
+		struct vnet_xdp_meta m;
+		struct vnet_rx_result ref;
+		__u8 frame[2048];
+		long left;
+		int n;
+
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		if (left <= 0)
+			break;
+		n = test_xsk_recv(&x, &m, frame, sizeof(frame), left > 200 ? 200 : (int)left);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		if (!n)
+			continue;
+		got++;
+		vnet_rx_classify(vnet_dp_state(dp), frame, (size_t)n, &ref);
+		printf("{\"len\":%d,\"magic_ok\":%s,\"dev\":%u,\"queue\":%u,\"hash\":%u,"
+		       "\"report\":\"%s\",\"flags\":%u,\"ref_dev\":%u,\"ref_queue\":%u,"
+		       "\"ref_hash\":%u,\"ref_report\":\"%s\",\"ref_flags\":%u}\n",
+		       n, m.magic == VNET_META_MAGIC ? "true" : "false", m.dev, m.queue,
+		       m.hash, vnet_hash_report_name(m.report), m.flags, ref.meta.dev,
+		       ref.meta.queue, ref.meta.hash, vnet_hash_report_name(ref.meta.report),
+		       ref.meta.flags);
+		fflush(stdout);
+	}
+	print_counters(dp, 0, "dev0");
+	print_counters(dp, VNET_DP_UPLINK_SLOT, "uplink");
+	vnet_dp_clear_xsk(dp, queue);
+out_xsk:
+	test_xsk_close(&x);
+out_dp:
+	vnet_dp_close(dp);
+	return err ? 1 : 0;
+
+usage:
+	fprintf(stderr, "usage: %s -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]\n"
+		"          [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]\n", argv[0]);
+	return 2;
+}
