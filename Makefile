@@ -25,12 +25,18 @@ LIB_SRCS := \
 	daemon/net_tx.c \
 	daemon/net_rx.c
 
+# The virtio-net device model and the vhost-user transport.
+LIB_SRCS += daemon/device.c daemon/cvq.c daemon/vhost_user.c daemon/vhost_user_msg.c \
+	daemon/sim.c
+
 # The XDP uplink datapath (map API) and the C reference of its decisions.
 LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
 
 # Programs: NAME_SRCS lists the sources of build/bin/NAME (linked with libvnet.a).
 PROGS := vnet-classify
 vnet-classify_SRCS := tests/tools/vnet-classify.c
+PROGS += vnet-sim
+vnet-sim_SRCS := tests/tools/vnet-sim.c
 PROGS += vnet-xsk-recv
 vnet-xsk-recv_SRCS := tests/tools/vnet-xsk-recv.c
 
@@ -45,6 +51,8 @@ UNIT_TESTS := \
 	test_virtq \
 	test_net_rx \
 	test_net_tx \
+	test_device \
+	test_vhost_user \
 	test_toeplitz \
 	test_classify \
 	test_truncation
@@ -57,10 +65,12 @@ BPF_TESTS := test_xdp_hash test_xdp_filter test_xdp_rss_race
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
 FUZZERS := fuzz_classify fuzz_virtq
+FUZZERS += fuzz_vhost_user
 
 # Selftests: every selftests/*.sh is run by `make check` (listed, not globbed,
 # so an unfinished script cannot sneak in).
 SELFTESTS := \
+	selftests/vhost_testpmd.sh \
 	selftests/veth_basic.sh
 SELFTESTS += selftests/xdp_uplink.sh
 
@@ -122,9 +132,16 @@ SKELS    := $(addprefix $(O)/skel/,$(addsuffix .skel.h,$(BPF_OBJS)))
 BPF_TEST_BINS := $(addprefix $(O)/tests/bpf/,$(BPF_TESTS))
 FUZZ_BINS := $(addprefix $(O)/fuzz/,$(FUZZERS))
 
-.PHONY: all deps check unit demo bench fuzz clean help install
+.PHONY: all deps check unit demo bench fuzz clean help install bench-vhost
 .DELETE_ON_ERROR:
-.SECONDARY:
+
+# Every object is named in a rule so make never treats one as an
+# intermediate file (it would delete it, or, under .SECONDARY, fail to
+# rebuild it when a list grows). This target is never built.
+.objects-named: $(BPF_OBJ_FILES) $(call obj,$(foreach p,$(PROGS),$($(p)_SRCS))) \
+	$(patsubst %,$(O)/obj/tests/unit/%.o,$(UNIT_TESTS)) \
+	$(patsubst %,$(O)/obj/tests/bpf/%.o,$(BPF_TESTS)) \
+	$(patsubst %,$(O)/obj/tests/bench/bench_%.o,$(BENCHES))
 
 all: $(SKELS) $(LIB) $(BINS) $(UNIT_BINS) $(BPF_TEST_BINS)
 
@@ -223,6 +240,9 @@ bench-%: $(O)/tests/bench/bench_%
 	$(Q)$<
 
 bench: $(addprefix bench-,$(BENCHES))
+
+bench-vhost: $(O)/bin/vnet-sim
+	$(Q)O=$(O) scripts/bench-vhost.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

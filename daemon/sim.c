@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vnet/sim: the queue worker of a device whose transmitted frames come back
+ * to its own receive side (include/vnet/sim.h). It is also the reference of
+ * how a worker drives the ring engine for a transport: rebuild a queue when
+ * its vring's 'gen' moves, write the ring position back after each burst
+ * (vhost-user GET_VRING_BASE reads it), never touch a ring without the
+ * device lock.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+#include "vnet/classify.h"
+#include "vnet/log.h"
+#include "vnet/net.h"
+#include "vnet/sim.h"
+
+#define BIT(n)		(1ull << (n))
+#define SIM_NBUF	64	/* tx output buffers per burst (GSO: 64 KiB) */
+#define SIM_GEN_BURST	32
+#define SIM_GEN_FLOWS	64
+#define SIM_GEN_LEN	60	/* 64 B on the wire with the FCS */
+#define SIM_IDLE_ROUNDS	256	/* empty polls before sleeping */
+
+struct sim_q {
+	struct vnet_sim *sim;
+	unsigned int index;
+	bool active;
+	bool cvq;
+	__u32 gen;
+	int kick_fd;		/* our dup of the vring's kick fd, -1 */
+	struct vnet_netq nq;
+};
+
+struct vnet_sim {
+	struct vnet_netdev *dev;
+	struct vnet_sim_opts opts;
+	pthread_t thread;
+	int epfd, wake_fd;
+	volatile bool stop;
+	struct sim_q *q;		/* dev->nvrings entries */
+	bool cvq_active;		/* the front-end handed us ring 2N */
+	__u8 *tx_mem;
+	__u32 tx_buf_size;
+	struct vnet_tx_buf tx_bufs[SIM_NBUF];
+	/* receive batches per receiveq for one tx burst */
+	struct vnet_rx_pkt *rx_batch;	/* [max_vqp][SIM_NBUF] */
+	unsigned int *rx_n;
+	__u32 key_version, coal_version;
+	bool coal_pending;
+	struct vnet_toeplitz_table key_tbl;	/* the driver's key */
+	struct vnet_toeplitz_table auto_tbl;	/* automatic steering */
+	__u8 gen_frames[SIM_GEN_FLOWS][SIM_GEN_LEN];
+	unsigned int gen_next;
+	struct vnet_sim_stats stats;
+};
+
+/* the key of the Microsoft RSS verification suite: any fixed key works */
+static const __u8 auto_key[40] = {
+	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d,
+	0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
+	0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b,
+	0xbe, 0xac, 0x01, 0xfa,
+};
+
+/* --- the receive decision ----------------------------------------------------- */
+
+static bool mac_in(const __u8 (*macs)[6], unsigned int n, const __u8 *mac)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(macs[i], mac, 6))
+			return true;
+	return false;
+}
+
+/* spec 5.1.6.5.1 / 5.1.6.5.2 / 5.1.6.5.3 */
+static bool rx_filter_pass(const struct vnet_net_state *st, __u64 features,
+			   const struct vnet_parsed *p)
+{
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	const __u8 *dst = p->dst_mac;
+
+	if ((features & BIT(VIRTIO_NET_F_CTRL_VLAN)) && p->vlan_tags &&
+	    !vnet_net_state_vlan_ok(st, p->vlan_id))
+		return false;
+	if (st->promisc)
+		return true;
+	if (!memcmp(dst, bcast, 6))
+		return !st->nobcast;
+	if (dst[0] & 1) {
+		if (st->nomulti)
+			return false;
+		return st->allmulti || st->mc_overflow ||
+		       mac_in(st->macs + st->n_uc, st->n_mc, dst);
+	}
+	if (st->nouni)
+		return false;
+	return st->alluni || st->uc_overflow || !memcmp(dst, st->mac, 6) ||
+	       mac_in(st->macs, st->n_uc, dst);
+}
+
+int vnet_sim_rx_select(const struct vnet_net_state *st, __u64 features, bool filter,
+		       unsigned int nq, const void *frame, __u32 len,
+		       const struct vnet_toeplitz_table *key_tbl,
+		       const struct vnet_toeplitz_table *auto_tbl,
+		       struct vnet_sim_rx *out)
+{
+	struct vnet_hash_result h = { 0 };
+	struct vnet_parsed p;
+	bool report = features & BIT(VIRTIO_NET_F_HASH_REPORT);
+	unsigned int pairs;
+
+	memset(out, 0, sizeof(*out));
+	if (vnet_parse_frame(frame, len, &p))
+		return filter ? -ENOENT : 0;	/* no L2 header: nothing to filter on */
+	if (filter && (features & BIT(VIRTIO_NET_F_CTRL_RX)) && !rx_filter_pass(st, features, &p))
+		return -ENOENT;
+	if (filter && !(features & BIT(VIRTIO_NET_F_CTRL_RX)) &&
+	    (features & BIT(VIRTIO_NET_F_CTRL_VLAN)) && p.vlan_tags &&
+	    !vnet_net_state_vlan_ok(st, p.vlan_id))
+		return -ENOENT;
+
+	/* with the control queue elsewhere (QEMU style) the pairs in use are
+	 * those the driver enabled: nq */
+	pairs = filter ? st->vq_pairs : nq;
+	if (pairs > nq)
+		pairs = nq;
+	if (!pairs)
+		pairs = 1;
+
+	if (filter && st->steering == VNET_STEER_RSS) {
+		/* 5.1.6.5.7.2: hash; none -> unclassified_queue; else indirection */
+		vnet_classify_hash(frame, len, st->hash_types, key_tbl, &h);
+		out->queue = h.report == VNET_HASH_REPORT_NONE ? st->unclassified_queue
+			     : st->indir[h.value & st->indir_mask];
+	} else if (pairs > 1) {
+		/* automatic steering (5.1.6.5.5): by flow over the active pairs */
+		struct vnet_hash_result a;
+
+		vnet_classify_hash(frame, len, VNET_HASH_TYPE_ALL, auto_tbl, &a);
+		out->queue = (__u16)(a.value % pairs);
+		if (report && st->hash_types)
+			vnet_classify_hash(frame, len, st->hash_types, key_tbl, &h);
+	} else if (report && st->hash_types) {
+		vnet_classify_hash(frame, len, st->hash_types, key_tbl, &h);
+	}
+	if (report) {
+		out->hash = h.value;
+		out->report = h.report;
+	}
+	if (out->queue >= nq)
+		out->queue = 0;
+	return 0;
+}
+
+/* --- queue (re)setup ---------------------------------------------------------- */
+
+static void q_notify(struct vnet_virtq *vq, void *opaque)
+{
+	struct sim_q *q = opaque;
+	const struct vnet_vring *vr = &q->sim->dev->vrings[q->index];
+	__u64 one = 1;
+
+	if (vr->call_fd >= 0 && write(vr->call_fd, &one, sizeof(one)) < 0)
+		return;
+	q->sim->dev->vrings[q->index].stats.notifies++;
+}
+
+static void q_error(struct vnet_virtq *vq, int err, void *opaque)
+{
+	struct sim_q *q = opaque;
+	struct vnet_netdev *dev = q->sim->dev;
+
+	/* spec 2.1.2: the device signals it needs a reset */
+	pr_warn("%s: queue %u broken (%d): DEVICE_NEEDS_RESET\n", dev->params.name,
+		q->index, err);
+	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	dev->vrings[q->index].stats.errors++;
+	if (dev->ops && dev->ops->config_changed)
+		dev->ops->config_changed(dev, dev->ops_opaque);
+}
+
+static const struct vnet_virtq_ops q_ops = { .notify = q_notify, .error = q_error };
+
+static void q_stop(struct vnet_sim *sim, struct sim_q *q)
+{
+	if (q->kick_fd >= 0) {
+		epoll_ctl(sim->epfd, EPOLL_CTL_DEL, q->kick_fd, NULL);
+		close(q->kick_fd);
+		q->kick_fd = -1;
+	}
+	if (q->active)
+		vnet_virtq_reset(&q->nq.vq);
+	q->active = false;
+}
+
+static void q_sync(struct vnet_sim *sim, struct sim_q *q)
+{
+	struct vnet_netdev *dev = sim->dev;
+	struct vnet_vring *vr = &dev->vrings[q->index];
+	struct vnet_virtq_cfg cfg = {
+		.size = vr->num,
+		.desc = vr->desc, .avail = vr->avail, .used = vr->used,
+		.addr_type = vr->uva ? VNET_VQ_ADDR_UVA : VNET_VQ_ADDR_GPA,
+		.features = dev->driver,
+		.last_avail_idx = vr->last_avail_idx,
+	};
+	int err;
+
+	q_stop(sim, q);
+	q->gen = vr->gen;
+	if (!vr->ready)
+		return;
+	vnet_netq_init(&q->nq, (__u16)q->index, dev->driver, dev->params.mtu, &q_ops, q);
+	err = vnet_virtq_setup_split(&q->nq.vq, &dev->mem, &cfg);
+	if (err) {
+		pr_info("%s: queue %u not usable: %s\n", dev->params.name, q->index,
+			strerror(-err));
+		return;
+	}
+	q->active = true;
+	sim->coal_version = ~0u;	/* apply NOTF_COAL to the new queue */
+	if (vr->kick_fd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = q };
+
+		q->kick_fd = dup(vr->kick_fd);
+		if (q->kick_fd >= 0)
+			epoll_ctl(sim->epfd, EPOLL_CTL_ADD, q->kick_fd, &ev);
+	}
+}
+
+static void sync_all(struct vnet_sim *sim)
+{
+	struct vnet_netdev *dev = sim->dev;
+	unsigned int i, cvq = vnet_netdev_cvq_index(dev);
+
+	for (i = 0; i < dev->nvrings; i++)
+		if (sim->q[i].gen != dev->vrings[i].gen)
+			q_sync(sim, &sim->q[i]);
+	sim->cvq_active = sim->q[cvq].active && (dev->driver & BIT(VIRTIO_NET_F_CTRL_VQ));
+}
+
+/* --- work --------------------------------------------------------------------- */
+
+/* Follow the control-queue state: the key table, NOTF_COAL parameters. */
+static void state_apply(struct vnet_sim *sim, const struct vnet_net_state *st)
+{
+	unsigned int i;
+
+	if (st->version != sim->key_version) {
+		vnet_toeplitz_expand(st->key, st->key_len, &sim->key_tbl);
+		sim->key_version = st->version;
+	}
+	if (st->version == sim->coal_version)
+		return;
+	sim->coal_version = st->version;
+	for (i = 0; i < 2u * sim->dev->params.max_vqp; i++) {
+		if (!sim->q[i].active)
+			continue;
+		if (i & 1)
+			vnet_virtq_set_coalesce(&sim->q[i].nq.vq, st->tx_max_packets, st->tx_usecs);
+		else
+			vnet_virtq_set_coalesce(&sim->q[i].nq.vq, st->rx_max_packets, st->rx_usecs);
+	}
+}
+
+/* NOTF_COAL: deferred notifications whose time has come */
+static void coal_expire(struct vnet_sim *sim)
+{
+	__u64 now = 0, due;
+	unsigned int i;
+
+	sim->coal_pending = false;
+	for (i = 0; i < 2u * sim->dev->params.max_vqp; i++) {
+		if (!sim->q[i].active)
+			continue;
+		due = vnet_virtq_coal_deadline(&sim->q[i].nq.vq);
+		if (!due)
+			continue;
+		if (!now)
+			now = vnet_now_ns();
+		if (now >= due)
+			vnet_virtq_coal_expire(&sim->q[i].nq.vq, now);
+		else
+			sim->coal_pending = true;
+	}
+}
+
+static unsigned int active_rx(struct vnet_sim *sim)
+{
+	unsigned int n = 0, i;
+
+	/* receive queues the driver has set up, counted from receiveq1 */
+	for (i = 0; i < sim->dev->params.max_vqp; i++) {
+		if (!sim->q[2 * i].active)
+			break;
+		n++;
+	}
+	return n;
+}
+
+static void deliver_batches(struct vnet_sim *sim, unsigned int nq)
+{
+	unsigned int r, got;
+
+	for (r = 0; r < nq; r++) {
+		struct vnet_rx_pkt *b = sim->rx_batch + r * SIM_NBUF;
+		struct sim_q *q = &sim->q[2 * r];
+
+		if (!sim->rx_n[r])
+			continue;
+		got = q->active ? vnet_net_rx_burst(&q->nq, b, sim->rx_n[r]) : 0;
+		sim->stats.rx_frames += got;
+		sim->stats.rx_dropped += sim->rx_n[r] - got;
+		sim->rx_n[r] = 0;
+	}
+}
+
+/* Loopback one frame: decide its receiveq, add it to that batch. */
+static void loop_frame(struct vnet_sim *sim, const struct vnet_net_state *st,
+		       unsigned int nq, const __u8 *data, __u32 len)
+{
+	struct vnet_sim_rx rx;
+	struct vnet_rx_pkt *p;
+
+	if (!nq) {
+		sim->stats.rx_dropped++;
+		return;
+	}
+	if (vnet_sim_rx_select(st, sim->dev->driver, sim->cvq_active, nq, data, len,
+			       &sim->key_tbl, &sim->auto_tbl, &rx)) {
+		sim->stats.filtered++;
+		return;
+	}
+	if (rx.report)
+		sim->stats.hash_reported++;
+	if (sim->rx_n[rx.queue] == SIM_NBUF)
+		deliver_batches(sim, nq);
+	p = &sim->rx_batch[rx.queue * SIM_NBUF + sim->rx_n[rx.queue]++];
+	p->data = data;
+	p->len = len;
+	p->hash_value = rx.hash;
+	p->hash_report = rx.report;
+	p->flags = 0;
+}
+
+static unsigned int run_tx(struct vnet_sim *sim, const struct vnet_net_state *st,
+			   unsigned int nq)
+{
+	struct vnet_netdev *dev = sim->dev;
+	unsigned int i, k, n, work = 0;
+
+	for (i = 0; i < dev->params.max_vqp; i++) {
+		struct sim_q *q = &sim->q[2 * i + 1];
+
+		if (!q->active)
+			continue;
+		for (k = 0; k < SIM_NBUF; k++) {
+			sim->tx_bufs[k].data = sim->tx_mem + (size_t)k * sim->tx_buf_size;
+			sim->tx_bufs[k].cap = sim->tx_buf_size;
+			sim->tx_bufs[k].len = 0;
+		}
+		n = vnet_net_tx_burst(&q->nq, sim->tx_bufs, SIM_NBUF);
+		work += n;
+		sim->stats.tx_frames += n;
+		dev->vrings[q->index].stats.packets = q->nq.stats.tx_packets;
+		dev->vrings[q->index].stats.bytes = q->nq.stats.tx_bytes;
+		dev->vrings[q->index].stats.drops = q->nq.stats.tx_drop_malformed +
+			q->nq.stats.tx_drop_bad_desc + q->nq.stats.tx_drop_too_big;
+		if (sim->opts.mode != VNET_SIM_LOOPBACK)
+			continue;
+		/* the frames live in tx_bufs until the next burst: deliver now */
+		for (k = 0; k < n; k++)
+			loop_frame(sim, st, nq, sim->tx_bufs[k].data, sim->tx_bufs[k].len);
+		deliver_batches(sim, nq);
+	}
+	return work;
+}
+
+static unsigned int run_gen(struct vnet_sim *sim, const struct vnet_net_state *st,
+			    unsigned int nq)
+{
+	struct vnet_rx_pkt pk[SIM_GEN_BURST];
+	unsigned int r, k, got, work = 0;
+
+	for (r = 0; r < nq; r++) {
+		for (k = 0; k < SIM_GEN_BURST; k++) {
+			/* each queue gets its own flows */
+			__u8 *f = sim->gen_frames[(sim->gen_next + k) % SIM_GEN_FLOWS];
+
+			memcpy(f, st->mac, 6);
+			pk[k] = (struct vnet_rx_pkt){ .data = f, .len = SIM_GEN_LEN };
+		}
+		sim->gen_next += SIM_GEN_BURST;
+		got = vnet_net_rx_burst(&sim->q[2 * r].nq, pk, SIM_GEN_BURST);
+		sim->stats.gen_frames += got;
+		sim->stats.rx_frames += got;
+		work += got;
+	}
+	return work;
+}
+
+static unsigned int run_cvq(struct vnet_sim *sim)
+{
+	struct vnet_netdev *dev = sim->dev;
+	struct sim_q *q = &sim->q[vnet_netdev_cvq_index(dev)];
+	struct vnet_chain *c = &q->nq.chain[0];
+	__u8 cmd[4096];
+	unsigned int work = 0;
+	__u8 ack;
+
+	while (vnet_virtq_pop(&q->nq.vq, c) == 1) {
+		__u32 len = c->out_len;
+
+		/* spec 5.1.6.5: command in driver-readable, ack in a writable byte */
+		if (len > sizeof(cmd) || c->in_len < 1) {
+			ack = VIRTIO_NET_ERR;
+		} else {
+			vnet_iov_read(c->iov, c->nr_out, 0, cmd, len);
+			ack = (__u8)vnet_netdev_cvq_command(dev, cmd, len);
+		}
+		if (ack == VIRTIO_NET_OK)
+			sim->stats.cvq_ok++;
+		else
+			sim->stats.cvq_err++;
+		if (c->in_len >= 1)
+			vnet_iov_write(c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
+		vnet_virtq_push(&q->nq.vq, c->head, c->in_len >= 1 ? 1 : 0);
+		work++;
+	}
+	if (work)
+		vnet_virtq_flush(&q->nq.vq, work);
+	return work;
+}
+
+/* vhost-user SEND_RARP: a RARP request for the MAC, like QEMU's announce */
+static void run_rarp(struct vnet_sim *sim, const struct vnet_net_state *st, unsigned int nq)
+{
+	static __u8 f[60];
+	struct vnet_netdev *dev = sim->dev;
+
+	memset(f, 0, sizeof(f));
+	memset(f, 0xff, 6);
+	memcpy(f + 6, dev->rarp_mac, 6);
+	f[12] = 0x80, f[13] = 0x35;			/* ETH_P_RARP */
+	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0;	/* ethernet, IPv4 */
+	f[18] = 6, f[19] = 4, f[20] = 0, f[21] = 3;	/* request reverse */
+	memcpy(f + 22, dev->rarp_mac, 6);
+	memcpy(f + 32, dev->rarp_mac, 6);
+	dev->rarp_pending = false;
+	if (sim->opts.mode == VNET_SIM_LOOPBACK) {
+		loop_frame(sim, st, nq, f, sizeof(f));
+		deliver_batches(sim, nq);
+	}
+}
+
+static unsigned int run_once(struct vnet_sim *sim)
+{
+	struct vnet_netdev *dev = sim->dev;
+	const struct vnet_net_state *st;
+	unsigned int work = 0, nq, i;
+
+	pthread_mutex_lock(&dev->lock);
+	sync_all(sim);
+	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		if (sim->cvq_active)
+			work += run_cvq(sim);
+		st = vnet_netdev_state(dev);
+		state_apply(sim, st);
+		nq = active_rx(sim);
+		if (dev->rarp_pending)
+			run_rarp(sim, st, nq);
+		work += run_tx(sim, st, nq);
+		if (sim->opts.gen)
+			work += run_gen(sim, st, nq);
+		coal_expire(sim);
+		for (i = 0; i < nq; i++) {
+			struct sim_q *q = &sim->q[2 * i];
+
+			dev->vrings[2 * i].stats.packets = q->nq.stats.rx_packets;
+			dev->vrings[2 * i].stats.bytes = q->nq.stats.rx_bytes;
+			dev->vrings[2 * i].stats.drops = q->nq.stats.rx_drop_no_buf +
+							 q->nq.stats.rx_drop_too_big;
+		}
+	}
+	/* where the next pop starts: GET_VRING_BASE answers with it */
+	for (i = 0; i < dev->nvrings; i++)
+		if (sim->q[i].active)
+			dev->vrings[i].last_avail_idx = vnet_virtq_last_avail(&sim->q[i].nq.vq);
+	pthread_mutex_unlock(&dev->lock);
+	/* let the control thread in: the mutex is not fair */
+	for (i = 0; i < 1000 && __atomic_load_n(&dev->ctl_waiting, __ATOMIC_RELAXED); i++)
+		sched_yield();
+	return work;
+}
+
+static void *sim_thread(void *arg)
+{
+	struct vnet_sim *sim = arg;
+	unsigned int idle = 0;
+
+	if (sim->opts.cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(sim->opts.cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	while (!sim->stop) {
+		struct epoll_event evs[16];
+		int n, i;
+
+		if (run_once(sim)) {
+			idle = 0;
+			continue;
+		}
+		if (++idle < SIM_IDLE_ROUNDS)
+			continue;
+		/* nothing to do: sleep until a kick (or a ring change). A
+		 * generator wakes every millisecond to refill. */
+		n = epoll_wait(sim->epfd, evs, 16, sim->opts.gen || sim->coal_pending ? 1 : 100);
+		for (i = 0; i < n; i++) {
+			__u64 v;
+
+			if (evs[i].data.ptr == NULL) {
+				if (read(sim->wake_fd, &v, sizeof(v)) < 0)
+					continue;
+			} else {
+				struct sim_q *q = evs[i].data.ptr;
+
+				if (read(q->kick_fd, &v, sizeof(v)) < 0)
+					continue;
+			}
+		}
+		idle = SIM_IDLE_ROUNDS / 2;
+	}
+	return NULL;
+}
+
+static void sim_rings_changed(struct vnet_netdev *dev, void *opaque)
+{
+	struct vnet_sim *sim = opaque;
+	__u64 one = 1;
+
+	if (write(sim->wake_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+static const struct vnet_netdev_ops sim_worker_ops = { .rings_changed = sim_rings_changed };
+
+static void build_gen_frames(struct vnet_sim *sim)
+{
+	unsigned int i;
+
+	for (i = 0; i < SIM_GEN_FLOWS; i++) {
+		__u8 *f = sim->gen_frames[i];
+
+		memset(f, 0, SIM_GEN_LEN);
+		f[6] = 0x02, f[11] = 0xfe;			/* src 02:00:00:00:00:fe */
+		f[12] = 0x08;					/* IPv4 */
+		f[14] = 0x45, f[17] = 46, f[22] = 64, f[23] = 17;	/* len 46, ttl, udp */
+		f[26] = 10, f[29] = 1, f[30] = 10, f[33] = 2;	/* 10.0.0.1 -> 10.0.0.2 */
+		f[34] = 0x10, f[35] = (__u8)i;			/* sport 4096 + i */
+		f[36] = 0x07, f[37] = 0xd0;			/* dport 2000 */
+		f[39] = 26;					/* udp len */
+	}
+}
+
+int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
+		   struct vnet_sim **out)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct vnet_sim *sim;
+	unsigned int i;
+	int err = -ENOMEM;
+
+	sim = calloc(1, sizeof(*sim));
+	if (!sim)
+		return -ENOMEM;
+	sim->dev = dev;
+	sim->opts = *opts;
+	sim->epfd = sim->wake_fd = -1;
+	sim->tx_buf_size = dev->params.mtu + 64 > 2048 ? dev->params.mtu + 64u : 2048u;
+	sim->q = calloc(dev->nvrings, sizeof(*sim->q));
+	sim->tx_mem = malloc((size_t)SIM_NBUF * sim->tx_buf_size);
+	sim->rx_batch = calloc((size_t)dev->params.max_vqp * SIM_NBUF, sizeof(*sim->rx_batch));
+	sim->rx_n = calloc(dev->params.max_vqp, sizeof(*sim->rx_n));
+	if (!sim->q || !sim->tx_mem || !sim->rx_batch || !sim->rx_n)
+		goto err_free;
+	for (i = 0; i < dev->nvrings; i++) {
+		sim->q[i].sim = sim;
+		sim->q[i].index = i;
+		sim->q[i].kick_fd = -1;
+		sim->q[i].gen = dev->vrings[i].gen - 1;	/* sync on the first round */
+	}
+	vnet_toeplitz_expand(auto_key, sizeof(auto_key), &sim->auto_tbl);
+	sim->key_version = ~0u;
+	build_gen_frames(sim);
+	sim->epfd = epoll_create1(EPOLL_CLOEXEC);
+	sim->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sim->epfd < 0 || sim->wake_fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+	epoll_ctl(sim->epfd, EPOLL_CTL_ADD, sim->wake_fd, &ev);
+	pthread_mutex_lock(&dev->lock);
+	vnet_netdev_set_worker_ops(dev, &sim_worker_ops, sim);
+	pthread_mutex_unlock(&dev->lock);
+	err = -pthread_create(&sim->thread, NULL, sim_thread, sim);
+	if (err)
+		goto err_ops;
+	*out = sim;
+	return 0;
+
+err_ops:
+	pthread_mutex_lock(&dev->lock);
+	vnet_netdev_set_worker_ops(dev, NULL, NULL);
+	pthread_mutex_unlock(&dev->lock);
+err_free:
+	if (sim->epfd >= 0)
+		close(sim->epfd);
+	if (sim->wake_fd >= 0)
+		close(sim->wake_fd);
+	free(sim->q);
+	free(sim->tx_mem);
+	free(sim->rx_batch);
+	free(sim->rx_n);
+	free(sim);
+	return err;
+}
+
+void vnet_sim_stop(struct vnet_sim *sim)
+{
+	unsigned int i;
+
+	if (!sim)
+		return;
+	sim->stop = true;
+	sim_rings_changed(sim->dev, sim);
+	pthread_join(sim->thread, NULL);
+	pthread_mutex_lock(&sim->dev->lock);
+	vnet_netdev_set_worker_ops(sim->dev, NULL, NULL);
+	for (i = 0; i < sim->dev->nvrings; i++)
+		q_stop(sim, &sim->q[i]);
+	pthread_mutex_unlock(&sim->dev->lock);
+	close(sim->epfd);
+	close(sim->wake_fd);
+	free(sim->q);
+	free(sim->tx_mem);
+	free(sim->rx_batch);
+	free(sim->rx_n);
+	free(sim);
+}
+
+void vnet_sim_get_stats(struct vnet_sim *sim, struct vnet_sim_stats *st)
+{
+	pthread_mutex_lock(&sim->dev->lock);
+	*st = sim->stats;
+	pthread_mutex_unlock(&sim->dev->lock);
+}

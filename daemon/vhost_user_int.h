@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal state of the vhost-user back-end (vhost_user.c, vhost_user_msg.c). */
+#ifndef VNET_VHOST_USER_INT_H
+#define VNET_VHOST_USER_INT_H
+
+#include "vnet/vhost_user.h"
+
+struct vnet_vu {
+	struct vnet_netdev *dev;
+	char path[108];
+	bool client;
+	int epfd;		/* what vnet_vu_fd() returns */
+	int listen_fd;		/* server mode, -1 otherwise */
+	int conn_fd;		/* the front-end, -1 when none */
+	int timer_fd;		/* client mode: reconnect timer */
+	int backend_fd;		/* SET_BACKEND_REQ_FD channel, -1 when none */
+	bool owner;
+	__u64 protocol;		/* negotiated protocol features */
+	bool features_set;	/* SET_FEATURES seen */
+	bool proto_features;	/* VHOST_USER_F_PROTOCOL_FEATURES negotiated */
+	struct vnet_vu_stats stats;
+};
+
+#endif

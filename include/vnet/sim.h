@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vnet/sim device's queue worker: one thread that runs every virtqueue
+ * of a struct vnet_netdev (any transport), like the kernel's vdpa_sim_net.
+ *
+ *  - transmitq chains become frames (ring engine, net_tx.c);
+ *  - in LOOPBACK mode each frame comes back to the device's own receive
+ *    side through the C reference classifier: rx filters (mode, MAC table,
+ *    VLAN), queue choice (RSS indirection / automatic steering), hash report;
+ *    in SINK mode frames are counted and dropped;
+ *  - with 'gen' the worker also generates 64 B UDP frames (64 flows) into
+ *    every active receiveq as fast as the driver posts buffers;
+ *  - the control queue (ring 2N, when the front-end passes it) is served
+ *    through vnet_netdev_cvq_command().
+ *
+ * The thread sleeps on the kick eventfds (idle: no CPU) and polls while
+ * there is work.
+ */
+#ifndef VNET_SIM_H
+#define VNET_SIM_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "vnet/device.h"
+
+enum vnet_sim_mode { VNET_SIM_LOOPBACK = 0, VNET_SIM_SINK };
+
+struct vnet_sim_opts {
+	enum vnet_sim_mode mode;
+	bool gen;		/* generate receive traffic */
+	int cpu;		/* pin the worker; -1: no pinning */
+};
+
+struct vnet_sim_stats {
+	__u64 tx_frames;	/* frames the driver transmitted */
+	__u64 rx_frames;	/* frames placed into receive queues */
+	__u64 rx_dropped;	/* no buffer / too big */
+	__u64 filtered;		/* dropped by the rx filter */
+	__u64 gen_frames;	/* generated frames delivered */
+	__u64 cvq_ok, cvq_err;	/* control commands */
+	__u64 hash_reported;	/* frames with a hash report != NONE */
+};
+
+struct vnet_sim;
+
+int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
+		   struct vnet_sim **out);
+void vnet_sim_stop(struct vnet_sim *sim);
+void vnet_sim_get_stats(struct vnet_sim *sim, struct vnet_sim_stats *st);
+
+/*
+ * The receive decision for one frame (exported for tests): 0 and the
+ * receiveq index (0-based pair) plus hash, or -ENOENT when the rx filter
+ * drops it. 'filter' says whether the driver's rx-filter state is known
+ * (the control queue is ours); 'nq' is the number of usable receive queues.
+ */
+struct vnet_sim_rx {
+	__u16 queue;
+	__u32 hash;
+	__u8 report;
+};
+int vnet_sim_rx_select(const struct vnet_net_state *st, __u64 features, bool filter,
+		       unsigned int nq, const void *frame, __u32 len,
+		       const struct vnet_toeplitz_table *key_tbl,
+		       const struct vnet_toeplitz_table *auto_tbl,
+		       struct vnet_sim_rx *out);
+
+#endif

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vnet-sim: one vnet/sim device behind a vhost-user socket, without vnetd.
+ * Transmitted frames come back to the device's receive side through the
+ * reference classifier (rx filter, RSS, hash report). See man/vnet-sim.8.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vnet/device.h"
+#include "vnet/log.h"
+#include "vnet/sim.h"
+#include "vnet/vhost_user.h"
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vnet-sim --socket PATH [--client] [--queues N] [--mac MAC]\n"
+		"                [--mtu N] [--mode loopback|sink] [--gen] [--cpu N]\n"
+		"                [--features HEX] [--stats-file PATH] [-v]\n");
+}
+
+static int parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6], i;
+
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -EINVAL;
+	for (i = 0; i < 6; i++) {
+		if (b[i] > 0xff)
+			return -EINVAL;
+		mac[i] = (__u8)b[i];
+	}
+	return 0;
+}
+
+/* one JSON line: the device's counters (selftests read it) */
+static void write_stats(const char *path, struct vnet_netdev *dev, struct vnet_sim *sim,
+			struct vnet_vu *vu)
+{
+	struct vnet_sim_stats s;
+	struct vnet_vu_stats v;
+	char tmp[4200];
+	unsigned int i;
+	FILE *f;
+
+	vnet_sim_get_stats(sim, &s);
+	vnet_vu_get_stats(vu, &v);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		return;
+	fprintf(f, "{\"tx_frames\":%llu,\"rx_frames\":%llu,\"rx_dropped\":%llu,"
+		"\"filtered\":%llu,\"gen_frames\":%llu,\"cvq_ok\":%llu,\"cvq_err\":%llu,"
+		"\"hash_reported\":%llu,\"connections\":%llu,\"disconnects\":%llu,"
+		"\"bad_messages\":%llu,\"status\":%u,\"features\":%llu,\"rxq\":[",
+		(unsigned long long)s.tx_frames, (unsigned long long)s.rx_frames,
+		(unsigned long long)s.rx_dropped, (unsigned long long)s.filtered,
+		(unsigned long long)s.gen_frames, (unsigned long long)s.cvq_ok,
+		(unsigned long long)s.cvq_err, (unsigned long long)s.hash_reported,
+		(unsigned long long)v.connections, (unsigned long long)v.disconnects,
+		(unsigned long long)v.bad_messages, vnet_netdev_status(dev),
+		(unsigned long long)vnet_netdev_features(dev, NULL));
+	/* per receive queue: packets placed */
+	for (i = 0; i < dev->params.max_vqp; i++) {
+		struct vnet_queue_stats qs = { 0 };
+
+		vnet_netdev_queue_stats(dev, 2 * i, &qs);
+		fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)qs.packets);
+	}
+	fprintf(f, "]}\n");
+	fclose(f);
+	rename(tmp, path);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "client", no_argument, NULL, 'c' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "mac", required_argument, NULL, 'm' },
+		{ "mtu", required_argument, NULL, 'M' },
+		{ "mode", required_argument, NULL, 'o' },
+		{ "gen", no_argument, NULL, 'g' },
+		{ "cpu", required_argument, NULL, 'C' },
+		{ "features", required_argument, NULL, 'f' },
+		{ "stats-file", required_argument, NULL, 'S' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct vnet_netdev_params p = {
+		.name = "sim0", .mac = { 0x02, 0, 0, 0, 0, 0x01 }, .max_vqp = 1, .mtu = 1500,
+		.speed = 10000, .duplex = 1,
+	};
+	struct vnet_sim_opts so = { .mode = VNET_SIM_LOOPBACK, .cpu = -1 };
+	const char *path = NULL, *stats_path = NULL;
+	struct vnet_netdev *dev = NULL;
+	struct vnet_sim *sim = NULL;
+	struct vnet_vu *vu = NULL;
+	bool client = false;
+	int c, err, verbose = 0;
+	time_t last = 0;
+
+	while ((c = getopt_long(argc, argv, "s:q:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 's': path = optarg; break;
+		case 'c': client = true; break;
+		case 'q': p.max_vqp = (__u16)atoi(optarg); break;
+		case 'm':
+			if (parse_mac(optarg, p.mac)) {
+				fprintf(stderr, "vnet-sim: bad MAC %s\n", optarg);
+				return 2;
+			}
+			break;
+		case 'M': p.mtu = (__u16)atoi(optarg); break;
+		case 'o':
+			if (!strcmp(optarg, "loopback"))
+				so.mode = VNET_SIM_LOOPBACK;
+			else if (!strcmp(optarg, "sink"))
+				so.mode = VNET_SIM_SINK;
+			else {
+				fprintf(stderr, "vnet-sim: mode \"%s\" not found\n", optarg);
+				return 2;
+			}
+			break;
+		case 'g': so.gen = true; break;
+		case 'C': so.cpu = atoi(optarg); break;
+		case 'f': p.features = strtoull(optarg, NULL, 16); break;
+		case 'S': stats_path = optarg; break;
+		case 'v': verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!path) {
+		usage(stderr);
+		return 2;
+	}
+	vnet_log_init("vnet-sim", verbose);
+	p.sock_mode = client;
+	snprintf(p.socket_path, sizeof(p.socket_path), "%s", path);
+	err = vnet_netdev_create(&p, &dev);
+	if (err) {
+		fprintf(stderr, "vnet-sim: device: %s\n", strerror(-err));
+		return 1;
+	}
+	err = vnet_vu_create(dev, path, client, &vu);
+	if (err) {
+		fprintf(stderr, "vnet-sim: vhost-user socket %s: %s\n", path, strerror(-err));
+		goto out;
+	}
+	err = vnet_sim_start(dev, &so, &sim);
+	if (err) {
+		fprintf(stderr, "vnet-sim: worker: %s\n", strerror(-err));
+		goto out;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	pr_info("%s: vnet/sim device on %s (%u queue pairs)\n", p.name, path, p.max_vqp);
+	while (!stop) {
+		struct pollfd pfd = { .fd = vnet_vu_fd(vu), .events = POLLIN };
+
+		if (poll(&pfd, 1, 200) > 0)
+			vnet_vu_process(vu);
+		if (stats_path && time(NULL) != last) {
+			last = time(NULL);
+			write_stats(stats_path, dev, sim, vu);
+		}
+	}
+	if (stats_path)
+		write_stats(stats_path, dev, sim, vu);
+	err = 0;
+out:
+	vnet_sim_stop(sim);
+	vnet_vu_destroy(vu);
+	vnet_netdev_destroy(dev);
+	return err ? 1 : 0;
+}
