@@ -55,7 +55,8 @@ UNIT_TESTS := \
 	test_vhost_user \
 	test_toeplitz \
 	test_classify \
-	test_truncation
+	test_truncation \
+	test_rx_filter
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop

@@ -32,17 +32,27 @@
 #define NH_FRAGMENT	44
 #define NH_DSTOPTS	60
 
-struct pkt {
-	__u32 flags;		/* VNET_PF_* */
+/* What L2 parsing yields; lives in registers once inlined. */
+struct l2 {
 	__u16 ethertype;
-	__u16 vlan_id;
+	__u16 vlan_id;		/* outer VID */
 	__u16 l2_len;
 	__u8 vlan_tags;
-	__u8 l3;		/* enum vnet_l3 */
+};
+
+/*
+ * An IPv6 frame with extension headers, parsed by the global function
+ * parse_ipv6_ext() (the rare, costly path). Addresses as __u32 words, as
+ * loaded from the frame (byte 0 lowest): the hash consumes them so.
+ */
+struct pkt {
+	__u32 flags;		/* VNET_PF_* */
+	__u16 l2_len;
 	__u8 l4;		/* enum vnet_l4 */
-	__u8 src[16], dst[16];
-	__u8 ex_src[16], ex_dst[16];
-	__u8 ports[4];
+	__u8 pad;
+	__u32 src[4], dst[4];
+	__u32 ex_src[4], ex_dst[4];
+	__u32 ports;
 };
 
 /* A pointer to len bytes at off, or NULL when the frame is shorter. */
@@ -59,7 +69,7 @@ static __always_inline void *pkt_at(struct xdp_md *ctx, __u32 off, __u32 len)
 }
 
 /* L2: -1 when Ethernet or one of the first two tags is cut (unusable). */
-static __always_inline int parse_l2(struct xdp_md *ctx, struct pkt *p)
+static __always_inline int parse_l2(struct xdp_md *ctx, struct l2 *p)
 {
 	__u8 *eth = pkt_at(ctx, 0, 14);
 	__u16 type;
@@ -67,6 +77,8 @@ static __always_inline int parse_l2(struct xdp_md *ctx, struct pkt *p)
 
 	if (!eth)
 		return -1;
+	p->vlan_tags = 0;
+	p->vlan_id = 0;
 	type = bpf_ntohs(*(__u16 *)(eth + 12));
 #pragma unroll
 	for (int i = 0; i < VNET_MAX_VLAN_TAGS; i++) {
@@ -88,8 +100,12 @@ static __always_inline int parse_l2(struct xdp_md *ctx, struct pkt *p)
 	return 0;
 }
 
-static __always_inline void parse_l4(struct xdp_md *ctx, __u32 off, __u8 proto,
-				     struct pkt *p)
+/*
+ * TCP or UDP header at off: its port word (VNET_L4_*), VNET_L4_NONE for
+ * another protocol, -1 when the header is cut (MALFORMED).
+ */
+static __always_inline int parse_l4(struct xdp_md *ctx, __u32 off, __u8 proto,
+				    __u32 *ports)
 {
 	__u8 *l4;
 
@@ -98,38 +114,11 @@ static __always_inline void parse_l4(struct xdp_md *ctx, __u32 off, __u8 proto,
 	else if (proto == IPPROTO_UDP)
 		l4 = pkt_at(ctx, off, 8);
 	else
-		return;
-	if (!l4) {
-		p->flags |= VNET_PF_MALFORMED;
-		return;
-	}
-	p->l4 = proto == IPPROTO_TCP ? VNET_L4_TCP : VNET_L4_UDP;
-	__builtin_memcpy(p->ports, l4, 4);
-}
-
-static __always_inline void parse_ipv4(struct xdp_md *ctx, struct pkt *p)
-{
-	__u32 off = p->l2_len, ihl;
-	__u8 *ip = pkt_at(ctx, off, 20);
-
-	if (!ip || ip[0] >> 4 != 4 || (ip[0] & 0xf) < 5) {
-		p->flags |= VNET_PF_MALFORMED;
-		return;
-	}
-	ihl = (ip[0] & 0xf) * 4;
-	if (!pkt_at(ctx, off, ihl)) {
-		p->flags |= VNET_PF_MALFORMED;
-		return;
-	}
-	p->l3 = VNET_L3_IPV4;
-	__builtin_memcpy(p->src, ip + 12, 4);
-	__builtin_memcpy(p->dst, ip + 16, 4);
-	/* MF or a fragment offset: addresses only (classify.h) */
-	if (bpf_ntohs(*(__u16 *)(ip + 6)) & 0x3fff) {
-		p->flags |= VNET_PF_FRAGMENT;
-		return;
-	}
-	parse_l4(ctx, off + ihl, ip[9], p);
+		return VNET_L4_NONE;
+	if (!l4)
+		return -1;
+	*ports = *(__u32 *)l4;	/* source and destination port, as on the wire */
+	return proto == IPPROTO_TCP ? VNET_L4_TCP : VNET_L4_UDP;
 }
 
 /* State of the destination-options TLV walk, run through bpf_loop(). */
@@ -174,15 +163,17 @@ static __always_inline int is_ipv6_ext(__u8 nh)
 }
 
 /*
- * A global function: the verifier checks it once, on its own, instead of
- * once per path of the caller (the extension-header walk is the costly part).
+ * IPv6 with an extension header first. A global function: the verifier
+ * checks it once, on its own, instead of once per path of the caller (the
+ * extension-header walk is the costly part); the plain IPv6 frame never
+ * comes here (hash.h parses it inline).
  */
-__noinline int parse_ipv6(struct xdp_md *ctx, struct pkt *p)
+__noinline int parse_ipv6_ext(struct xdp_md *ctx, struct pkt *p)
 {
 	__u32 off;
 	__u8 *ip;
 	__u8 nh;
-	int n;
+	int n, l4;
 
 	if (!p)		/* global function arguments may be NULL */
 		return 0;
@@ -192,7 +183,6 @@ __noinline int parse_ipv6(struct xdp_md *ctx, struct pkt *p)
 		p->flags |= VNET_PF_MALFORMED;
 		return 0;
 	}
-	p->l3 = VNET_L3_IPV6;
 	__builtin_memcpy(p->src, ip + 8, 16);
 	__builtin_memcpy(p->dst, ip + 24, 16);
 	nh = ip[6];
@@ -255,16 +245,12 @@ __noinline int parse_ipv6(struct xdp_md *ctx, struct pkt *p)
 		p->flags |= VNET_PF_EXT_LIMIT;
 		return 0;
 	}
-	parse_l4(ctx, off, nh, p);
+	l4 = parse_l4(ctx, off, nh, &p->ports);
+	if (l4 < 0)
+		p->flags |= VNET_PF_MALFORMED;
+	else
+		p->l4 = l4;
 	return 0;
-}
-
-static __always_inline void parse_l3(struct xdp_md *ctx, struct pkt *p)
-{
-	if (p->ethertype == ETH_P_IPV4_)
-		parse_ipv4(ctx, p);
-	else if (p->ethertype == ETH_P_IPV6_)
-		parse_ipv6(ctx, p);
 }
 
 #endif

@@ -23,15 +23,24 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct vnet_dp_filter);
-} filter SEC(".maps");
+	__type(value, struct vnet_dp_config);
+} config SEC(".maps");
 
+/* Authoritative MAC -> devices; mac_cache answers most lookups first. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VNET_DP_MAX_MACS);
-	__type(key, struct vnet_dp_mac_key);
+	__type(key, __u64);			/* struct vnet_dp_mac_key */
 	__type(value, __u64);			/* device set (+ VNET_DP_HOST_BIT) */
 } mac_devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VNET_DP_MAC_SETS);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* userspace writes it in place */
+	__type(key, __u32);
+	__type(value, struct vnet_dp_mac_set);
+} mac_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -42,24 +51,10 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VNET_DP_MAX_DEVS);
-	__type(key, __u32);
-	__type(value, __u32);			/* live steer slot, 0 or 1 */
-} dev_slot SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, VNET_DP_MAX_DEVS * 2);
 	__type(key, __u32);
-	__type(value, struct vnet_dp_steer);
+	__type(value, struct vnet_dp_steer_slot);
 } steer SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VNET_DP_MAX_DEVS * 2);
-	__type(key, __u32);
-	__type(value, struct vnet_toeplitz_table);
-} keytbl SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -82,6 +77,7 @@ struct {
 	__type(value, struct vnet_dp_counters);
 } counters SEC(".maps");
 
+/* One counter of one slot: the exits that count a single thing. */
 static __always_inline void count(__u32 slot, __u32 what)
 {
 	struct vnet_dp_counters *c = bpf_map_lookup_elem(&counters, &slot);
@@ -128,109 +124,100 @@ static __always_inline __u32 bit_index(__u64 w)
 }
 
 /* An ARP packet whose target address is one of the host's: the host's. */
-static __always_inline int arp_for_host(struct xdp_md *ctx, const struct pkt *p)
+static __always_inline int arp_for_host(struct xdp_md *ctx, const struct l2 *l2)
 {
-	__u8 *arp = pkt_at(ctx, p->l2_len, 28);
+	__u8 *arp = pkt_at(ctx, l2->l2_len, 28);
 	__u32 tpa;
 
 	/* Ethernet/IPv4 ARP: hlen 6, plen 4, target protocol address at 24 */
 	if (!arp || arp[4] != 6 || arp[5] != 4)
 		return 0;
-	__builtin_memcpy(&tpa, arp + 24, 4);
+	tpa = *(__u32 *)(arp + 24);
 	return bpf_map_lookup_elem(&host_ipv4, &tpa) != NULL;
 }
 
 /*
- * Queue, hash and report of device d for a parsed frame (rx_filter.c twin).
- * Global, so the verifier checks it once.
+ * Devices (and VNET_DP_HOST_BIT) owning a destination MAC. The cache first
+ * (datapath.h says why its answer can be trusted); a set being rewritten,
+ * or one that overflowed into the hash map, asks the hash map.
  */
-__noinline int steer_frame(__u32 d, const struct pkt *p,
-				       struct vnet_xdp_meta *m)
+static __always_inline __u64 mac_devs_of(const struct vnet_dp_config *cfg, __u64 mac48)
 {
-	const struct vnet_toeplitz_table *tbl;
-	const struct vnet_dp_steer *st;
-	struct hash_in in;
-	__u32 *slot, k, hash = 0;
-	int report = VNET_HASH_REPORT_NONE;
+	__u64 *devs;
 
-	if (!p || !m)	/* global function arguments may be NULL */
-		return -1;
-	slot = bpf_map_lookup_elem(&dev_slot, &d);
-	if (!slot)
-		return -1;
-	/* one read of the slot index: the whole configuration is that slot's */
-	k = d * 2 + (*(volatile __u32 *)slot & 1);
-	st = bpf_map_lookup_elem(&steer, &k);
-	tbl = bpf_map_lookup_elem(&keytbl, &k);
-	if (!st || !tbl)
-		return -1;
+	if (cfg->flags & VNET_DP_CFG_MAC_CACHE) {
+		__u32 set = vnet_dp_mac_set_of(mac48);
+		struct vnet_dp_mac_set *s = bpf_map_lookup_elem(&mac_cache, &set);
+		__u64 overflow = 0;
 
-	in.len = 0;
-	if (st->hash_types)
-		report = select_hash_input(p, st->hash_types, &in);
-	if (report != VNET_HASH_REPORT_NONE)
-		hash = toeplitz(tbl, st, &in);
+		if (!s)
+			return 0;
+#pragma unroll
+		for (int i = 0; i < VNET_DP_MAC_WAYS; i++) {
+			volatile struct vnet_dp_mac_way *w = &s->way[i];
+			__u64 k = w->key, v;
 
-	m->queue = 0;
-	if (st->mode == VNET_STEER_RSS) {
-		/* spec "RSS processing": no hash -> unclassified_queue */
-		if (report != VNET_HASH_REPORT_NONE)
-			m->queue = st->table[hash & st->table_mask & (VNET_RSS_TABLE_MAX - 1)];
-		else
-			m->queue = st->unclassified_queue;
-	} else if (st->mode == VNET_STEER_AUTO && report != VNET_HASH_REPORT_NONE) {
-		/* spec "Automatic receive steering": a flow stays on one pair */
-		m->queue = (__u16)(((__u64)hash * st->vq_pairs) >> 32);
+			if (!i)
+				overflow = k & VNET_DP_MACC_OVERFLOW;
+			if (k & VNET_DP_MACC_BUSY)
+				goto slow;
+			if ((k & (VNET_DP_MACC_VALID | VNET_DP_MACC_ADDR)) !=
+			    (VNET_DP_MACC_VALID | mac48))
+				continue;
+			v = w->devs;
+			/* the same key (and sequence) before and after: v is its devs */
+			if (w->key != k)
+				goto slow;
+			return v;
+		}
+		if (!overflow)
+			return 0;
 	}
-	if (st->flags & VNET_STEER_F_INTERNAL_HASH) {
-		report = VNET_HASH_REPORT_NONE;
-		hash = 0;
-	}
-	m->hash = hash;
-	m->report = report;
-	return 0;
+slow:
+	/* the key is struct vnet_dp_mac_key: the MAC bytes, zero padded */
+	devs = bpf_map_lookup_elem(&mac_devs, &mac48);
+	return devs ? *devs : 0;
 }
 
 SEC("xdp")
 int vnet_xdp_rx(struct xdp_md *ctx)
 {
-	struct vnet_dp_mac_key key = {};
-	struct vnet_xdp_meta m = {};
+	const struct vnet_dp_steer_slot *ss = NULL;
+	const struct vnet_dp_config *cfg;
 	const struct vnet_dp_filter *f;
-	__u64 *macdevs, *vl, devs = 0, cand, mode_drop, vlan_drop = 0, want;
+	struct vnet_dp_counters *cnt;
 	struct vnet_xdp_meta *out;
-	__u32 zero = 0, rxq, d = VNET_DP_UPLINK_SLOT, vid;
-	struct pkt p;
+	struct hash_in in;
+	struct l2 l2;
+	__u64 mac48, devs, cand, mode_drop, vlan_drop = 0, want;
+	__u32 zero = 0, slot = VNET_DP_UPLINK_SLOT, mflags = 0, hash = 0, vid, k;
+	__u16 queue = 0;
+	int report = VNET_HASH_REPORT_NONE;
 	__u8 *eth;
-	void *data;
-	int bcast, mcast;
 
-	__builtin_memset(&p, 0, sizeof(p));
-	if (parse_l2(ctx, &p)) {
+	if (parse_l2(ctx, &l2)) {
 		count(VNET_DP_UPLINK_SLOT, VNET_CNT_MALFORMED);
 		return XDP_PASS;
 	}
-	f = bpf_map_lookup_elem(&filter, &zero);
+	cfg = bpf_map_lookup_elem(&config, &zero);
 	eth = pkt_at(ctx, 0, 14);
-	if (!f || !eth)
+	if (!cfg || !eth)
 		return XDP_PASS;
-	if (p.ethertype == ETH_P_ARP_ && arp_for_host(ctx, &p)) {
+	f = &cfg->filter;
+	if (l2.ethertype == ETH_P_ARP_ && arp_for_host(ctx, &l2)) {
 		count(VNET_DP_UPLINK_SLOT, VNET_CNT_HOST);
 		return XDP_PASS;
 	}
 
-	__builtin_memcpy(key.mac, eth, 6);
-	macdevs = bpf_map_lookup_elem(&mac_devs, &key);
-	if (macdevs)
-		devs = *macdevs;
-	bcast = *(__u32 *)eth == 0xffffffff && *(__u16 *)(eth + 4) == 0xffff;
-	mcast = !bcast && (eth[0] & 1);
+	/* the destination MAC as 48 bits, byte 0 lowest: two loads, not six */
+	mac48 = *(__u32 *)eth | (__u64)*(__u16 *)(eth + 4) << 32;
+	devs = mac_devs_of(cfg, mac48);
 
 	/* spec "Packet Receive Filtering": PROMISC beats every NO* mode */
-	if (bcast) {
+	if (mac48 == VNET_DP_MACC_ADDR) {	/* broadcast */
 		cand = f->active;
 		mode_drop = cand & f->nobcast & ~f->promisc;
-	} else if (mcast) {
+	} else if (mac48 & 1) {			/* multicast */
 		cand = f->active & (devs | f->allmulti | f->promisc);
 		mode_drop = cand & f->nomulti & ~f->promisc;
 	} else {
@@ -244,8 +231,10 @@ int vnet_xdp_rx(struct xdp_md *ctx)
 	}
 	want = cand & ~mode_drop;
 	/* spec "VLAN Filtering": only with CTRL_VLAN; the outer VID counts */
-	if (p.vlan_tags && (want & f->vlan_filter)) {
-		vid = p.vlan_id;
+	if (l2.vlan_tags && (want & f->vlan_filter)) {
+		__u64 *vl;
+
+		vid = l2.vlan_id;
 		vl = bpf_map_lookup_elem(&vlan_devs, &vid);
 		vlan_drop = want & f->vlan_filter & ~(vl ? *vl : 0);
 		want &= ~vlan_drop;
@@ -260,28 +249,46 @@ int vnet_xdp_rx(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	parse_l3(ctx, &p);
-	if (p.flags & VNET_PF_MALFORMED)
-		m.flags |= VNET_META_F_MALFORMED;
-	if (p.vlan_tags) {
-		m.flags |= VNET_META_F_TAGGED;
-		m.vlan_id = p.vlan_id;
-	}
-	if (want & (want - 1)) {
-		/* several devices: one copy, replicated by the engine */
-		m.dev = VNET_DEV_NONE;
-		m.flags |= VNET_META_F_FLOOD;
-	} else {
-		d = bit_index(want);
-		if (d >= VNET_DP_MAX_DEVS || steer_frame(d, &p, &m))
+	if (!(want & (want - 1))) {
+		/* one device: its live slot, read once; all of it is that slot's */
+		slot = bit_index(want);
+		if (slot >= VNET_DP_MAX_DEVS)
 			return XDP_PASS;
-		m.dev = d;
+		k = slot * 2 + (*(volatile __u8 *)&cfg->slot[slot] & 1);
+		ss = bpf_map_lookup_elem(&steer, &k);
+		if (!ss)
+			return XDP_PASS;
 	}
-	m.magic = VNET_META_MAGIC;
+	/* several devices: one copy, no hash; the engine replicates it */
+	report = parse_hash_in(ctx, &l2, ss ? ss->steer.hash_types : 0, &in, &mflags);
+	if (ss) {
+		const struct vnet_dp_steer *st = &ss->steer;
 
-	rxq = ctx->rx_queue_index;
-	if (!bpf_map_lookup_elem(&xsks, &rxq)) {
-		count(d, VNET_CNT_NO_SOCKET);
+		if (report != VNET_HASH_REPORT_NONE)
+			hash = toeplitz(ss, &in);
+		if (st->mode == VNET_STEER_RSS) {
+			/* spec "RSS processing": no hash -> unclassified_queue */
+			if (report != VNET_HASH_REPORT_NONE)
+				queue = st->table[hash & st->table_mask & (VNET_RSS_TABLE_MAX - 1)];
+			else
+				queue = st->unclassified_queue;
+		} else if (st->mode == VNET_STEER_AUTO && report != VNET_HASH_REPORT_NONE) {
+			/* spec "Automatic receive steering": a flow stays on one pair */
+			queue = (__u16)(((__u64)hash * st->vq_pairs) >> 32);
+		}
+		if (st->flags & VNET_STEER_F_INTERNAL_HASH) {
+			report = VNET_HASH_REPORT_NONE;
+			hash = 0;
+		}
+	}
+
+	/*
+	 * The socket of the queue the frame came in on. The helper only
+	 * records the target (the redirect happens after we return), so ask
+	 * first: without a socket the frame goes on untouched, no metadata.
+	 */
+	if (bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS) != XDP_REDIRECT) {
+		count(slot, VNET_CNT_NO_SOCKET);
 		return XDP_PASS;
 	}
 	/*
@@ -289,23 +296,38 @@ int vnet_xdp_rx(struct xdp_md *ctx)
 	 * to exactly that, whatever an earlier program (or an earlier run of
 	 * BPF_PROG_TEST_RUN's repeat loop) left there.
 	 */
-	if (bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta) - (int)sizeof(m)))
+	if (bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta) -
+				     (int)sizeof(struct vnet_xdp_meta)))
 		return XDP_PASS;
-	data = (void *)(long)ctx->data;
 	out = (void *)(long)ctx->data_meta;
-	if ((void *)(out + 1) > data)
+	if ((void *)(out + 1) > (void *)(long)ctx->data)
 		return XDP_PASS;
-	__builtin_memcpy(out, &m, sizeof(m));
+	if (l2.vlan_tags)
+		mflags |= VNET_META_F_TAGGED;
+	if (!ss)
+		mflags |= VNET_META_F_FLOOD;
+	out->hash = hash;
+	out->dev = ss ? slot : VNET_DEV_NONE;
+	out->queue = queue;
+	out->report = report;
+	out->flags = mflags;
+	out->vlan_id = l2.vlan_tags ? l2.vlan_id : 0;
+	out->magic = VNET_META_MAGIC;
 
-	if (d == VNET_DP_UPLINK_SLOT) {
-		count(d, VNET_CNT_FLOOD);
-	} else {
-		count(d, VNET_CNT_DELIVERED);
-		count(d, VNET_CNT_HASH_BASE + m.report);
-		if (m.flags & VNET_META_F_MALFORMED)
-			count(d, VNET_CNT_MALFORMED);
+	/* one counter lookup for everything this frame counts */
+	cnt = bpf_map_lookup_elem(&counters, &slot);
+	if (cnt) {
+		if (!ss) {
+			cnt->c[VNET_CNT_FLOOD]++;
+		} else {
+			cnt->c[VNET_CNT_DELIVERED]++;
+			if (report >= 0 && report <= VNET_HASH_REPORT_MAX)
+				cnt->c[VNET_CNT_HASH_BASE + report]++;
+			if (mflags & VNET_META_F_MALFORMED)
+				cnt->c[VNET_CNT_MALFORMED]++;
+		}
 	}
-	return bpf_redirect_map(&xsks, rxq, XDP_PASS);
+	return XDP_REDIRECT;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -8,16 +8,21 @@
  * reference (rx_filter.c) reads: both always see the same configuration.
  *
  * Steering changes (RSS, hash config, queue pairs) are written to the
- * device's spare slot, then one __u32 flips the live slot, then we wait for
+ * device's spare slot, then one byte flips the live slot, then we wait for
  * an RCU grace period (an update of a map-in-map makes the kernel wait for
  * every running BPF program) so the old slot is unused before it is reused:
  * a packet never sees half a configuration.
+ *
+ * The MAC map is mirrored into the array 'mac_cache' (datapath.h), which
+ * we write in place through mmap with ordered stores; the program trusts
+ * a cache entry only when it reads it twice the same.
  */
 #include <errno.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -56,16 +61,23 @@ struct vnet_dp {
 	enum xdp_attach_mode attached;	/* XDP_MODE_UNSPEC: not attached */
 	int dispatcher;
 	int prog_fd;
-	int fd_filter, fd_mac, fd_vlan, fd_slot, fd_steer, fd_keytbl;
+	int fd_config, fd_mac, fd_cache, fd_vlan, fd_steer;
 	int fd_host4, fd_xsks, fd_counters;
 	int rcu_outer, rcu_inner;	/* map-in-map: a grace period on demand */
 	int ncpus;
 	__u8 slot[VNET_DP_MAX_DEVS];
 	struct dev_ctl ctl[VNET_DP_MAX_DEVS];
 	struct vnet_rx_state *st;
-	struct vnet_toeplitz_table *scratch;
+	struct vnet_dp_steer_slot *scratch;
+	struct vnet_dp_mac_set *cache;		/* mmap of mac_cache, NULL: unused */
+	__u16 cache_overflow[VNET_DP_MAC_SETS];	/* MACs of a set in mac_devs alone */
 	struct vnet_dp_counters *percpu;	/* ncpus values, zeroed on dev add */
 };
+
+#define MAC_CACHE_BYTES	(sizeof(struct vnet_dp_mac_set) * VNET_DP_MAC_SETS)
+
+static int push_config(struct vnet_dp *dp);
+static int mac_cache_init(struct vnet_dp *dp);
 
 /* libxdp's chatter (e.g. the dispatcher fallback) one level below ours */
 static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
@@ -214,16 +226,15 @@ int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
 		pr_warn("datapath: load/attach failed: %s\n", strerror(-err));
 		goto err_free;
 	}
-	err = map_fd(dp, "filter", &dp->fd_filter) ?:
+	err = map_fd(dp, "config", &dp->fd_config) ?:
 	      map_fd(dp, "mac_devs", &dp->fd_mac) ?:
+	      map_fd(dp, "mac_cache", &dp->fd_cache) ?:
 	      map_fd(dp, "vlan_devs", &dp->fd_vlan) ?:
-	      map_fd(dp, "dev_slot", &dp->fd_slot) ?:
 	      map_fd(dp, "steer", &dp->fd_steer) ?:
-	      map_fd(dp, "keytbl", &dp->fd_keytbl) ?:
 	      map_fd(dp, "host_ipv4", &dp->fd_host4) ?:
 	      map_fd(dp, "xsks", &dp->fd_xsks) ?:
 	      map_fd(dp, "counters", &dp->fd_counters) ?:
-	      rcu_wait_init(dp);
+	      rcu_wait_init(dp) ?: mac_cache_init(dp) ?: push_config(dp);
 	if (err)
 		goto err_free;
 	/* the uplink's own MAC belongs to the host */
@@ -255,6 +266,8 @@ void vnet_dp_close(struct vnet_dp *dp)
 		}
 		xdp_program__close(dp->xprog);	/* leaves our bpf_object alone */
 	}
+	if (dp->cache)
+		munmap(dp->cache, MAC_CACHE_BYTES);
 	bpf_object__close(dp->obj);
 	if (dp->rcu_outer >= 0)
 		close(dp->rcu_outer);
@@ -290,25 +303,146 @@ const struct vnet_rx_state *vnet_dp_state(const struct vnet_dp *dp)
 	return dp->st;
 }
 
-/* --- filter, MAC and VLAN maps ------------------------------------------- */
+/* --- config, MAC and VLAN maps ------------------------------------------- */
 
-static int push_filter(struct vnet_dp *dp)
+/* The rx-mode masks and live slots as the program reads them: one value. */
+static int push_config(struct vnet_dp *dp)
 {
+	struct vnet_dp_config c;
 	__u32 zero = 0;
 
-	return update(dp->fd_filter, &zero, &dp->st->filter);
+	memset(&c, 0, sizeof(c));
+	c.filter = dp->st->filter;
+	memcpy(c.slot, dp->slot, sizeof(dp->slot));
+	if (dp->cache)
+		c.flags |= VNET_DP_CFG_MAC_CACHE;
+	return update(dp->fd_config, &zero, &c);
+}
+
+#define MACC_SEQ_MASK	(~0ull << VNET_DP_MACC_SEQ_SHIFT)
+
+/*
+ * The cache protocol relies on the program seeing our stores in order and
+ * making its own loads in order: true on x86 (TSO). Elsewhere the cache
+ * stays off and every lookup goes to the hash map.
+ */
+static int mac_cache_init(struct vnet_dp *dp)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	void *p = mmap(NULL, MAC_CACHE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       dp->fd_cache, 0);
+
+	if (p == MAP_FAILED)
+		return -errno;
+	dp->cache = p;
+#else
+	(void)dp;
+#endif
+	return 0;
+}
+
+static __u64 mac48_of(const __u8 mac[6])
+{
+	__u64 v = 0;
+
+	for (int i = 5; i >= 0; i--)
+		v = v << 8 | mac[i];
+	return v;
+}
+
+static int mac_cache_find(const struct vnet_dp_mac_set *s, __u64 mac48)
+{
+	for (int i = 0; i < VNET_DP_MAC_WAYS; i++) {
+		__u64 k = s->way[i].key;
+
+		if ((k & VNET_DP_MACC_VALID) && (k & VNET_DP_MACC_ADDR) == mac48)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * Rewrite one way: BUSY with the next sequence, the devices, then the final
+ * key with the sequence after that. Release stores keep that order for the
+ * program, which reads key, devs, key (mac_devs_of() in the program).
+ */
+static void mac_cache_write(struct vnet_dp_mac_set *s, int i, __u64 key, __u64 devs)
+{
+	struct vnet_dp_mac_way *w = &s->way[i];
+	__u64 cur = w->key, keep = cur & VNET_DP_MACC_OVERFLOW;
+	__u64 seq = cur & MACC_SEQ_MASK;
+
+	__atomic_store_n(&w->key, keep | VNET_DP_MACC_BUSY |
+			 ((seq + VNET_DP_MACC_SEQ_ONE) & MACC_SEQ_MASK), __ATOMIC_RELEASE);
+	__atomic_store_n(&w->devs, devs, __ATOMIC_RELEASE);
+	__atomic_store_n(&w->key, keep | key |
+			 ((seq + 2 * VNET_DP_MACC_SEQ_ONE) & MACC_SEQ_MASK), __ATOMIC_RELEASE);
+}
+
+static void mac_cache_overflow(struct vnet_dp *dp, __u32 set, int delta)
+{
+	struct vnet_dp_mac_way *w0 = &dp->cache[set].way[0];
+	__u64 k = w0->key;
+
+	dp->cache_overflow[set] += delta;
+	if (dp->cache_overflow[set])
+		k |= VNET_DP_MACC_OVERFLOW;
+	else
+		k &= ~VNET_DP_MACC_OVERFLOW;
+	__atomic_store_n(&w0->key, k, __ATOMIC_RELEASE);
+}
+
+/* After mac_devs holds the MAC: the cache says the same. */
+static void mac_cache_put(struct vnet_dp *dp, __u64 mac48, __u64 devs, int had)
+{
+	__u32 set = vnet_dp_mac_set_of(mac48);
+	struct vnet_dp_mac_set *s = &dp->cache[set];
+	int i = mac_cache_find(s, mac48);
+
+	if (i < 0 && had)
+		return;		/* it overflowed before: mac_devs alone has it */
+	for (int j = 0; i < 0 && j < VNET_DP_MAC_WAYS; j++)
+		if (!(s->way[j].key & VNET_DP_MACC_VALID))
+			i = j;
+	if (i < 0) {
+		/* set full: the program asks mac_devs on a miss in this set */
+		mac_cache_overflow(dp, set, 1);
+		return;
+	}
+	mac_cache_write(s, i, VNET_DP_MACC_VALID | mac48, devs);
+}
+
+/* Before mac_devs loses the MAC: the cache forgets it. */
+static void mac_cache_del(struct vnet_dp *dp, __u64 mac48, int had)
+{
+	__u32 set = vnet_dp_mac_set_of(mac48);
+	int i = mac_cache_find(&dp->cache[set], mac48);
+
+	if (i >= 0)
+		mac_cache_write(&dp->cache[set], i, 0, 0);
+	else if (had && dp->cache_overflow[set])
+		mac_cache_overflow(dp, set, -1);
 }
 
 /* Rewrite the MAC map entry of one address from the shadow. */
 static int push_mac(struct vnet_dp *dp, const __u8 mac[6])
 {
 	struct vnet_dp_mac_key key = { 0 };
-	__u64 devs = vnet_rx_mac_devs(dp->st, mac);
+	__u64 devs = vnet_rx_mac_devs(dp->st, mac), old;
+	int had, err;
 
 	memcpy(key.mac, mac, 6);
-	if (devs)
-		return update(dp->fd_mac, &key, &devs);
-	if (bpf_map_delete_elem(dp->fd_mac, &key) && errno != ENOENT)
+	had = !bpf_map_lookup_elem(dp->fd_mac, &key, &old);
+	if (devs) {
+		/* the authoritative map first: a cache miss may fall back to it */
+		err = update(dp->fd_mac, &key, &devs);
+		if (!err && dp->cache)
+			mac_cache_put(dp, mac48_of(mac), devs, had);
+		return err;
+	}
+	if (dp->cache)
+		mac_cache_del(dp, mac48_of(mac), had);
+	if (had && bpf_map_delete_elem(dp->fd_mac, &key) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -381,23 +515,24 @@ static void derive_steer(const struct dev_ctl *c, struct vnet_dp_steer *st)
 static int commit_steer(struct vnet_dp *dp, unsigned int dev)
 {
 	struct vnet_rx_dev *d = &dp->st->dev[dev];
-	struct vnet_dp_steer st;
-	__u32 spare = dp->slot[dev] ^ 1, k = dev * 2 + spare, key = dev;
+	struct vnet_dp_steer_slot *sl = dp->scratch;
+	__u32 spare = dp->slot[dev] ^ 1, k = dev * 2 + spare;
 	int err;
 
-	derive_steer(&dp->ctl[dev], &st);
-	vnet_toeplitz_expand(st.key, st.key_len, dp->scratch);
-	err = update(dp->fd_keytbl, &k, dp->scratch) ?:
-	      update(dp->fd_steer, &k, &st);
+	derive_steer(&dp->ctl[dev], &sl->steer);
+	vnet_toeplitz_expand(sl->steer.key, sl->steer.key_len, &sl->tbl);
+	err = update(dp->fd_steer, &k, sl);
 	if (err)
 		return err;
-	/* the flip: one aligned __u32, read once per packet */
-	err = update(dp->fd_slot, &key, &spare);
-	if (err)
-		return err;
+	/* the flip: one byte of the config value, read once per packet */
 	dp->slot[dev] = spare;
-	d->steer = st;
-	memcpy(&d->tbl, dp->scratch, sizeof(d->tbl));
+	err = push_config(dp);
+	if (err) {
+		dp->slot[dev] ^= 1;
+		return err;
+	}
+	d->steer = sl->steer;
+	memcpy(&d->tbl, &sl->tbl, sizeof(d->tbl));
 	/* no packet uses the old slot after this: it may be rewritten next */
 	return rcu_wait(dp);
 }
@@ -442,7 +577,7 @@ int vnet_dp_dev_add(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6],
 	if (err)
 		goto err_undo;
 	mask_set(&dp->st->filter.active, dev, 1);
-	err = push_filter(dp);
+	err = push_config(dp);
 	if (err)
 		goto err_undo;
 	return 0;
@@ -460,7 +595,7 @@ int vnet_dp_dev_del(struct vnet_dp *dp, unsigned int dev)
 	if (!d)
 		return -ENODEV;
 	filter_forget(&dp->st->filter, dev);
-	err = push_filter(dp);		/* the device stops receiving first */
+	err = push_config(dp);		/* the device stops receiving first */
 	old = *d;
 	d->present = 0;
 	if (!err)
@@ -493,7 +628,7 @@ int vnet_dp_set_rx_mode(struct vnet_dp *dp, unsigned int dev,
 	default: return -EINVAL;
 	}
 	mask_set(mask, dev, on);
-	return push_filter(dp);
+	return push_config(dp);
 }
 
 int vnet_dp_set_mac(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6])
@@ -539,7 +674,7 @@ int vnet_dp_set_vlan_filter(struct vnet_dp *dp, unsigned int dev, int on)
 	if (!dev_get(dp, dev))
 		return -ENODEV;
 	mask_set(&dp->st->filter.vlan_filter, dev, on);
-	return push_filter(dp);
+	return push_config(dp);
 }
 
 static int vlan_set(struct vnet_dp *dp, unsigned int dev, __u16 vid, int on)

@@ -49,6 +49,64 @@ struct vnet_dp_filter {
 
 _Static_assert(sizeof(struct vnet_dp_filter) == 64, "BPF map value layout");
 
+/*
+ * What the program reads first for every frame, in one map value: the
+ * rx-mode masks and each device's live steer slot (0 or 1). Reading both
+ * from one lookup also means the slot index is read exactly once.
+ */
+struct vnet_dp_config {
+	struct vnet_dp_filter filter;
+	__u8 slot[64];		/* [dev]: live steer slot, only bit 0 counts */
+	__u32 flags;		/* VNET_DP_CFG_* */
+	__u32 pad;
+};
+
+_Static_assert(sizeof(struct vnet_dp_config) == 136, "BPF map value layout");
+
+#define VNET_DP_CFG_MAC_CACHE	(1u << 0)	/* mac_cache is maintained: use it */
+
+/*
+ * MAC cache: an array-indexed, 4-way set-associative copy of the MAC map,
+ * because a hash-map lookup (jhash, bucket walk, memcmp, three calls) is
+ * the largest single cost of the program. The hash map 'mac_devs' stays
+ * authoritative; the cache answers only when it can prove its answer is
+ * consistent, else the program asks the hash map.
+ *
+ * Way key word: bits 0..47 the MAC (byte 0 in bits 0..7), VALID, BUSY
+ * (being rewritten: ask the hash map), OVERFLOW (way 0 only: some MAC of
+ * this set did not fit and lives in the hash map alone), and a sequence
+ * number bumped by every rewrite. Userspace writes through mmap: key :=
+ * BUSY|seq+1, devs := new, key := MAC|VALID|seq+2, each store ordered; the
+ * program reads key, devs, key and believes devs only if both key reads
+ * agree. That needs stores and loads that stay in program order (x86 TSO);
+ * elsewhere userspace leaves the cache off (VNET_DP_CFG_MAC_CACHE clear).
+ */
+#define VNET_DP_MAC_SETS	4096
+#define VNET_DP_MAC_WAYS	4
+#define VNET_DP_MACC_ADDR	((1ull << 48) - 1)
+#define VNET_DP_MACC_VALID	(1ull << 48)
+#define VNET_DP_MACC_BUSY	(1ull << 49)
+#define VNET_DP_MACC_OVERFLOW	(1ull << 50)
+#define VNET_DP_MACC_SEQ_SHIFT	51
+#define VNET_DP_MACC_SEQ_ONE	(1ull << VNET_DP_MACC_SEQ_SHIFT)
+
+struct vnet_dp_mac_way {
+	__u64 key;
+	__u64 devs;
+};
+
+struct vnet_dp_mac_set {
+	struct vnet_dp_mac_way way[VNET_DP_MAC_WAYS];
+};
+
+_Static_assert(sizeof(struct vnet_dp_mac_set) == 64, "one cache line per set");
+
+/* The set of a MAC given as 48 bits, byte 0 lowest (multiplicative hash). */
+static inline __u32 vnet_dp_mac_set_of(__u64 mac48)
+{
+	return (__u32)((mac48 * 0x9e3779b97f4a7c15ull) >> 52) & (VNET_DP_MAC_SETS - 1);
+}
+
 /* MAC map key: the 6 address bytes, zero padded (hash of 8 bytes). */
 struct vnet_dp_mac_key {
 	__u8 mac[6];
@@ -70,9 +128,9 @@ enum vnet_steer_mode {
 /*
  * Everything that picks the queue and the reported hash of one device. It
  * lives in one of two slots per device (map 'steer', key dev * 2 + slot,
- * with the Toeplitz table of the same key in map 'keytbl'); map 'dev_slot'
- * says which slot is live. An update writes the spare slot, flips the one
- * __u32 and waits an RCU grace period before that slot may be written again,
+ * beside its Toeplitz table); vnet_dp_config.slot[dev] says which slot is
+ * live. An update writes the spare slot, flips that one byte and waits an
+ * RCU grace period before the old slot may be written again,
  * so a packet sees the old or the new configuration, never a mix.
  */
 struct vnet_dp_steer {
@@ -89,6 +147,13 @@ struct vnet_dp_steer {
 };
 
 _Static_assert(sizeof(struct vnet_dp_steer) == 316, "BPF map value layout");
+
+/* One value of map 'steer': the configuration and its Toeplitz table, one lookup. */
+struct vnet_dp_steer_slot {
+	struct vnet_toeplitz_table tbl;
+	struct vnet_dp_steer steer;
+};
+
 
 /* struct vnet_xdp_meta.flags */
 #define VNET_META_F_FLOOD	(1u << 0)	/* several devices: replicate in userspace */

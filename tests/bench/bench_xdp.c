@@ -3,7 +3,9 @@
  * bench-xdp: ns per packet of the XDP program (BPF_PROG_TEST_RUN with
  * repeat) for IPv4/TCP and IPv6/TCP frames to an RSS device, the per-byte
  * table Toeplitz against the bit-serial build of the same program, in the
- * same run. Goal (issue 3): <= 25 ns/packet, >= 8x faster than the bit loop.
+ * same run. Goal (issue 3): <= 25 ns/packet, >= 8x faster than the bit loop;
+ * each is reported for the total and net of the empty program's cost (the
+ * test-run overhead, measured in the same run).
  */
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +75,12 @@ static double run_ns(int prog_fd, const __u8 *frame, size_t len, int want)
 	return best;
 }
 
+/* A difference of two noisy minima can be ~0: keep ratios finite. */
+static double net_floor(double ns)
+{
+	return ns > 0.5 ? ns : 0.5;
+}
+
 int main(void)
 {
 	struct xdp_env table, bits;
@@ -114,21 +122,30 @@ int main(void)
 	n4 = run_ns(table.prog_fd, f4, l4, XDP_REDIRECT);
 	n6 = run_ns(table.prog_fd, f6, l6, XDP_REDIRECT);
 
-	printf("bench-xdp: BPF_PROG_TEST_RUN, repeat %d, best of 5, ns/packet\n", REPEAT);
-	printf("  %-24s %8.1f\n", "empty XDP program", e0);
-	printf("  %-24s %8.1f\n", "not ours (XDP_PASS)", tx);
-	printf("  %-24s %8s %8s %8s %8s\n", "frame to an RSS device", "no hash", "table",
-	       "bitloop", "ratio");
-	printf("  %-24s %8.1f %8.1f %8.1f %7.1fx\n", "IPv4/TCP (tcpv4)", n4, t4, b4, b4 / t4);
-	printf("  %-24s %8.1f %8.1f %8.1f %7.1fx\n", "IPv6/TCP (tcpv6)", n6, t6, b6, b6 / t6);
+	printf("bench-xdp: BPF_PROG_TEST_RUN, repeat %d, best of 5, ns/packet;"
+	       " net = minus the empty program of this run\n", REPEAT);
+	printf("  %-24s %8.1f   (the test-run overhead itself)\n", "empty XDP program", e0);
+	printf("  %-24s %8.1f   net %5.1f\n", "not ours (XDP_PASS)", tx, tx - e0);
+	printf("  %-24s %8s %8s %8s %8s %8s %7s %7s\n", "frame to an RSS device",
+	       "no hash", "table", "net", "bitloop", "net", "ratio", "net");
+	printf("  %-24s %8.1f %8.1f %8.1f %8.1f %8.1f %6.1fx %6.1fx\n", "IPv4/TCP (tcpv4)",
+	       n4, t4, t4 - e0, b4, b4 - e0, b4 / t4, (b4 - e0) / net_floor(t4 - e0));
+	printf("  %-24s %8.1f %8.1f %8.1f %8.1f %8.1f %6.1fx %6.1fx\n", "IPv6/TCP (tcpv6)",
+	       n6, t6, t6 - e0, b6, b6 - e0, b6 / t6, (b6 - e0) / net_floor(t6 - e0));
 	printf("  Toeplitz part (minus 'no hash'): IPv4 table %.1f bitloop %.1f (%.1fx),"
 	       " IPv6 table %.1f bitloop %.1f (%.1fx)\n",
-	       t4 - n4, b4 - n4, (b4 - n4) / (t4 - n4 > 0.5 ? t4 - n4 : 0.5),
-	       t6 - n6, b6 - n6, (b6 - n6) / (t6 - n6 > 0.5 ? t6 - n6 : 0.5));
-	ok = t4 > 0 && t6 > 0 && b4 > 0 && b6 > 0 && t4 - e0 <= 25 && t6 - e0 <= 25 &&
-	     b4 / t4 >= 8 && b6 / t6 >= 8;
-	printf("  goal (<= 25 ns over the empty program, >= 8x whole program): %s\n",
-	       ok ? "met" : "NOT met");
+	       t4 - n4, b4 - n4, (b4 - n4) / net_floor(t4 - n4),
+	       t6 - n6, b6 - n6, (b6 - n6) / net_floor(t6 - n6));
+	ok = t4 > 0 && t6 > 0 && b4 > 0 && b6 > 0 && e0 > 0;
+	printf("  goal <= 25 ns/packet, total:      %s (IPv4 %.1f, IPv6 %.1f)\n",
+	       ok && t4 <= 25 && t6 <= 25 ? "met" : "NOT met", t4, t6);
+	printf("  goal <= 25 ns/packet, net:        %s (IPv4 %.1f, IPv6 %.1f)\n",
+	       ok && t4 - e0 <= 25 && t6 - e0 <= 25 ? "met" : "NOT met", t4 - e0, t6 - e0);
+	printf("  goal >= 8x the bit loop, whole program: %s (IPv4 %.1fx, IPv6 %.1fx)\n",
+	       ok && b4 / t4 >= 8 && b6 / t6 >= 8 ? "met" : "NOT met", b4 / t4, b6 / t6);
+	printf("  goal >= 8x the bit loop, net:     %s (IPv4 %.1fx, IPv6 %.1fx)\n",
+	       ok && (b4 - e0) / net_floor(t4 - e0) >= 8 && (b6 - e0) / net_floor(t6 - e0) >= 8 ?
+	       "met" : "NOT met", (b4 - e0) / net_floor(t4 - e0), (b6 - e0) / net_floor(t6 - e0));
 	if (empty >= 0)
 		close(empty);
 	xdp_env_close(&bits);

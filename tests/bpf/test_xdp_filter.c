@@ -12,55 +12,9 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "rx_mode_matrix.h"
 #include "test.h"
 #include "xdp_util.h"
-
-static const __u8 mac_a[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0xaa };	/* primary */
-static const __u8 mac_b[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0xbb };	/* 2nd device */
-static const __u8 mac_u1[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x11 };	/* uc table */
-static const __u8 mac_u9[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x99 };	/* nobody's */
-static const __u8 mac_m1[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x01 };	/* mc table */
-static const __u8 mac_m9[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x09 };	/* nobody's */
-static const __u8 mac_bc[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-static const __u8 mac_host[6] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x42 };
-
-enum cls { UC_PRIMARY, UC_IN, UC_OUT, MC_IN, MC_OUT, BC_IN, BC_OUT, N_CLS };
-
-static const char *const cls_name[N_CLS] = {
-	"uc primary", "uc in table", "uc not in table", "mc in table",
-	"mc not in table", "bc in table", "bc not in table",
-};
-
-static const __u8 *cls_dst(enum cls c)
-{
-	static const __u8 *const dst[N_CLS] = {
-		mac_a, mac_u1, mac_u9, mac_m1, mac_m9, mac_bc, mac_bc,
-	};
-	return dst[c];
-}
-
-/* Which classes reach the device, per rx-mode setting: '1' delivered. */
-static const struct {
-	const char *name;
-	unsigned int modes;		/* bit = enum vnet_rx_mode_cmd */
-	const char *want;		/* N_CLS characters, in enum cls order */
-} matrix[] = {
-	{ "reset state",	0,				"1101011" },
-	{ "PROMISC",		1 << VNET_RX_PROMISC,		"1111111" },
-	{ "ALLMULTI",		1 << VNET_RX_ALLMULTI,		"1101111" },
-	{ "ALLUNI",		1 << VNET_RX_ALLUNI,		"1111011" },
-	{ "NOMULTI",		1 << VNET_RX_NOMULTI,		"1100011" },
-	{ "NOUNI",		1 << VNET_RX_NOUNI,		"0001011" },
-	{ "NOBCAST",		1 << VNET_RX_NOBCAST,		"1101000" },
-	/* spec: PROMISC takes effect even with the other modes on */
-	{ "PROMISC+NOUNI+NOMULTI+NOBCAST",
-	  1 << VNET_RX_PROMISC | 1 << VNET_RX_NOUNI | 1 << VNET_RX_NOMULTI | 1 << VNET_RX_NOBCAST,
-								"1111111" },
-	/* spec: NOMULTI even with ALLMULTI; NOUNI even with ALLUNI; NOBCAST even with ALLMULTI */
-	{ "ALLMULTI+NOMULTI",	1 << VNET_RX_ALLMULTI | 1 << VNET_RX_NOMULTI,	"1100011" },
-	{ "ALLUNI+NOUNI",	1 << VNET_RX_ALLUNI | 1 << VNET_RX_NOUNI,	"0001011" },
-	{ "ALLMULTI+NOBCAST",	1 << VNET_RX_ALLMULTI | 1 << VNET_RX_NOBCAST,	"1101100" },
-};
 
 static size_t build(__u8 *frame, const __u8 *dst, int tags, __u16 vid0, __u16 vid1)
 {
@@ -379,6 +333,73 @@ static void test_api_rejects_bad_input(void)
 	xdp_env_close(&e);
 }
 
+static __u64 mac48(const __u8 *m)
+{
+	__u64 v = 0;
+
+	for (int i = 5; i >= 0; i--)
+		v = v << 8 | m[i];
+	return v;
+}
+
+/*
+ * MACs that all fall into one set of the MAC cache (4 ways): the fifth and
+ * later live in the hash map alone and must be found there; a stranger of
+ * the same set must not; after the table shrinks everything still agrees.
+ */
+static void test_mac_cache_overflow(void)
+{
+	__u8 uc[8][6], other[6] = { 0 }, frame[256];
+	__u32 set = 0;
+	struct xdp_out out;
+	struct xdp_env e;
+	int n = 0;
+	size_t len;
+
+	if (open_with_device(&e))
+		return;
+	for (__u32 i = 1; n < 9 && i < (1u << 24); i++) {
+		__u8 m[6] = { 0x02, 0x00, 0x00, (__u8)(i >> 16), (__u8)(i >> 8), (__u8)i };
+
+		if (!n)
+			set = vnet_dp_mac_set_of(mac48(m));
+		if (vnet_dp_mac_set_of(mac48(m)) != set)
+			continue;
+		if (n < 8)
+			memcpy(uc[n], m, 6);
+		else
+			memcpy(other, m, 6);
+		n++;
+	}
+	EXPECT(n == 9, "found %d MACs of one set", n);
+	EXPECT(!vnet_dp_set_mac_table(e.dp, 0, uc, 8, NULL, 0), "mac table");
+	for (int i = 0; i < 8; i++) {
+		len = build(frame, uc[i], 0, 0, 0);
+		EXPECT(!xdp_run(e.prog_fd, frame, len, &out) && out.verdict == XDP_REDIRECT &&
+		       out.meta.dev == 0, "table entry %d of a full set: verdict %d", i, out.verdict);
+	}
+	len = build(frame, other, 0, 0, 0);
+	EXPECT(!xdp_run(e.prog_fd, frame, len, &out) && out.verdict == XDP_PASS,
+	       "stranger in a full set: verdict %d", out.verdict);
+	/* shrink: entries 0..2 stay, the rest (incl. overflowed ones) leave */
+	EXPECT(!vnet_dp_set_mac_table(e.dp, 0, uc, 3, NULL, 0), "smaller mac table");
+	for (int i = 0; i < 8; i++) {
+		len = build(frame, uc[i], 0, 0, 0);
+		EXPECT(!xdp_run(e.prog_fd, frame, len, &out) &&
+		       out.verdict == (i < 3 ? XDP_REDIRECT : XDP_PASS),
+		       "after shrinking, entry %d: verdict %d", i, out.verdict);
+	}
+	/* and grow again, in another order */
+	EXPECT(!vnet_dp_set_mac_table(e.dp, 0, uc + 2, 6, NULL, 0), "mac table again");
+	for (int i = 0; i < 8; i++) {
+		len = build(frame, uc[i], 0, 0, 0);
+		EXPECT(!xdp_run(e.prog_fd, frame, len, &out) &&
+		       out.verdict == (i >= 2 ? XDP_REDIRECT : XDP_PASS),
+		       "after regrowing, entry %d: verdict %d", i, out.verdict);
+	}
+	xdp_env_close(&e);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -392,5 +413,6 @@ int main(void)
 	RUN(test_no_socket_passes);
 	RUN(test_malformed);
 	RUN(test_api_rejects_bad_input);
+	RUN(test_mac_cache_overflow);
 	return test_summary();
 }
