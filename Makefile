@@ -43,6 +43,7 @@ vnet-xsk-recv_SRCS := tests/tools/vnet-xsk-recv.c
 # Unit tests: tests/unit/NAME.c, no root, linked with libvnet.a.
 # Support code of the tests (frame builder, harness, JSON reader).
 TESTLIB_SRCS := tests/lib/test.c tests/lib/frame.c tests/lib/json_read.c \
+	tests/lib/toeplitz_vectors.c \
 	tests/lib/vdriver.c
 TESTLIB_SRCS += tests/lib/test_xsk.c
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "frame.h"
-#include "json_read.h"
+#include "toeplitz_vectors.h"
 #include "test.h"
 #include "xdp_util.h"
 
@@ -29,33 +29,6 @@ static const __u8 mac_dev[4][6] = {
 static const __u8 mac_host[6] = { 0x02, 0x00, 0x00, 0x00, 0x99, 0x99 };
 static const __u8 mac_mc[6] = { 0x01, 0x00, 0x5e, 0x00, 0x00, 0x07 };
 static const __u8 mac_uc_extra[6] = { 0x02, 0x00, 0x00, 0x00, 0x20, 0x01 };
-
-static const char *vectors_path(void)
-{
-	const char *env = getenv("VNET_TOEPLITZ_JSON");
-
-	if (env && *env)
-		return env;
-	if (access("../shared/testdata/toeplitz-ms.json", R_OK) == 0)
-		return "../shared/testdata/toeplitz-ms.json";
-	return "tests/data/toeplitz-ms.json";
-}
-
-static int parse_hex(const char *hex, __u8 *out, size_t max)
-{
-	size_t n = strlen(hex);
-
-	if (n % 2 || n / 2 > max)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned int b;
-
-		if (sscanf(hex + 2 * i, "%2x", &b) != 1)
-			return -1;
-		out[i] = (__u8)b;
-	}
-	return (int)(n / 2);
-}
 
 static void rss_all_to_queue0(struct vnet_rss_config *rss, __u32 types,
 			      const __u8 *key, int key_len)
@@ -70,23 +43,19 @@ static void rss_all_to_queue0(struct vnet_rss_config *rss, __u32 types,
 /* The program reproduces the spec's reference values, both Toeplitz builds. */
 static void ms_vectors(int bitloop)
 {
-	const char *path = vectors_path();
-	struct jr_value *doc = jr_parse_file(path);
-	const struct jr_value *vecs = jr_get(doc, "vectors");
+	static struct toeplitz_vectors tv;
 	struct vnet_rss_config rss;
 	struct xdp_env e;
-	__u8 key[64];
-	int key_len, checked = 0, err;
+	int checked = 0, err;
 
-	EXPECT(doc && vecs && vecs->type == JR_ARR, "cannot read %s", path);
-	if (!doc || !vecs)
-		goto out_doc;
-	key_len = parse_hex(jr_get_str(doc, "key") ?: "", key, sizeof(key));
-	EXPECT(key_len == 40, "key length %d", key_len);
+	EXPECT(toeplitz_vectors_load(&tv) == 0, "cannot read %s", tv.path);
+	EXPECT(tv.key_len == 40, "key length %zu", tv.key_len);
+	if (!tv.count || tv.key_len != 40)
+		return;
 	err = xdp_env_open(&e, bitloop);
 	EXPECT(!err, "datapath open: %s", strerror(-err));
-	if (err || key_len != 40)
-		goto out_doc;
+	if (err)
+		return;
 	err = vnet_dp_dev_add(e.dp, 0, mac_dev[0], 4);
 	EXPECT(!err, "dev add: %d", err);
 
@@ -95,49 +64,41 @@ static void ms_vectors(int bitloop)
 		__u32 types = l4 ? VNET_HASH_TYPE_TCPv4 | VNET_HASH_TYPE_TCPv6
 				 : VNET_HASH_TYPE_IPv4 | VNET_HASH_TYPE_IPv6;
 
-		rss_all_to_queue0(&rss, types, key, key_len);
+		rss_all_to_queue0(&rss, types, tv.key, (int)tv.key_len);
 		err = vnet_dp_set_rss(e.dp, 0, &rss);
 		EXPECT(!err, "set rss: %d", err);
-		for (size_t i = 0; i < vecs->count; i++) {
-			const struct jr_value *v = vecs->items[i];
-			const char *src = jr_get_str(v, "src"), *dst = jr_get_str(v, "dst");
-			const char *want_s = jr_get_str(v, l4 ? "hash_l4" : "hash_ip");
-			const struct jr_value *sp = jr_get(v, "sport"), *dp = jr_get(v, "dport");
+		for (unsigned int i = 0; i < tv.count; i++) {
+			const struct toeplitz_vector *v = &tv.v[i];
+			__u32 want = l4 ? v->hash_l4 : v->hash_ip;
 			struct frame_spec s;
 			struct xdp_out out;
 			__u8 frame[256];
 			size_t len;
-			__u32 want;
 
-			EXPECT(src && dst && want_s && sp && dp, "vector %zu malformed", i);
-			if (!src || !dst || !want_s || !sp || !dp)
-				continue;
 			frame_spec_default(&s);
 			memcpy(s.dst_mac, mac_dev[0], 6);
-			s.ip = strchr(src, ':') ? 6 : 4;
-			inet_pton(s.ip == 6 ? AF_INET6 : AF_INET, src, s.src);
-			inet_pton(s.ip == 6 ? AF_INET6 : AF_INET, dst, s.dst);
+			s.ip = v->ip;
+			memcpy(s.src, v->src, 16);
+			memcpy(s.dst, v->dst, 16);
 			s.l4 = IPPROTO_TCP;
-			s.sport = (__u16)sp->num;
-			s.dport = (__u16)dp->num;
+			s.sport = v->sport;
+			s.dport = v->dport;
 			len = frame_build(&s, frame, sizeof(frame));
-			want = (__u32)strtoul(want_s, NULL, 16);
 			err = xdp_run(e.prog_fd, frame, len, &out);
 			EXPECT(!err && out.verdict == XDP_REDIRECT && out.has_meta,
-			       "vector %zu: err %d verdict %d meta %d", i, err, out.verdict, out.has_meta);
-			EXPECT(out.meta.hash == want, "vector %zu %s: program 0x%08x, want 0x%08x",
+			       "vector %u: err %d verdict %d meta %d", i, err, out.verdict, out.has_meta);
+			EXPECT(out.meta.hash == want, "vector %u %s: program 0x%08x, want 0x%08x",
 			       i, l4 ? "l4" : "ip", out.meta.hash, want);
 			EXPECT(out.meta.report == (s.ip == 4 ? (l4 ? VNET_HASH_REPORT_TCPv4 : VNET_HASH_REPORT_IPv4)
 							      : (l4 ? VNET_HASH_REPORT_TCPv6 : VNET_HASH_REPORT_IPv6)),
-			       "vector %zu: report %u", i, out.meta.report);
+			       "vector %u: report %u", i, out.meta.report);
 			checked++;
 		}
 	}
-	printf("  %d values reproduced by the %s build\n", checked, bitloop ? "bit-loop" : "table");
+	printf("  %d values reproduced by the %s build (vectors from %s)\n", checked,
+	       bitloop ? "bit-loop" : "table", tv.path);
 	EXPECT(checked == 16, "expected 16 values, checked %d", checked);
 	xdp_env_close(&e);
-out_doc:
-	jr_free(doc);
 }
 
 static void test_ms_vectors_table(void)
