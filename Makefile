@@ -29,6 +29,10 @@ LIB_SRCS := \
 LIB_SRCS += daemon/device.c daemon/cvq.c daemon/vhost_user.c daemon/vhost_user_msg.c \
 	daemon/sim.c
 
+# The control plane: registry, persistence, netlink server, uplink watch.
+LIB_SRCS += daemon/registry.c daemon/backend_builtin.c daemon/state.c \
+	daemon/nl_request.c daemon/nl_server.c daemon/uplink.c
+
 # The XDP uplink datapath (map API) and the C reference of its decisions.
 LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
 
@@ -37,6 +41,17 @@ PROGS := vnet-classify
 vnet-classify_SRCS := tests/tools/vnet-classify.c
 PROGS += vnet-sim
 vnet-sim_SRCS := tests/tools/vnet-sim.c
+PROGS += vnetd
+vnetd_SRCS := daemon/vnetd.c
+PROGS += vnetctl
+vnetctl_SRCS := cli/vnetctl.c cli/ctl_print.c cli/nl_client.c
+PROGS += vnet-nlraw
+vnet-nlraw_SRCS := tests/tools/vnet-nlraw.c cli/nl_client.c
+# Shared libraries: build/lib/NAME.so from NAME_SRCS (-fPIC, without libvnet.a).
+SHLIBS := libvnet-vdpa
+libvnet-vdpa_SRCS := cli/vdpa_preload.c
+# Scripts: cli/NAME.sh -> build/bin/NAME
+SCRIPTS := vnet-vdpa
 PROGS += vnet-xsk-recv
 vnet-xsk-recv_SRCS := tests/tools/vnet-xsk-recv.c
 
@@ -56,8 +71,9 @@ UNIT_TESTS := \
 	test_vhost_user \
 	test_toeplitz \
 	test_classify \
-	test_truncation \
-	test_rx_filter
+	test_rx_filter \
+	test_truncation
+UNIT_TESTS += test_nl_request
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop
@@ -68,6 +84,7 @@ BPF_TESTS := test_xdp_hash test_xdp_filter test_xdp_rss_race
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
 FUZZERS := fuzz_classify fuzz_virtq
 FUZZERS += fuzz_vhost_user
+FUZZERS += fuzz_nl
 
 # Selftests: every selftests/*.sh is run by `make check` (listed, not globbed,
 # so an unfinished script cannot sneak in).
@@ -75,6 +92,7 @@ SELFTESTS := \
 	selftests/vhost_testpmd.sh \
 	selftests/veth_basic.sh
 SELFTESTS += selftests/xdp_uplink.sh
+SELFTESTS += selftests/ctl_vdpa.sh
 
 # Libraries each link needs (pkg-config names).
 PKGS := libbpf libxdp libmnl libnl-3.0 libnl-route-3.0
@@ -133,6 +151,8 @@ BPF_OBJ_FILES := $(addprefix $(O)/bpf/,$(addsuffix .bpf.o,$(BPF_OBJS)))
 SKELS    := $(addprefix $(O)/skel/,$(addsuffix .skel.h,$(BPF_OBJS)))
 BPF_TEST_BINS := $(addprefix $(O)/tests/bpf/,$(BPF_TESTS))
 FUZZ_BINS := $(addprefix $(O)/fuzz/,$(FUZZERS))
+SHLIB_FILES := $(patsubst %,$(O)/lib/%.so,$(SHLIBS))
+SCRIPT_FILES := $(addprefix $(O)/bin/,$(SCRIPTS))
 
 .PHONY: all deps check unit demo bench fuzz clean help install bench-vhost
 .DELETE_ON_ERROR:
@@ -145,7 +165,7 @@ FUZZ_BINS := $(addprefix $(O)/fuzz/,$(FUZZERS))
 	$(patsubst %,$(O)/obj/tests/bpf/%.o,$(BPF_TESTS)) \
 	$(patsubst %,$(O)/obj/tests/bench/bench_%.o,$(BENCHES))
 
-all: $(SKELS) $(LIB) $(BINS) $(UNIT_BINS) $(BPF_TEST_BINS)
+all: $(SKELS) $(LIB) $(BINS) $(UNIT_BINS) $(BPF_TEST_BINS) $(SHLIB_FILES) $(SCRIPT_FILES)
 
 help:
 	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
@@ -177,6 +197,25 @@ $(O)/bin/$(1): $(call obj,$($(1)_SRCS)) $(TESTLIB) $(LIB)
 	$$(Q)$$(CC) $$(LDFLAGS) $$^ $$(LDLIBS) -o $$@
 endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
+
+# build/lib/NAME.so from NAME_SRCS, position-independent objects in pic/
+$(O)/pic/%.o: %.c
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+
+define SHLIB_RULE
+$(O)/lib/$(1).so: $(patsubst %.c,$(O)/pic/%.o,$($(1)_SRCS))
+	$$(call msg,LD,$$@)
+	@mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(LDFLAGS) -shared $$^ -ldl -o $$@
+endef
+$(foreach l,$(SHLIBS),$(eval $(call SHLIB_RULE,$(l))))
+
+$(O)/bin/%: cli/%.sh
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q)install -m 0755 $< $@
 
 $(O)/tests/unit/%: $(O)/obj/tests/unit/%.o $(TESTLIB) $(LIB)
 	$(call msg,LD,$@)

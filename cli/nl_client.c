@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: MIT
+/* Client of vnetd's control socket: see cli/nl_client.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+
+#include "nl_client.h"
+
+static int set_opt(struct vnet_nlc *c, __u32 opt)
+{
+	char buf[64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct vnet_nl_sockopt *o;
+
+	nlh->nlmsg_type = VNET_NLMSG_SOCKOPT;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = ++c->seq;
+	o = mnl_nlmsg_put_extra_header(nlh, sizeof(*o));
+	o->optname = opt;
+	o->value = 1;
+	return vnet_nlc_run(c, nlh, NULL, NULL);
+}
+
+int vnet_nlc_open(struct vnet_nlc *c, const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	if (!path)
+		path = getenv(VNET_NL_SOCK_ENV);
+	if (!path || !*path)
+		path = VNET_NL_DEFAULT_SOCK;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sun.sun_path, path);
+	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (c->fd < 0)
+		return -errno;
+	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun))) {
+		err = -errno;
+		close(c->fd);
+		c->fd = -1;
+		return err;
+	}
+	/* the same ack format iproute2 asks the kernel for */
+	err = set_opt(c, NETLINK_CAP_ACK);
+	if (!err)
+		err = set_opt(c, NETLINK_EXT_ACK);
+	if (err) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return err;
+}
+
+void vnet_nlc_close(struct vnet_nlc *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+}
+
+struct nlmsghdr *vnet_nlc_prepare(struct vnet_nlc *c, void *buf, __u8 cmd, __u16 flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g;
+
+	nlh->nlmsg_type = VNET_VDPA_FAMILY_ID;
+	nlh->nlmsg_flags = flags;
+	nlh->nlmsg_seq = ++c->seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->cmd = cmd;
+	g->version = VDPA_GENL_VERSION;
+	return nlh;
+}
+
+/* NLMSG_ERROR: remember the extended ack, stop (ack) or fail */
+static int error_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct vnet_nlc *c = data;
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t hlen = sizeof(*e);
+	const struct nlattr *a;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		hlen += e->msg.nlmsg_len - sizeof(e->msg);
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && hlen <= mnl_nlmsg_get_payload_len(nlh)) {
+		mnl_attr_for_each(a, nlh, hlen) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
+				snprintf(c->errmsg, sizeof(c->errmsg), "%s", mnl_attr_get_str(a));
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_OFFS &&
+			    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
+				c->erroff = mnl_attr_get_u32(a);
+		}
+	}
+	if (!e->error)
+		return MNL_CB_STOP;
+	errno = e->error < 0 ? -e->error : e->error;
+	return MNL_CB_ERROR;
+}
+
+/* The control callbacks get the user's data pointer; wrap both in one. */
+struct run_ctx {
+	struct vnet_nlc *c;
+	mnl_cb_t cb;
+	void *data;
+};
+
+static int data_tramp(const struct nlmsghdr *nlh, void *d)
+{
+	struct run_ctx *r = d;
+
+	return r->cb ? r->cb(nlh, r->data) : MNL_CB_OK;
+}
+
+static int error_tramp(const struct nlmsghdr *nlh, void *d)
+{
+	return error_cb(nlh, ((struct run_ctx *)d)->c);
+}
+
+static int done_cb(const struct nlmsghdr *nlh, void *d)
+{
+	return MNL_CB_STOP;
+}
+
+int vnet_nlc_run(struct vnet_nlc *c, const struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	/* a given control array replaces libmnl's defaults: DONE must stop too */
+	mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_tramp, [NLMSG_DONE] = done_cb };
+	struct run_ctx r = { c, cb, data };
+	ssize_t n;
+	int ret;
+
+	c->errmsg[0] = '\0';
+	c->erroff = 0;
+	if (send(c->fd, nlh, nlh->nlmsg_len, MSG_NOSIGNAL) < 0)
+		return -errno;
+	do {
+		n = recv(c->fd, c->buf, sizeof(c->buf), 0);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		errno = 0;
+		ret = mnl_cb_run2(c->buf, n, nlh->nlmsg_seq, 0, data_tramp, &r, ctl,
+				  NLMSG_MIN_TYPE);
+	} while (ret > 0);
+	return ret < 0 ? -(errno ? errno : EPROTO) : 0;
+}
+
+int vnet_nlc_raw(struct vnet_nlc *c, const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh;
+	ssize_t n;
+	int rem;
+
+	c->errmsg[0] = '\0';
+	c->erroff = 0;
+	if (send(c->fd, buf, len, MSG_NOSIGNAL) < 0)
+		return -errno;
+	for (;;) {
+		n = recv(c->fd, c->buf, sizeof(c->buf), 0);
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		rem = n;
+		for (nlh = (const void *)c->buf; mnl_nlmsg_ok(nlh, rem);
+		     nlh = mnl_nlmsg_next(nlh, &rem)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				struct vnet_nlc *cc = c;
+				int ret = error_cb(nlh, cc);
+
+				return ret == MNL_CB_STOP ? 0 : -errno;
+			}
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+		}
+	}
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The built-in backend: what vnetd uses until the virtio-net device model
+ * registers its own struct vnet_backend_ops. Config space comes from the
+ * device's parameters, LINK_UP from the uplink's carrier, counters are zero.
+ *
+ * Driver side: a device on vnet/sim gets a simulated driver that negotiated
+ * every offered feature at creation (like vdpa_sim bound to virtio_vdpa),
+ * so FEATURES_OK is set and vstats answer. Devices on an uplink have no
+ * driver until a frontend connects -- which needs the device model -- so
+ * their status stays 0 and the kernel's rules for "before FEATURES_OK"
+ * apply to them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+#include <linux/virtio_ring.h>
+
+#include "vnet/registry.h"
+
+#define BIT64(n)	(1ULL << (n))
+
+struct builtin_dev {
+	bool link_up;
+	__u8 status;
+	__u64 driver_features;
+};
+
+static int builtin_create(struct vnet_dev *dev, const char **errmsg)
+{
+	struct builtin_dev *b = calloc(1, sizeof(*b));
+
+	if (!b) {
+		*errmsg = "out of memory";
+		return -ENOMEM;
+	}
+	b->link_up = dev->mgmt->is_sim || dev->mgmt->uplink_state == VNET_UPLINK_UP;
+	if (dev->mgmt->is_sim) {
+		b->status = VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			    VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
+		b->driver_features = dev->p.features;
+	}
+	dev->priv = b;
+	return 0;
+}
+
+static void builtin_destroy(struct vnet_dev *dev)
+{
+	free(dev->priv);
+	dev->priv = NULL;
+}
+
+static void builtin_get_config(struct vnet_dev *dev, struct vnet_net_config *cfg)
+{
+	struct builtin_dev *b = dev->priv;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memcpy(cfg->mac, dev->p.mac, 6);
+	cfg->status = b->link_up ? VIRTIO_NET_S_LINK_UP : 0;
+	cfg->max_virtqueue_pairs = dev->p.max_vqp;
+	cfg->mtu = dev->p.mtu;
+}
+
+static __u8 builtin_get_status(struct vnet_dev *dev)
+{
+	return ((struct builtin_dev *)dev->priv)->status;
+}
+
+static __u64 builtin_get_device_features(struct vnet_dev *dev)
+{
+	return dev->p.features;
+}
+
+static __u64 builtin_get_driver_features(struct vnet_dev *dev)
+{
+	return ((struct builtin_dev *)dev->priv)->driver_features;
+}
+
+static int builtin_get_vq_stats(struct vnet_dev *dev, __u32 qidx, struct vnet_vq_stat *st,
+				int max, const char **errmsg)
+{
+	static const char *const rx[] = { "rx_packets", "rx_bytes", "rx_drops" };
+	static const char *const tx[] = { "tx_packets", "tx_bytes", "tx_drops" };
+	static const char *const cvq[] = { "cvq_commands", "cvq_errors" };
+	const char *const *names;
+	int n;
+
+	if (qidx < 2u * dev->p.max_vqp) {
+		names = qidx & 1 ? tx : rx;
+		n = 3;
+	} else if (qidx == 2u * dev->p.max_vqp &&
+		   (dev->p.features & BIT64(VIRTIO_NET_F_CTRL_VQ))) {
+		names = cvq;
+		n = 2;
+	} else {
+		*errmsg = "queue index out of range";
+		return -ERANGE;
+	}
+	if (n > max)
+		n = max;
+	for (int i = 0; i < n; i++) {
+		snprintf(st[i].name, sizeof(st[i].name), "%s", names[i]);
+		st[i].value = 0;
+	}
+	return n;
+}
+
+static int builtin_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
+			    const char **errmsg)
+{
+	return 0;	/* everything settable lives in dev->p already */
+}
+
+static void builtin_link_change(struct vnet_dev *dev, bool up)
+{
+	((struct builtin_dev *)dev->priv)->link_up = up;
+}
+
+static void builtin_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
+{
+	memset(fs, 0, sizeof(*fs));
+	fs->active_vqp = 1;	/* spec 5.1.6.5.5: one pair until VQ_PAIRS_SET */
+}
+
+const struct vnet_backend_ops vnet_builtin_backend = {
+	.name = "builtin",
+	.supported_features =
+		BIT64(VIRTIO_NET_F_CSUM) | BIT64(VIRTIO_NET_F_GUEST_CSUM) |
+		BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_MAC) |
+		BIT64(VIRTIO_NET_F_HOST_TSO4) | BIT64(VIRTIO_NET_F_HOST_TSO6) |
+		BIT64(VIRTIO_NET_F_MRG_RXBUF) | BIT64(VIRTIO_NET_F_STATUS) |
+		BIT64(VIRTIO_NET_F_CTRL_VQ) | BIT64(VIRTIO_NET_F_CTRL_RX) |
+		BIT64(VIRTIO_NET_F_CTRL_VLAN) | BIT64(VIRTIO_NET_F_CTRL_RX_EXTRA) |
+		BIT64(VIRTIO_NET_F_GUEST_ANNOUNCE) | BIT64(VIRTIO_NET_F_MQ) |
+		BIT64(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT64(VIRTIO_NET_F_HASH_REPORT) |
+		BIT64(VIRTIO_NET_F_RSS) | BIT64(VIRTIO_RING_F_EVENT_IDX) |
+		BIT64(VIRTIO_F_VERSION_1),
+	.create = builtin_create,
+	.destroy = builtin_destroy,
+	.get_config = builtin_get_config,
+	.get_status = builtin_get_status,
+	.get_device_features = builtin_get_device_features,
+	.get_driver_features = builtin_get_driver_features,
+	.get_vq_stats = builtin_get_vq_stats,
+	.set_attr = builtin_set_attr,
+	.link_change = builtin_link_change,
+	.get_filter_state = builtin_get_filter_state,
+};

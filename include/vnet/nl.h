@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vnetd's control protocol: the kernel's "vdpa" generic netlink family
+ * (linux/vdpa.h) carried over an AF_UNIX SOCK_SEQPACKET socket, one record
+ * per send, plus what vdpa has no word for. Shared by vnetd, vnetctl, the
+ * vdpa preload library and the tests.
+ *
+ * Framing: a record holds one or more whole netlink messages (nlmsghdr +
+ * genlmsghdr + attributes), exactly the bytes a NETLINK_GENERIC socket would
+ * carry. Replies are packed into records of at most VNET_NL_RECORD_MAX bytes
+ * because libmnl clients read with a page-sized buffer.
+ */
+#ifndef VNET_NL_H
+#define VNET_NL_H
+
+#include <linux/types.h>
+#include <linux/vdpa.h>
+
+#define VNET_NL_DEFAULT_SOCK	"/run/vnetd/vnetd.sock"
+#define VNET_NL_SOCK_ENV	"VNET_SOCK"	/* overrides the default path */
+
+/* the family id vnetd hands out for "vdpa" (any id >= GENL_MIN_ID works) */
+#define VNET_VDPA_FAMILY_ID	0x20
+/* largest request record vnetd accepts; bigger ones get -EMSGSIZE */
+#define VNET_NL_REQ_MAX		16384
+/* largest reply record (libmnl's MNL_SOCKET_BUFFER_SIZE on 4 KiB pages) */
+#define VNET_NL_RECORD_MAX	4096
+
+/*
+ * Linux 6.12 added VDPA_CMD_DEV_ATTR_SET (value 8) after the build host's
+ * linux/vdpa.h (6.1) was cut; we name it ourselves.
+ */
+#define VNET_VDPA_CMD_DEV_ATTR_SET	8
+#define VNET_VDPA_CMD_MAX		VNET_VDPA_CMD_DEV_ATTR_SET
+/*
+ * Kernel attributes we understand are those up to VDPA_ATTR_DEV_FEATURES
+ * (25); the ids after it differ between kernel versions (6.1 briefly had
+ * VDPA_ATTR_VDPA_DEV_SUPPORTED_FEATURES there, later kernels the block
+ * attributes), so vnetd neither sends nor accepts them.
+ */
+#define VNET_VDPA_ATTR_LAST	VDPA_ATTR_DEV_FEATURES
+
+/*
+ * Vendor attributes: far above any kernel vdpa attribute so a newer kernel
+ * header never collides, and ignored by iproute2's vdpa (it skips types
+ * above its VDPA_ATTR_MAX).
+ */
+enum vnet_attr {
+	VNET_ATTR_BASE = 0x100,
+	VNET_ATTR_TRANSPORT = VNET_ATTR_BASE,	/* u32 enum vnet_transport */
+	VNET_ATTR_SOCKET_PATH,			/* string, vhost-user socket */
+	VNET_ATTR_SOCKET_MODE,			/* u32 enum vnet_sock_mode */
+	VNET_ATTR_UPLINK,			/* string, uplink ifname */
+	VNET_ATTR_UPLINK_STATE,			/* u32 enum vnet_uplink_state */
+	VNET_ATTR_UPLINK_MTU,			/* u32 */
+	VNET_ATTR_TRUSTED,			/* u8 0/1 */
+	VNET_ATTR_SPOOFCHK,			/* u8 0/1 */
+	VNET_ATTR_DEV_STATUS,			/* u8 virtio device status */
+	VNET_ATTR_RX_MODE,			/* u32 VNET_RX_MODE_* bits */
+	VNET_ATTR_MAC_TABLE_LEN,		/* u32 unicast+multicast */
+	VNET_ATTR_VLAN_COUNT,			/* u32 VLANs in the filter */
+	VNET_ATTR_RSS_HASH_TYPES,		/* u32 VIRTIO_NET_RSS_HASH_TYPE_* */
+	VNET_ATTR_RSS_INDIR_LEN,		/* u32 indirection table size */
+	VNET_ATTR_ACTIVE_VQP,			/* u32 queue pairs in use */
+	__VNET_ATTR_END,
+};
+#define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)
+
+enum vnet_transport {
+	VNET_TRANSPORT_VHOST_USER = 0,
+	VNET_TRANSPORT_VDUSE = 1,
+	VNET_TRANSPORT_NONE = 2,		/* vnet/sim: no driver outside */
+};
+
+enum vnet_sock_mode {
+	VNET_SOCK_SERVER = 0,		/* vnetd listens, the frontend connects */
+	VNET_SOCK_CLIENT = 1,		/* vnetd connects (reconnecting) */
+};
+
+enum vnet_uplink_state {
+	VNET_UPLINK_ABSENT = 0,
+	VNET_UPLINK_NO_CARRIER = 1,
+	VNET_UPLINK_UP = 2,
+	VNET_UPLINK_NONE = 3,		/* vnet/sim has no uplink */
+};
+
+#define VNET_RX_MODE_PROMISC	(1u << 0)
+#define VNET_RX_MODE_ALLMULTI	(1u << 1)
+#define VNET_RX_MODE_ALLUNI	(1u << 2)
+#define VNET_RX_MODE_NOMULTI	(1u << 3)
+#define VNET_RX_MODE_NOUNI	(1u << 4)
+#define VNET_RX_MODE_NOBCAST	(1u << 5)
+
+/*
+ * A socket option for the AF_UNIX connection, since SOL_NETLINK options
+ * cannot be set on it: NETLINK_CAP_ACK / NETLINK_EXT_ACK are sent to vnetd
+ * as a message of this type (a reserved netlink control type below
+ * NLMSG_MIN_TYPE, which the kernel ignores and no family can own). Payload:
+ * struct vnet_nl_sockopt. Acked like any message when NLM_F_ACK is set.
+ */
+#define VNET_NLMSG_SOCKOPT	0x0f
+
+struct vnet_nl_sockopt {
+	__u32 optname;		/* NETLINK_CAP_ACK or NETLINK_EXT_ACK */
+	__u32 value;		/* 0 or 1 */
+};
+
+#endif

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device registry of vnetd: which virtio-net devices exist, on which
+ * management device (uplink), with which parameters. It validates every
+ * field, persists every change (state.c) and asks a backend -- the device
+ * model -- to bring devices to life through struct vnet_backend_ops.
+ *
+ * The registry is the only owner of device parameters; the backend owns the
+ * device's runtime state (virtio status, negotiated features, config space
+ * as the driver sees it, counters, filters). The netlink server only talks
+ * to the registry. All calls come from vnetd's control thread.
+ */
+#ifndef VNET_REGISTRY_H
+#define VNET_REGISTRY_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <linux/if.h>		/* IFNAMSIZ */
+
+#include "vnet/nl.h"
+
+#define VNET_DEV_NAME_MAX	31	/* characters, without the NUL */
+#define VNET_MAX_DEVS		256
+#define VNET_MAX_MGMTDEVS	32
+#define VNET_MAX_VQP		64	/* queue pairs per device */
+#define VNET_MAX_VQ_SIZE	1024
+#define VNET_MIN_MTU		68	/* spec 5.1.4.1: mtu >= 68 */
+#define VNET_MAX_MTU		65535
+#define VNET_DEFAULT_MTU	1500
+#define VNET_SOCK_PATH_MAX	107	/* sizeof(sun_path) - 1 */
+#define VNET_MGMT_BUS		"vnet"	/* mgmtdev handles are vnet/<name> */
+#define VNET_MGMT_SIM		"sim"
+#define VNET_VENDOR_ID		0x1af4	/* the virtio vendor id: a standard device */
+#define VIRTIO_ID_NET_DEV	1
+
+/* what a DEV_NEW / DEV_ATTR_SET carried (struct vnet_dev_params.mask) */
+#define VNET_P_MAC		(1u << 0)
+#define VNET_P_MTU		(1u << 1)
+#define VNET_P_MAX_VQP		(1u << 2)
+#define VNET_P_FEATURES		(1u << 3)
+#define VNET_P_TRANSPORT	(1u << 4)
+#define VNET_P_SOCKET		(1u << 5)
+#define VNET_P_SOCK_MODE	(1u << 6)
+#define VNET_P_TRUSTED		(1u << 7)
+#define VNET_P_SPOOFCHK		(1u << 8)
+/* what DEV_ATTR_SET may change on a live device */
+#define VNET_P_SETTABLE		(VNET_P_MAC | VNET_P_TRUSTED | VNET_P_SPOOFCHK)
+
+struct vnet_dev_params {
+	__u32 mask;			/* VNET_P_*: fields given explicitly */
+	char name[VNET_DEV_NAME_MAX + 1];
+	char mgmtdev[IFNAMSIZ];		/* uplink ifname, or "sim" */
+	__u8 mac[6];
+	__u16 mtu;
+	__u16 max_vqp;
+	__u64 features;			/* provisioned device features */
+	__u32 transport;		/* enum vnet_transport */
+	__u32 sock_mode;		/* enum vnet_sock_mode */
+	char socket_path[VNET_SOCK_PATH_MAX + 1];
+	bool trusted;			/* may change its MAC / go promiscuous */
+	bool spoofchk;			/* drop tx frames with a foreign source MAC */
+};
+
+struct vnet_mgmtdev {
+	char name[IFNAMSIZ];		/* ifname, or "sim" */
+	bool is_sim;
+	__u32 uplink_state;		/* enum vnet_uplink_state */
+	__u32 uplink_mtu;		/* 0 while unknown/absent */
+};
+
+/* virtio_net_config as the device presents it, in CPU byte order */
+struct vnet_net_config {
+	__u8 mac[6];
+	__u16 status;			/* VIRTIO_NET_S_* */
+	__u16 max_virtqueue_pairs;
+	__u16 mtu;
+};
+
+/* RX filter and RSS state the driver configured (control queue) */
+struct vnet_filter_state {
+	__u32 rx_mode;			/* VNET_RX_MODE_* */
+	__u32 mac_table_len;
+	__u32 vlan_count;
+	__u32 rss_hash_types;
+	__u32 rss_indir_len;
+	__u32 active_vqp;
+};
+
+/* one per-queue counter, as in the kernel's get_vendor_vq_stats */
+struct vnet_vq_stat {
+	char name[32];
+	__u64 value;
+};
+#define VNET_VQ_STATS_MAX	16
+
+struct vnet_dev;
+
+/*
+ * What the device model implements. Every callback runs on the control
+ * thread and must not block on a datapath: hand work to the engine and
+ * return. 'errmsg' (may be NULL) receives a static extended-ack text.
+ */
+struct vnet_backend_ops {
+	const char *name;
+	__u64 supported_features;	/* what DEV_NEW may provision */
+	/* make the device (transport listening, queues allocated); all or nothing */
+	int (*create)(struct vnet_dev *dev, const char **errmsg);
+	void (*destroy)(struct vnet_dev *dev);
+	/* config space now (mac, status incl. LINK_UP, max_vqp, mtu) */
+	void (*get_config)(struct vnet_dev *dev, struct vnet_net_config *cfg);
+	/* virtio device status (VIRTIO_CONFIG_S_*) */
+	__u8 (*get_status)(struct vnet_dev *dev);
+	__u64 (*get_device_features)(struct vnet_dev *dev);
+	/* meaningful only once the driver set FEATURES_OK */
+	__u64 (*get_driver_features)(struct vnet_dev *dev);
+	/* counters of virtqueue qidx; returns how many filled, or -errno */
+	int (*get_vq_stats)(struct vnet_dev *dev, __u32 qidx, struct vnet_vq_stat *st,
+			    int max, const char **errmsg);
+	/* apply validated params->mask & VNET_P_SETTABLE; all or nothing */
+	int (*set_attr)(struct vnet_dev *dev, const struct vnet_dev_params *p,
+			const char **errmsg);
+	/* uplink carrier changed: set/clear VIRTIO_NET_S_LINK_UP, notify driver */
+	void (*link_change)(struct vnet_dev *dev, bool up);
+	void (*get_filter_state)(struct vnet_dev *dev, struct vnet_filter_state *fs);
+};
+
+struct vnet_dev {
+	struct vnet_dev_params p;
+	struct vnet_mgmtdev *mgmt;
+	const struct vnet_backend_ops *ops;
+	void *priv;			/* the backend's */
+};
+
+/* An error for the extended ack: text and the attribute it is about. */
+struct vnet_err {
+	const char *msg;
+	int attr;			/* attribute type, 0 when none */
+};
+
+struct vnet_registry {
+	struct vnet_mgmtdev mgmt[VNET_MAX_MGMTDEVS];
+	int n_mgmt;
+	struct vnet_dev *devs[VNET_MAX_DEVS];
+	int n_devs;
+	const struct vnet_backend_ops *ops;	/* backend of new devices */
+	char sock_dir[VNET_SOCK_PATH_MAX + 1];	/* default vhost-user sockets */
+	char state_path[4096];			/* "" = no persistence */
+	bool restoring;				/* state load: do not save */
+};
+
+/* the built-in backend: config from the parameters, zero counters */
+extern const struct vnet_backend_ops vnet_builtin_backend;
+
+void vnet_registry_init(struct vnet_registry *r, const struct vnet_backend_ops *ops,
+			const char *sock_dir, const char *state_path);
+void vnet_registry_fini(struct vnet_registry *r);
+int vnet_registry_add_mgmtdev(struct vnet_registry *r, const char *name);
+struct vnet_mgmtdev *vnet_registry_find_mgmtdev(struct vnet_registry *r,
+						const char *bus, const char *name);
+struct vnet_dev *vnet_registry_find(struct vnet_registry *r, const char *name);
+
+/* validation of single fields, shared with the CLI and the state file */
+int vnet_valid_dev_name(const char *name, struct vnet_err *e);
+int vnet_valid_mac(const __u8 mac[6], struct vnet_err *e);
+int vnet_valid_mtu(unsigned long mtu, struct vnet_err *e);
+int vnet_valid_max_vqp(unsigned long vqp, struct vnet_err *e);
+int vnet_valid_socket_path(const char *path, struct vnet_err *e);
+
+int vnet_registry_dev_new(struct vnet_registry *r, struct vnet_dev_params *p,
+			  struct vnet_err *e);
+int vnet_registry_dev_del(struct vnet_registry *r, const char *name, struct vnet_err *e);
+int vnet_registry_dev_set(struct vnet_registry *r, const char *name,
+			  const struct vnet_dev_params *p, struct vnet_err *e);
+/* the uplink watch reports a change of 'ifname' (state, mtu) */
+void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
+				 __u32 state, __u32 mtu);
+
+/* state.c: the registry on disk */
+int vnet_state_save(const struct vnet_registry *r);
+int vnet_state_load(struct vnet_registry *r);
+int vnet_state_format(const struct vnet_registry *r, char *buf, size_t len);
+
+#endif
