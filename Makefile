@@ -39,6 +39,9 @@ LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
 # Programs: NAME_SRCS lists the sources of build/bin/NAME (linked with libvnet.a).
 PROGS := vnet-classify
 vnet-classify_SRCS := tests/tools/vnet-classify.c
+PROGS += vnet-guest
+vnet-guest_SRCS := guest/vnet-guest.c guest/vu_front.c guest/driver.c guest/ctrl.c \
+	guest/tap.c guest/stats.c
 PROGS += vnet-sim
 vnet-sim_SRCS := tests/tools/vnet-sim.c
 PROGS += vnetd
@@ -93,6 +96,7 @@ SELFTESTS := \
 	selftests/veth_basic.sh
 SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh
+SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh
 
 # Libraries each link needs (pkg-config names).
 PKGS := libbpf libxdp libmnl libnl-3.0 libnl-route-3.0

@@ -20,6 +20,7 @@ int vdriver_create(struct vdriver *d, __u16 size, size_t heap)
 	if (!size || (size & (size - 1)))
 		return -EINVAL;
 	d->size = size;
+	d->gpa_base = VDRV_GPA_BASE;
 	d->desc_gpa = VDRV_GPA_BASE;
 	off = ALIGN_UP(desc_len, 64);
 	d->avail_gpa = VDRV_GPA_BASE + off;
@@ -57,9 +58,48 @@ int vdriver_create(struct vdriver *d, __u16 size, size_t heap)
 	return 0;
 }
 
+size_t vdriver_ring_bytes(__u16 size)
+{
+	size_t off = ALIGN_UP(16ul * size, 64);
+
+	off = ALIGN_UP(off + 6 + 2ul * size, 64);
+	return ALIGN_UP(off + 6 + 8ul * size, 64);
+}
+
+int vdriver_create_at(struct vdriver *d, __u16 size, void *mem, __u64 gpa)
+{
+	size_t off;
+
+	memset(d, 0, sizeof(*d));
+	if (!size || (size & (size - 1)))
+		return -EINVAL;
+	d->chain_len = calloc(size, sizeof(*d->chain_len));
+	if (!d->chain_len)
+		return -ENOMEM;
+	d->size = size;
+	d->ext_mem = true;
+	d->mem = mem;
+	d->mem_size = vdriver_ring_bytes(size);
+	d->gpa_base = gpa;
+	memset(mem, 0, d->mem_size);
+	d->desc_gpa = gpa;
+	off = ALIGN_UP(16ul * size, 64);
+	d->avail_gpa = gpa + off;
+	off = ALIGN_UP(off + 6 + 2ul * size, 64);
+	d->used_gpa = gpa + off;
+	d->heap_start = d->heap_off = d->mem_size;
+	d->desc = vdriver_hva(d, d->desc_gpa);
+	d->avail = vdriver_hva(d, d->avail_gpa);
+	d->used = vdriver_hva(d, d->used_gpa);
+	for (__u16 i = 0; i + 1 < size; i++)
+		d->desc[i].next = htole16(i + 1);
+	d->num_free = size;
+	return 0;
+}
+
 void vdriver_destroy(struct vdriver *d)
 {
-	if (d->mem && d->mem != MAP_FAILED)
+	if (!d->ext_mem && d->mem && d->mem != MAP_FAILED)
 		munmap(d->mem, d->mem_size);
 	free(d->chain_len);
 	memset(d, 0, sizeof(*d));
@@ -79,7 +119,7 @@ void vdriver_cfg(const struct vdriver *d, __u64 features,
 
 void *vdriver_hva(const struct vdriver *d, __u64 gpa)
 {
-	return d->mem + (gpa - VDRV_GPA_BASE);
+	return d->mem + (gpa - d->gpa_base);
 }
 
 __u64 vdriver_alloc(struct vdriver *d, size_t len, void **hva)
@@ -88,7 +128,7 @@ __u64 vdriver_alloc(struct vdriver *d, size_t len, void **hva)
 
 	if (len > d->mem_size - d->heap_off)
 		abort();	/* a test sized its heap wrong */
-	gpa = VDRV_GPA_BASE + d->heap_off;
+	gpa = d->gpa_base + d->heap_off;
 	d->heap_off = ALIGN_UP(d->heap_off + len, 64);
 	if (d->heap_off > d->mem_size)
 		d->heap_off = d->mem_size;

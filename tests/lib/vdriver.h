@@ -40,11 +40,28 @@ struct vdriver {
 	__u16 last_used;
 	__u16 *chain_len;	/* descriptors held by each head */
 	size_t heap_start, heap_off;
+	__u64 gpa_base;		/* gpa of mem[0] */
+	bool ext_mem;		/* mem belongs to the caller */
 };
 
 /* Rings for 'size' entries plus 'heap' bytes of buffer space. */
 int vdriver_create(struct vdriver *d, __u16 size, size_t heap);
 void vdriver_destroy(struct vdriver *d);
+
+/* Bytes vdriver_create_at() needs for a ring of 'size' entries. */
+size_t vdriver_ring_bytes(__u16 size);
+/*
+ * A ring inside memory the caller owns (e.g. a memfd shared with a
+ * vhost-user back-end): 'mem' holds vdriver_ring_bytes(size) bytes and has
+ * guest address 'gpa'. No heap, no indirect tables: the caller places its
+ * buffers itself. 'gm' is left empty (the caller describes its memory).
+ */
+int vdriver_create_at(struct vdriver *d, __u16 size, void *mem, __u64 gpa);
+/* Descriptors the driver may still add. */
+static inline __u16 vdriver_num_free(const struct vdriver *d)
+{
+	return d->num_free;
+}
 
 /* Queue configuration the transport would pass to the engine. */
 void vdriver_cfg(const struct vdriver *d, __u64 features,

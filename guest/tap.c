@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The TAP side: one queue per virtqueue pair (IFF_MULTI_QUEUE), the virtio
+ * header carried in front of every frame (IFF_VNET_HDR, the same layout as
+ * the device's header), offloads the device accepted (TUNSETOFFLOAD says
+ * which kinds of frame the kernel may hand us), carrier = link status, and
+ * the interface's receive filter read back through rtnetlink and
+ * /proc/net/dev_mcast for the control queue.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/if_tun.h>
+#include <linux/rtnetlink.h>
+#include <linux/virtio_net.h>
+
+#include "vnet/log.h"
+#include "guest.h"
+
+#define BIT(n)		(1ull << (n))
+
+int enter_netns(const char *name)
+{
+	char path[256];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (setns(fd, CLONE_NEWNET))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int if_ioctl(unsigned long req, struct ifreq *ifr)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (s < 0)
+		return -errno;
+	if (ioctl(s, req, ifr))
+		err = -errno;
+	close(s);
+	return err;
+}
+
+int tap_set_mac(struct guest *g, const __u8 mac[6])
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
+	ifr.ifr_hwaddr.sa_family = 1;	/* ARPHRD_ETHER */
+	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
+	return if_ioctl(SIOCSIFHWADDR, &ifr);
+}
+
+static int tap_set_mtu(struct guest *g, unsigned int mtu)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
+	ifr.ifr_mtu = (int)mtu;
+	return if_ioctl(SIOCSIFMTU, &ifr);
+}
+
+int tap_open(struct guest *g)
+{
+	unsigned int q;
+	int fd, err;
+
+	for (q = 0; q < g->nqp; q++) {
+		struct ifreq ifr = { 0 };
+
+		fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			err = -errno;
+			goto err_close;
+		}
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE;
+		snprintf(ifr.ifr_name, IFNAMSIZ, "%s", q ? g->tap_name : g->o.tap_name);
+		if (ioctl(fd, TUNSETIFF, &ifr)) {
+			err = -errno;
+			close(fd);
+			goto err_close;
+		}
+		g->tap_fds[q] = fd;
+		g->ntap = q + 1;
+		if (!q)
+			snprintf(g->tap_name, sizeof(g->tap_name), "%s", ifr.ifr_name);
+	}
+	g->tap_ifindex = (int)if_nametoindex(g->tap_name);
+	/* the device's MAC and MTU (spec 5.1.5: use them when offered) */
+	if (g->features & BIT(VIRTIO_NET_F_MAC)) {
+		err = tap_set_mac(g, g->config);
+		if (err)
+			pr_warn("%s: cannot set MAC: %s\n", g->tap_name, strerror(-err));
+	}
+	err = tap_set_mtu(g, g->mtu);
+	if (err)
+		pr_warn("%s: cannot set MTU %u: %s\n", g->tap_name, g->mtu, strerror(-err));
+	return 0;
+
+err_close:
+	tap_close(g);
+	return err;
+}
+
+void tap_close(struct guest *g)
+{
+	unsigned int q;
+
+	for (q = 0; q < g->ntap; q++)
+		close(g->tap_fds[q]);
+	g->ntap = 0;
+}
+
+/* header size and offloads follow the negotiated features (per connection) */
+int tap_set_offloads(struct guest *g)
+{
+	unsigned int off = 0, q;
+	int sz = g->hdr_len;
+
+	if (g->features & BIT(VIRTIO_NET_F_CSUM)) {
+		off |= TUN_F_CSUM;
+		if (g->features & BIT(VIRTIO_NET_F_HOST_TSO4))
+			off |= TUN_F_TSO4;
+		if (g->features & BIT(VIRTIO_NET_F_HOST_TSO6))
+			off |= TUN_F_TSO6;
+		if ((off & (TUN_F_TSO4 | TUN_F_TSO6)) && (g->features & BIT(VIRTIO_NET_F_HOST_ECN)))
+			off |= TUN_F_TSO_ECN;
+	}
+	for (q = 0; q < g->ntap; q++) {
+		if (ioctl(g->tap_fds[q], TUNSETVNETHDRSZ, &sz))
+			return -errno;
+		if (ioctl(g->tap_fds[q], TUNSETOFFLOAD, off))
+			return -errno;
+	}
+	return 0;
+}
+
+int tap_set_carrier(struct guest *g, bool up)
+{
+	int on = up;
+
+	if (!g->ntap)
+		return 0;
+	return ioctl(g->tap_fds[0], TUNSETCARRIER, &on) ? -errno : 0;
+}
+
+/* --- the interface's receive filter ----------------------------------------- */
+
+static int read_mcast(struct guest *g, struct guest_rxmode *m)
+{
+	char line[256], name[IFNAMSIZ + 1], hex[64];
+	int idx, users, global;
+	FILE *f = fopen("/proc/net/dev_mcast", "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int b[6];
+
+		if (sscanf(line, "%d %16s %d %d %63s", &idx, name, &users, &global, hex) != 5 ||
+		    idx != g->tap_ifindex || strlen(hex) != 12)
+			continue;
+		if (sscanf(hex, "%2x%2x%2x%2x%2x%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+			continue;
+		if (m->n_mc == VNET_MAC_TABLE_MAX) {
+			/* more than the table keeps: all multicast, like virtnet */
+			m->allmulti = true;
+			continue;
+		}
+		for (int i = 0; i < 6; i++)
+			m->mc[m->n_mc][i] = (__u8)b[i];
+		m->n_mc++;
+	}
+	fclose(f);
+	if (m->allmulti)
+		m->n_mc = 0;
+	return 0;
+}
+
+struct link_cb {
+	struct guest *g;
+	struct guest_rxmode *m;
+	bool found;
+};
+
+static void parse_vlan(const struct nlattr *linkinfo, struct guest_rxmode *m)
+{
+	const struct nlattr *a, *kind = NULL, *data = NULL;
+
+	mnl_attr_for_each_nested(a, linkinfo) {
+		if (mnl_attr_get_type(a) == IFLA_INFO_KIND)
+			kind = a;
+		else if (mnl_attr_get_type(a) == IFLA_INFO_DATA)
+			data = a;
+	}
+	if (!kind || !data || strcmp(mnl_attr_get_str(kind), "vlan"))
+		return;
+	mnl_attr_for_each_nested(a, data) {
+		if (mnl_attr_get_type(a) == IFLA_VLAN_ID) {
+			__u16 vid = mnl_attr_get_u16(a) & 0xfff;
+
+			m->vlans[vid / 32] |= 1u << (vid % 32);
+		}
+	}
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_cb *cb = data;
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a, *linkinfo = NULL;
+	__u32 link = 0;
+	bool has_link = false;
+
+	mnl_attr_for_each(a, nlh, sizeof(*ifi)) {
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_LINK:
+			link = mnl_attr_get_u32(a);
+			has_link = true;
+			break;
+		case IFLA_LINKINFO:
+			linkinfo = a;
+			break;
+		}
+		if (ifi->ifi_index != cb->g->tap_ifindex)
+			continue;
+		switch (mnl_attr_get_type(a)) {
+		case IFLA_PROMISCUITY:
+			cb->m->promisc = mnl_attr_get_u32(a) > 0;
+			break;
+		case IFLA_ALLMULTI:
+			cb->m->allmulti |= mnl_attr_get_u32(a) > 0;
+			break;
+		case IFLA_ADDRESS:
+			if (mnl_attr_get_payload_len(a) == 6)
+				memcpy(cb->m->mac, mnl_attr_get_payload(a), 6);
+			break;
+		}
+	}
+	if (ifi->ifi_index == cb->g->tap_ifindex) {
+		cb->found = true;
+		if (ifi->ifi_flags & IFF_PROMISC)
+			cb->m->promisc = true;
+		if (ifi->ifi_flags & IFF_ALLMULTI)
+			cb->m->allmulti = true;
+	}
+	/* VLAN devices on top of the TAP: their VIDs go to the VLAN filter */
+	if (has_link && (int)link == cb->g->tap_ifindex && linkinfo)
+		parse_vlan(linkinfo, cb->m);
+	return MNL_CB_OK;
+}
+
+int tap_read_rxmode(struct guest *g, struct guest_rxmode *m)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct rtgenmsg *rt;
+	struct link_cb cb = { .g = g, .m = m };
+	unsigned int seq = 1, portid;
+	int ret, err = 0;
+
+	memset(m, 0, sizeof(*m));
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+	rt->rtgen_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while ((ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, link_cb, &cb);
+		if (ret <= 0)
+			break;
+	}
+	if (ret < 0)
+		err = -errno ?: -EIO;
+	else if (!cb.found)
+		err = -ENODEV;
+	if (!err)
+		err = read_mcast(g, m);
+	/* VIDs from the command line: for kernels without 8021q, too */
+	for (unsigned int i = 0; i < VNET_VLAN_N / 32; i++)
+		m->vlans[i] |= g->o.vlans[i];
+out:
+	mnl_socket_close(nl);
+	return err;
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Frame tools for the vnet-guest selftests (no scapy needed).
+
+  probe IFACE DST_MAC N [VID]   send N marked frames out of IFACE (optionally
+                                802.1Q tagged) and print how many came back
+  flows IFACE DST_MAC N         send N flows each of IPv4/IPv6 x TCP/UDP
+  tcp-server ADDR PORT          accept one connection, print sha256 and bytes
+  tcp-client ADDR PORT BYTES    send BYTES random bytes, print their sha256
+"""
+import hashlib
+import os
+import socket
+import struct
+import sys
+import time
+
+ETH_P_ALL = 0x0003
+PACKET_OUTGOING = 4
+
+
+def mac_bytes(s):
+    return bytes(int(x, 16) for x in s.split(':'))
+
+
+def if_mac(iface):
+    with open(f'/sys/class/net/{iface}/address') as f:
+        return mac_bytes(f.read().strip())
+
+
+def tx_socket(iface):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    return s
+
+
+def probe(iface, dst, n, vid=None):
+    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    rx.bind((iface, 0))
+    rx.settimeout(0.05)
+    tx = tx_socket(iface)
+    nonce = os.urandom(8)
+    l2 = mac_bytes(dst) + if_mac(iface)
+    if vid is not None:
+        l2 += struct.pack('!HH', 0x8100, vid)
+    for i in range(n):
+        tx.send(l2 + struct.pack('!H', 0x88b5) + nonce + struct.pack('!I', i) + bytes(40))
+    seen = set()
+    deadline = time.time() + 0.5
+    while time.time() < deadline:
+        try:
+            data, addr = rx.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if addr[2] == PACKET_OUTGOING:
+            continue
+        k = data.find(nonce)
+        if k >= 0:
+            seen.add(data[k + 8:k + 12])
+    print(len(seen))
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack(f'!{len(b) // 2}H', b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return (~s) & 0xffff
+
+
+def flows(iface, dst, n):
+    tx = tx_socket(iface)
+    l2 = mac_bytes(dst) + if_mac(iface)
+    for i in range(n):
+        sport, dport = 10000 + i * 7, 20000 + i * 13
+        for proto in (6, 17):
+            if proto == 6:
+                l4 = struct.pack('!HHIIBBHHH', sport, dport, i, 0, 5 << 4, 0x02, 1024, 0, 0)
+            else:
+                l4 = struct.pack('!HHHH', sport, dport, 8 + 16, 0) + bytes(16)
+            src4 = bytes([198, 18, i >> 8 & 0xff, i & 0xff])
+            dst4 = bytes([198, 19, 0, 1 + i % 200])
+            ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(l4), i, 0, 64, proto, 0,
+                             src4, dst4)
+            ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+            tx.send(l2 + b'\x08\x00' + ip + l4)
+            src6 = bytes.fromhex('20010db8000000000000000000') + bytes([0, i >> 8 & 0xff, i & 0xff])
+            dst6 = bytes.fromhex('20010db8000100000000000000000001')
+            ip6 = struct.pack('!IHBB16s16s', 6 << 28 | i, len(l4), proto, 64, src6, dst6)
+            tx.send(l2 + b'\x86\xdd' + ip6 + l4)
+
+
+def tcp_server(addr, port):
+    fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.listen(1)
+    s.settimeout(30)
+    c, _ = s.accept()
+    c.settimeout(30)
+    h, total = hashlib.sha256(), 0
+    while True:
+        b = c.recv(1 << 16)
+        if not b:
+            break
+        h.update(b)
+        total += len(b)
+    print(h.hexdigest(), total, flush=True)
+
+
+def tcp_client(addr, port, nbytes):
+    fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
+    s = socket.create_connection((addr, port), timeout=30)
+    h, left = hashlib.sha256(), nbytes
+    block = os.urandom(1 << 20)
+    while left:
+        b = block[:min(left, len(block))]
+        s.sendall(b)
+        h.update(b)
+        left -= len(b)
+        block = block[1:] + block[:1]	# not one repeating pattern
+    s.shutdown(socket.SHUT_WR)
+    s.recv(1)
+    print(h.hexdigest(), nbytes, flush=True)
+
+
+def main(a):
+    if a[0] == 'probe':
+        probe(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else None)
+    elif a[0] == 'flows':
+        flows(a[1], a[2], int(a[3]))
+    elif a[0] == 'tcp-server':
+        tcp_server(a[1], int(a[2]))
+    elif a[0] == 'tcp-client':
+        tcp_client(a[1], int(a[2]), int(a[3]))
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv[1:]))
