@@ -39,11 +39,11 @@ LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
 # Programs: NAME_SRCS lists the sources of build/bin/NAME (linked with libvnet.a).
 PROGS := vnet-classify
 vnet-classify_SRCS := tests/tools/vnet-classify.c
+PROGS += vnet-sim
+vnet-sim_SRCS := tests/tools/vnet-sim.c
 PROGS += vnet-guest
 vnet-guest_SRCS := guest/vnet-guest.c guest/vu_front.c guest/driver.c guest/ctrl.c \
 	guest/tap.c guest/stats.c
-PROGS += vnet-sim
-vnet-sim_SRCS := tests/tools/vnet-sim.c
 PROGS += vnetd
 vnetd_SRCS := daemon/vnetd.c
 PROGS += vnetctl
@@ -96,6 +96,7 @@ SELFTESTS := \
 	selftests/veth_basic.sh
 SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh
+SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh
 
 # Libraries each link needs (pkg-config names).
@@ -288,6 +289,24 @@ bench: $(addprefix bench-,$(BENCHES))
 
 bench-vhost: $(O)/bin/vnet-sim
 	$(Q)O=$(O) scripts/bench-vhost.sh
+
+# Installation (DESTDIR for staging, PREFIX default /usr/local).
+PREFIX  ?= /usr/local
+INSTALL_SBIN := vnetd vnetctl vnet-guest
+INSTALL_BIN  := vnet-sim vnet-classify vnet-vdpa
+
+install: all
+	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin \
+		$(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/lib/systemd/system
+	$(Q)install -m 0755 $(addprefix $(O)/bin/,$(INSTALL_SBIN)) $(DESTDIR)$(PREFIX)/sbin/
+	$(Q)install -m 0755 $(addprefix $(O)/bin/,$(INSTALL_BIN)) $(DESTDIR)$(PREFIX)/bin/
+	$(Q)install -m 0644 $(SHLIB_FILES) $(DESTDIR)$(PREFIX)/lib/
+	$(Q)install -m 0644 $(wildcard man/*.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	$(Q)install -m 0644 $(wildcard man/*.8) $(DESTDIR)$(PREFIX)/share/man/man8/
+	$(Q)sed 's|/usr/sbin/vnetd|$(PREFIX)/sbin/vnetd|' scripts/vnetd.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/vnetd.service
+	@echo "installed into $(DESTDIR)$(PREFIX)"
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
