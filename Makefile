@@ -30,7 +30,7 @@ LIB_SRCS += daemon/device.c daemon/cvq.c daemon/vhost_user.c daemon/vhost_user_m
 	daemon/sim.c
 
 # The control plane: registry, persistence, netlink server, uplink watch.
-LIB_SRCS += daemon/registry.c daemon/backend_builtin.c daemon/state.c \
+LIB_SRCS += daemon/registry.c daemon/backend_netdev.c daemon/state.c \
 	daemon/nl_request.c daemon/nl_server.c daemon/uplink.c
 
 # The XDP uplink datapath (map API) and the C reference of its decisions.
@@ -64,6 +64,7 @@ TESTLIB_SRCS := tests/lib/test.c tests/lib/frame.c tests/lib/json_read.c \
 	tests/lib/toeplitz_vectors.c \
 	tests/lib/vdriver.c
 TESTLIB_SRCS += tests/lib/test_xsk.c
+TESTLIB_SRCS += tests/lib/backend_stub.c
 
 UNIT_TESTS := \
 	test_guest_mem \
@@ -95,7 +96,7 @@ SELFTESTS := \
 	selftests/vhost_testpmd.sh \
 	selftests/veth_basic.sh
 SELFTESTS += selftests/xdp_uplink.sh
-SELFTESTS += selftests/ctl_vdpa.sh
+SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh
 

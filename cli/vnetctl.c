@@ -266,6 +266,7 @@ static const char *const feature_names[64] = {
 	[VIRTIO_RING_F_EVENT_IDX] = "RING_EVENT_IDX", [VIRTIO_F_VERSION_1] = "VERSION_1",
 	[VIRTIO_F_ACCESS_PLATFORM] = "ACCESS_PLATFORM", [VIRTIO_F_RING_PACKED] = "RING_PACKED",
 	[VIRTIO_F_ORDER_PLATFORM] = "ORDER_PLATFORM", [VIRTIO_F_SR_IOV] = "SR_IOV",
+	[VIRTIO_F_IN_ORDER] = "IN_ORDER",
 	[VIRTIO_NET_F_NOTF_COAL] = "NOTF_COAL", [VIRTIO_NET_F_RSC_EXT] = "RSC_EXT",
 	[VIRTIO_NET_F_HASH_REPORT] = "HASH_REPORT", [VIRTIO_NET_F_RSS] = "RSS",
 	[VIRTIO_NET_F_STANDBY] = "STANDBY", [VIRTIO_NET_F_SPEED_DUPLEX] = "SPEED_DUPLEX",
@@ -399,7 +400,7 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 		po_nl();
 		po_str("transport", "transport %s",
 		       t == VNET_TRANSPORT_VHOST_USER ? "vhost-user" :
-		       t == VNET_TRANSPORT_VDUSE ? "vduse" : "none");
+		       t == VNET_TRANSPORT_VDUSE ? "vduse" : "unknown");
 	}
 	if (V(&tb, SOCKET_PATH))
 		po_str("socket", " socket %s", mnl_attr_get_str(V(&tb, SOCKET_PATH)));
@@ -417,6 +418,10 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 		po_str("spoofchk", " spoofchk %s", mnl_attr_get_u8(V(&tb, SPOOFCHK)) ? "on" : "off");
 	if (V(&tb, DEV_STATUS))
 		po_uint("status", " status 0x%02" PRIx64, mnl_attr_get_u8(V(&tb, DEV_STATUS)));
+	if (V(&tb, DATAPATH))
+		po_str("datapath", " datapath %s",
+		       mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_LOOPBACK ?
+		       "loopback" : "none");
 	po_handle_close();
 	return MNL_CB_OK;
 }

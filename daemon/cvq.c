@@ -39,9 +39,12 @@ void vnet_net_state_reset(struct vnet_net_state *st, const __u8 mac[6],
 			  __u64 features)
 {
 	__u32 version = st->version;
+	__u8 keep_mac[6];
 
+	/* 'mac' may point into *st (reset to the current MAC) */
+	memcpy(keep_mac, mac, 6);
 	memset(st, 0, sizeof(*st));
-	memcpy(st->mac, mac, 6);
+	memcpy(st->mac, keep_mac, 6);
 	st->vq_pairs = 1;
 	st->max_tx_vq = 1;
 	/* spec 5.1.6.5.6.1: negotiation enables the corresponding offloads */

@@ -26,8 +26,12 @@
 
 __u64 vnet_netdev_default_features(void)
 {
+	/*
+	 * IN_ORDER (spec 2.7.9): the engine uses buffers in ring order; DPDK's
+	 * virtio driver takes its cheaper in-order paths with it.
+	 */
 	return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_RING_F_EVENT_IDX) |
-	       BIT(VIRTIO_RING_F_INDIRECT_DESC) |
+	       BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_F_IN_ORDER) |
 	       BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_MTU) |
 	       BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_SPEED_DUPLEX) |
 	       BIT(VIRTIO_NET_F_MRG_RXBUF) |
@@ -138,6 +142,9 @@ int vnet_netdev_create(const struct vnet_netdev_params *p, struct vnet_netdev **
 		dev->vrings[i].kick_fd = dev->vrings[i].call_fd = -1;
 		dev->vrings[i].err_fd = -1;
 	}
+	/* no memory yet: the transport's cleanup must not close fd 0 */
+	for (i = 0; i < VNET_MAX_MEM_REGIONS; i++)
+		dev->mem.regions[i].fd = -1;
 	dev->link_up = true;
 	pthread_mutex_init(&dev->lock, NULL);
 	vnet_net_state_reset(&dev->state[0], dev->params.mac, 0);
@@ -257,9 +264,29 @@ void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status)
 	dev->status = status;
 }
 
+/*
+ * spec 5.1.2: the control queue is queue 2N (N = max_virtqueue_pairs) when
+ * VIRTIO_NET_F_MQ or VIRTIO_NET_F_RSS is negotiated, else queue 2.
+ */
 unsigned int vnet_netdev_cvq_index(const struct vnet_netdev *dev)
 {
-	return 2u * dev->params.max_vqp;
+	if (dev->driver & (BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_RSS)))
+		return 2u * dev->params.max_vqp;
+	return 2u;
+}
+
+/*
+ * Queue pairs the driver may use for data. A driver with a control queue but
+ * neither MQ nor RSS has one (its control queue is queue 2, spec 5.1.2); a
+ * vhost-user front-end that keeps the control queue to itself may enable
+ * any of the max_virtqueue_pairs pairs.
+ */
+unsigned int vnet_netdev_data_pairs(const struct vnet_netdev *dev)
+{
+	if ((dev->driver & BIT(VIRTIO_NET_F_CTRL_VQ)) &&
+	    !(dev->driver & (BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_RSS))))
+		return 1;
+	return dev->params.max_vqp;
 }
 
 size_t vnet_netdev_build_config(struct vnet_netdev *dev, struct vnet_netdev_config *cfg)
@@ -382,6 +409,26 @@ void vnet_netdev_set_link(struct vnet_netdev *dev, bool up)
 		if (dev->driver & BIT(VIRTIO_NET_F_STATUS))
 			notify_config(dev);
 	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/*
+ * The administrator's MAC (vdpa dev set ... mac): config space and the
+ * receive filter's own address change together; a driver that negotiated
+ * MAC is told through a config change, as vdpa_sim and mlx5 do.
+ */
+void vnet_netdev_set_mac(struct vnet_netdev *dev, const __u8 mac[6])
+{
+	struct vnet_net_state st;
+
+	vnet_netdev_lock_ctl(dev);
+	memcpy(dev->params.mac, mac, 6);
+	st = *vnet_netdev_state(dev);
+	memcpy(st.mac, mac, 6);
+	st.version++;
+	state_publish(dev, &st, VNET_CHG_MAC);
+	if (dev->driver & BIT(VIRTIO_NET_F_MAC))
+		notify_config(dev);
 	pthread_mutex_unlock(&dev->lock);
 }
 

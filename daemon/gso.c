@@ -232,7 +232,11 @@ int vnet_gso_segment(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
 			return -EINVAL;
 		if (len > out[0].cap)
 			return -EMSGSIZE;
-		vnet_iov_read(iov, niov, off, out[0].data, len);
+		/* one segment holds header and frame (DPDK, Linux): no loop */
+		if (niov && iov[0].len >= off && iov[0].len - off >= len)
+			memcpy(out[0].data, iov[0].base + off, len);
+		else
+			vnet_iov_read(iov, niov, off, out[0].data, len);
 		out[0].len = len;
 		if (csum)
 			csum_complete(out[0].data, len, th->csum_start,

@@ -34,7 +34,10 @@ static int tx_header(const struct vnet_netq *q, const struct vnet_chain *c,
 {
 	struct virtio_net_hdr_v1 h;
 
-	if (vnet_iov_read(c->iov, c->nr_out, 0, &h, sizeof(h)) != sizeof(h))
+	/* the header almost always sits in the first segment: no loop */
+	if (c->nr_out && c->iov[0].len >= sizeof(h))
+		memcpy(&h, c->iov[0].base, sizeof(h));
+	else if (vnet_iov_read(c->iov, c->nr_out, 0, &h, sizeof(h)) != sizeof(h))
 		return -EINVAL;
 	th->flags = h.flags;
 	th->gso_type = h.gso_type;

@@ -69,6 +69,7 @@ static const unsigned char vnet_policy[VNET_ATTR_LAST - VNET_ATTR_BASE + 1] = {
 	[VNET_ATTR_RSS_HASH_TYPES - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_RSS_INDIR_LEN - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_ACTIVE_VQP - VNET_ATTR_BASE] = K_U32,
+	[VNET_ATTR_DATAPATH - VNET_ATTR_BASE] = K_U32,
 };
 
 static const unsigned int kind_len[] = {
@@ -409,6 +410,7 @@ static void put_dev(struct req *rq, struct vnet_dev *dev, __u16 flags)
 	mnl_attr_put_u8(nlh, VNET_ATTR_TRUSTED, dev->p.trusted);
 	mnl_attr_put_u8(nlh, VNET_ATTR_SPOOFCHK, dev->p.spoofchk);
 	mnl_attr_put_u8(nlh, VNET_ATTR_DEV_STATUS, dev->ops->get_status(dev));
+	mnl_attr_put_u32(nlh, VNET_ATTR_DATAPATH, dev->datapath);
 	out_put(rq, nlh);
 }
 

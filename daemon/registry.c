@@ -240,38 +240,29 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 		p->max_vqp = 1;
 	}
 
+	/* every device, vnet/sim included, is reached through vhost-user */
 	if (!(p->mask & VNET_P_TRANSPORT))
-		p->transport = m->is_sim ? VNET_TRANSPORT_NONE : VNET_TRANSPORT_VHOST_USER;
-	if (m->is_sim && p->transport != VNET_TRANSPORT_NONE)
-		return fail(e, -EINVAL, "vnet/sim devices have no transport",
-			    VNET_ATTR_TRANSPORT);
-	if (!m->is_sim && p->transport == VNET_TRANSPORT_VDUSE)
+		p->transport = VNET_TRANSPORT_VHOST_USER;
+	if (p->transport == VNET_TRANSPORT_VDUSE)
 		return fail(e, -EOPNOTSUPP, "VDUSE transport not available", VNET_ATTR_TRANSPORT);
-	if (!m->is_sim && p->transport != VNET_TRANSPORT_VHOST_USER)
+	if (p->transport != VNET_TRANSPORT_VHOST_USER)
 		return fail(e, -EINVAL, "unknown transport", VNET_ATTR_TRANSPORT);
 	if ((p->mask & VNET_P_SOCK_MODE) && p->sock_mode > VNET_SOCK_CLIENT)
 		return fail(e, -EINVAL, "unknown socket mode", VNET_ATTR_SOCKET_MODE);
 
-	if (p->transport == VNET_TRANSPORT_NONE) {
-		if (p->mask & VNET_P_SOCKET)
-			return fail(e, -EINVAL, "vnet/sim devices have no socket",
-				    VNET_ATTR_SOCKET_PATH);
-		p->socket_path[0] = '\0';
-	} else {
-		if (!(p->mask & VNET_P_SOCKET)) {
-			int n = snprintf(p->socket_path, sizeof(p->socket_path), "%s/%s.sock",
-					 r->sock_dir[0] ? r->sock_dir : ".", p->name);
+	if (!(p->mask & VNET_P_SOCKET)) {
+		int n = snprintf(p->socket_path, sizeof(p->socket_path), "%s/%s.sock",
+				 r->sock_dir[0] ? r->sock_dir : ".", p->name);
 
-			if (n < 0 || (size_t)n >= sizeof(p->socket_path))
-				return fail(e, -ENAMETOOLONG, "default socket path too long", 0);
-		}
-		err = vnet_valid_socket_path(p->socket_path, e);
-		if (err)
-			return err;
-		if (socket_path_in_use(r, p->socket_path, NULL))
-			return fail(e, -EADDRINUSE, "socket path used by another device",
-				    VNET_ATTR_SOCKET_PATH);
+		if (n < 0 || (size_t)n >= sizeof(p->socket_path))
+			return fail(e, -ENAMETOOLONG, "default socket path too long", 0);
 	}
+	err = vnet_valid_socket_path(p->socket_path, e);
+	if (err)
+		return err;
+	if (socket_path_in_use(r, p->socket_path, NULL))
+		return fail(e, -EADDRINUSE, "socket path used by another device",
+			    VNET_ATTR_SOCKET_PATH);
 	if (!(p->mask & VNET_P_SPOOFCHK))
 		p->spoofchk = true;	/* safe default: a guest cannot spoof */
 	snprintf(p->mgmtdev, sizeof(p->mgmtdev), "%s", m->name);

@@ -28,7 +28,15 @@
 #define SIM_GEN_BURST	32
 #define SIM_GEN_FLOWS	64
 #define SIM_GEN_LEN	60	/* 64 B on the wire with the FCS */
-#define SIM_IDLE_ROUNDS	256	/* empty polls before sleeping */
+/*
+ * Busy-poll this long after the last work before sleeping on the kick
+ * eventfds. Under load a burst comes every few microseconds and the worker
+ * never sleeps (kicks stay off: no eventfd write on the driver's side, no
+ * wake-up on ours); an idle device costs one wake-up per timeout.
+ */
+#define SIM_POLL_NS	50000ull
+#define SIM_SLEEP_MS	100	/* epoll timeout when idle (RARP, safety) */
+#define SIM_CLOCK_ROUNDS 32	/* empty rounds between clock reads */
 
 struct sim_q {
 	struct vnet_sim *sim;
@@ -46,6 +54,8 @@ struct vnet_sim {
 	pthread_t thread;
 	int epfd, wake_fd;
 	volatile bool stop;
+	bool kicks_armed;		/* asleep or about to be: kicks on */
+	bool resync;			/* a vring's gen moved: sync_all */
 	struct sim_q *q;		/* dev->nvrings entries */
 	bool cvq_active;		/* the front-end handed us ring 2N */
 	__u8 *tx_mem;
@@ -230,6 +240,9 @@ static void q_sync(struct vnet_sim *sim, struct sim_q *q)
 	}
 	q->active = true;
 	sim->coal_version = ~0u;	/* apply NOTF_COAL to the new queue */
+	/* a new queue starts with kicks on; a polling worker needs none */
+	if (!sim->kicks_armed)
+		vnet_virtq_notify_enable(&q->nq.vq, false);
 	if (vr->kick_fd >= 0) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = q };
 
@@ -239,11 +252,24 @@ static void q_sync(struct vnet_sim *sim, struct sim_q *q)
 	}
 }
 
+static unsigned int sim_pairs(const struct vnet_sim *sim)
+{
+	return vnet_netdev_data_pairs(sim->dev);
+}
+
 static void sync_all(struct vnet_sim *sim)
 {
 	struct vnet_netdev *dev = sim->dev;
-	unsigned int i, cvq = vnet_netdev_cvq_index(dev);
+	unsigned int i, cvq;
 
+	/*
+	 * Every gen change is followed by rings_changed (device.c), which
+	 * sets resync: a polling round skips the walk over all vrings.
+	 */
+	if (!__atomic_load_n(&sim->resync, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&sim->resync, false, __ATOMIC_ACQUIRE))
+		return;	/* a plain load first: no locked op per round */
+	cvq = vnet_netdev_cvq_index(dev);
 	for (i = 0; i < dev->nvrings; i++)
 		if (sim->q[i].gen != dev->vrings[i].gen)
 			q_sync(sim, &sim->q[i]);
@@ -264,7 +290,7 @@ static void state_apply(struct vnet_sim *sim, const struct vnet_net_state *st)
 	if (st->version == sim->coal_version)
 		return;
 	sim->coal_version = st->version;
-	for (i = 0; i < 2u * sim->dev->params.max_vqp; i++) {
+	for (i = 0; i < 2u * sim_pairs(sim); i++) {
 		if (!sim->q[i].active)
 			continue;
 		if (i & 1)
@@ -281,7 +307,7 @@ static void coal_expire(struct vnet_sim *sim)
 	unsigned int i;
 
 	sim->coal_pending = false;
-	for (i = 0; i < 2u * sim->dev->params.max_vqp; i++) {
+	for (i = 0; i < 2u * sim_pairs(sim); i++) {
 		if (!sim->q[i].active)
 			continue;
 		due = vnet_virtq_coal_deadline(&sim->q[i].nq.vq);
@@ -301,7 +327,7 @@ static unsigned int active_rx(struct vnet_sim *sim)
 	unsigned int n = 0, i;
 
 	/* receive queues the driver has set up, counted from receiveq1 */
-	for (i = 0; i < sim->dev->params.max_vqp; i++) {
+	for (i = 0; i < sim_pairs(sim); i++) {
 		if (!sim->q[2 * i].active)
 			break;
 		n++;
@@ -360,16 +386,12 @@ static unsigned int run_tx(struct vnet_sim *sim, const struct vnet_net_state *st
 	struct vnet_netdev *dev = sim->dev;
 	unsigned int i, k, n, work = 0;
 
-	for (i = 0; i < dev->params.max_vqp; i++) {
+	/* tx_bufs[].data/cap are set once at start; the engine sets len */
+	for (i = 0; i < sim_pairs(sim); i++) {
 		struct sim_q *q = &sim->q[2 * i + 1];
 
 		if (!q->active)
 			continue;
-		for (k = 0; k < SIM_NBUF; k++) {
-			sim->tx_bufs[k].data = sim->tx_mem + (size_t)k * sim->tx_buf_size;
-			sim->tx_bufs[k].cap = sim->tx_buf_size;
-			sim->tx_bufs[k].len = 0;
-		}
 		n = vnet_net_tx_burst(&q->nq, sim->tx_bufs, SIM_NBUF);
 		work += n;
 		sim->stats.tx_frames += n;
@@ -433,6 +455,10 @@ static unsigned int run_cvq(struct vnet_sim *sim)
 			sim->stats.cvq_ok++;
 		else
 			sim->stats.cvq_err++;
+		/* the queue's counters (vdpa vstats): commands, refused ones */
+		dev->vrings[q->index].stats.packets++;
+		if (ack != VIRTIO_NET_OK)
+			dev->vrings[q->index].stats.drops++;
 		if (c->in_len >= 1)
 			vnet_iov_write(c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
 		vnet_virtq_push(&q->nq.vq, c->head, c->in_len >= 1 ? 1 : 0);
@@ -464,6 +490,60 @@ static void run_rarp(struct vnet_sim *sim, const struct vnet_net_state *st, unsi
 	}
 }
 
+/*
+ * Queues whose kick must wake a sleeping worker: transmit queues and the
+ * control queue always; receive queues only for the generator, which waits
+ * for buffers. Loopback frames that find no receive buffer are dropped
+ * (like a NIC without descriptors), so a refill is no reason to wake.
+ */
+static bool q_wakes(const struct vnet_sim *sim, const struct sim_q *q)
+{
+	return (q->index & 1) || q->index == vnet_netdev_cvq_index(sim->dev) ||
+	       sim->opts.gen;
+}
+
+/*
+ * Kicks on (about to sleep) or off (polling) for every active queue that
+ * can wake us. Returns true if a queue had buffers waiting when kicks came
+ * on: sleeping then could miss them (spec 2.7.10, the re-check after
+ * re-enabling). Device lock held.
+ */
+static bool kicks_set(struct vnet_sim *sim, bool on)
+{
+	unsigned int i;
+	bool pending = false;
+
+	sim->kicks_armed = on;
+	for (i = 0; i < sim->dev->nvrings; i++) {
+		struct sim_q *q = &sim->q[i];
+
+		if (!q->active || (on && !q_wakes(sim, q)))
+			continue;
+		if (vnet_virtq_notify_enable(&q->nq.vq, on) > 0)
+			pending = true;
+	}
+	return pending;
+}
+
+/* Before sleeping: kicks on, then look once more. True: safe to sleep. */
+static bool kicks_arm(struct vnet_sim *sim)
+{
+	struct vnet_netdev *dev = sim->dev;
+	bool pending;
+
+	pthread_mutex_lock(&dev->lock);
+	sync_all(sim);
+	pending = kicks_set(sim, true) || dev->rarp_pending;
+	/* a device that needs a reset serves nothing: waiting buffers are
+	 * no reason to stay awake (the reset comes as a ring change) */
+	if (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+		pending = false;
+	if (pending)
+		kicks_set(sim, false);
+	pthread_mutex_unlock(&dev->lock);
+	return !pending;
+}
+
 static unsigned int run_once(struct vnet_sim *sim)
 {
 	struct vnet_netdev *dev = sim->dev;
@@ -472,6 +552,8 @@ static unsigned int run_once(struct vnet_sim *sim)
 
 	pthread_mutex_lock(&dev->lock);
 	sync_all(sim);
+	if (sim->kicks_armed)
+		kicks_set(sim, false);
 	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		if (sim->cvq_active)
 			work += run_cvq(sim);
@@ -507,7 +589,8 @@ static unsigned int run_once(struct vnet_sim *sim)
 static void *sim_thread(void *arg)
 {
 	struct vnet_sim *sim = arg;
-	unsigned int idle = 0;
+	__u64 idle_since = 0, now;
+	unsigned int empty = 0;
 
 	if (sim->opts.cpu >= 0) {
 		cpu_set_t set;
@@ -521,14 +604,26 @@ static void *sim_thread(void *arg)
 		int n, i;
 
 		if (run_once(sim)) {
-			idle = 0;
+			idle_since = 0;
+			empty = 0;
 			continue;
 		}
-		if (++idle < SIM_IDLE_ROUNDS)
+		/* adaptive: keep polling (kicks off) for a while after work;
+		 * the clock is read every few empty rounds only (in a VM a
+		 * clock read can cost more than an empty round) */
+		if (++empty % SIM_CLOCK_ROUNDS)
 			continue;
-		/* nothing to do: sleep until a kick (or a ring change). A
-		 * generator wakes every millisecond to refill. */
-		n = epoll_wait(sim->epfd, evs, 16, sim->opts.gen || sim->coal_pending ? 1 : 100);
+		now = vnet_now_ns();
+		if (!idle_since)
+			idle_since = now;
+		if (now - idle_since < SIM_POLL_NS)
+			continue;
+		idle_since = 0;
+		if (!kicks_arm(sim))
+			continue;
+		/* nothing to do: sleep until a kick (or a ring change); a
+		 * generator is woken by the receive queue's kick */
+		n = epoll_wait(sim->epfd, evs, 16, sim->coal_pending ? 1 : SIM_SLEEP_MS);
 		for (i = 0; i < n; i++) {
 			__u64 v;
 
@@ -542,7 +637,6 @@ static void *sim_thread(void *arg)
 					continue;
 			}
 		}
-		idle = SIM_IDLE_ROUNDS / 2;
 	}
 	return NULL;
 }
@@ -552,6 +646,7 @@ static void sim_rings_changed(struct vnet_netdev *dev, void *opaque)
 	struct vnet_sim *sim = opaque;
 	__u64 one = 1;
 
+	__atomic_store_n(&sim->resync, true, __ATOMIC_RELEASE);
 	if (write(sim->wake_fd, &one, sizeof(one)) < 0)
 		return;
 }
@@ -605,7 +700,12 @@ int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 	}
 	vnet_toeplitz_expand(auto_key, sizeof(auto_key), &sim->auto_tbl);
 	sim->key_version = ~0u;
+	sim->resync = true;
 	build_gen_frames(sim);
+	for (i = 0; i < SIM_NBUF; i++) {
+		sim->tx_bufs[i].data = sim->tx_mem + (size_t)i * sim->tx_buf_size;
+		sim->tx_bufs[i].cap = sim->tx_buf_size;
+	}
 	sim->epfd = epoll_create1(EPOLL_CLOEXEC);
 	sim->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (sim->epfd < 0 || sim->wake_fd < 0) {

@@ -191,6 +191,10 @@ static int parse_dev_line(char *line, struct vnet_dev_params *p)
 		} else if (!strcmp(tok, "transport")) {
 			if (parse_ulong(val, 0xffffffff, &v))
 				return -EINVAL;
+			/* 2 was "none", vnet/sim before its devices had a
+			 * socket: such a line takes today's default */
+			if (v == 2)
+				continue;
 			p->transport = v;
 			p->mask |= VNET_P_TRANSPORT;
 		} else if (!strcmp(tok, "sock_mode")) {

@@ -218,7 +218,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	vnet_registry_init(&d.reg, &vnet_builtin_backend, run_dir, state_path);
+	/* devices are served by this loop: their vhost-user fds join d.epfd */
+	vnet_registry_init(&d.reg, vnet_netdev_backend(d.epfd), run_dir, state_path);
 	for (int i = 0; i < n_uplinks; i++) {
 		err = vnet_registry_add_mgmtdev(&d.reg, uplinks[i]);
 		if (err && err != -EEXIST) {
@@ -268,7 +269,12 @@ out_srv:
 out_watch:
 	vnet_uplink_watch_close(d.watch);
 out_reg:
-	/* devices are stopped, not forgotten: the state file keeps them */
+	/*
+	 * Devices are stopped, not forgotten: the state file keeps them. Each
+	 * one's worker is joined, its front-end disconnected and its server
+	 * socket removed. (XDP detach joins here when the uplink datapath is
+	 * wired.)
+	 */
 	vnet_registry_fini(&d.reg);
 out:
 	if (d.stop.fd >= 0)

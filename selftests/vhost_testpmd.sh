@@ -3,10 +3,12 @@
 # Interop: DPDK's dpdk-testpmd with net_virtio_user (a driver written by
 # others) connects to a vnet/sim device (vnet-sim) over vhost-user,
 # negotiates and passes traffic, counted on both sides: txonly, rxonly,
-# macswap, with one and with two queue pairs.
+# macswap, with one and with two queue pairs; vnet as the vhost-user client
+# of a listening testpmd (server=1), reconnecting when it comes back.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_txonly test_rxonly test_macswap test_two_queue_pairs test_reconnect test_kill_mid_traffic"
+ALL_TESTS="test_txonly test_rxonly test_macswap test_two_queue_pairs test_reconnect test_kill_mid_traffic
+	test_client_reconnect"
 
 TMP=$(mktemp -d /tmp/vnet-vhost-XXXXXX)
 defer rm -rf "$TMP"
@@ -48,13 +50,14 @@ stat_is()
 }
 
 # testpmd NAME SECONDS QUEUES MODE [extra testpmd args]
+# (VDEV_EXTRA is appended to the net_virtio_user arguments, e.g. ",server=1")
 testpmd()
 {
 	local name=$1 secs=$2 queues=$3 mode=$4
 	shift 4
 	timeout -s INT "$secs" dpdk-testpmd -l $SIM_CPU,$FWD_CPU --main-lcore $SIM_CPU \
 		--no-huge -m 1024 --no-pci --file-prefix="vnet-$name-$$" \
-		--vdev "net_virtio_user0,path=$SOCK,queues=$queues" -- \
+		--vdev "net_virtio_user0,path=$SOCK,queues=$queues${VDEV_EXTRA:-}" -- \
 		--forward-mode="$mode" --auto-start --stats-period 1 --nb-cores=1 \
 		--rxq="$queues" --txq="$queues" --total-num-mbufs=16384 "$@" \
 		>"$TMP/$name.testpmd.log" 2>&1 </dev/null
@@ -182,6 +185,49 @@ test_kill_mid_traffic()
 	[ "${rx:-0}" -gt 1000 ]
 	check_err $? "the next front-end received ${rx:-0}"
 	log_test "front-end killed mid-traffic: no fd leaked, next one works"
+}
+
+# vhost-user client mode (vnet-sim --client): testpmd's virtio-user with
+# server=1 listens and waits for its back-end. vnet connects (retrying every
+# second until the socket listens), passes traffic, notices when testpmd
+# exits, and connects to the next testpmd on the same path by itself.
+test_client_reconnect()
+{
+	local tx1 tx2 sim1 sim2
+	SOCK=$TMP/client.sock
+	STATS=$TMP/client.json
+	# the client starts first: nobody listens yet
+	"$VNET_BIN/vnet-sim" --client --socket "$SOCK" --stats-file "$STATS" \
+		--cpu $SIM_CPU --mode sink >"$TMP/client.sim.log" 2>&1 &
+	SIM_PID=$!
+	defer kill "$SIM_PID"
+	busywait 3000 test -s "$STATS"
+	check_err $? "vnet-sim --client did not start"
+
+	VDEV_EXTRA=",server=1" testpmd client1 5 1 txonly
+	tx1=$(tp_count TX)
+	busywait 3000 stat_is disconnects 1
+	check_err $? "vnet did not notice the listening front-end leave"
+	sim1=$(stat tx_frames)
+	[ "$(stat connections)" = 1 ]
+	check_err $? "connections $(stat connections) after the first front-end"
+
+	# the same path again, a new listener: vnet must come back by itself
+	VDEV_EXTRA=",server=1" testpmd client2 5 1 txonly
+	tx2=$(tp_count TX)
+	busywait 3000 stat_is disconnects 2
+	sim2=$(stat tx_frames)
+	sim_stop
+	vlog "testpmd TX $tx1 then $tx2; vnet tx_frames $sim1 then $sim2"
+	[ "${tx1:-0}" -gt 10000 ] && [ "${tx2:-0}" -gt 10000 ]
+	check_err $? "first front-end sent ${tx1:-0}, second ${tx2:-0}"
+	[ "$(stat connections)" = 2 ] && [ "$(stat bad_messages)" = 0 ]
+	check_err $? "connections $(stat connections), bad messages $(stat bad_messages)"
+	# what each testpmd sent reached the device (a burst may be in flight)
+	[ "${sim1:-0}" -ge $((tx1 - 4096)) ] && [ "${sim1:-0}" -le "$tx1" ] &&
+		[ $((sim2 - sim1)) -ge $((tx2 - 4096)) ] && [ $((sim2 - sim1)) -le "$tx2" ]
+	check_err $? "vnet counted $sim1 / $((sim2 - sim1)) of $tx1 / $tx2"
+	log_test "vhost-user client: connects to testpmd server=1, reconnects to the next one"
 }
 
 require_command dpdk-testpmd

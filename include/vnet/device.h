@@ -63,7 +63,8 @@ struct vnet_netdev_params {
 	__u32 sock_mode;		/* enum vnet_sock_mode: server / client */
 };
 
-/* Per-queue counters (read by vdpa vstats and vnetctl). */
+/* Per-queue counters (read by vdpa vstats and vnetctl). On the control
+ * queue 'packets' counts commands and 'drops' those answered VIRTIO_NET_ERR. */
 struct vnet_queue_stats {
 	__u64 packets, bytes, drops, errors, kicks, notifies;
 };
@@ -189,8 +190,10 @@ static inline const struct vnet_net_state *vnet_netdev_state(const struct vnet_n
 /* Recompute vrings[i].ready and bump gen; calls rings_changed. */
 void vnet_netdev_vring_update(struct vnet_netdev *dev, unsigned int i);
 
-/* Number of vrings the driver may use: 2 * max_vqp (+1 with CTRL_VQ). */
+/* Index of the control queue: 2 * max_vqp with MQ or RSS, else 2 (5.1.2). */
 unsigned int vnet_netdev_cvq_index(const struct vnet_netdev *dev);
+/* Queue pairs usable for data (see device.c). */
+unsigned int vnet_netdev_data_pairs(const struct vnet_netdev *dev);
 
 /* --- control-plane side (these take dev->lock) -------------------------- */
 
@@ -201,6 +204,8 @@ int vnet_netdev_queue_stats(struct vnet_netdev *dev, unsigned int qidx,
 			 struct vnet_queue_stats *st);
 /* Link up/down: S_LINK_UP in status + config-change notification. */
 void vnet_netdev_set_link(struct vnet_netdev *dev, bool up);
+/* New device MAC (config space + filter) + config-change notification. */
+void vnet_netdev_set_mac(struct vnet_netdev *dev, const __u8 mac[6]);
 /* Ask the driver to announce itself (S_ANNOUNCE, with GUEST_ANNOUNCE). */
 int vnet_netdev_announce(struct vnet_netdev *dev);
 

@@ -62,14 +62,22 @@ enum vnet_attr {
 	VNET_ATTR_RSS_HASH_TYPES,		/* u32 VIRTIO_NET_RSS_HASH_TYPE_* */
 	VNET_ATTR_RSS_INDIR_LEN,		/* u32 indirection table size */
 	VNET_ATTR_ACTIVE_VQP,			/* u32 queue pairs in use */
+	VNET_ATTR_DATAPATH,			/* u32 enum vnet_datapath */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)
 
 enum vnet_transport {
 	VNET_TRANSPORT_VHOST_USER = 0,
-	VNET_TRANSPORT_VDUSE = 1,
-	VNET_TRANSPORT_NONE = 2,		/* vnet/sim: no driver outside */
+	VNET_TRANSPORT_VDUSE = 1,		/* not implemented: EOPNOTSUPP */
+};
+
+/* What happens to the frames of a device (dev show). */
+enum vnet_datapath {
+	VNET_DATAPATH_NONE = 0,		/* uplink not wired yet: frames the
+					 * driver sends are counted and
+					 * dropped, nothing is received */
+	VNET_DATAPATH_LOOPBACK = 1,	/* vnet/sim: tx comes back as rx */
 };
 
 enum vnet_sock_mode {

@@ -129,6 +129,7 @@ struct vnet_dev {
 	struct vnet_mgmtdev *mgmt;
 	const struct vnet_backend_ops *ops;
 	void *priv;			/* the backend's */
+	__u32 datapath;			/* enum vnet_datapath, set by create */
 };
 
 /* An error for the extended ack: text and the attribute it is about. */
@@ -148,8 +149,12 @@ struct vnet_registry {
 	bool restoring;				/* state load: do not save */
 };
 
-/* the built-in backend: config from the parameters, zero counters */
-extern const struct vnet_backend_ops vnet_builtin_backend;
+/*
+ * backend_netdev.c: the device model behind the registry (vhost-user
+ * back-end + queue worker per device). 'epfd' is the control thread's epoll
+ * set, where each device's vhost-user fd is served.
+ */
+const struct vnet_backend_ops *vnet_netdev_backend(int epfd);
 
 void vnet_registry_init(struct vnet_registry *r, const struct vnet_backend_ops *ops,
 			const char *sock_dir, const char *state_path);

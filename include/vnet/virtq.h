@@ -25,6 +25,7 @@
 #define VNET_VIRTQ_H
 
 #include <linux/types.h>
+#include <linux/virtio_config.h>
 #include <linux/virtio_ring.h>
 #include <stdbool.h>
 
@@ -104,6 +105,7 @@ struct vnet_virtq_split {
 	__u16 signalled_used;	/* used idx at the last notify decision */
 	__u16 pop_floor;	/* unpop never rewinds below this */
 	bool signalled_used_valid;
+	bool kicks_off;		/* we asked the driver not to kick */
 	__u16 nshadow;
 	struct vnet_used_elem shadow[VNET_VIRTQ_SHADOW];
 };
@@ -115,6 +117,7 @@ struct vnet_virtq {
 	bool broken;		/* NEEDS_RESET raised, does nothing */
 	bool event_idx;
 	bool indirect;
+	bool in_order;		/* VIRTIO_F_IN_ORDER negotiated */
 	__u16 size;
 	__u16 index;		/* queue number, for logs and callbacks */
 	const struct vnet_guest_mem *mem;
@@ -157,13 +160,45 @@ int vnet_virtq_pop(struct vnet_virtq *vq, struct vnet_chain *chain);
  */
 __u16 vnet_virtq_unpop(struct vnet_virtq *vq, __u16 n);
 
+/*
+ * Available buffer notifications ("kicks", spec 2.7.10 device side).
+ *
+ * A worker that polls turns them off so the driver does not write the kick
+ * eventfd for every burst: without EVENT_IDX VRING_USED_F_NO_NOTIFY goes into
+ * used->flags, with EVENT_IDX flags stay 0 and avail_event is moved behind
+ * the ring position (next kick only after a 16-bit wrap, which is harmless:
+ * the device must handle spurious notifications anyway). While kicks are
+ * off, vnet_virtq_pop() no longer re-arms avail_event when it finds the ring
+ * empty.
+ *
+ * Before it sleeps on the kick eventfd the worker turns them on again:
+ * the request is stored, then a full fence, then avail->idx is re-read,
+ * because a driver that published buffers before it saw the request did not
+ * kick (the driver does the mirror image: idx, fence, read flags). The
+ * return value is the number of buffers available but not popped yet:
+ * > 0 means "do not sleep, poll again" (and turn kicks off again).
+ *
+ * Returns 0 after disabling, >= 0 after enabling, -EIO when the queue is
+ * broken. A queue starts with kicks on (setup writes used->flags = 0 and,
+ * with EVENT_IDX, avail_event = its position), so callers that never use
+ * this keep the old behaviour.
+ */
+int vnet_virtq_notify_enable(struct vnet_virtq *vq, bool enable);
+
 /* Number of avail entries not popped yet (reads avail->idx). */
 __u16 vnet_virtq_avail_count(struct vnet_virtq *vq);
 
 /* Record a used entry in the shadow ring (flushed when full). */
 void vnet_virtq_push(struct vnet_virtq *vq, __u16 head, __u32 len);
 
-/* Return a popped chain unused (length 0); unpop will not cross it. */
+/*
+ * Return a popped chain unused (length 0); unpop will not cross it.
+ * With VIRTIO_F_IN_ORDER (spec 2.7.9: buffers are used in the order they
+ * were made available) a discard while earlier popped chains are still
+ * unpushed (a merged receive frame in progress) cannot keep that order: the
+ * queue is marked broken instead (DEVICE_NEEDS_RESET). Only a driver that
+ * posted a malformed buffer gets there.
+ */
 void vnet_virtq_discard(struct vnet_virtq *vq, __u16 head);
 
 /* Room left in the shadow before a push publishes it. */

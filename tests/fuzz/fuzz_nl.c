@@ -2,14 +2,15 @@
 /*
  * libFuzzer target: vnetd's netlink request parser and dispatcher
  * (vnet_nl_handle) on arbitrary records, against a live registry with the
- * built-in backend. The first byte picks the connection's flags (admin,
- * CAP_ACK, EXT_ACK); the rest is the record. Every reply must be a
+ * stub backend (tests/lib/backend_stub.c). The first byte picks the
+ * connection's flags (admin, CAP_ACK, EXT_ACK); the rest is the record. Every reply must be a
  * well-formed sequence of netlink messages within the record limit.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <linux/netlink.h>
 
+#include "backend_stub.h"
 #include "vnet/nl_server.h"
 
 int LLVMFuzzerTestOneInput(const __u8 *data, size_t size);
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	if (!ready) {
 		struct vnet_dev_params p = { .mask = VNET_P_MAX_VQP, .max_vqp = 2 };
 
-		vnet_registry_init(&reg, &vnet_builtin_backend, "/nonexistent", NULL);
+		vnet_registry_init(&reg, &vnet_stub_backend, "/nonexistent", NULL);
 		vnet_registry_add_mgmtdev(&reg, "eth0");
 		strcpy(p.name, "vnet0");
 		strcpy(p.mgmtdev, "sim");

@@ -431,6 +431,43 @@ static void test_state_double_buffer(void)
 	vnet_netdev_destroy(dev);
 }
 
+/* Regression: reset after FEATURES_OK kept the MAC it copied from itself. */
+static void test_features_ok_keeps_mac(void)
+{
+	struct vnet_netdev *dev = ready_dev(2);
+	struct vnet_netdev_config cfg;
+	static const __u8 mac[6] = { 0x02, 0, 0, 0, 0, 1 };
+
+	EXPECT(dev, "create");
+	if (!dev)
+		return;
+	EXPECT(!memcmp(vnet_netdev_state(dev)->mac, mac, 6), "state MAC lost at FEATURES_OK");
+	vnet_netdev_read_config(dev, &cfg);
+	EXPECT(!memcmp(cfg.mac, mac, 6), "config MAC %02x:..:%02x", cfg.mac[0], cfg.mac[5]);
+	vnet_netdev_destroy(dev);
+}
+
+/* spec 5.1.2: controlq is queue 2N with MQ or RSS, else queue 2. */
+static void test_cvq_index(void)
+{
+	struct vnet_netdev *dev = make_dev(4);
+	__u64 base = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ);
+
+	EXPECT(dev, "create");
+	if (!dev)
+		return;
+	EXPECT(vnet_netdev_set_driver_features(dev, base) == 0, "features");
+	EXPECT(vnet_netdev_cvq_index(dev) == 2 && vnet_netdev_data_pairs(dev) == 1,
+	       "no MQ: cvq %u pairs %u", vnet_netdev_cvq_index(dev), vnet_netdev_data_pairs(dev));
+	EXPECT(vnet_netdev_set_driver_features(dev, base | BIT(VIRTIO_NET_F_MQ)) == 0, "MQ");
+	EXPECT(vnet_netdev_cvq_index(dev) == 8 && vnet_netdev_data_pairs(dev) == 4,
+	       "MQ: cvq %u pairs %u", vnet_netdev_cvq_index(dev), vnet_netdev_data_pairs(dev));
+	/* a front-end keeping the control queue may use every pair */
+	EXPECT(vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1)) == 0, "no cvq");
+	EXPECT(vnet_netdev_data_pairs(dev) == 4, "no cvq: pairs %u", vnet_netdev_data_pairs(dev));
+	vnet_netdev_destroy(dev);
+}
+
 int main(void)
 {
 	RUN(test_feature_rules);
@@ -443,5 +480,7 @@ int main(void)
 	RUN(test_cvq_mq_rss);
 	RUN(test_cvq_offloads_coal);
 	RUN(test_state_double_buffer);
+	RUN(test_features_ok_keeps_mac);
+	RUN(test_cvq_index);
 	return test_summary();
 }

@@ -15,6 +15,7 @@
 #include <linux/virtio_config.h>
 
 #include "test.h"
+#include "backend_stub.h"
 #include "vnet/nl_server.h"
 
 static struct vnet_registry reg;
@@ -29,7 +30,7 @@ static void setup(void)
 	vnet_registry_fini(&reg);
 	snprintf(path, sizeof(path), "%s/devices", statedir);
 	unlink(path);
-	vnet_registry_init(&reg, &vnet_builtin_backend, "/run/test", path);
+	vnet_registry_init(&reg, &vnet_stub_backend, "/run/test", path);
 	vnet_registry_add_mgmtdev(&reg, "eth0");
 	ctx = (struct vnet_nl_ctx){ .reg = &reg, .admin = true, .cap_ack = true, .ext_ack = true };
 }
@@ -241,6 +242,12 @@ static void test_rejections(void)
 	nlh = dev_new("x", "sim");
 	mnl_attr_put_u64(nlh, VDPA_ATTR_DEV_FEATURES, 1ULL << 62);
 	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "not supported");
+	nlh = dev_new("x", "eth0");
+	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
+	expect_rejected(nlh, nlh->nlmsg_len, -EOPNOTSUPP, "VDUSE transport not available");
+	nlh = dev_new("x", "sim");
+	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, 7);
+	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "unknown transport");
 	nlh = dev_new("x", "sim");
 	expect_rejected(nlh, nlh->nlmsg_len - 4, -EINVAL, "truncated");
 	nlh = dev_new("x", "sim");
@@ -303,7 +310,7 @@ static void test_state_roundtrip(void)
 	snprintf(path, sizeof(path), "%s", reg.state_path);
 	vnet_registry_fini(&reg);
 	/* a fresh registry without eth0: the state file brings it back */
-	vnet_registry_init(&reg, &vnet_builtin_backend, "/run/test", path);
+	vnet_registry_init(&reg, &vnet_stub_backend, "/run/test", path);
 	n = vnet_state_load(&reg);
 	EXPECT(n == 2, "restored %d", n);
 	vnet_state_format(&reg, after, sizeof(after));

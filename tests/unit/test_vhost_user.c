@@ -10,6 +10,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +485,31 @@ static void test_mem_slots(void)
 	fe_close(fd);
 }
 
+/*
+ * A device that never had memory: its first disconnect must not close fd 0
+ * (regions were zero-filled, fd 0 looked like a region's memfd; in vnetd
+ * fd 0 is soon someone else's socket).
+ */
+static void test_fresh_disconnect_keeps_fd0(void)
+{
+	struct vnet_netdev_params p = { .name = "vu1", .mac = { 0x02, 0, 0, 0, 0, 0x02 },
+					.max_vqp = 1 };
+	struct vnet_netdev *d;
+	struct vnet_vu *v;
+
+	if (fcntl(0, F_GETFD) < 0)
+		EXPECT(open("/dev/null", O_RDONLY) == 0, "cannot open fd 0");
+	EXPECT(vnet_netdev_create(&p, &d) == 0 && vnet_vu_create_detached(d, &v) == 0,
+	       "device");
+	vnet_netdev_lock_ctl(d);
+	vnet_vu_disconnect_state(v);
+	pthread_mutex_unlock(&d->lock);
+	EXPECT(fcntl(0, F_GETFD) >= 0, "fd 0 was closed");
+	vnet_vu_destroy(v);
+	vnet_netdev_destroy(d);
+	EXPECT(fcntl(0, F_GETFD) >= 0, "fd 0 was closed by destroy");
+}
+
 /* 1,000 front-ends, each with memory, eventfds and a half-set-up ring */
 static void test_connect_cycles(void)
 {
@@ -529,6 +555,7 @@ int main(void)
 	RUN(test_config_change_channel);
 	RUN(test_mem_slots);
 	RUN(test_connect_cycles);
+	RUN(test_fresh_disconnect_keeps_fd0);
 	vnet_vu_destroy(vu);
 	vnet_netdev_destroy(dev);
 	return test_summary();

@@ -6,9 +6,14 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <vnet/virtq.h>
 
@@ -604,6 +609,312 @@ static void test_unpop(void)
 	fx_done(&f);
 }
 
+/* --- available buffer notification (kick) suppression, spec 2.7.10 --- */
+
+static __u16 used_flags(const struct fx *f)
+{
+	return le16toh(__atomic_load_n(&f->d.used->flags, __ATOMIC_ACQUIRE));
+}
+
+/*
+ * The driver's side of 2.7.10 after it published avail idx 'new' (was
+ * 'old'): must it kick? (fence, then flags or avail_event, 2.7.13.4.1)
+ */
+static bool driver_must_kick(const struct vdriver *d, bool event_idx,
+			     __u16 old, __u16 new)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (event_idx)
+		return vring_need_event(vdriver_avail_event(d), new, old);
+	return !(le16toh(__atomic_load_n(&d->used->flags, __ATOMIC_ACQUIRE)) &
+		 VRING_USED_F_NO_NOTIFY);
+}
+
+/* Add one 64-byte chain and publish it; true if the driver kicks. */
+static bool add_and_kick(struct fx *f, bool event_idx)
+{
+	struct vdrv_seg s = { vdriver_alloc(&f->d, 64, NULL), 64, false };
+	__u16 old = f->d.avail_idx;
+
+	vdriver_add(&f->d, &s, 1, false);
+	vdriver_publish(&f->d);
+	return driver_must_kick(&f->d, event_idx, old, f->d.avail_idx);
+}
+
+static void pop_all(struct fx *f)
+{
+	unsigned int n = 0;
+
+	while (vnet_virtq_pop(&f->vq, &chain) == 1) {
+		vnet_virtq_push(&f->vq, chain.head, 0);
+		n++;
+	}
+	vnet_virtq_flush(&f->vq, n);
+	while (vdriver_get_used(&f->d, NULL) >= 0)
+		;
+}
+
+static void test_kick_suppression_flags(void)
+{
+	struct vnet_virtq_cfg cfg;
+	struct fx f;
+
+	EXPECT(fx_setup(&f, 64, 0) == 0, "setup");
+	/* a ring left with NO_NOTIFY by an earlier worker: setup clears it */
+	f.d.used->flags = htole16(VRING_USED_F_NO_NOTIFY);
+	vdriver_cfg(&f.d, 0, &cfg);
+	EXPECT(vnet_virtq_setup_split(&f.vq, &f.d.gm, &cfg) == 0, "setup again");
+	EXPECT(used_flags(&f) == 0, "setup leaves kicks on: flags %u", used_flags(&f));
+	EXPECT(add_and_kick(&f, false), "kicks on: driver kicks");
+	pop_all(&f);
+
+	EXPECT(vnet_virtq_notify_enable(&f.vq, false) == 0, "disable");
+	EXPECT(used_flags(&f) == VRING_USED_F_NO_NOTIFY, "NO_NOTIFY set");
+	for (int i = 0; i < 3; i++)
+		EXPECT(!add_and_kick(&f, false), "polling: no kick (%d)", i);
+	pop_all(&f);
+	EXPECT(used_flags(&f) == VRING_USED_F_NO_NOTIFY, "pop keeps kicks off");
+
+	/* re-enable on an empty ring: nothing pending, safe to sleep */
+	EXPECT(vnet_virtq_notify_enable(&f.vq, true) == 0, "empty");
+	EXPECT(used_flags(&f) == 0, "flags cleared");
+	EXPECT(add_and_kick(&f, false), "asleep: driver kicks");
+	pop_all(&f);
+
+	/* a broken queue says so */
+	vdriver_add_raw(&f.d, 200);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == -EIO, "head out of range breaks");
+	EXPECT(vnet_virtq_notify_enable(&f.vq, true) == -EIO, "broken: -EIO");
+	fx_done(&f);
+}
+
+static void test_kick_suppression_event_idx(void)
+{
+	struct fx f;
+	__u16 ev;
+
+	EXPECT(fx_setup(&f, 64, F_EVENT_IDX) == 0, "setup");
+	EXPECT(vdriver_avail_event(&f.d) == vnet_virtq_last_avail(&f.vq),
+	       "setup asks for a kick at the next entry");
+	EXPECT(vnet_virtq_notify_enable(&f.vq, false) == 0, "disable");
+	/* 2.7.10: with EVENT_IDX the device MUST keep flags 0 */
+	EXPECT(used_flags(&f) == 0, "flags %u", used_flags(&f));
+	ev = vdriver_avail_event(&f.d);
+	EXPECT(ev == (__u16)(vnet_virtq_last_avail(&f.vq) - 1), "avail_event behind");
+	for (int i = 0; i < 5; i++)
+		EXPECT(!add_and_kick(&f, true), "polling: no kick (%d)", i);
+	/* an empty pop no longer re-arms avail_event while kicks are off */
+	pop_all(&f);
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 0, "empty");
+	EXPECT(vdriver_avail_event(&f.d) == ev, "pop re-armed avail_event");
+	EXPECT(!add_and_kick(&f, true), "still no kick");
+	pop_all(&f);
+
+	EXPECT(vnet_virtq_notify_enable(&f.vq, true) == 0, "enable, empty");
+	EXPECT(vdriver_avail_event(&f.d) == vnet_virtq_last_avail(&f.vq),
+	       "avail_event at our position");
+	EXPECT(used_flags(&f) == 0, "flags stay 0");
+	EXPECT(add_and_kick(&f, true), "asleep: the next entry kicks");
+	EXPECT(!add_and_kick(&f, true), "one kick is enough until we look");
+	pop_all(&f);
+	/* kicks on again: old behaviour, an empty pop re-arms */
+	EXPECT(vnet_virtq_pop(&f.vq, &chain) == 0, "empty");
+	EXPECT(vdriver_avail_event(&f.d) == vnet_virtq_last_avail(&f.vq), "re-armed");
+	fx_done(&f);
+}
+
+/*
+ * The race the re-check closes: the driver publishes while the device is
+ * still polling with kicks off, sees "no kick needed", and the device then
+ * decides to sleep. notify_enable(true) must report the buffer.
+ */
+static void test_kick_enable_race(void)
+{
+	for (int mode = 0; mode < 2; mode++) {
+		bool eidx = mode;
+		struct fx f;
+		int r;
+
+		EXPECT(fx_setup(&f, 64, eidx ? F_EVENT_IDX : 0) == 0, "setup");
+		vnet_virtq_notify_enable(&f.vq, false);
+		EXPECT(!add_and_kick(&f, eidx), "%s: suppressed", eidx ? "event" : "flags");
+		r = vnet_virtq_notify_enable(&f.vq, true);
+		EXPECT(r == 1, "%s: re-check found %d, want 1", eidx ? "event" : "flags", r);
+		/* the caller polls instead of sleeping and gets the buffer */
+		vnet_virtq_notify_enable(&f.vq, false);
+		EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1, "buffer popped");
+		vnet_virtq_push(&f.vq, chain.head, 0);
+		vnet_virtq_flush(&f.vq, 1);
+		/* the other order: enabled first, then the driver must kick */
+		EXPECT(vnet_virtq_notify_enable(&f.vq, true) == 0, "empty now");
+		EXPECT(add_and_kick(&f, eidx), "%s: kick after enable", eidx ? "event" : "flags");
+		fx_done(&f);
+	}
+}
+
+/*
+ * Two threads, the real interleavings: a driver that publishes bursts and
+ * kicks only when 2.7.10 says so, a device that polls with kicks off and
+ * sleeps on an eventfd after the re-check. A lost kick shows as a device
+ * asleep with buffers waiting (2 s timeout).
+ */
+#define RACE_CHAINS	30000u
+
+struct race {
+	struct fx f;
+	bool eidx;
+	int kick_fd;
+	unsigned int kicks, sleeps, rechecks, lost;
+	volatile bool done;
+};
+
+static void *race_driver(void *arg)
+{
+	struct race *r = arg;
+	struct vdriver *d = &r->f.d;
+	struct vdrv_seg s = { vdriver_alloc(d, 64, NULL), 64, false };
+	unsigned int sent = 0, seed = 7;
+
+	while (sent < RACE_CHAINS && !r->done) {
+		unsigned int burst = 1 + rand_r(&seed) % 16, k;
+		__u16 old = d->avail_idx;
+		__u64 one = 1;
+
+		while (vdriver_get_used(d, NULL) >= 0)
+			;
+		for (k = 0; k < burst && sent < RACE_CHAINS && vdriver_num_free(d); k++, sent++)
+			vdriver_add(d, &s, 1, false);
+		if (!k)
+			continue;
+		vdriver_publish(d);
+		if (driver_must_kick(d, r->eidx, old, d->avail_idx)) {
+			r->kicks++;
+			if (write(r->kick_fd, &one, sizeof(one)) < 0)
+				break;
+		}
+		/* idle gaps of 0-20 us so the device goes to sleep often */
+		if (rand_r(&seed) % 4 == 0)
+			usleep(rand_r(&seed) % 20);
+	}
+	return NULL;
+}
+
+static void race_device(struct race *r)
+{
+	struct vnet_virtq *vq = &r->f.vq;
+	unsigned int got = 0, idle = 0;
+
+	vnet_virtq_notify_enable(vq, false);
+	while (got < RACE_CHAINS) {
+		unsigned int n = 0;
+		struct pollfd pfd = { .fd = r->kick_fd, .events = POLLIN };
+		__u64 v;
+		int rc;
+
+		while (n < 32 && vnet_virtq_pop(vq, &chain) == 1) {
+			vnet_virtq_push(vq, chain.head, 0);
+			n++;
+		}
+		vnet_virtq_flush(vq, n);
+		got += n;
+		if (n || ++idle < 50) {
+			if (n)
+				idle = 0;
+			continue;
+		}
+		idle = 0;
+		rc = vnet_virtq_notify_enable(vq, true);
+		if (rc != 0) {
+			r->rechecks++;
+			vnet_virtq_notify_enable(vq, false);
+			continue;
+		}
+		r->sleeps++;
+		if (poll(&pfd, 1, 2000) != 1) {
+			r->lost++;
+			break;
+		}
+		if (read(r->kick_fd, &v, sizeof(v)) < 0)
+			break;
+		vnet_virtq_notify_enable(vq, false);
+	}
+	r->done = true;
+}
+
+static void test_kick_no_lost_wakeup(void)
+{
+	for (int mode = 0; mode < 2; mode++) {
+		struct race r = { .eidx = mode };
+		pthread_t t;
+
+		EXPECT(fx_setup(&r.f, 256, mode ? F_EVENT_IDX : 0) == 0, "setup");
+		r.kick_fd = eventfd(0, EFD_CLOEXEC);
+		EXPECT(r.kick_fd >= 0, "eventfd");
+		EXPECT(pthread_create(&t, NULL, race_driver, &r) == 0, "thread");
+		race_device(&r);
+		pthread_join(t, NULL);
+		EXPECT(r.lost == 0, "%s: device slept with buffers waiting (lost kick)",
+		       mode ? "event_idx" : "flags");
+		EXPECT(r.sleeps > 0, "%s: the device never slept", mode ? "event_idx" : "flags");
+		/*
+		 * With EVENT_IDX one kick per sleep at most (only the entry at
+		 * avail_event kicks). With flags, every burst published between
+		 * the wake-up and the next disable kicks: only counted.
+		 */
+		if (mode)
+			EXPECT(r.kicks <= r.sleeps + r.rechecks + 1,
+			       "event_idx: %u kicks for %u sleeps, %u re-checks",
+			       r.kicks, r.sleeps, r.rechecks);
+		printf("  %s: %u sleeps, %u re-checks caught a buffer, %u kicks\n",
+		       mode ? "event_idx" : "flags", r.sleeps, r.rechecks, r.kicks);
+		close(r.kick_fd);
+		fx_done(&r.f);
+	}
+}
+
+/* 2.7.9: with IN_ORDER a discard must not overtake held chains. */
+static void test_in_order_discard(void)
+{
+	for (int mode = 0; mode < 2; mode++) {
+		__u64 feat = mode ? (1ull << VIRTIO_F_IN_ORDER) : 0;
+		struct vdrv_seg s;
+		struct fx f;
+		int h1, r;
+
+		EXPECT(fx_setup(&f, 16, feat) == 0, "setup");
+		s = (struct vdrv_seg){ vdriver_alloc(&f.d, 64, NULL), 64, true };
+		h1 = vdriver_add(&f.d, &s, 1, false);
+		set_desc(&f.d, 9, 0x10, 8, VRING_DESC_F_WRITE, 0);	/* not mapped */
+		vdriver_add_raw(&f.d, 9);
+		vdriver_publish(&f.d);
+		/* a receive frame in progress holds h1, then meets the bad one */
+		EXPECT(vnet_virtq_pop(&f.vq, &chain) == 1 && chain.head == h1, "h1");
+		r = vnet_virtq_pop(&f.vq, &chain);
+		if (mode) {
+			EXPECT(r == -EIO && f.vq.broken && f.errors == 1,
+			       "IN_ORDER: queue broken (r %d)", r);
+		} else {
+			EXPECT(r == 0 && !f.vq.broken, "no IN_ORDER: discarded (r %d)", r);
+			vnet_virtq_push(&f.vq, h1, 0);
+			vnet_virtq_flush(&f.vq, 1);
+			EXPECT(vdriver_get_used(&f.d, NULL) == 9, "bad one first");
+			EXPECT(vdriver_get_used(&f.d, NULL) == h1, "then h1");
+		}
+		fx_done(&f);
+	}
+	/* IN_ORDER with nothing held: a bad chain is discarded as before */
+	{
+		struct fx f;
+
+		EXPECT(fx_setup(&f, 16, 1ull << VIRTIO_F_IN_ORDER) == 0, "setup");
+		set_desc(&f.d, 9, 0x10, 8, 0, 0);
+		vdriver_add_raw(&f.d, 9);
+		expect_bad(&f, -EFAULT);
+		expect_still_works(&f);
+		fx_done(&f);
+	}
+}
+
 /* A driver writing garbage: the engine must never touch foreign memory. */
 static void test_random_hostile_driver(void)
 {
@@ -671,6 +982,11 @@ int main(void)
 	RUN(test_event_idx);
 	RUN(test_coalescing);
 	RUN(test_unpop);
+	RUN(test_kick_suppression_flags);
+	RUN(test_kick_suppression_event_idx);
+	RUN(test_kick_enable_race);
+	RUN(test_kick_no_lost_wakeup);
+	RUN(test_in_order_discard);
 	RUN(test_random_hostile_driver);
 	return test_summary();
 }

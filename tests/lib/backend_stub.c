@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * The built-in backend: what vnetd uses until the virtio-net device model
- * registers its own struct vnet_backend_ops. Config space comes from the
- * device's parameters, LINK_UP from the uplink's carrier, counters are zero.
+ * A backend without I/O for the netlink and registry tests (and the
+ * fuzzer): config space comes from the device's parameters, LINK_UP from
+ * the uplink's carrier, counters are zero, no socket, no thread. vnetd
+ * itself uses the device model (daemon/backend_netdev.c).
  *
  * Driver side: a device on vnet/sim gets a simulated driver that negotiated
  * every offered feature at creation (like vdpa_sim bound to virtio_vdpa),
  * so FEATURES_OK is set and vstats answer. Devices on an uplink have no
- * driver until a frontend connects -- which needs the device model -- so
- * their status stays 0 and the kernel's rules for "before FEATURES_OK"
- * apply to them.
+ * driver, so their status stays 0 and the kernel's rules for "before
+ * FEATURES_OK" apply to them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,19 +19,19 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
-#include "vnet/registry.h"
+#include "backend_stub.h"
 
 #define BIT64(n)	(1ULL << (n))
 
-struct builtin_dev {
+struct stub_dev {
 	bool link_up;
 	__u8 status;
 	__u64 driver_features;
 };
 
-static int builtin_create(struct vnet_dev *dev, const char **errmsg)
+static int stub_create(struct vnet_dev *dev, const char **errmsg)
 {
-	struct builtin_dev *b = calloc(1, sizeof(*b));
+	struct stub_dev *b = calloc(1, sizeof(*b));
 
 	if (!b) {
 		*errmsg = "out of memory";
@@ -44,18 +44,19 @@ static int builtin_create(struct vnet_dev *dev, const char **errmsg)
 		b->driver_features = dev->p.features;
 	}
 	dev->priv = b;
+	dev->datapath = dev->mgmt->is_sim ? VNET_DATAPATH_LOOPBACK : VNET_DATAPATH_NONE;
 	return 0;
 }
 
-static void builtin_destroy(struct vnet_dev *dev)
+static void stub_destroy(struct vnet_dev *dev)
 {
 	free(dev->priv);
 	dev->priv = NULL;
 }
 
-static void builtin_get_config(struct vnet_dev *dev, struct vnet_net_config *cfg)
+static void stub_get_config(struct vnet_dev *dev, struct vnet_net_config *cfg)
 {
-	struct builtin_dev *b = dev->priv;
+	struct stub_dev *b = dev->priv;
 
 	memset(cfg, 0, sizeof(*cfg));
 	memcpy(cfg->mac, dev->p.mac, 6);
@@ -64,22 +65,22 @@ static void builtin_get_config(struct vnet_dev *dev, struct vnet_net_config *cfg
 	cfg->mtu = dev->p.mtu;
 }
 
-static __u8 builtin_get_status(struct vnet_dev *dev)
+static __u8 stub_get_status(struct vnet_dev *dev)
 {
-	return ((struct builtin_dev *)dev->priv)->status;
+	return ((struct stub_dev *)dev->priv)->status;
 }
 
-static __u64 builtin_get_device_features(struct vnet_dev *dev)
+static __u64 stub_get_device_features(struct vnet_dev *dev)
 {
 	return dev->p.features;
 }
 
-static __u64 builtin_get_driver_features(struct vnet_dev *dev)
+static __u64 stub_get_driver_features(struct vnet_dev *dev)
 {
-	return ((struct builtin_dev *)dev->priv)->driver_features;
+	return ((struct stub_dev *)dev->priv)->driver_features;
 }
 
-static int builtin_get_vq_stats(struct vnet_dev *dev, __u32 qidx, struct vnet_vq_stat *st,
+static int stub_get_vq_stats(struct vnet_dev *dev, __u32 qidx, struct vnet_vq_stat *st,
 				int max, const char **errmsg)
 {
 	static const char *const rx[] = { "rx_packets", "rx_bytes", "rx_drops" };
@@ -108,25 +109,25 @@ static int builtin_get_vq_stats(struct vnet_dev *dev, __u32 qidx, struct vnet_vq
 	return n;
 }
 
-static int builtin_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
+static int stub_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
 			    const char **errmsg)
 {
 	return 0;	/* everything settable lives in dev->p already */
 }
 
-static void builtin_link_change(struct vnet_dev *dev, bool up)
+static void stub_link_change(struct vnet_dev *dev, bool up)
 {
-	((struct builtin_dev *)dev->priv)->link_up = up;
+	((struct stub_dev *)dev->priv)->link_up = up;
 }
 
-static void builtin_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
+static void stub_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
 {
 	memset(fs, 0, sizeof(*fs));
 	fs->active_vqp = 1;	/* spec 5.1.6.5.5: one pair until VQ_PAIRS_SET */
 }
 
-const struct vnet_backend_ops vnet_builtin_backend = {
-	.name = "builtin",
+const struct vnet_backend_ops vnet_stub_backend = {
+	.name = "stub",
 	.supported_features =
 		BIT64(VIRTIO_NET_F_CSUM) | BIT64(VIRTIO_NET_F_GUEST_CSUM) |
 		BIT64(VIRTIO_NET_F_MTU) | BIT64(VIRTIO_NET_F_MAC) |
@@ -138,14 +139,14 @@ const struct vnet_backend_ops vnet_builtin_backend = {
 		BIT64(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT64(VIRTIO_NET_F_HASH_REPORT) |
 		BIT64(VIRTIO_NET_F_RSS) | BIT64(VIRTIO_RING_F_EVENT_IDX) |
 		BIT64(VIRTIO_F_VERSION_1),
-	.create = builtin_create,
-	.destroy = builtin_destroy,
-	.get_config = builtin_get_config,
-	.get_status = builtin_get_status,
-	.get_device_features = builtin_get_device_features,
-	.get_driver_features = builtin_get_driver_features,
-	.get_vq_stats = builtin_get_vq_stats,
-	.set_attr = builtin_set_attr,
-	.link_change = builtin_link_change,
-	.get_filter_state = builtin_get_filter_state,
+	.create = stub_create,
+	.destroy = stub_destroy,
+	.get_config = stub_get_config,
+	.get_status = stub_get_status,
+	.get_device_features = stub_get_device_features,
+	.get_driver_features = stub_get_driver_features,
+	.get_vq_stats = stub_get_vq_stats,
+	.set_attr = stub_set_attr,
+	.link_change = stub_link_change,
+	.get_filter_state = stub_get_filter_state,
 };

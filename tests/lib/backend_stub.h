@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* A registry backend without sockets or threads, for tests (backend_stub.c). */
+#ifndef VNET_TEST_BACKEND_STUB_H
+#define VNET_TEST_BACKEND_STUB_H
+
+#include "vnet/registry.h"
+
+extern const struct vnet_backend_ops vnet_stub_backend;
+
+#endif
