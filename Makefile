@@ -141,8 +141,11 @@ endif
 BPF_CFLAGS := -O2 -g -target bpf -Wall -Werror -Iinclude $(ARCH_INC) \
 	      -D__TARGET_ARCH_x86
 
+# Fuzzing: every library object instrumented once (fuzzer-no-link), each
+# target linked from its own file and that archive.
+FUZZ_SAN    := address,undefined
 FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -DVNET_FUZZ -Iinclude -I$(O)/skel \
-	       -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+	       -Itests/lib -fno-omit-frame-pointer
 
 # --- derived names -----------------------------------------------------------
 
@@ -249,12 +252,22 @@ $(O)/skel/%.skel.h: $(O)/bpf/%.bpf.o
 	@mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
 
-# Fuzzers are compiled from source together with the library sources so the
-# whole path is instrumented for coverage.
-$(O)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(TESTLIB_SRCS) | $(SKELS)
+FUZZ_OBJS := $(patsubst %.c,$(O)/fuzzobj/%.o,$(LIB_SRCS) $(TESTLIB_SRCS))
+
+$(O)/fuzzobj/%.o: %.c | $(SKELS)
+	$(call msg,CC-FUZZ,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+		-MMD -MP -c $< -o $@
+
+$(O)/libvnet-fuzz.a: $(FUZZ_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(O)/fuzz/%: tests/fuzz/%.c $(O)/libvnet-fuzz.a
 	$(call msg,FUZZ,$@)
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) -Itests/lib $(PKG_CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(PKG_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $^ $(LDLIBS) -o $@
 
 fuzz: $(FUZZ_BINS)
 
