@@ -75,6 +75,9 @@ ip -n "$NS_G" link add mvb link vg0 type macvlan mode vepa
 ip -n "$NS_G" link set mva netns "$NS_A"; ip -n "$NS_G" link set mvb netns "$NS_B"
 ip -n "$NS_A" addr add 10.9.0.1/24 dev mva; ip -n "$NS_A" link set mva up
 ip -n "$NS_B" addr add 10.9.0.2/24 dev mvb; ip -n "$NS_B" link set mvb up
+# vnet-guest mirrors the TAP's filters into the device every 100 ms: give
+# the new macvlans' addresses a moment to reach the device's MAC table
+for _ in 1 2 3; do ip netns exec "$NS_A" ping -c 1 -W 1 10.9.0.2 >/dev/null && break; done
 run ip netns exec "$NS_A" ping -c 5 -i 0.2 10.9.0.2
 
 step "4. What the device and the driver saw"
