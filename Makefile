@@ -98,7 +98,7 @@ SELFTESTS := \
 SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/install.sh
-SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh
+SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 
 # Libraries each link needs (pkg-config names).
 PKGS := libbpf libxdp libmnl libnl-3.0 libnl-route-3.0

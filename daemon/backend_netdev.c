@@ -312,6 +312,14 @@ static void nd_link_change(struct vnet_dev *dev, bool up)
 {
 	/* LINK_UP in status + BACKEND_CONFIG_CHANGE_MSG to the front-end */
 	vnet_netdev_set_link(nd_of(dev)->nd, up);
+	/*
+	 * Spec 5.1.6.5.4 "Gratuitous Packet Sending": the device asks for an
+	 * announce when "the link configuration has changed"; after the uplink
+	 * returns, switches beyond it may have forgotten the guest's MAC. Only a
+	 * driver that negotiated GUEST_ANNOUNCE is asked (-EOPNOTSUPP otherwise).
+	 */
+	if (up)
+		vnet_netdev_announce(nd_of(dev)->nd);
 }
 
 static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)

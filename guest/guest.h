@@ -50,6 +50,8 @@ struct guest_opts {
 	__u16 indir_len;		/* 0: rss_max_indirection_table_length */
 	bool nobcast, nomulti, nouni, alluni;
 	__u32 vlans[VNET_VLAN_N / 32];	/* --vlan: always in the VLAN filter */
+	const char *vlan_file;		/* --vlan-file: more VIDs, re-read on SIGHUP */
+	unsigned int resync_ms;		/* periodic rx-mode re-sync (safety net) */
 	bool json;
 	bool no_reconnect;
 	unsigned int wait_s;		/* give up connecting after this; 0: forever */
@@ -132,12 +134,15 @@ struct guest {
 	unsigned int ntap;
 	int tap_ifindex;
 	char tap_name[16];
-	int nl_fd;
+	int nl_fd;			/* rtnetlink events: mirror at once */
+	__u32 file_vlans[VNET_VLAN_N / 32];	/* from --vlan-file */
+	__u8 cfg_mac[6];		/* config-space MAC last seen */
 	struct guest_rxmode sent;	/* last state the device accepted */
 	bool sent_valid;
 	/* event loop */
 	int epfd;
-	__u64 connects, disconnects, config_changes, announces;
+	__u64 connects, disconnects, config_changes, announces, announce_frames;
+	__u64 nl_events, syncs, vlan_reloads;
 	__u8 scratch[65536 + 64];
 };
 
@@ -179,6 +184,10 @@ int tap_set_offloads(struct guest *g);
 int tap_set_carrier(struct guest *g, bool up);
 int tap_set_mac(struct guest *g, const __u8 mac[6]);
 int tap_read_rxmode(struct guest *g, struct guest_rxmode *m);
+int tap_events_open(struct guest *g);
+bool tap_events_drain(struct guest *g);
+int tap_announce(struct guest *g);
+int tap_load_vlan_file(struct guest *g);
 int enter_netns(const char *name);
 
 /* stats.c */

@@ -9,17 +9,24 @@ static void print_json(const struct guest *g)
 {
 	struct json_writer jw;
 	unsigned int q, r;
+	char hex[24];
 
+	/* a string: 64-bit feature words exceed the 2^53 a JSON number keeps */
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)g->features);
 	jw_init(&jw, stdout, false);
 	jw_obj_open(&jw, NULL);
 	jw_str(&jw, "ifname", g->tap_name);
-	jw_uint(&jw, "features", g->features);
+	jw_str(&jw, "features", hex);
 	jw_uint(&jw, "queue_pairs", g->nqp);
 	jw_bool(&jw, "link_up", g->link_up);
 	jw_uint(&jw, "connects", g->connects);
 	jw_uint(&jw, "disconnects", g->disconnects);
 	jw_uint(&jw, "config_changes", g->config_changes);
 	jw_uint(&jw, "announces", g->announces);
+	jw_uint(&jw, "announce_frames", g->announce_frames);
+	jw_uint(&jw, "netlink_events", g->nl_events);
+	jw_uint(&jw, "rxmode_syncs", g->syncs);
+	jw_uint(&jw, "vlan_reloads", g->vlan_reloads);
 	jw_uint(&jw, "ctrl_ok", g->cvq.ok);
 	jw_uint(&jw, "ctrl_err", g->cvq.err);
 	jw_uint(&jw, "hash_types", g->hash_types);
@@ -72,10 +79,12 @@ void stats_print(const struct guest *g, bool json)
 		return;
 	}
 	printf("%s: %u queue pairs, link %s, features 0x%llx, connects %llu, "
-	       "disconnects %llu, ctrl ok %llu err %llu\n", g->tap_name, g->nqp,
+	       "disconnects %llu, ctrl ok %llu err %llu, config changes %llu, "
+	       "announces %llu\n", g->tap_name, g->nqp,
 	       g->link_up ? "up" : "down", (unsigned long long)g->features,
 	       (unsigned long long)g->connects, (unsigned long long)g->disconnects,
-	       (unsigned long long)g->cvq.ok, (unsigned long long)g->cvq.err);
+	       (unsigned long long)g->cvq.ok, (unsigned long long)g->cvq.err,
+	       (unsigned long long)g->config_changes, (unsigned long long)g->announces);
 	for (q = 0; q < g->nqp; q++) {
 		const struct guest_rxq_stats *s = &g->rxq[q].st;
 		const struct guest_txq_stats *t = &g->txq[q].st;

@@ -18,7 +18,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <libmnl/libmnl.h>
+#include <arpa/inet.h>
+#include <linux/if_arp.h>
+#include <linux/if_ether.h>
 #include <linux/if_link.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <linux/virtio_net.h>
@@ -306,8 +310,244 @@ int tap_read_rxmode(struct guest *g, struct guest_rxmode *m)
 		err = read_mcast(g, m);
 	/* VIDs from the command line: for kernels without 8021q, too */
 	for (unsigned int i = 0; i < VNET_VLAN_N / 32; i++)
-		m->vlans[i] |= g->o.vlans[i];
+		m->vlans[i] |= g->o.vlans[i] | g->file_vlans[i];
 out:
 	mnl_socket_close(nl);
 	return err;
+}
+
+/* --- rtnetlink events --------------------------------------------------------- */
+
+/*
+ * The interface's filter changes when links come and go (a macvlan on the
+ * TAP adds its MAC to the TAP's unicast list: promiscuity, since a TAP has
+ * no unicast filter), flags change, or addresses come and go (IPv6 joins
+ * solicited-node groups). Those are RTM_NEWLINK/DELLINK and RTM_NEWADDR/
+ * DELADDR events in the TAP's namespace: the mirror runs when one arrives,
+ * so the device filter follows at once. Multicast list changes through
+ * SIOCADDMULTI (ip maddr) send no event: the periodic re-sync catches them.
+ */
+int tap_events_open(struct guest *g)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+					       RTMGRP_IPV6_IFADDR };
+	int fd, one = 1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -errno;
+	}
+	/* an overrun is only a hint to re-read everything, never an error */
+	setsockopt(fd, SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
+	g->nl_fd = fd;
+	return 0;
+}
+
+/* true when something happened (the contents do not matter: we re-read) */
+bool tap_events_drain(struct guest *g)
+{
+	char buf[8192];
+	bool any = false;
+	ssize_t n;
+
+	while ((n = recv(g->nl_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0 ||
+	       (n < 0 && errno == ENOBUFS))
+		any = true;
+	if (any)
+		g->nl_events++;
+	return any;
+}
+
+/* --- gratuitous packets (spec 5.1.6.5.4) --------------------------------------- */
+
+struct addr_cb {
+	int ifindex;
+	unsigned int n;
+	__be32 ip[16];
+};
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct addr_cb *cb = data;
+	const struct nlattr *a;
+
+	if (ifa->ifa_family != AF_INET || (int)ifa->ifa_index != cb->ifindex)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_type(a) == IFA_LOCAL && cb->n < 16 &&
+		    mnl_attr_get_payload_len(a) == 4)
+			memcpy(&cb->ip[cb->n++], mnl_attr_get_payload(a), 4);
+	}
+	return MNL_CB_OK;
+}
+
+static int tap_ipv4_addrs(struct guest *g, struct addr_cb *cb)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	unsigned int portid;
+	int ret, err = 0;
+
+	cb->ifindex = g->tap_ifindex;
+	cb->n = 0;
+	nl = mnl_socket_open(NETLINK_ROUTE);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = 1;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while ((ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
+		ret = mnl_cb_run(buf, (size_t)ret, 1, portid, addr_cb, cb);
+		if (ret <= 0)
+			break;
+	}
+	if (ret < 0)
+		err = -errno ?: -EIO;
+out:
+	mnl_socket_close(nl);
+	return err;
+}
+
+/* ARP (RFC 826) over Ethernet: op, sender hw/proto, target hw/proto */
+static size_t build_arp(__u8 *f, const __u8 mac[6], __u16 ethertype, __u16 op,
+			__be32 sip, const __u8 tha[6], __be32 tip)
+{
+	struct ethhdr *eth = (struct ethhdr *)f;
+	struct arphdr *ah = (struct arphdr *)(eth + 1);
+	__u8 *p = (__u8 *)(ah + 1);
+
+	memset(eth->h_dest, 0xff, 6);
+	memcpy(eth->h_source, mac, 6);
+	eth->h_proto = htons(ethertype);
+	ah->ar_hrd = htons(ARPHRD_ETHER);
+	ah->ar_pro = htons(ETH_P_IP);
+	ah->ar_hln = 6;
+	ah->ar_pln = 4;
+	ah->ar_op = htons(op);
+	memcpy(p, mac, 6);
+	memcpy(p + 6, &sip, 4);
+	memcpy(p + 10, tha, 6);
+	memcpy(p + 16, &tip, 4);
+	/* pad to the Ethernet minimum (60 bytes without FCS) */
+	memset(p + 20, 0, 60 - (14 + sizeof(*ah) + 20));
+	return 60;
+}
+
+/*
+ * Announce the interface after S_ANNOUNCE (spec 5.1.6.5.4 "Gratuitous
+ * Packet Sending"): what Linux's netdev_notify_peers() makes the stack do,
+ * a gratuitous ARP request for every IPv4 address of the TAP; with none, a
+ * RARP for its MAC as QEMU's self-announce sends, so switches still learn
+ * where the MAC lives. The frames leave through the TAP like any other, i.e.
+ * through our own transmit queue; PACKET_QDISC_BYPASS because the carrier
+ * may have come up a moment ago and the kernel's link watch may not have
+ * re-attached the qdisc yet. Returns the frames sent.
+ */
+int tap_announce(struct guest *g)
+{
+	static const __u8 zero[6];
+	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = 6 };
+	struct ifreq ifr = { 0 };
+	struct addr_cb addrs;
+	__u8 frame[64], mac[6];
+	unsigned int i, sent = 0;
+	int fd, one = 1, err;
+	size_t len;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
+	err = if_ioctl(SIOCGIFHWADDR, &ifr);
+	if (err)
+		return err;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	err = tap_ipv4_addrs(g, &addrs);
+	if (err)
+		return err;
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one));
+	ll.sll_ifindex = g->tap_ifindex;
+	memset(ll.sll_addr, 0xff, 6);
+	for (i = 0; i < addrs.n || (!addrs.n && i == 0); i++) {
+		if (addrs.n) {
+			ll.sll_protocol = htons(ETH_P_ARP);
+			len = build_arp(frame, mac, ETH_P_ARP, ARPOP_REQUEST, addrs.ip[i], zero,
+					addrs.ip[i]);
+		} else {
+			ll.sll_protocol = htons(ETH_P_RARP);
+			/* RFC 903: "request reverse", sender = target = our MAC */
+			len = build_arp(frame, mac, ETH_P_RARP, ARPOP_RREQUEST, 0, mac, 0);
+		}
+		if (sendto(fd, frame, len, 0, (struct sockaddr *)&ll, sizeof(ll)) < 0) {
+			err = -errno;
+			break;
+		}
+		sent++;
+	}
+	close(fd);
+	g->announce_frames += sent;
+	return sent ? (int)sent : err;
+}
+
+/* --- the VLAN file ---------------------------------------------------------------- */
+
+/*
+ * --vlan-file: VIDs (whitespace or comma separated, '#' to end of line)
+ * that are in the VLAN filter besides --vlan and VLAN devices. Re-read on
+ * SIGHUP: for kernels without 8021q this is how VLANs come and go at run
+ * time (VLAN_ADD / VLAN_DEL). A bad file changes nothing.
+ */
+int tap_load_vlan_file(struct guest *g)
+{
+	__u32 v[VNET_VLAN_N / 32] = { 0 };
+	char line[512];
+	FILE *f;
+
+	if (!g->o.vlan_file)
+		return 0;
+	f = fopen(g->o.vlan_file, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char *tok, *save = NULL, *hash = strchr(line, '#');
+
+		if (hash)
+			*hash = 0;
+		for (tok = strtok_r(line, " \t\r\n,", &save); tok;
+		     tok = strtok_r(NULL, " \t\r\n,", &save)) {
+			char *end;
+			unsigned long vid = strtoul(tok, &end, 10);
+
+			if (*end || !vid || vid >= VNET_VLAN_N) {
+				pr_warn("%s: bad VLAN id \"%s\": file ignored\n",
+					g->o.vlan_file, tok);
+				fclose(f);
+				return -EINVAL;
+			}
+			v[vid / 32] |= 1u << (vid % 32);
+		}
+	}
+	fclose(f);
+	memcpy(g->file_vlans, v, sizeof(v));
+	g->vlan_reloads++;
+	return 0;
 }

@@ -26,18 +26,22 @@
 #include "guest.h"
 
 #define BIT(n)		(1ull << (n))
-#define SYNC_MS		100	/* rx-mode mirror period */
+/* rx-mode mirror: at once on rtnetlink events, and periodically as a safety
+ * net for what sends no event (SIOCADDMULTI) or an overrun socket */
+#define RESYNC_MS	1000
 
-enum ev_type { EV_SOCK = 1, EV_BACKEND, EV_RXCALL, EV_TXCALL, EV_TAP };
+enum ev_type { EV_SOCK = 1, EV_BACKEND, EV_RXCALL, EV_TXCALL, EV_TAP, EV_NL };
 #define EV(t, q)	(((__u64)(t) << 32) | (q))
 
 volatile sig_atomic_t guest_stop;
-static volatile sig_atomic_t dump_stats;
+static volatile sig_atomic_t dump_stats, reload;
 
 static void on_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		dump_stats = 1;
+	else if (sig == SIGHUP)
+		reload = 1;
 	else
 		guest_stop = 1;
 }
@@ -58,6 +62,8 @@ static void usage(FILE *f)
 "      --no-mrg | --no-csum | --no-tso | --no-ctrl | --no-mq   refuse features\n"
 "      --nobcast | --nomulti | --nouni | --alluni   fixed rx-mode extras\n"
 "      --vlan VID         keep VID in the VLAN filter (besides VLAN devices)\n"
+"      --vlan-file PATH   more VIDs from PATH, re-read on SIGHUP (VLAN_ADD/DEL)\n"
+"      --resync MS        periodic rx-mode re-sync besides netlink events (1000)\n"
 "      --wait SECONDS     give up if no back-end appears in time (default: wait)\n"
 "      --no-reconnect     exit 1 when the back-end goes away\n"
 "      --cmd-timeout MS   control-command deadline (default 2000)\n"
@@ -130,7 +136,31 @@ static void tap_rearm(struct guest *g, unsigned int q, bool on)
 	epoll_ctl(g->epfd, EPOLL_CTL_MOD, g->txq[q].tap_fd, &ev);
 }
 
-/* the config space moved: link status (TAP carrier), announce, reset */
+/*
+ * The device's MAC moved (an administrator's "vdpa dev set ... mac": the
+ * device is being provisioned): the TAP takes it, and the mirror then sends
+ * the same address back with MAC_ADDR_SET. The config MAC also follows our
+ * own MAC_ADDR_SET (spec 5.1.6.5.2): a MAC we sent ourselves is no news.
+ */
+static void config_mac_changed(struct guest *g)
+{
+	const __u8 *mac = g->config;
+	int err;
+
+	if (!(g->features & BIT(VIRTIO_NET_F_MAC)) || !memcmp(mac, g->cfg_mac, 6))
+		return;
+	memcpy(g->cfg_mac, mac, 6);
+	if ((mac[0] & 1) || !memcmp(mac, "\0\0\0\0\0\0", 6) ||
+	    (g->sent_valid && !memcmp(mac, g->sent.mac, 6)))
+		return;
+	pr_warn("%s: device MAC now %02x:%02x:%02x:%02x:%02x:%02x\n", g->tap_name,
+		mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+	err = tap_set_mac(g, mac);
+	if (err)
+		pr_warn("%s: cannot take the device's MAC: %s\n", g->tap_name, strerror(-err));
+}
+
+/* the config space moved: link status (TAP carrier), MAC, announce, reset */
 static int config_changed(struct guest *g)
 {
 	__u16 status;
@@ -143,6 +173,7 @@ static int config_changed(struct guest *g)
 		err = vu_get_config(g);
 	if (err)
 		return err;
+	config_mac_changed(g);
 	status = (__u16)(g->config[6] | g->config[7] << 8);
 	if (!(g->features & BIT(VIRTIO_NET_F_STATUS)))
 		return 0;
@@ -152,10 +183,17 @@ static int config_changed(struct guest *g)
 		g->link_up = up;
 		tap_set_carrier(g, up);
 	}
-	/* spec 5.1.6.5.4: announce (the kernel does it on carrier events),
-	 * then ANNOUNCE_ACK */
-	if ((status & VIRTIO_NET_S_ANNOUNCE) && (g->features & BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)))
+	/* spec 5.1.6.5.4: send the gratuitous packets, then ANNOUNCE_ACK.
+	 * A TAP that cannot send (administratively down) still acks: the
+	 * device must not keep asking a driver that has nothing to say. */
+	if ((status & VIRTIO_NET_S_ANNOUNCE) && (g->features & BIT(VIRTIO_NET_F_GUEST_ANNOUNCE))) {
+		err = tap_announce(g);
+		if (err < 0)
+			pr_info("%s: announce: %s\n", g->tap_name, strerror(-err));
+		else
+			pr_info("%s: announced (%d frames)\n", g->tap_name, err);
 		return ctrl_announce_ack(g);
+	}
 	return 0;
 }
 
@@ -180,6 +218,10 @@ static int session_setup(struct guest *g)
 		}
 		pr_info("%s: %u queue pairs, features 0x%llx\n", g->tap_name, g->nqp,
 			(unsigned long long)g->features);
+		err = tap_events_open(g);
+		if (err)
+			pr_warn("%s: no rtnetlink events (%s): periodic re-sync only\n",
+				g->tap_name, strerror(-err));
 	} else if (g->nqp != g->ntap) {
 		/* the TAP's queues are fixed for its life: same count or give up */
 		if (g->nqp < g->ntap) {
@@ -212,6 +254,7 @@ static int session_setup(struct guest *g)
 	}
 	if (err)
 		return err;
+	memcpy(g->cfg_mac, g->config, 6);
 	err = ctrl_sync_rxmode(g, true);
 	if (err)
 		return err;
@@ -220,6 +263,8 @@ static int session_setup(struct guest *g)
 	err = ep_add(g, g->sock, EPOLLIN | EPOLLRDHUP, EV(EV_SOCK, 0));
 	if (!err && g->backend_fd >= 0)
 		err = ep_add(g, g->backend_fd, EPOLLIN, EV(EV_BACKEND, 0));
+	if (!err && g->nl_fd >= 0)
+		err = ep_add(g, g->nl_fd, EPOLLIN, EV(EV_NL, 0));
 	for (q = 0; q < g->nqp && !err; q++) {
 		err = ep_add(g, g->rxq[q].call_fd, EPOLLIN, EV(EV_RXCALL, q));
 		if (!err)
@@ -237,13 +282,25 @@ static int session_run(struct guest *g)
 
 	while (!guest_stop) {
 		struct epoll_event evs[32];
+		bool sync = false;
 		int n, i, err = 0;
 
 		if (dump_stats) {
 			dump_stats = 0;
 			stats_print(g, g->o.json);
 		}
-		n = epoll_wait(g->epfd, evs, 32, SYNC_MS);
+		if (reload) {
+			reload = 0;
+			err = tap_load_vlan_file(g);
+			if (err)
+				pr_warn("%s: %s: %s; VLANs unchanged\n", g->tap_name,
+					g->o.vlan_file, strerror(-err));
+			else if (g->o.vlan_file)
+				pr_info("%s: VLANs re-read from %s\n", g->tap_name, g->o.vlan_file);
+			err = 0;
+			sync = true;
+		}
+		n = epoll_wait(g->epfd, evs, 32, sync ? 0 : (int)g->o.resync_ms);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		for (i = 0; i < n && !err; i++) {
@@ -276,12 +333,16 @@ static int session_run(struct guest *g)
 				if (g->txq[q].blocked)
 					tap_rearm(g, q, false);
 				break;
+			case EV_NL:
+				sync |= tap_events_drain(g);
+				break;
 			}
 		}
 		if (err)
 			return err;
-		if (now_ms() - last_sync >= SYNC_MS) {
+		if (sync || now_ms() - last_sync >= g->o.resync_ms) {
 			last_sync = now_ms();
+			g->syncs++;
 			err = ctrl_sync_rxmode(g, false);
 			if (err)
 				return err;
@@ -311,7 +372,7 @@ int main(int argc, char **argv)
 {
 	enum { O_RSS = 256, O_HASH, O_TYPES, O_KEY, O_INDIR, O_NOMRG, O_NOCSUM, O_NOTSO,
 	       O_NOCTRL, O_NOMQ, O_NOBCAST, O_NOMULTI, O_NOUNI, O_ALLUNI, O_WAIT,
-	       O_NORECONNECT, O_CMDTMO, O_VLAN };
+	       O_NORECONNECT, O_CMDTMO, O_VLAN, O_VLANFILE, O_RESYNC };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "tap", required_argument, NULL, 'i' },
@@ -335,6 +396,8 @@ int main(int argc, char **argv)
 		{ "no-reconnect", no_argument, NULL, O_NORECONNECT },
 		{ "cmd-timeout", required_argument, NULL, O_CMDTMO },
 		{ "vlan", required_argument, NULL, O_VLAN },
+		{ "vlan-file", required_argument, NULL, O_VLANFILE },
+		{ "resync", required_argument, NULL, O_RESYNC },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -348,7 +411,8 @@ int main(int argc, char **argv)
 	g.o.tap_name = "vg%d";
 	g.o.hash_types = VNET_HASH_TYPE_ALL;
 	g.o.cmd_timeout_ms = 2000;
-	g.sock = g.backend_fd = g.mem_fd = g.epfd = -1;
+	g.o.resync_ms = RESYNC_MS;
+	g.sock = g.backend_fd = g.mem_fd = g.epfd = g.nl_fd = -1;
 	for (c = 0; c < GUEST_MAX_QP; c++) {
 		g.rxq[c].kick_fd = g.rxq[c].call_fd = -1;
 		g.txq[c].kick_fd = g.txq[c].call_fd = -1;
@@ -403,6 +467,14 @@ int main(int argc, char **argv)
 			g.o.vlans[vid / 32] |= 1u << (vid % 32);
 			break;
 		}
+		case O_VLANFILE: g.o.vlan_file = optarg; break;
+		case O_RESYNC:
+			g.o.resync_ms = (unsigned int)atoi(optarg);
+			if (g.o.resync_ms < 10) {
+				fprintf(stderr, "vnet-guest: --resync takes at least 10 ms\n");
+				return 2;
+			}
+			break;
 		case 'j': g.o.json = true; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
@@ -418,7 +490,13 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	err = tap_load_vlan_file(&g);
+	if (err) {
+		fprintf(stderr, "vnet-guest: %s: %s\n", g.o.vlan_file, strerror(-err));
+		return 2;
+	}
 	if (g.o.netns) {
 		err = enter_netns(g.o.netns);
 		if (err) {
@@ -465,6 +543,8 @@ int main(int argc, char **argv)
 		usleep(100 * 1000);
 	}
 	stats_print(&g, g.o.json);
+	if (g.nl_fd >= 0)
+		close(g.nl_fd);
 	tap_close(&g);
 	return rc;
 }

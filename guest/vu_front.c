@@ -78,6 +78,9 @@ static int read_full(int fd, void *buf, size_t len, int timeout_ms)
 		ssize_t n;
 		int r = poll(&pfd, 1, timeout_ms);
 
+		/* a signal: SIGTERM ends the wait, others (SIGUSR1) do not */
+		if (r < 0 && errno == EINTR && guest_stop)
+			return -EINTR;
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -95,20 +98,54 @@ static int read_full(int fd, void *buf, size_t len, int timeout_ms)
 	return 0;
 }
 
+static const char *vu_req_name(__u32 req)
+{
+	static const char *const names[] = {
+		[VHOST_USER_GET_FEATURES] = "GET_FEATURES",
+		[VHOST_USER_SET_FEATURES] = "SET_FEATURES",
+		[VHOST_USER_SET_OWNER] = "SET_OWNER",
+		[VHOST_USER_SET_MEM_TABLE] = "SET_MEM_TABLE",
+		[VHOST_USER_SET_VRING_NUM] = "SET_VRING_NUM",
+		[VHOST_USER_SET_VRING_ADDR] = "SET_VRING_ADDR",
+		[VHOST_USER_SET_VRING_BASE] = "SET_VRING_BASE",
+		[VHOST_USER_SET_VRING_KICK] = "SET_VRING_KICK",
+		[VHOST_USER_SET_VRING_CALL] = "SET_VRING_CALL",
+		[VHOST_USER_GET_PROTOCOL_FEATURES] = "GET_PROTOCOL_FEATURES",
+		[VHOST_USER_SET_PROTOCOL_FEATURES] = "SET_PROTOCOL_FEATURES",
+		[VHOST_USER_GET_QUEUE_NUM] = "GET_QUEUE_NUM",
+		[VHOST_USER_SET_VRING_ENABLE] = "SET_VRING_ENABLE",
+		[VHOST_USER_SET_BACKEND_REQ_FD] = "SET_BACKEND_REQ_FD",
+		[VHOST_USER_GET_CONFIG] = "GET_CONFIG",
+		[VHOST_USER_SET_STATUS] = "SET_STATUS",
+		[VHOST_USER_GET_STATUS] = "GET_STATUS",
+	};
+
+	return req < sizeof(names) / sizeof(names[0]) && names[req] ? names[req] : "request";
+}
+
 static int vu_recv_reply(struct guest *g, __u32 req, struct vhost_user_msg *r)
 {
 	int err;
 
 	err = read_full(g->sock, &r->hdr, sizeof(r->hdr), VU_REPLY_MS);
-	if (err)
-		return err;
-	if (r->hdr.size > sizeof(r->payload))
-		return -EPROTO;
-	err = read_full(g->sock, &r->payload, r->hdr.size, VU_REPLY_MS);
+	if (!err && r->hdr.size > sizeof(r->payload))
+		err = -EPROTO;
+	if (!err)
+		err = read_full(g->sock, &r->payload, r->hdr.size, VU_REPLY_MS);
+	if (err == -ETIMEDOUT)
+		pr_warn("back-end did not answer %s (%u) within %d ms\n", vu_req_name(req), req,
+			VU_REPLY_MS);
+	else if (err == -EPROTO)
+		pr_warn("back-end sent a reply of %u bytes to %s (%u)\n", r->hdr.size,
+			vu_req_name(req), req);
+	else if (err == -ECONNRESET)
+		pr_warn("back-end closed the connection instead of answering %s (%u)\n",
+			vu_req_name(req), req);
 	if (err)
 		return err;
 	if (r->hdr.request != req || !(r->hdr.flags & VHOST_USER_REPLY_MASK)) {
-		pr_warn("back-end answered request %u with %u\n", req, r->hdr.request);
+		pr_warn("back-end answered %s (%u) with request %u, flags %#x\n",
+			vu_req_name(req), req, r->hdr.request, r->hdr.flags);
 		return -EPROTO;
 	}
 	return 0;

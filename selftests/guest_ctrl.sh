@@ -6,8 +6,8 @@
 # automatic steering with every hash checked against the C reference.
 source "$(dirname "$0")/guest_lib.sh"
 
-ALL_TESTS="test_promisc test_allmulti test_mac_table test_vlan test_mac_addr
-	test_nobcast test_rss_4q test_mq_4q"
+ALL_TESTS="test_promisc test_allmulti test_mac_table test_vlan test_vlan_runtime
+	test_mac_addr test_nl_events test_nobcast test_rss_4q test_mq_4q"
 N=20
 OTHER=02:11:22:33:44:55
 MCAST=01:00:5e:7f:01:02
@@ -34,15 +34,20 @@ probe()
 	in_ns "$NS_G" $FRAMES probe vg0 "$@" "$N"
 }
 
-# probe_is WANT DST: the count, after the mirror had time to act
-probe_is()
+__probe_eq()
 {
 	local want=$1 got
 	shift
-	sleep 0.3
 	got=$(in_ns "$NS_G" $FRAMES probe vg0 "$1" "$N" ${2:-})
 	vlog "probe $*: $got (want $want)"
 	[ "$got" = "$want" ]
+}
+
+# probe_is WANT DST [VID]: the count, once the mirror had time to act (what
+# sends no netlink event, ip maddr, waits for the periodic re-sync)
+probe_is()
+{
+	slowwait 4 __probe_eq "$@"
 }
 
 test_promisc()
@@ -119,6 +124,45 @@ test_vlan()
 	log_test "VLAN_ADD/VLAN_DEL: --vlan and VLAN devices on the TAP (traffic)"
 }
 
+# VLAN_ADD and VLAN_DEL at run time without 8021q: --vlan-file, SIGHUP
+test_vlan_runtime()
+{
+	local vf=$GTMP/vlans s
+	SIM_ARGS=()
+	echo "10 # comment" >"$vf"
+	setup --vlan-file "$vf" --vlan 30
+	check_err $? "setup failed"
+	probe_is "$N" "$MAC" 10
+	check_err $? "VLAN 10 from --vlan-file filtered"
+	probe_is 0 "$MAC" 20
+	check_err $? "VLAN 20 passes before it is added"
+	echo "20, 10" >"$vf"
+	kill -HUP "$GUEST_PID"
+	probe_is "$N" "$MAC" 20
+	check_err $? "VLAN 20 added to the file (VLAN_ADD), tagged frames still filtered"
+	echo "20" >"$vf"
+	kill -HUP "$GUEST_PID"
+	probe_is 0 "$MAC" 10
+	check_err $? "VLAN 10 deleted from the file (VLAN_DEL), tagged frames still pass"
+	probe_is "$N" "$MAC" 20
+	check_err $? "VLAN 20 lost when VLAN 10 was deleted"
+	probe_is "$N" "$MAC" 30
+	check_err $? "--vlan 30 lost on a re-read"
+	echo "20 4096" >"$vf"
+	kill -HUP "$GUEST_PID"
+	busywait 2000 grep -q 'bad VLAN id "4096"' "$GTMP/guest.err"
+	check_err $? "a bad VLAN file was not reported"
+	probe_is "$N" "$MAC" 20
+	check_err $? "a bad VLAN file changed the filter"
+	s=$(guest_stats)
+	jq -e '.vlan_reloads == 3 and .ctrl_err == 0' <<<"$s" >/dev/null
+	check_err $? "counters: $s"
+	kill -0 "$GUEST_PID"
+	check_err $? "vnet-guest died"
+	teardown
+	log_test "VLAN_ADD/VLAN_DEL at run time from --vlan-file + SIGHUP (traffic)"
+}
+
 test_mac_addr()
 {
 	SIM_ARGS=()
@@ -131,6 +175,33 @@ test_mac_addr()
 	check_err $? "old MAC still accepted"
 	teardown
 	log_test "MAC_ADDR_SET follows the TAP's address (traffic)"
+}
+
+# rtnetlink events drive the mirror: with the periodic re-sync at 20 s,
+# a macvlan made on the TAP (its MAC on the TAP's unicast list: the TAP
+# turns promiscuous) reaches the device filter before the first frame.
+test_nl_events()
+{
+	local mv s
+	SIM_ARGS=()
+	setup --resync 20000
+	check_err $? "setup failed"
+	probe_is 0 "$OTHER"
+	check_err $? "frames to a foreign MAC pass without PROMISC"
+	ip -n "$NS_G" link add mv0 link vg0 address "$OTHER" type macvlan mode bridge &&
+		ip -n "$NS_G" link set mv0 up
+	check_err $? "macvlan not created"
+	__probe_eq "$N" "$OTHER"
+	check_err $? "the macvlan's MAC did not reach the device at once"
+	ip -n "$NS_G" link del mv0
+	__probe_eq 0 "$OTHER"
+	check_err $? "the macvlan is gone, its MAC still passes the device"
+	s=$(guest_stats)
+	vlog "$s"
+	jq -e '.netlink_events > 0 and (.features | test("^0x[0-9a-f]+$"))' <<<"$s" >/dev/null
+	check_err $? "counters: $s"
+	teardown
+	log_test "netlink events mirror a new macvlan's MAC at once (traffic)"
 }
 
 test_nobcast()

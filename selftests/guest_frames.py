@@ -7,6 +7,13 @@
   flows IFACE DST_MAC N         send N flows each of IPv4/IPv6 x TCP/UDP
   tcp-server ADDR PORT          accept one connection, print sha256 and bytes
   tcp-client ADDR PORT BYTES    send BYTES random bytes, print their sha256
+  blast IFACE DST_MAC SECONDS   send frames (about 2000/s) until SECONDS
+                                passed, print how many the kernel took
+  fake-backend SOCKET MODE      a vhost-user back-end that misbehaves:
+                                silent (never answers), wrong-code (answers
+                                GET_FEATURES with request 99), stall (answers
+                                GET_FEATURES, never GET_PROTOCOL_FEATURES);
+                                appends one line per connection to SOCKET.log
 """
 import hashlib
 import os
@@ -126,6 +133,48 @@ def tcp_client(addr, port, nbytes):
     print(h.hexdigest(), nbytes, flush=True)
 
 
+def blast(iface, dst, secs):
+    tx = tx_socket(iface)
+    frame = mac_bytes(dst) + if_mac(iface) + struct.pack('!H', 0x88b5) + bytes(50)
+    sent, end = 0, time.time() + secs
+    while time.time() < end:
+        try:
+            tx.send(frame)
+            sent += 1
+        except OSError:
+            pass	# no carrier, full queue: the storm is the point
+        time.sleep(0.0005)
+    print(sent, flush=True)
+
+
+VU_GET_FEATURES, VU_GET_PROTOCOL_FEATURES = 1, 15
+
+
+def fake_backend(path, mode):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(4)
+    conns = []
+    while True:
+        c, _ = srv.accept()
+        conns.append(c)		# kept open: a stalled peer, not a closed one
+        with open(path + '.log', 'a') as f:
+            f.write('connect\n')
+        while True:
+            hdr = c.recv(12, socket.MSG_WAITALL)
+            if len(hdr) < 12:
+                break
+            req, flags, size = struct.unpack('<III', hdr)
+            if size:
+                c.recv(size, socket.MSG_WAITALL)
+            if mode == 'silent' or req != VU_GET_FEATURES:
+                continue	# SET_OWNER wants no reply; the rest: stall
+            code = 99 if mode == 'wrong-code' else req
+            # VERSION_1 (32) | PROTOCOL_FEATURES (30): the next request
+            # is GET_PROTOCOL_FEATURES, which 'stall' leaves unanswered
+            c.send(struct.pack('<IIIQ', code, 0x5, 8, 1 << 32 | 1 << 30))
+
+
 def main(a):
     if a[0] == 'probe':
         probe(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else None)
@@ -135,6 +184,10 @@ def main(a):
         tcp_server(a[1], int(a[2]))
     elif a[0] == 'tcp-client':
         tcp_client(a[1], int(a[2]), int(a[3]))
+    elif a[0] == 'blast':
+        blast(a[1], a[2], float(a[3]))
+    elif a[0] == 'fake-backend':
+        fake_backend(a[1], a[2])
     else:
         print(__doc__, file=sys.stderr)
         return 2
