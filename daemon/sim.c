@@ -623,6 +623,7 @@ static void *sim_thread(void *arg)
 			continue;
 		/* nothing to do: sleep until a kick (or a ring change); a
 		 * generator is woken by the receive queue's kick */
+		sim->stats.sleeps++;
 		n = epoll_wait(sim->epfd, evs, 16, sim->coal_pending ? 1 : SIM_SLEEP_MS);
 		for (i = 0; i < n; i++) {
 			__u64 v;

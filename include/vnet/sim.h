@@ -40,6 +40,7 @@ struct vnet_sim_stats {
 	__u64 gen_frames;	/* generated frames delivered */
 	__u64 cvq_ok, cvq_err;	/* control commands */
 	__u64 hash_reported;	/* frames with a hash report != NONE */
+	__u64 sleeps;		/* times the worker slept on the kick eventfds */
 };
 
 struct vnet_sim;

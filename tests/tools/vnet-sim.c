@@ -66,13 +66,14 @@ static void write_stats(const char *path, struct vnet_netdev *dev, struct vnet_s
 	fprintf(f, "{\"tx_frames\":%llu,\"rx_frames\":%llu,\"rx_dropped\":%llu,"
 		"\"filtered\":%llu,\"gen_frames\":%llu,\"cvq_ok\":%llu,\"cvq_err\":%llu,"
 		"\"hash_reported\":%llu,\"connections\":%llu,\"disconnects\":%llu,"
-		"\"bad_messages\":%llu,\"status\":%u,\"features\":%llu,\"rxq\":[",
+		"\"bad_messages\":%llu,\"sleeps\":%llu,\"status\":%u,\"features\":%llu,\"rxq\":[",
 		(unsigned long long)s.tx_frames, (unsigned long long)s.rx_frames,
 		(unsigned long long)s.rx_dropped, (unsigned long long)s.filtered,
 		(unsigned long long)s.gen_frames, (unsigned long long)s.cvq_ok,
 		(unsigned long long)s.cvq_err, (unsigned long long)s.hash_reported,
 		(unsigned long long)v.connections, (unsigned long long)v.disconnects,
-		(unsigned long long)v.bad_messages, vnet_netdev_status(dev),
+		(unsigned long long)v.bad_messages, (unsigned long long)s.sleeps,
+		vnet_netdev_status(dev),
 		(unsigned long long)vnet_netdev_features(dev, NULL));
 	/* per receive queue: packets placed */
 	for (i = 0; i < dev->params.max_vqp; i++) {
