@@ -8,6 +8,7 @@
  * or closed, on every path.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -122,6 +123,15 @@ static int region_map(struct vnet_mem_region *out,
 		close(fd);
 		return -EINVAL;
 	}
+	/*
+	 * ...and so would one the front-end shrinks later. Seal it against
+	 * shrinking where the front-end allows sealing (memfd with
+	 * MFD_ALLOW_SEALING, QEMU's default memfd backend); other memory
+	 * (hugetlbfs, unsealable memfds) keeps that risk, as with every
+	 * vhost-user back-end.
+	 */
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
+		pr_debug("vhost-user: memory region fd cannot be sealed against shrinking\n");
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)

@@ -124,7 +124,7 @@ int guest_mem_init(struct guest *g)
 	int err;
 
 	g->mem_size = ALIGN_UP(g->nqp * (per_rx + per_tx) + cvq, 2u << 20);
-	g->mem_fd = memfd_create("vnet-guest", MFD_CLOEXEC);
+	g->mem_fd = memfd_create("vnet-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (g->mem_fd < 0)
 		return -errno;
 	if (ftruncate(g->mem_fd, (off_t)g->mem_size)) {

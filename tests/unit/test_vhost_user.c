@@ -535,6 +535,28 @@ static void test_connect_cycles(void)
 	EXPECT(count_maps() == maps0, "mappings %d -> %d", maps0, count_maps());
 }
 
+/*
+ * A front-end that shrinks its memory file after SET_MEM_TABLE would make
+ * the back-end fault (SIGBUS) on its next access: sealable memory is sealed.
+ */
+static void test_memory_sealed_against_shrink(void)
+{
+	int fd = fe_connect();
+	int mfd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	__u64 ack = 1;
+
+	EXPECT(fd >= 0 && vu_open() && mfd >= 0, "connect");
+	EXPECT(mfd >= 0 && ftruncate(mfd, 1 << 20) == 0, "memfd");
+	EXPECT(fe_handshake(fd, good_features()) == 0, "handshake");
+	EXPECT(fe_mem_table(fd, mfd, 1 << 20, &ack) == 0 && ack == 0, "mem table");
+	EXPECT(fcntl(mfd, F_GET_SEALS) & F_SEAL_SHRINK, "not sealed: seals 0x%x",
+	       fcntl(mfd, F_GET_SEALS));
+	EXPECT(ftruncate(mfd, 4096) < 0 && errno == EPERM, "front-end could shrink its memory");
+	EXPECT(ftruncate(mfd, 2 << 20) == 0, "growing stays allowed");
+	close(mfd);
+	fe_close(fd);
+}
+
 int main(void)
 {
 	struct vnet_netdev_params p = {
@@ -556,6 +578,7 @@ int main(void)
 	RUN(test_mem_slots);
 	RUN(test_connect_cycles);
 	RUN(test_fresh_disconnect_keeps_fd0);
+	RUN(test_memory_sealed_against_shrink);
 	vnet_vu_destroy(vu);
 	vnet_netdev_destroy(dev);
 	return test_summary();
