@@ -35,6 +35,8 @@ LIB_SRCS += daemon/registry.c daemon/backend_netdev.c daemon/state.c \
 
 # The XDP uplink datapath (map API) and the C reference of its decisions.
 LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
+# The uplink datapath wiring: AF_XDP sockets and the uplink worker.
+LIB_SRCS += daemon/xsk.c daemon/uplink_dp.c
 
 # Programs: NAME_SRCS lists the sources of build/bin/NAME (linked with libvnet.a).
 PROGS := vnet-classify
@@ -97,6 +99,7 @@ SELFTESTS := \
 	selftests/veth_basic.sh
 SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
+SELFTESTS += selftests/e2e_uplink.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 

@@ -421,7 +421,8 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 	if (V(&tb, DATAPATH))
 		po_str("datapath", " datapath %s",
 		       mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_LOOPBACK ?
-		       "loopback" : "none");
+		       "loopback" : mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_UPLINK ?
+		       "uplink" : "none");
 	po_handle_close();
 	return MNL_CB_OK;
 }

@@ -8,13 +8,14 @@
  *   struct vnet_netdev   the model (features, config, status, cvq state)
  *   struct vnet_vu       its vhost-user back-end on dev->p.socket_path,
  *                        served by vnetd's control loop (vnet_vu_fd())
- *   struct vnet_sim      the queue worker thread:
- *                          vnet/sim:      LOOPBACK (tx comes back as rx)
- *                          vnet/<uplink>: SINK until the AF_XDP datapath is
- *                                         wired: frames the driver sends
- *                                         are counted and dropped, nothing
- *                                         is received (dev show: datapath
- *                                         none)
+ *   the queue worker     vnet/sim: a struct vnet_sim thread in LOOPBACK
+ *                        (tx comes back as rx);
+ *                        vnet/<uplink>: a port of the uplink's datapath
+ *                        (uplink_dp.c: XDP + AF_XDP, the uplink's worker
+ *                        serves the queues; dev show: datapath uplink), or,
+ *                        when the uplink has no datapath (absent at start,
+ *                        XDP refused), a vnet_sim in SINK mode: frames the
+ *                        driver sends are counted and dropped (datapath none)
  *
  * Everything here runs on the control thread. Getters take the device lock
  * through vnet_netdev_lock_ctl() (the worker steps aside); nothing waits on
@@ -37,6 +38,7 @@
 #include "vnet/log.h"
 #include "vnet/registry.h"
 #include "vnet/sim.h"
+#include "vnet/uplink_dp.h"
 #include "vnet/vhost_user.h"
 
 #define BIT64(n)	(1ULL << (n))
@@ -46,6 +48,7 @@ struct nd_dev {
 	struct vnet_netdev *nd;
 	struct vnet_vu *vu;
 	struct vnet_sim *sim;
+	struct vnet_updp_port *port;	/* uplink devices with a datapath */
 	struct vnet_evt evt;		/* vnet_vu_fd() in the control loop */
 };
 
@@ -103,6 +106,7 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 		.cpu = -1,
 	};
 	bool client = dev->p.sock_mode == VNET_SOCK_CLIENT;
+	struct vnet_updp *updp = dev->mgmt->is_sim ? NULL : vnet_updp_find(dev->mgmt->name);
 	const char *why = NULL;
 	struct nd_dev *d;
 	int err;
@@ -149,7 +153,10 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 				   "cannot listen on the vhost-user socket path";
 		goto err_netdev;
 	}
-	err = vnet_sim_start(d->nd, &so, &d->sim);
+	if (updp)
+		err = vnet_updp_port_add(updp, d->nd, dev->p.trusted, dev->p.spoofchk, &d->port);
+	else
+		err = vnet_sim_start(d->nd, &so, &d->sim);
 	if (err) {
 		*errmsg = "cannot start the queue worker";
 		goto err_vu;
@@ -163,13 +170,15 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 		goto err_sim;
 	}
 	dev->priv = d;
-	dev->datapath = dev->mgmt->is_sim ? VNET_DATAPATH_LOOPBACK : VNET_DATAPATH_NONE;
+	dev->datapath = dev->mgmt->is_sim ? VNET_DATAPATH_LOOPBACK :
+			updp ? VNET_DATAPATH_UPLINK : VNET_DATAPATH_NONE;
 	pr_info("%s: vhost-user %s on %s, %s\n", dev->p.name, client ? "client" : "server",
-		dev->p.socket_path, dev->mgmt->is_sim ? "loopback" :
-		"no datapath yet (guest frames counted and dropped)");
+		dev->p.socket_path, dev->mgmt->is_sim ? "loopback" : updp ? "uplink datapath" :
+		"no datapath (guest frames counted and dropped)");
 	return 0;
 
 err_sim:
+	vnet_updp_port_del(d->port);
 	vnet_sim_stop(d->sim);
 err_vu:
 	vnet_vu_destroy(d->vu);
@@ -188,6 +197,7 @@ static void nd_destroy(struct vnet_dev *dev)
 		return;
 	epoll_ctl(nd_epfd, EPOLL_CTL_DEL, d->evt.fd, NULL);
 	/* the worker first: the front-end's rings and memory go with vu */
+	vnet_updp_port_del(d->port);
 	vnet_sim_stop(d->sim);
 	/* closes the front-end's connection (it sees EOF) and, in server
 	 * mode, removes the socket */
@@ -300,11 +310,13 @@ static int nd_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
 	/*
 	 * MAC: the device's config space and filter address change at once
 	 * and the driver is told (config change), as vdpa_sim and mlx5 do.
-	 * trust / spoofchk live in dev->p; they are enforced by the uplink
-	 * datapath (XDP/AF_XDP), which is not wired yet.
+	 * trust / spoofchk (already in dev->p) are enforced by the uplink
+	 * datapath's transmit path.
 	 */
 	if (p->mask & VNET_P_MAC)
 		vnet_netdev_set_mac(nd_of(dev)->nd, p->mac);
+	if (nd_of(dev)->port)
+		vnet_updp_port_set_policy(nd_of(dev)->port, dev->p.trusted, dev->p.spoofchk);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
 #include "vnet/nl_server.h"
 #include "vnet/registry.h"
 #include "vnet/uplink.h"
+#include "vnet/uplink_dp.h"
 
 #define DEFAULT_STATE_DIR	"/var/lib/vnetd"
 #define DEFAULT_GROUP		"vnet"
@@ -226,6 +227,18 @@ int main(int argc, char **argv)
 			pr_warn("uplink %s: %s\n", uplinks[i], strerror(-err));
 			goto out_reg;
 		}
+		/*
+		 * XDP + AF_XDP on the uplink before any device (restored ones
+		 * included) is made. An uplink that is absent now, or refuses
+		 * XDP, is still managed: its devices count and drop their
+		 * frames (datapath none).
+		 */
+		if (!err) {
+			err = vnet_updp_open_named(uplinks[i]);
+			if (err)
+				pr_warn("uplink %s: no datapath: %s\n", uplinks[i],
+					strerror(-err));
+		}
 	}
 	err = vnet_state_load(&d.reg);
 	if (err < 0) {
@@ -272,10 +285,11 @@ out_reg:
 	/*
 	 * Devices are stopped, not forgotten: the state file keeps them. Each
 	 * one's worker is joined, its front-end disconnected and its server
-	 * socket removed. (XDP detach joins here when the uplink datapath is
-	 * wired.)
+	 * socket removed. Then the uplinks' workers stop, their sockets close
+	 * and XDP is detached: the host's traffic is the host's again.
 	 */
 	vnet_registry_fini(&d.reg);
+	vnet_updp_close_all();
 out:
 	if (d.stop.fd >= 0)
 		close(d.stop.fd);

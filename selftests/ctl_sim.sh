@@ -228,8 +228,9 @@ test_link_change()
 	local gpid
 	"$VNETCTL" dev add name l0 mgmtdev vnet/up0
 	check_err $? "add failed"
-	[ "$("$VNETCTL" -j dev show l0 | jq -r .dev.l0.datapath)" = none ]
-	check_err $? "an uplink device without datapath does not say so"
+	# uplink when vnetd could attach XDP to up0 (bpffs), none otherwise
+	"$VNETCTL" -j dev show l0 | jq -r .dev.l0.datapath | grep -qx 'none\|uplink'
+	check_err $? "an uplink device does not say what carries its frames"
 	"$VNET_BIN/vnet-guest" --socket "$TMP/run/l0.sock" --netns "$NS_GUEST" --tap vgt0 \
 		--no-reconnect >"$TMP/guest.log" 2>&1 &
 	gpid=$!

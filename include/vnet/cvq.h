@@ -28,11 +28,15 @@
 #define VNET_SUPPORTED_HASH_TYPES	0x1ffu
 
 /* How receive queues are chosen (spec 5.1.6.5.5: the last command wins). */
+/* datapath.h names the same three modes with the same values (enum
+ * vnet_steer_mode); a file that needs both includes datapath.h first. */
+#ifndef VNET_DATAPATH_H
 enum vnet_steering {
 	VNET_STEER_SINGLE = 0,	/* after reset: receiveq1 only */
 	VNET_STEER_AUTO,	/* VQ_PAIRS_SET: device steers by flow */
 	VNET_STEER_RSS,		/* RSS_CONFIG: Toeplitz + indirection */
 };
+#endif
 
 struct vnet_net_state {
 	/* rx mode, spec 5.1.6.5.1 (all off after reset) */

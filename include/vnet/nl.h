@@ -74,10 +74,12 @@ enum vnet_transport {
 
 /* What happens to the frames of a device (dev show). */
 enum vnet_datapath {
-	VNET_DATAPATH_NONE = 0,		/* uplink not wired yet: frames the
+	VNET_DATAPATH_NONE = 0,		/* uplink without a datapath (absent
+					 * at start, XDP refused): frames the
 					 * driver sends are counted and
 					 * dropped, nothing is received */
 	VNET_DATAPATH_LOOPBACK = 1,	/* vnet/sim: tx comes back as rx */
+	VNET_DATAPATH_UPLINK = 2,	/* XDP + AF_XDP on the uplink */
 };
 
 enum vnet_sock_mode {

@@ -1,0 +1,1118 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The uplink datapath: XDP + AF_XDP on one uplink and the worker that moves
+ * frames between its sockets and the virtqueues of the uplink's devices
+ * (include/vnet/uplink_dp.h, docs/ARCHITECTURE.md "Uplink datapath wiring").
+ *
+ * One worker thread per uplink owns: the AF_XDP sockets (one per uplink rx
+ * queue; transmit goes through queue 0's socket), every virtqueue of every
+ * device on the uplink, and the BPF maps' per-device entries after the
+ * device was added. A round:
+ *
+ *   1. completions reaped (transmit frames back on the free stack);
+ *   2. per device, under dev->lock: ring changes, control queue, the
+ *      control-queue state pushed into the maps if it moved, transmit
+ *      queues -> spoof check -> wire (XSK tx ring) and/or local devices;
+ *      then, without that lock, local frames go through the C reference
+ *      (vnet_rx_classify/vnet_rx_steer: the receiving device's filter and
+ *      RSS exactly as XDP would apply them) into the batches;
+ *   3. XSK rx rings -> metadata -> per (device, queue) batches; FLOOD
+ *      frames replicated with the C reference;
+ *   4. batches flushed, one vnet_net_rx_burst per (device, queue), each
+ *      device locked once per flush; rx frames go back to the fill ring;
+ *   5. one kick (sendto) per 32 transmit frames: copy mode needs it.
+ *
+ * Locks: up->lock (worker: a round; control thread: port add/del) before
+ * dev->lock (one device at a time). The device's hooks called with
+ * dev->lock held (state_changed, rings_changed) only set a flag and write
+ * the wake eventfd, so they never take up->lock: no inversion.
+ */
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_net.h>
+
+/* datapath.h before device.h: see cvq.h on enum vnet_steering */
+#include "vnet/datapath.h"
+#include "vnet/rx_filter.h"
+#include "vnet/device.h"
+#include "vnet/log.h"
+#include "vnet/net.h"
+#include "vnet/uplink_dp.h"
+#include "vnet/xsk.h"
+
+#define BIT(n)		(1ull << (n))
+#define UP_BURST	64	/* XSK rx peek; tx output buffers (64 KiB GSO) */
+#define UP_RXB		64	/* frames per (device, receive queue) batch */
+#define UP_LOCAL_MAX	256	/* device-to-device frames per device turn */
+#define UP_POLL_NS	50000ull	/* busy-poll this long after work (sim.c) */
+#define UP_SLEEP_MS	100
+#define UP_CLOCK_ROUNDS	32
+#define UP_SCAN_NS	1000000000ull	/* host IPv4 addresses re-read */
+#define UP_MAX_UPLINKS	32
+#define ETH_HLEN_	14
+
+enum { EV_WAKE = 0, EV_KICK, EV_XSK };
+
+struct up_port;
+
+struct up_q {
+	struct up_port *port;
+	unsigned int index;
+	bool active;
+	__u32 gen;
+	int kick_fd;		/* our dup of the vring's kick fd, -1 */
+	struct vnet_netq nq;
+};
+
+struct up_port {
+	struct vnet_updp *up;
+	struct vnet_netdev *dev;
+	unsigned int slot;
+	int trusted, spoofchk;		/* __atomic: set by the control thread */
+	bool resync;			/* __atomic: rings changed */
+	bool cvq_active;
+	bool touched;			/* has frames in rxb */
+	struct up_q *q;			/* dev->nvrings */
+	struct vnet_rx_pkt *rxb;	/* [max_vqp][UP_RXB] */
+	unsigned int *rxn;		/* [max_vqp] */
+	/* what the maps hold: push_state() diffs against it */
+	bool pushed_valid;
+	struct vnet_net_state pushed;
+	__u64 pushed_driver;
+	__u16 pushed_pairs;
+	__u8 pushed_mode[VNET_RX_MODE_MAX + 1];
+	bool pushed_vlan_filter;
+	bool push_warned;
+	__u32 coal_version;
+	bool coal_pending;
+	struct vnet_updp_port_stats st;
+};
+
+struct local_frame {
+	__u64 addr;
+	__u32 len;
+	__u8 from;		/* sender's slot */
+	bool owned;		/* not on the wire: free after delivery */
+};
+
+struct vnet_updp {
+	char ifname[IFNAMSIZ];
+	int ifindex;
+	struct vnet_dp *dp;
+	unsigned int nxsk;
+	struct vnet_xsk *xsk[VNET_DP_MAX_QUEUES];
+	pthread_t thread;
+	bool running;
+	int epfd, wake_fd;
+	volatile bool stop;
+	pthread_mutex_t lock;
+	int ctl_waiting;
+	struct up_port *ports[VNET_DP_MAX_DEVS];
+	__u64 port_mask;
+	struct up_port *touched[VNET_DP_MAX_DEVS];
+	unsigned int ntouched;
+	bool coal_pending;
+	/* transmit scratch: frames of xsk[0] the engine writes into */
+	struct vnet_tx_buf txb[UP_BURST];
+	__u64 txaddr[UP_BURST];
+	__u64 wire_addr[UP_BURST];
+	__u32 wire_len[UP_BURST];
+	struct local_frame local[UP_LOCAL_MAX];
+	unsigned int nlocal;
+	struct vnet_xsk_rx rx[UP_BURST];
+	__u32 host4[VNET_DP_MAX_HOST_IPS];
+	unsigned int nhost4;
+	__u64 last_scan;
+	__u64 rx_bad_meta, rx_no_port;
+};
+
+/* --- host addresses ------------------------------------------------------------ */
+
+/*
+ * The uplink's IPv4 addresses: ARP for them stays with the host (rule 2 of
+ * rx_filter.h), so the host keeps answering while devices want broadcasts.
+ * Re-read every second: addresses come and go without telling us.
+ */
+static void scan_host_addrs(struct vnet_updp *up)
+{
+	__u32 now[VNET_DP_MAX_HOST_IPS];
+	unsigned int n = 0, i, j;
+	struct ifaddrs *ifa, *a;
+
+	if (getifaddrs(&ifa))
+		return;
+	for (a = ifa; a; a = a->ifa_next) {
+		if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET ||
+		    strcmp(a->ifa_name, up->ifname) || n == VNET_DP_MAX_HOST_IPS)
+			continue;
+		now[n++] = ((struct sockaddr_in *)a->ifa_addr)->sin_addr.s_addr;
+	}
+	freeifaddrs(ifa);
+	for (i = 0; i < up->nhost4; i++) {
+		for (j = 0; j < n && now[j] != up->host4[i]; j++)
+			;
+		if (j == n)
+			vnet_dp_del_host_ipv4(up->dp, up->host4[i]);
+	}
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < up->nhost4 && now[j] != up->host4[i]; i++)
+			;
+		if (i == up->nhost4 && vnet_dp_add_host_ipv4(up->dp, now[j]))
+			pr_warn("%s: cannot register a host address\n", up->ifname);
+	}
+	memcpy(up->host4, now, sizeof(now[0]) * n);
+	up->nhost4 = n;
+}
+
+/* --- virtqueues (the same rules as sim.c: rebuild on gen, write back) ---------- */
+
+static void q_notify(struct vnet_virtq *vq, void *opaque)
+{
+	struct up_q *q = opaque;
+	struct vnet_vring *vr = &q->port->dev->vrings[q->index];
+	__u64 one = 1;
+
+	if (vr->call_fd >= 0 && write(vr->call_fd, &one, sizeof(one)) < 0)
+		return;
+	vr->stats.notifies++;
+}
+
+static void q_error(struct vnet_virtq *vq, int err, void *opaque)
+{
+	struct up_q *q = opaque;
+	struct vnet_netdev *dev = q->port->dev;
+
+	/* spec 2.1.2: the device signals it needs a reset */
+	pr_warn("%s: queue %u broken (%d): DEVICE_NEEDS_RESET\n", dev->params.name,
+		q->index, err);
+	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	dev->vrings[q->index].stats.errors++;
+	if (dev->ops && dev->ops->config_changed)
+		dev->ops->config_changed(dev, dev->ops_opaque);
+}
+
+static const struct vnet_virtq_ops q_ops = { .notify = q_notify, .error = q_error };
+
+static void q_stop(struct vnet_updp *up, struct up_q *q)
+{
+	if (q->kick_fd >= 0) {
+		epoll_ctl(up->epfd, EPOLL_CTL_DEL, q->kick_fd, NULL);
+		close(q->kick_fd);
+		q->kick_fd = -1;
+	}
+	if (q->active)
+		vnet_virtq_reset(&q->nq.vq);
+	q->active = false;
+}
+
+static void q_sync(struct up_port *p, struct up_q *q)
+{
+	struct vnet_netdev *dev = p->dev;
+	struct vnet_vring *vr = &dev->vrings[q->index];
+	struct vnet_virtq_cfg cfg = {
+		.size = vr->num,
+		.desc = vr->desc, .avail = vr->avail, .used = vr->used,
+		.addr_type = vr->uva ? VNET_VQ_ADDR_UVA : VNET_VQ_ADDR_GPA,
+		.features = dev->driver,
+		.last_avail_idx = vr->last_avail_idx,
+	};
+	int err;
+
+	q_stop(p->up, q);
+	q->gen = vr->gen;
+	if (!vr->ready)
+		return;
+	vnet_netq_init(&q->nq, (__u16)q->index, dev->driver, dev->params.mtu, &q_ops, q);
+	err = vnet_virtq_setup_split(&q->nq.vq, &dev->mem, &cfg);
+	if (err) {
+		pr_info("%s: queue %u not usable: %s\n", dev->params.name, q->index,
+			strerror(-err));
+		return;
+	}
+	q->active = true;
+	p->coal_version = ~0u;
+	/*
+	 * Kicks stay on (the queue's reset state): transmit and control queue
+	 * kicks wake the worker. Edge-triggered, so the eventfd is never read:
+	 * every write is a new edge (fs/eventfd.c wakes on each write).
+	 */
+	if (vr->kick_fd >= 0 && ((q->index & 1) || q->index == vnet_netdev_cvq_index(dev))) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = EV_KICK };
+
+		q->kick_fd = dup(vr->kick_fd);
+		if (q->kick_fd >= 0)
+			epoll_ctl(p->up->epfd, EPOLL_CTL_ADD, q->kick_fd, &ev);
+	}
+}
+
+static void port_sync(struct up_port *p)
+{
+	struct vnet_netdev *dev = p->dev;
+	unsigned int i, cvq;
+
+	if (!__atomic_load_n(&p->resync, __ATOMIC_RELAXED) ||
+	    !__atomic_exchange_n(&p->resync, false, __ATOMIC_ACQUIRE))
+		return;
+	cvq = vnet_netdev_cvq_index(dev);
+	for (i = 0; i < dev->nvrings; i++)
+		if (p->q[i].gen != dev->vrings[i].gen)
+			q_sync(p, &p->q[i]);
+	p->cvq_active = p->q[cvq].active && (dev->driver & BIT(VIRTIO_NET_F_CTRL_VQ));
+}
+
+static unsigned int active_rx(const struct up_port *p)
+{
+	unsigned int n = 0, i, pairs = vnet_netdev_data_pairs(p->dev);
+
+	for (i = 0; i < pairs && p->q[2 * i].active; i++)
+		n++;
+	return n;
+}
+
+static unsigned int run_cvq(struct up_port *p)
+{
+	struct vnet_netdev *dev = p->dev;
+	struct up_q *q = &p->q[vnet_netdev_cvq_index(dev)];
+	struct vnet_chain *c = &q->nq.chain[0];
+	__u8 cmd[4096];
+	unsigned int work = 0;
+	__u8 ack;
+
+	while (vnet_virtq_pop(&q->nq.vq, c) == 1) {
+		__u32 len = c->out_len;
+
+		/* spec 5.1.6.5: command in driver-readable, ack in a writable byte */
+		if (len > sizeof(cmd) || c->in_len < 1) {
+			ack = VIRTIO_NET_ERR;
+		} else {
+			vnet_iov_read(c->iov, c->nr_out, 0, cmd, len);
+			ack = (__u8)vnet_netdev_cvq_command(dev, cmd, len);
+		}
+		dev->vrings[q->index].stats.packets++;
+		if (ack != VIRTIO_NET_OK)
+			dev->vrings[q->index].stats.drops++;
+		if (c->in_len >= 1)
+			vnet_iov_write(c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
+		vnet_virtq_push(&q->nq.vq, c->head, c->in_len >= 1 ? 1 : 0);
+		work++;
+	}
+	if (work)
+		vnet_virtq_flush(&q->nq.vq, work);
+	return work;
+}
+
+/* NOTF_COAL (spec 5.1.6.5.9): parameters on change, deferred notifications */
+static void coal_run(struct up_port *p, const struct vnet_net_state *st)
+{
+	unsigned int i, nq = 2 * vnet_netdev_data_pairs(p->dev);
+	__u64 now = 0, due;
+
+	if (st->version != p->coal_version) {
+		p->coal_version = st->version;
+		for (i = 0; i < nq; i++)
+			if (p->q[i].active)
+				vnet_virtq_set_coalesce(&p->q[i].nq.vq,
+							i & 1 ? st->tx_max_packets : st->rx_max_packets,
+							i & 1 ? st->tx_usecs : st->rx_usecs);
+	}
+	p->coal_pending = false;
+	for (i = 0; i < nq; i++) {
+		if (!p->q[i].active)
+			continue;
+		due = vnet_virtq_coal_deadline(&p->q[i].nq.vq);
+		if (!due)
+			continue;
+		if (!now)
+			now = vnet_now_ns();
+		if (now >= due)
+			vnet_virtq_coal_expire(&p->q[i].nq.vq, now);
+		else
+			p->coal_pending = true;
+	}
+	if (p->coal_pending)
+		p->up->coal_pending = true;
+}
+
+/* --- control-queue state -> BPF maps ------------------------------------------- */
+
+/*
+ * Push what the maps must know about the device, as a diff against what
+ * they hold. Cheap when nothing moved (one memcmp a round); the steering
+ * part costs an RCU grace period per call (datapath.c), so it is pushed
+ * only when one of its inputs changed.
+ */
+static void push_state(struct up_port *p, const struct vnet_net_state *st)
+{
+	struct vnet_dp *dp = p->up->dp;
+	struct vnet_netdev *dev = p->dev;
+	const struct vnet_net_state *old = &p->pushed;
+	__u64 drv = dev->driver;
+	const __u64 steer_bits = BIT(VIRTIO_NET_F_RSS) | BIT(VIRTIO_NET_F_HASH_REPORT) |
+				 BIT(VIRTIO_NET_F_CTRL_VQ);
+	bool cvq = drv & BIT(VIRTIO_NET_F_CTRL_VQ);
+	bool ctrl_rx = cvq && (drv & BIT(VIRTIO_NET_F_CTRL_RX));
+	bool vf = cvq && (drv & BIT(VIRTIO_NET_F_CTRL_VLAN));
+	__u8 mode[VNET_RX_MODE_MAX + 1] = { 0 };
+	unsigned int i, w, slot = p->slot;
+	__u16 pairs = st->vq_pairs;
+	int err = 0;
+
+	/* a front-end that keeps the control queue (QEMU style) uses the
+	 * receive queues it enabled, steered by flow (ARCHITECTURE.md) */
+	if (!cvq)
+		pairs = (__u16)active_rx(p);
+	if (!pairs)
+		pairs = 1;
+	if (pairs > dev->params.max_vqp)
+		pairs = dev->params.max_vqp;
+	if (p->pushed_valid && drv == p->pushed_driver && pairs == p->pushed_pairs &&
+	    !memcmp(st, old, sizeof(*st)))
+		return;
+
+	if (ctrl_rx) {
+		mode[VNET_RX_PROMISC] = st->promisc;
+		/* spec 5.1.6.5.2 footnote: a table too long -> all-multi/all-uni */
+		mode[VNET_RX_ALLMULTI] = st->allmulti || st->mc_overflow;
+		mode[VNET_RX_ALLUNI] = st->alluni || st->uc_overflow;
+		mode[VNET_RX_NOMULTI] = st->nomulti;
+		mode[VNET_RX_NOUNI] = st->nouni;
+		mode[VNET_RX_NOBCAST] = st->nobcast;
+	} else {
+		/* a driver without CTRL_RX cannot ask for multicast: it gets all
+		 * of it, like the Linux driver expects (ARCHITECTURE.md, XDP) */
+		mode[VNET_RX_ALLMULTI] = 1;
+	}
+	for (i = 0; i <= VNET_RX_MODE_MAX; i++)
+		if (!p->pushed_valid || mode[i] != p->pushed_mode[i])
+			err = err ?: vnet_dp_set_rx_mode(dp, slot, i, mode[i]);
+	memcpy(p->pushed_mode, mode, sizeof(mode));
+
+	if (memcmp(st->mac, old->mac, 6))
+		err = err ?: vnet_dp_set_mac(dp, slot, st->mac);
+	if (st->n_uc != old->n_uc || st->n_mc != old->n_mc ||
+	    memcmp(st->macs, old->macs, 6 * (size_t)(st->n_uc + st->n_mc)))
+		err = err ?: vnet_dp_set_mac_table(dp, slot, (const __u8 (*)[6])st->macs,
+						   st->n_uc,
+						   (const __u8 (*)[6])st->macs + st->n_uc,
+						   st->n_mc);
+
+	/* spec "VLAN Filtering": only a driver with CTRL_VLAN has a filter */
+	if (!p->pushed_valid || vf != p->pushed_vlan_filter)
+		err = err ?: vnet_dp_set_vlan_filter(dp, slot, vf);
+	p->pushed_vlan_filter = vf;
+	for (w = 0; w < VNET_VLAN_N / 32; w++) {
+		__u32 diff = st->vlans[w] ^ old->vlans[w];
+
+		while (diff && !err) {
+			unsigned int b = (unsigned int)__builtin_ctz(diff);
+			__u16 vid = (__u16)(w * 32 + b);
+
+			diff &= diff - 1;
+			err = st->vlans[w] & (1u << b) ? vnet_dp_vlan_add(dp, slot, vid) :
+							 vnet_dp_vlan_del(dp, slot, vid);
+		}
+	}
+
+	if (!p->pushed_valid || pairs != p->pushed_pairs ||
+	    (drv & steer_bits) != (p->pushed_driver & steer_bits) ||
+	    st->steering != old->steering || st->vq_pairs != old->vq_pairs ||
+	    st->hash_types != old->hash_types || st->indir_mask != old->indir_mask ||
+	    st->unclassified_queue != old->unclassified_queue ||
+	    memcmp(st->indir, old->indir, sizeof(st->indir)) ||
+	    st->key_len != old->key_len || memcmp(st->key, old->key, sizeof(st->key))) {
+		if (cvq && st->steering == VNET_STEER_RSS && (drv & BIT(VIRTIO_NET_F_RSS))) {
+			struct vnet_rss_config rss = {
+				.hash_types = st->hash_types,
+				.table_len = (__u16)(st->indir_mask + 1u),
+				.unclassified_queue = st->unclassified_queue,
+				.key_len = st->key_len,
+			};
+
+			memcpy(rss.table, st->indir, sizeof(__u16) * rss.table_len);
+			memcpy(rss.key, st->key, st->key_len);
+			err = err ?: vnet_dp_set_rss(dp, slot, &rss);
+		} else {
+			/* hash parameters only matter with HASH_REPORT (spec
+			 * "Hash calculation for incoming packets") */
+			bool report = cvq && (drv & BIT(VIRTIO_NET_F_HASH_REPORT));
+
+			err = err ?: vnet_dp_set_queue_pairs(dp, slot, pairs);
+			err = err ?: vnet_dp_set_hash_config(dp, slot, report ? st->hash_types : 0,
+							     st->key, report ? st->key_len : 0);
+		}
+	}
+	if (err && !p->push_warned) {
+		pr_warn("%s: datapath update failed: %s\n", dev->params.name, strerror(-err));
+		p->push_warned = true;
+	}
+	p->pushed = *st;
+	p->pushed_driver = drv;
+	p->pushed_pairs = pairs;
+	p->pushed_valid = true;
+}
+
+/* --- receive batches -------------------------------------------------------------- */
+
+static void port_flush(struct up_port *p)
+{
+	struct vnet_netdev *dev = p->dev;
+	unsigned int r, got, total;
+	bool broken;
+
+	pthread_mutex_lock(&dev->lock);
+	port_sync(p);
+	broken = dev->status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	for (r = 0; r < dev->params.max_vqp; r++) {
+		struct up_q *q = &p->q[2 * r];
+
+		total = p->rxn[r];
+		if (!total)
+			continue;
+		p->rxn[r] = 0;
+		/* a queue the driver has not set up: receiveq1 (like sim.c) */
+		if (!q->active)
+			q = &p->q[0];
+		got = !broken && q->active ?
+		      vnet_net_rx_burst(&q->nq, p->rxb + r * UP_RXB, total) : 0;
+		p->st.rx_frames += got;
+		p->st.rx_dropped += total - got;
+		if (q->active) {
+			struct vnet_queue_stats *s = &dev->vrings[q->index].stats;
+
+			s->packets = q->nq.stats.rx_packets;
+			s->bytes = q->nq.stats.rx_bytes;
+			s->drops = q->nq.stats.rx_drop_no_buf + q->nq.stats.rx_drop_too_big;
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static void flush_touched(struct vnet_updp *up)
+{
+	unsigned int i;
+
+	for (i = 0; i < up->ntouched; i++) {
+		port_flush(up->touched[i]);
+		up->touched[i]->touched = false;
+	}
+	up->ntouched = 0;
+}
+
+static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet_xdp_meta *m,
+		      const __u8 *data, __u32 len)
+{
+	unsigned int qi = m->queue < p->dev->params.max_vqp ? m->queue : 0;
+	struct vnet_rx_pkt *pk;
+
+	if (p->rxn[qi] == UP_RXB)
+		port_flush(p);		/* a full batch goes now; 'touched' stays */
+	if (!p->touched) {
+		p->touched = true;
+		up->touched[up->ntouched++] = p;
+	}
+	pk = &p->rxb[qi * UP_RXB + p->rxn[qi]++];
+	pk->data = data;
+	pk->len = len;
+	pk->hash_value = m->hash;
+	pk->hash_report = m->report;
+	pk->flags = 0;
+}
+
+/*
+ * A frame for several devices, or from one device to others: the C
+ * reference decides who wants it and, per device, queue and hash.
+ */
+static void replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude)
+{
+	const struct vnet_rx_state *s = vnet_dp_state(up->dp);
+	struct vnet_rx_result r;
+	struct vnet_xdp_meta m;
+	__u64 want;
+
+	if (vnet_rx_classify(s, data, len, &r) || r.verdict == VNET_RX_PASS)
+		return;
+	want = r.want & up->port_mask & ~exclude;
+	while (want) {
+		unsigned int d = (unsigned int)__builtin_ctzll(want);
+
+		want &= want - 1;
+		if (!vnet_rx_steer(s, d, data, len, &m))
+			batch_add(up, up->ports[d], &m, data, len);
+	}
+}
+
+static unsigned int run_rx(struct vnet_updp *up)
+{
+	unsigned int i, k, n, work = 0;
+
+	for (i = 0; i < up->nxsk; i++) {
+		struct vnet_xsk *x = up->xsk[i];
+
+		n = vnet_xsk_rx_peek(x, up->rx, UP_BURST);
+		if (!n)
+			continue;
+		for (k = 0; k < n; k++) {
+			const struct vnet_xsk_rx *f = &up->rx[k];
+			struct vnet_xdp_meta m;
+
+			if (!f->meta || !f->len) {
+				up->rx_bad_meta++;
+				continue;
+			}
+			memcpy(&m, f->meta, sizeof(m));
+			if (m.magic != VNET_META_MAGIC) {
+				up->rx_bad_meta++;
+			} else if (m.flags & VNET_META_F_FLOOD) {
+				replicate(up, f->data, f->len, 0);
+			} else if (m.dev < VNET_DP_MAX_DEVS && up->ports[m.dev]) {
+				batch_add(up, up->ports[m.dev], &m, f->data, f->len);
+			} else {
+				up->rx_no_port++;	/* device went away meanwhile */
+			}
+		}
+		flush_touched(up);
+		vnet_xsk_rx_done(x, up->rx, n);
+		work += n;
+	}
+	return work;
+}
+
+/* --- transmit ------------------------------------------------------------------------ */
+
+/* Output buffers for one burst: a prefix of txb[] holding frames. */
+static unsigned int tx_bufs_ready(struct vnet_updp *up)
+{
+	struct vnet_xsk *x = up->xsk[0];
+	unsigned int i;
+
+	for (i = 0; i < UP_BURST; i++) {
+		if (up->txb[i].data)
+			continue;
+		up->txb[i].data = vnet_xsk_tx_frame(x, &up->txaddr[i]);
+		if (!up->txb[i].data)
+			break;
+		up->txb[i].cap = VNET_XSK_FRAME_SIZE;
+	}
+	return i;
+}
+
+static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
+			    const struct vnet_net_state *st)
+{
+	struct vnet_netdev *dev = p->dev;
+	struct vnet_xsk *x = up->xsk[0];
+	bool enforce = __atomic_load_n(&p->spoofchk, __ATOMIC_RELAXED) &&
+		       !__atomic_load_n(&p->trusted, __ATOMIC_RELAXED);
+	__u64 others = up->port_mask & ~BIT(p->slot);
+	unsigned int i, k, n, nb, nwire, work = 0;
+
+	for (i = 0; i < vnet_netdev_data_pairs(dev); i++) {
+		struct up_q *q = &p->q[2 * i + 1];
+
+		if (!q->active)
+			continue;
+		/* room for a whole burst of local frames, else next round */
+		if (up->nlocal + UP_BURST > UP_LOCAL_MAX)
+			break;
+		nb = tx_bufs_ready(up);
+		if (!nb)
+			break;
+		n = vnet_net_tx_burst(&q->nq, up->txb, nb);
+		nwire = 0;
+		for (k = 0; k < n; k++) {
+			__u8 *data = up->txb[k].data;
+			__u32 len = up->txb[k].len;
+			__u64 addr = up->txaddr[k];
+			bool wire = true;
+
+			up->txb[k].data = NULL;
+			if (len < ETH_HLEN_) {
+				p->st.tx_dropped++;
+				vnet_xsk_tx_free(x, addr);
+				continue;
+			}
+			/* DESIGN "Robustness rules": no foreign source MAC */
+			if (enforce && memcmp(data + 6, st->mac, 6)) {
+				p->st.tx_spoofed++;
+				vnet_xsk_tx_free(x, addr);
+				continue;
+			}
+			if (others) {
+				/* unicast to a MAC another device owns: local only */
+				if (!(data[0] & 1) &&
+				    (vnet_rx_mac_devs(vnet_dp_state(up->dp), data) & others))
+					wire = false;
+				up->local[up->nlocal++] = (struct local_frame){
+					.addr = addr, .len = len, .from = (__u8)p->slot,
+					.owned = !wire,
+				};
+			}
+			if (wire) {
+				up->wire_addr[nwire] = addr;
+				up->wire_len[nwire++] = len;
+			}
+		}
+		vnet_xsk_tx_submit(x, up->wire_addr, up->wire_len, nwire);
+		p->st.tx_wire += nwire;
+		work += n;
+		dev->vrings[q->index].stats.packets = q->nq.stats.tx_packets;
+		dev->vrings[q->index].stats.bytes = q->nq.stats.tx_bytes;
+		dev->vrings[q->index].stats.drops = q->nq.stats.tx_drop_malformed +
+			q->nq.stats.tx_drop_bad_desc + q->nq.stats.tx_drop_too_big;
+	}
+	return work;
+}
+
+/* Device to device: after the sender's lock is dropped (one lock at a time). */
+static void local_deliver(struct vnet_updp *up, struct up_port *from)
+{
+	unsigned int i;
+
+	for (i = 0; i < up->nlocal; i++) {
+		const struct local_frame *lf = &up->local[i];
+
+		replicate(up, vnet_xsk_frame_data(up->xsk[0], lf->addr), lf->len,
+			  BIT(lf->from));
+	}
+	flush_touched(up);
+	/* frames also on the wire come back through the completion ring,
+	 * which is reaped at the start of the next round only */
+	for (i = 0; i < up->nlocal; i++)
+		if (up->local[i].owned)
+			vnet_xsk_tx_free(up->xsk[0], up->local[i].addr);
+	from->st.tx_local += up->nlocal;
+	up->nlocal = 0;
+}
+
+static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
+{
+	struct vnet_netdev *dev = p->dev;
+	const struct vnet_net_state *st;
+	unsigned int work = 0, i;
+
+	pthread_mutex_lock(&dev->lock);
+	port_sync(p);
+	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
+		if (p->cvq_active)
+			work += run_cvq(p);
+		st = vnet_netdev_state(dev);
+		push_state(p, st);
+		work += port_tx(up, p, st);
+		coal_run(p, st);
+	}
+	for (i = 0; i < dev->nvrings; i++)
+		if (p->q[i].active)
+			dev->vrings[i].last_avail_idx = vnet_virtq_last_avail(&p->q[i].nq.vq);
+	/* SEND_RARP is QEMU's announce after migration: nothing to migrate */
+	dev->rarp_pending = false;
+	pthread_mutex_unlock(&dev->lock);
+	if (up->nlocal)
+		local_deliver(up, p);
+	return work;
+}
+
+static unsigned int run_round(struct vnet_updp *up)
+{
+	unsigned int work = 0, d;
+	__u64 mask;
+
+	vnet_xsk_tx_complete(up->xsk[0]);
+	up->coal_pending = false;
+	for (mask = up->port_mask; mask; mask &= mask - 1) {
+		d = (unsigned int)__builtin_ctzll(mask);
+		work += port_service(up, up->ports[d]);
+	}
+	vnet_xsk_tx_kick(up->xsk[0]);
+	work += run_rx(up);
+	return work;
+}
+
+static void *up_thread(void *arg)
+{
+	struct vnet_updp *up = arg;
+	__u64 idle_since = 0, now;
+	unsigned int empty = 0, work;
+
+	while (!up->stop) {
+		struct epoll_event evs[16];
+		int n, i, timeout;
+
+		pthread_mutex_lock(&up->lock);
+		work = run_round(up);
+		pthread_mutex_unlock(&up->lock);
+		/* let the control thread in: the mutex is not fair */
+		for (i = 0; i < 1000 && __atomic_load_n(&up->ctl_waiting, __ATOMIC_RELAXED); i++)
+			sched_yield();
+		if (work) {
+			idle_since = 0;
+			empty = 0;
+			continue;
+		}
+		if (++empty % UP_CLOCK_ROUNDS)
+			continue;
+		now = vnet_now_ns();
+		if (!idle_since)
+			idle_since = now;
+		if (now - idle_since < UP_POLL_NS)
+			continue;
+		idle_since = 0;
+		if (now - up->last_scan > UP_SCAN_NS) {
+			pthread_mutex_lock(&up->lock);
+			scan_host_addrs(up);
+			pthread_mutex_unlock(&up->lock);
+			up->last_scan = now;
+		}
+		/* frames waiting for the kernel or a deferred notification:
+		 * come back soon; else sleep until a kick, a frame or a change */
+		timeout = up->coal_pending || vnet_xsk_tx_outstanding(up->xsk[0]) ? 1 : UP_SLEEP_MS;
+		n = epoll_wait(up->epfd, evs, 16, timeout);
+		for (i = 0; i < n; i++) {
+			__u64 v;
+
+			if (evs[i].data.u64 == EV_WAKE && read(up->wake_fd, &v, sizeof(v)) < 0)
+				continue;
+		}
+	}
+	return NULL;
+}
+
+static void up_wake(struct vnet_updp *up)
+{
+	__u64 one = 1;
+
+	if (write(up->wake_fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+/* --- device hooks (called with dev->lock held: flag + wake only) ---------------- */
+
+static void port_rings_changed(struct vnet_netdev *dev, void *opaque)
+{
+	struct up_port *p = opaque;
+
+	__atomic_store_n(&p->resync, true, __ATOMIC_RELEASE);
+	up_wake(p->up);
+}
+
+static void port_state_changed(struct vnet_netdev *dev, __u32 changed, void *opaque)
+{
+	/* the worker diffs the state each round: it only needs to wake up */
+	up_wake(((struct up_port *)opaque)->up);
+}
+
+static const struct vnet_netdev_ops port_worker_ops = {
+	.rings_changed = port_rings_changed,
+	.state_changed = port_state_changed,
+};
+
+/* --- open / close --------------------------------------------------------------- */
+
+static unsigned int uplink_rx_queues(const char *ifname)
+{
+	char path[128];
+	struct dirent *de;
+	unsigned int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/queues", ifname);
+	d = opendir(path);
+	if (!d)
+		return 1;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, "rx-", 3))
+			n++;
+	closedir(d);
+	if (!n)
+		n = 1;
+	return n > VNET_DP_MAX_QUEUES ? VNET_DP_MAX_QUEUES : n;
+}
+
+/*
+ * A vnetd that died (kill -9) left its program attached directly (the
+ * fallback when libxdp has no dispatcher), and a second direct attach is
+ * refused: take the uplink back, but only from our own program.
+ */
+static void detach_stale(const char *ifname, int ifindex)
+{
+	static const __u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE };
+
+	for (unsigned int i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		struct bpf_prog_info info = { 0 };
+		__u32 id = 0, len = sizeof(info);
+		int fd;
+
+		if (bpf_xdp_query_id(ifindex, (int)modes[i], &id) || !id)
+			continue;
+		fd = bpf_prog_get_fd_by_id(id);
+		if (fd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+		    !strcmp(info.name, "vnet_xdp_rx") &&
+		    !bpf_xdp_detach(ifindex, (int)modes[i], NULL))
+			pr_info("%s: detached a stale vnet XDP program (id %u)\n", ifname, id);
+		close(fd);
+	}
+}
+
+static void up_free(struct vnet_updp *up)
+{
+	unsigned int i;
+
+	for (i = 0; i < up->nxsk; i++) {
+		vnet_dp_clear_xsk(up->dp, i);
+		vnet_xsk_close(up->xsk[i]);
+	}
+	/* detaches the program from the uplink */
+	vnet_dp_close(up->dp);
+	if (up->epfd >= 0)
+		close(up->epfd);
+	if (up->wake_fd >= 0)
+		close(up->wake_fd);
+	pthread_mutex_destroy(&up->lock);
+	free(up);
+}
+
+int vnet_updp_open(const char *ifname, struct vnet_updp **out)
+{
+	struct vnet_dp_opts o = { .mode = VNET_DP_ATTACH_NATIVE };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct vnet_updp *up;
+	unsigned int i, nq;
+	int err;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	o.ifindex = (int)if_nametoindex(ifname);
+	if (!o.ifindex)
+		return -ENODEV;
+	up = calloc(1, sizeof(*up));
+	if (!up)
+		return -ENOMEM;
+	snprintf(up->ifname, sizeof(up->ifname), "%s", ifname);
+	up->ifindex = o.ifindex;
+	up->epfd = up->wake_fd = -1;
+	pthread_mutex_init(&up->lock, NULL);
+	detach_stale(ifname, o.ifindex);
+	/* native XDP first, generic as the fallback (datapath.c) */
+	err = vnet_dp_open(&o, &up->dp);
+	if (err)
+		goto err_free;
+	up->epfd = epoll_create1(EPOLL_CLOEXEC);
+	up->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (up->epfd < 0 || up->wake_fd < 0) {
+		err = -errno;
+		goto err_free;
+	}
+	ev.data.u64 = EV_WAKE;
+	epoll_ctl(up->epfd, EPOLL_CTL_ADD, up->wake_fd, &ev);
+	/* the kernel delivers a frame only to the socket of its queue
+	 * (xsk_rcv_check): one socket per uplink rx queue */
+	nq = uplink_rx_queues(ifname);
+	for (i = 0; i < nq; i++) {
+		err = vnet_xsk_open(ifname, i, &up->xsk[i]);
+		if (err) {
+			pr_warn("%s: AF_XDP socket on queue %u: %s\n", ifname, i, strerror(-err));
+			goto err_free;
+		}
+		up->nxsk = i + 1;
+		err = vnet_dp_set_xsk(up->dp, i, vnet_xsk_fd(up->xsk[i]));
+		if (err)
+			goto err_free;
+		ev.data.u64 = EV_XSK;
+		epoll_ctl(up->epfd, EPOLL_CTL_ADD, vnet_xsk_fd(up->xsk[i]), &ev);
+	}
+	scan_host_addrs(up);
+	up->last_scan = vnet_now_ns();
+	err = -pthread_create(&up->thread, NULL, up_thread, up);
+	if (err)
+		goto err_free;
+	pthread_setname_np(up->thread, "vnetd-uplink");
+	up->running = true;
+	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode\n", ifname,
+		vnet_dp_attach_mode_name(up->dp), up->nxsk);
+	*out = up;
+	return 0;
+
+err_free:
+	up_free(up);
+	return err;
+}
+
+void vnet_updp_close(struct vnet_updp *up)
+{
+	if (!up)
+		return;
+	if (up->running) {
+		up->stop = true;
+		up_wake(up);
+		pthread_join(up->thread, NULL);
+	}
+	if (up->port_mask)
+		pr_warn("%s: closing the uplink with devices attached\n", up->ifname);
+	up_free(up);
+}
+
+/* --- devices ---------------------------------------------------------------------- */
+
+static void port_free(struct up_port *p)
+{
+	free(p->q);
+	free(p->rxb);
+	free(p->rxn);
+	free(p);
+}
+
+int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trusted,
+		       bool spoofchk, struct vnet_updp_port **out)
+{
+	struct up_port *p;
+	unsigned int i, slot;
+	int err;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->up = up;
+	p->dev = dev;
+	p->trusted = trusted;
+	p->spoofchk = spoofchk;
+	p->q = calloc(dev->nvrings, sizeof(*p->q));
+	p->rxb = calloc((size_t)dev->params.max_vqp * UP_RXB, sizeof(*p->rxb));
+	p->rxn = calloc(dev->params.max_vqp, sizeof(*p->rxn));
+	if (!p->q || !p->rxb || !p->rxn) {
+		err = -ENOMEM;
+		goto err_free;
+	}
+	for (i = 0; i < dev->nvrings; i++) {
+		p->q[i].port = p;
+		p->q[i].index = i;
+		p->q[i].kick_fd = -1;
+		p->q[i].gen = dev->vrings[i].gen - 1;	/* sync on the first round */
+	}
+	p->resync = true;
+	p->coal_version = ~0u;
+	/* the maps' reset state for the device (vnet_dp_dev_add) */
+	memcpy(p->pushed.mac, dev->params.mac, 6);
+
+	__atomic_add_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&up->lock);
+	__atomic_sub_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	for (slot = 0; slot < VNET_DP_MAX_DEVS && (up->port_mask & BIT(slot)); slot++)
+		;
+	err = -ENOSPC;
+	if (slot == VNET_DP_MAX_DEVS)
+		goto err_unlock;
+	p->slot = slot;
+	err = vnet_dp_dev_add(up->dp, slot, dev->params.mac, dev->params.max_vqp);
+	if (err)
+		goto err_unlock;
+	vnet_netdev_lock_ctl(dev);
+	vnet_netdev_set_worker_ops(dev, &port_worker_ops, p);
+	pthread_mutex_unlock(&dev->lock);
+	up->ports[slot] = p;
+	up->port_mask |= BIT(slot);
+	pthread_mutex_unlock(&up->lock);
+	up_wake(up);
+	*out = (struct vnet_updp_port *)p;
+	return 0;
+
+err_unlock:
+	pthread_mutex_unlock(&up->lock);
+err_free:
+	port_free(p);
+	return err;
+}
+
+void vnet_updp_port_del(struct vnet_updp_port *port)
+{
+	struct up_port *p = (struct up_port *)port;
+	struct vnet_updp *up;
+	unsigned int i;
+
+	if (!p)
+		return;
+	up = p->up;
+	__atomic_add_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&up->lock);
+	__atomic_sub_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	/* the maps forget the device first: XDP stops redirecting to it */
+	vnet_dp_dev_del(up->dp, p->slot);
+	up->port_mask &= ~BIT(p->slot);
+	up->ports[p->slot] = NULL;
+	vnet_netdev_lock_ctl(p->dev);
+	vnet_netdev_set_worker_ops(p->dev, NULL, NULL);
+	for (i = 0; i < p->dev->nvrings; i++)
+		q_stop(up, &p->q[i]);
+	pthread_mutex_unlock(&p->dev->lock);
+	pthread_mutex_unlock(&up->lock);
+	port_free(p);
+}
+
+void vnet_updp_port_set_policy(struct vnet_updp_port *port, bool trusted, bool spoofchk)
+{
+	struct up_port *p = (struct up_port *)port;
+
+	__atomic_store_n(&p->trusted, trusted, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->spoofchk, spoofchk, __ATOMIC_RELAXED);
+}
+
+void vnet_updp_port_stats(struct vnet_updp_port *port, struct vnet_updp_port_stats *st)
+{
+	struct up_port *p = (struct up_port *)port;
+
+	pthread_mutex_lock(&p->up->lock);
+	*st = p->st;
+	pthread_mutex_unlock(&p->up->lock);
+}
+
+/* --- the uplinks of this process ------------------------------------------------- */
+
+static struct vnet_updp *uplinks[UP_MAX_UPLINKS];
+
+struct vnet_updp *vnet_updp_find(const char *ifname)
+{
+	for (unsigned int i = 0; i < UP_MAX_UPLINKS; i++)
+		if (uplinks[i] && !strcmp(uplinks[i]->ifname, ifname))
+			return uplinks[i];
+	return NULL;
+}
+
+int vnet_updp_open_named(const char *ifname)
+{
+	unsigned int i;
+	int err;
+
+	if (vnet_updp_find(ifname))
+		return -EEXIST;
+	for (i = 0; i < UP_MAX_UPLINKS && uplinks[i]; i++)
+		;
+	if (i == UP_MAX_UPLINKS)
+		return -ENOSPC;
+	err = vnet_updp_open(ifname, &uplinks[i]);
+	if (err)
+		uplinks[i] = NULL;
+	return err;
+}
+
+void vnet_updp_close_all(void)
+{
+	for (unsigned int i = 0; i < UP_MAX_UPLINKS; i++) {
+		vnet_updp_close(uplinks[i]);
+		uplinks[i] = NULL;
+	}
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The uplink datapath of vnetd: what connects the devices of mgmtdev
+ * vnet/<ifname> to the wire (docs/ARCHITECTURE.md "Uplink datapath wiring").
+ *
+ *   vnet_updp_open()   XDP program attached (native, else generic; libxdp),
+ *                      one AF_XDP socket per uplink rx queue in the XSKMAP,
+ *                      the uplink's MAC and IPv4 addresses as host addresses,
+ *                      one worker thread
+ *   vnet_updp_port_add()   a device joins: a free device slot in the maps
+ *                      (vnet_dp_dev_add), its virtqueues are served by the
+ *                      uplink's worker from now on
+ *   vnet_updp_port_del()   the other way round
+ *   vnet_updp_close()  worker stopped, sockets closed, XDP detached
+ *
+ * The worker: XSK rx ring -> metadata -> the device's receiveq meta.queue
+ * (flood frames replicated with the C reference, vnet_rx_steer); transmitq
+ * -> spoof check -> local devices (device to device, no wire) and/or the
+ * XSK tx ring; the control queue; control-queue state -> BPF maps.
+ *
+ * Threads: open/close/port_add/port_del/set_policy run on the control
+ * thread (or main at exit); everything else on the worker.
+ */
+#ifndef VNET_UPLINK_DP_H
+#define VNET_UPLINK_DP_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "vnet/device.h"
+
+struct vnet_updp;
+struct vnet_updp_port;
+
+int vnet_updp_open(const char *ifname, struct vnet_updp **out);
+void vnet_updp_close(struct vnet_updp *up);
+
+/* The open uplinks by name (vnetd keeps a list; NULL when not open). */
+struct vnet_updp *vnet_updp_find(const char *ifname);
+int vnet_updp_open_named(const char *ifname);	/* open + remember */
+void vnet_updp_close_all(void);
+
+int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trusted,
+		       bool spoofchk, struct vnet_updp_port **out);
+void vnet_updp_port_del(struct vnet_updp_port *port);
+/* A device that is not trusted cannot send with a foreign source MAC when
+ * spoofchk is on (DESIGN "Robustness rules"). */
+void vnet_updp_port_set_policy(struct vnet_updp_port *port, bool trusted, bool spoofchk);
+
+struct vnet_updp_port_stats {
+	__u64 rx_frames;	/* from the wire into receive queues */
+	__u64 rx_dropped;	/* no receive queue / no buffer */
+	__u64 tx_wire;		/* frames sent to the wire */
+	__u64 tx_local;		/* frames offered to the other devices (d2d) */
+	__u64 tx_spoofed;	/* dropped: foreign source MAC */
+	__u64 tx_dropped;	/* runt frames */
+};
+void vnet_updp_port_stats(struct vnet_updp_port *port, struct vnet_updp_port_stats *st);
+
+#endif
