@@ -211,16 +211,17 @@ endef
 $(foreach p,$(PROGS),$(eval $(call PROG_RULE,$(p))))
 
 # build/lib/NAME.so from NAME_SRCS, position-independent objects in pic/
+# Never sanitized: the library is preloaded into programs that are not.
 $(O)/pic/%.o: %.c
 	$(call msg,CC,$<)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -fPIC -c $< -o $@
+	$(Q)$(CC) $(filter-out $(SAN_FLAGS),$(CFLAGS)) -fPIC -c $< -o $@
 
 define SHLIB_RULE
 $(O)/lib/$(1).so: $(patsubst %.c,$(O)/pic/%.o,$($(1)_SRCS))
 	$$(call msg,LD,$$@)
 	@mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(LDFLAGS) -shared $$^ -ldl -o $$@
+	$$(Q)$$(CC) $$(filter-out $$(SAN_FLAGS),$$(LDFLAGS)) -shared $$^ -ldl -o $$@
 endef
 $(foreach l,$(SHLIBS),$(eval $(call SHLIB_RULE,$(l))))
 

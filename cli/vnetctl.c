@@ -741,30 +741,34 @@ int main(int argc, char **argv)
 	};
 	struct ctl *ctl = calloc(1, sizeof(*ctl));
 	bool json = false, pretty = false;
-	int opt, err;
+	int opt, err, rc = 1;
 
 	if (!ctl)
 		return 1;
 	while ((opt = getopt_long(argc, argv, "+Vjps:h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'V': printf("vnetctl, vnet control protocol (vdpa genl v%d)\n",
-				 VDPA_GENL_VERSION); return 0;
+		case 'V':
+			printf("vnetctl, vnet control protocol (vdpa genl v%d)\n",
+			       VDPA_GENL_VERSION);
+			rc = 0;
+			goto out_free;
 		case 'j': json = true; break;
 		case 'p': pretty = true; break;
 		case 's': ctl->sock = optarg; break;
-		case 'h': help(); return 0;
-		default: help(); return 1;
+		case 'h': help(); rc = 0; goto out_free;
+		default: help(); goto out_free;
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (!argc || !strcmp(argv[0], "help")) {
 		help();
-		return 0;
+		rc = 0;
+		goto out_free;
 	}
 	if (strcmp(argv[0], "dev") && strcmp(argv[0], "mgmtdev")) {
 		not_found("Object", argv[0]);
-		return 1;
+		goto out_free;
 	}
 	po_init(json, pretty);
 	err = vnet_nlc_open(&ctl->nlc, ctl->sock);
@@ -772,13 +776,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Failed to connect to vnetd at %s: %s\n",
 			ctl->sock ?: getenv(VNET_NL_SOCK_ENV) ?: VNET_NL_DEFAULT_SOCK,
 			strerror(-err));
-		return 1;
+		goto out_free;
 	}
 	if (!strcmp(argv[0], "dev"))
 		err = cmd_dev(ctl, argc - 1, argv + 1);
 	else
 		err = cmd_mgmtdev(ctl, argc - 1, argv + 1);
+	rc = err ? 1 : 0;
 	vnet_nlc_close(&ctl->nlc);
+out_free:
 	free(ctl);
-	return err ? 1 : 0;
+	return rc;
 }
