@@ -28,6 +28,8 @@ LIB_SRCS := \
 # The virtio-net device model and the vhost-user transport.
 LIB_SRCS += daemon/device.c daemon/cvq.c daemon/vhost_user.c daemon/vhost_user_msg.c \
 	daemon/sim.c
+# The device's queues as a worker sees them (sim.c and uplink_dp.c).
+LIB_SRCS += daemon/devq.c
 
 # The control plane: registry, persistence, netlink server, uplink watch.
 LIB_SRCS += daemon/registry.c daemon/backend_netdev.c daemon/state.c \

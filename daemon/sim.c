@@ -19,6 +19,7 @@
 #include <linux/virtio_net.h>
 
 #include "vnet/classify.h"
+#include "vnet/devq.h"
 #include "vnet/log.h"
 #include "vnet/net.h"
 #include "vnet/sim.h"
@@ -38,34 +39,21 @@
 #define SIM_SLEEP_MS	100	/* epoll timeout when idle (RARP, safety) */
 #define SIM_CLOCK_ROUNDS 32	/* empty rounds between clock reads */
 
-struct sim_q {
-	struct vnet_sim *sim;
-	unsigned int index;
-	bool active;
-	bool cvq;
-	__u32 gen;
-	int kick_fd;		/* our dup of the vring's kick fd, -1 */
-	struct vnet_netq nq;
-};
-
 struct vnet_sim {
 	struct vnet_netdev *dev;
 	struct vnet_sim_opts opts;
 	pthread_t thread;
 	int epfd, wake_fd;
 	volatile bool stop;
-	bool kicks_armed;		/* asleep or about to be: kicks on */
-	bool resync;			/* a vring's gen moved: sync_all */
-	struct sim_q *q;		/* dev->nvrings entries */
-	bool cvq_active;		/* the front-end handed us ring 2N */
+	/* the queues; dq.kicks_on: asleep or about to be (kicks on) */
+	struct vnet_devq dq;
 	__u8 *tx_mem;
 	__u32 tx_buf_size;
 	struct vnet_tx_buf tx_bufs[SIM_NBUF];
 	/* receive batches per receiveq for one tx burst */
 	struct vnet_rx_pkt *rx_batch;	/* [max_vqp][SIM_NBUF] */
 	unsigned int *rx_n;
-	__u32 key_version, coal_version;
-	bool coal_pending;
+	__u32 key_version;
 	struct vnet_toeplitz_table key_tbl;	/* the driver's key */
 	struct vnet_toeplitz_table auto_tbl;	/* automatic steering */
 	__u8 gen_frames[SIM_GEN_FLOWS][SIM_GEN_LEN];
@@ -173,107 +161,9 @@ int vnet_sim_rx_select(const struct vnet_net_state *st, __u64 features, bool fil
 	return 0;
 }
 
-/* --- queue (re)setup ---------------------------------------------------------- */
-
-static void q_notify(struct vnet_virtq *vq, void *opaque)
-{
-	struct sim_q *q = opaque;
-	const struct vnet_vring *vr = &q->sim->dev->vrings[q->index];
-	__u64 one = 1;
-
-	if (vr->call_fd >= 0 && write(vr->call_fd, &one, sizeof(one)) < 0)
-		return;
-	q->sim->dev->vrings[q->index].stats.notifies++;
-}
-
-static void q_error(struct vnet_virtq *vq, int err, void *opaque)
-{
-	struct sim_q *q = opaque;
-	struct vnet_netdev *dev = q->sim->dev;
-
-	/* spec 2.1.2: the device signals it needs a reset */
-	pr_warn("%s: queue %u broken (%d): DEVICE_NEEDS_RESET\n", dev->params.name,
-		q->index, err);
-	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-	dev->vrings[q->index].stats.errors++;
-	if (dev->ops && dev->ops->config_changed)
-		dev->ops->config_changed(dev, dev->ops_opaque);
-}
-
-static const struct vnet_virtq_ops q_ops = { .notify = q_notify, .error = q_error };
-
-static void q_stop(struct vnet_sim *sim, struct sim_q *q)
-{
-	if (q->kick_fd >= 0) {
-		epoll_ctl(sim->epfd, EPOLL_CTL_DEL, q->kick_fd, NULL);
-		close(q->kick_fd);
-		q->kick_fd = -1;
-	}
-	if (q->active)
-		vnet_virtq_reset(&q->nq.vq);
-	q->active = false;
-}
-
-static void q_sync(struct vnet_sim *sim, struct sim_q *q)
-{
-	struct vnet_netdev *dev = sim->dev;
-	struct vnet_vring *vr = &dev->vrings[q->index];
-	struct vnet_virtq_cfg cfg = {
-		.size = vr->num,
-		.desc = vr->desc, .avail = vr->avail, .used = vr->used,
-		.addr_type = vr->uva ? VNET_VQ_ADDR_UVA : VNET_VQ_ADDR_GPA,
-		.features = dev->driver,
-		.last_avail_idx = vr->last_avail_idx,
-	};
-	int err;
-
-	q_stop(sim, q);
-	q->gen = vr->gen;
-	if (!vr->ready)
-		return;
-	vnet_netq_init(&q->nq, (__u16)q->index, dev->driver, dev->params.mtu, &q_ops, q);
-	err = vnet_virtq_setup_split(&q->nq.vq, &dev->mem, &cfg);
-	if (err) {
-		pr_info("%s: queue %u not usable: %s\n", dev->params.name, q->index,
-			strerror(-err));
-		return;
-	}
-	q->active = true;
-	sim->coal_version = ~0u;	/* apply NOTF_COAL to the new queue */
-	/* a new queue starts with kicks on; a polling worker needs none */
-	if (!sim->kicks_armed)
-		vnet_virtq_notify_enable(&q->nq.vq, false);
-	if (vr->kick_fd >= 0) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = q };
-
-		q->kick_fd = dup(vr->kick_fd);
-		if (q->kick_fd >= 0)
-			epoll_ctl(sim->epfd, EPOLL_CTL_ADD, q->kick_fd, &ev);
-	}
-}
-
 static unsigned int sim_pairs(const struct vnet_sim *sim)
 {
 	return vnet_netdev_data_pairs(sim->dev);
-}
-
-static void sync_all(struct vnet_sim *sim)
-{
-	struct vnet_netdev *dev = sim->dev;
-	unsigned int i, cvq;
-
-	/*
-	 * Every gen change is followed by rings_changed (device.c), which
-	 * sets resync: a polling round skips the walk over all vrings.
-	 */
-	if (!__atomic_load_n(&sim->resync, __ATOMIC_RELAXED) ||
-	    !__atomic_exchange_n(&sim->resync, false, __ATOMIC_ACQUIRE))
-		return;	/* a plain load first: no locked op per round */
-	cvq = vnet_netdev_cvq_index(dev);
-	for (i = 0; i < dev->nvrings; i++)
-		if (sim->q[i].gen != dev->vrings[i].gen)
-			q_sync(sim, &sim->q[i]);
-	sim->cvq_active = sim->q[cvq].active && (dev->driver & BIT(VIRTIO_NET_F_CTRL_VQ));
 }
 
 /* --- work --------------------------------------------------------------------- */
@@ -281,58 +171,11 @@ static void sync_all(struct vnet_sim *sim)
 /* Follow the control-queue state: the key table, NOTF_COAL parameters. */
 static void state_apply(struct vnet_sim *sim, const struct vnet_net_state *st)
 {
-	unsigned int i;
-
 	if (st->version != sim->key_version) {
 		vnet_toeplitz_expand(st->key, st->key_len, &sim->key_tbl);
 		sim->key_version = st->version;
 	}
-	if (st->version == sim->coal_version)
-		return;
-	sim->coal_version = st->version;
-	for (i = 0; i < 2u * sim_pairs(sim); i++) {
-		if (!sim->q[i].active)
-			continue;
-		if (i & 1)
-			vnet_virtq_set_coalesce(&sim->q[i].nq.vq, st->tx_max_packets, st->tx_usecs);
-		else
-			vnet_virtq_set_coalesce(&sim->q[i].nq.vq, st->rx_max_packets, st->rx_usecs);
-	}
-}
-
-/* NOTF_COAL: deferred notifications whose time has come */
-static void coal_expire(struct vnet_sim *sim)
-{
-	__u64 now = 0, due;
-	unsigned int i;
-
-	sim->coal_pending = false;
-	for (i = 0; i < 2u * sim_pairs(sim); i++) {
-		if (!sim->q[i].active)
-			continue;
-		due = vnet_virtq_coal_deadline(&sim->q[i].nq.vq);
-		if (!due)
-			continue;
-		if (!now)
-			now = vnet_now_ns();
-		if (now >= due)
-			vnet_virtq_coal_expire(&sim->q[i].nq.vq, now);
-		else
-			sim->coal_pending = true;
-	}
-}
-
-static unsigned int active_rx(struct vnet_sim *sim)
-{
-	unsigned int n = 0, i;
-
-	/* receive queues the driver has set up, counted from receiveq1 */
-	for (i = 0; i < sim_pairs(sim); i++) {
-		if (!sim->q[2 * i].active)
-			break;
-		n++;
-	}
-	return n;
+	vnet_devq_coal_apply(&sim->dq, st);
 }
 
 static void deliver_batches(struct vnet_sim *sim, unsigned int nq)
@@ -341,7 +184,7 @@ static void deliver_batches(struct vnet_sim *sim, unsigned int nq)
 
 	for (r = 0; r < nq; r++) {
 		struct vnet_rx_pkt *b = sim->rx_batch + r * SIM_NBUF;
-		struct sim_q *q = &sim->q[2 * r];
+		struct vnet_devq_q *q = &sim->dq.q[2 * r];
 
 		if (!sim->rx_n[r])
 			continue;
@@ -363,7 +206,7 @@ static void loop_frame(struct vnet_sim *sim, const struct vnet_net_state *st,
 		sim->stats.rx_dropped++;
 		return;
 	}
-	if (vnet_sim_rx_select(st, sim->dev->driver, sim->cvq_active, nq, data, len,
+	if (vnet_sim_rx_select(st, sim->dev->driver, sim->dq.cvq_active, nq, data, len,
 			       &sim->key_tbl, &sim->auto_tbl, &rx)) {
 		sim->stats.filtered++;
 		return;
@@ -383,22 +226,18 @@ static void loop_frame(struct vnet_sim *sim, const struct vnet_net_state *st,
 static unsigned int run_tx(struct vnet_sim *sim, const struct vnet_net_state *st,
 			   unsigned int nq)
 {
-	struct vnet_netdev *dev = sim->dev;
 	unsigned int i, k, n, work = 0;
 
 	/* tx_bufs[].data/cap are set once at start; the engine sets len */
 	for (i = 0; i < sim_pairs(sim); i++) {
-		struct sim_q *q = &sim->q[2 * i + 1];
+		struct vnet_devq_q *q = &sim->dq.q[2 * i + 1];
 
 		if (!q->active)
 			continue;
 		n = vnet_net_tx_burst(&q->nq, sim->tx_bufs, SIM_NBUF);
 		work += n;
 		sim->stats.tx_frames += n;
-		dev->vrings[q->index].stats.packets = q->nq.stats.tx_packets;
-		dev->vrings[q->index].stats.bytes = q->nq.stats.tx_bytes;
-		dev->vrings[q->index].stats.drops = q->nq.stats.tx_drop_malformed +
-			q->nq.stats.tx_drop_bad_desc + q->nq.stats.tx_drop_too_big;
+		vnet_devq_tx_stats(q);
 		if (sim->opts.mode != VNET_SIM_LOOPBACK)
 			continue;
 		/* the frames live in tx_bufs until the next burst: deliver now */
@@ -424,7 +263,7 @@ static unsigned int run_gen(struct vnet_sim *sim, const struct vnet_net_state *s
 			pk[k] = (struct vnet_rx_pkt){ .data = f, .len = SIM_GEN_LEN };
 		}
 		sim->gen_next += SIM_GEN_BURST;
-		got = vnet_net_rx_burst(&sim->q[2 * r].nq, pk, SIM_GEN_BURST);
+		got = vnet_net_rx_burst(&sim->dq.q[2 * r].nq, pk, SIM_GEN_BURST);
 		sim->stats.gen_frames += got;
 		sim->stats.rx_frames += got;
 		work += got;
@@ -434,38 +273,11 @@ static unsigned int run_gen(struct vnet_sim *sim, const struct vnet_net_state *s
 
 static unsigned int run_cvq(struct vnet_sim *sim)
 {
-	struct vnet_netdev *dev = sim->dev;
-	struct sim_q *q = &sim->q[vnet_netdev_cvq_index(dev)];
-	struct vnet_chain *c = &q->nq.chain[0];
-	__u8 cmd[4096];
-	unsigned int work = 0;
-	__u8 ack;
+	unsigned int work, refused;
 
-	while (vnet_virtq_pop(&q->nq.vq, c) == 1) {
-		__u32 len = c->out_len;
-
-		/* spec 5.1.6.5: command in driver-readable, ack in a writable byte */
-		if (len > sizeof(cmd) || c->in_len < 1) {
-			ack = VIRTIO_NET_ERR;
-		} else {
-			vnet_iov_read(c->iov, c->nr_out, 0, cmd, len);
-			ack = (__u8)vnet_netdev_cvq_command(dev, cmd, len);
-		}
-		if (ack == VIRTIO_NET_OK)
-			sim->stats.cvq_ok++;
-		else
-			sim->stats.cvq_err++;
-		/* the queue's counters (vdpa vstats): commands, refused ones */
-		dev->vrings[q->index].stats.packets++;
-		if (ack != VIRTIO_NET_OK)
-			dev->vrings[q->index].stats.drops++;
-		if (c->in_len >= 1)
-			vnet_iov_write(c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
-		vnet_virtq_push(&q->nq.vq, c->head, c->in_len >= 1 ? 1 : 0);
-		work++;
-	}
-	if (work)
-		vnet_virtq_flush(&q->nq.vq, work);
+	work = vnet_devq_run_cvq(&sim->dq, &refused);
+	sim->stats.cvq_ok += work - refused;
+	sim->stats.cvq_err += refused;
 	return work;
 }
 
@@ -496,7 +308,7 @@ static void run_rarp(struct vnet_sim *sim, const struct vnet_net_state *st, unsi
  * for buffers. Loopback frames that find no receive buffer are dropped
  * (like a NIC without descriptors), so a refill is no reason to wake.
  */
-static bool q_wakes(const struct vnet_sim *sim, const struct sim_q *q)
+static bool q_wakes(const struct vnet_sim *sim, const struct vnet_devq_q *q)
 {
 	return (q->index & 1) || q->index == vnet_netdev_cvq_index(sim->dev) ||
 	       sim->opts.gen;
@@ -513,9 +325,9 @@ static bool kicks_set(struct vnet_sim *sim, bool on)
 	unsigned int i;
 	bool pending = false;
 
-	sim->kicks_armed = on;
+	sim->dq.kicks_on = on;
 	for (i = 0; i < sim->dev->nvrings; i++) {
-		struct sim_q *q = &sim->q[i];
+		struct vnet_devq_q *q = &sim->dq.q[i];
 
 		if (!q->active || (on && !q_wakes(sim, q)))
 			continue;
@@ -532,7 +344,7 @@ static bool kicks_arm(struct vnet_sim *sim)
 	bool pending;
 
 	pthread_mutex_lock(&dev->lock);
-	sync_all(sim);
+	vnet_devq_sync(&sim->dq);
 	pending = kicks_set(sim, true) || dev->rarp_pending;
 	/* a device that needs a reset serves nothing: waiting buffers are
 	 * no reason to stay awake (the reset comes as a ring change) */
@@ -551,34 +363,25 @@ static unsigned int run_once(struct vnet_sim *sim)
 	unsigned int work = 0, nq, i;
 
 	pthread_mutex_lock(&dev->lock);
-	sync_all(sim);
-	if (sim->kicks_armed)
+	vnet_devq_sync(&sim->dq);
+	if (sim->dq.kicks_on)
 		kicks_set(sim, false);
 	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
-		if (sim->cvq_active)
+		if (sim->dq.cvq_active)
 			work += run_cvq(sim);
 		st = vnet_netdev_state(dev);
 		state_apply(sim, st);
-		nq = active_rx(sim);
+		nq = vnet_devq_active_rx(&sim->dq);
 		if (dev->rarp_pending)
 			run_rarp(sim, st, nq);
 		work += run_tx(sim, st, nq);
 		if (sim->opts.gen)
 			work += run_gen(sim, st, nq);
-		coal_expire(sim);
-		for (i = 0; i < nq; i++) {
-			struct sim_q *q = &sim->q[2 * i];
-
-			dev->vrings[2 * i].stats.packets = q->nq.stats.rx_packets;
-			dev->vrings[2 * i].stats.bytes = q->nq.stats.rx_bytes;
-			dev->vrings[2 * i].stats.drops = q->nq.stats.rx_drop_no_buf +
-							 q->nq.stats.rx_drop_too_big;
-		}
+		vnet_devq_coal_expire(&sim->dq);
+		for (i = 0; i < nq; i++)
+			vnet_devq_rx_stats(&sim->dq.q[2 * i]);
 	}
-	/* where the next pop starts: GET_VRING_BASE answers with it */
-	for (i = 0; i < dev->nvrings; i++)
-		if (sim->q[i].active)
-			dev->vrings[i].last_avail_idx = vnet_virtq_last_avail(&sim->q[i].nq.vq);
+	vnet_devq_save_positions(&sim->dq);
 	pthread_mutex_unlock(&dev->lock);
 	/* let the control thread in: the mutex is not fair */
 	for (i = 0; i < 1000 && __atomic_load_n(&dev->ctl_waiting, __ATOMIC_RELAXED); i++)
@@ -624,7 +427,7 @@ static void *sim_thread(void *arg)
 		/* nothing to do: sleep until a kick (or a ring change); a
 		 * generator is woken by the receive queue's kick */
 		sim->stats.sleeps++;
-		n = epoll_wait(sim->epfd, evs, 16, sim->coal_pending ? 1 : SIM_SLEEP_MS);
+		n = epoll_wait(sim->epfd, evs, 16, sim->dq.coal_pending ? 1 : SIM_SLEEP_MS);
 		for (i = 0; i < n; i++) {
 			__u64 v;
 
@@ -632,7 +435,7 @@ static void *sim_thread(void *arg)
 				if (read(sim->wake_fd, &v, sizeof(v)) < 0)
 					continue;
 			} else {
-				struct sim_q *q = evs[i].data.ptr;
+				struct vnet_devq_q *q = evs[i].data.ptr;
 
 				if (read(q->kick_fd, &v, sizeof(v)) < 0)
 					continue;
@@ -647,7 +450,7 @@ static void sim_rings_changed(struct vnet_netdev *dev, void *opaque)
 	struct vnet_sim *sim = opaque;
 	__u64 one = 1;
 
-	__atomic_store_n(&sim->resync, true, __ATOMIC_RELEASE);
+	vnet_devq_rings_changed(&sim->dq);
 	if (write(sim->wake_fd, &one, sizeof(one)) < 0)
 		return;
 }
@@ -687,21 +490,13 @@ int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 	sim->opts = *opts;
 	sim->epfd = sim->wake_fd = -1;
 	sim->tx_buf_size = dev->params.mtu + 64 > 2048 ? dev->params.mtu + 64u : 2048u;
-	sim->q = calloc(dev->nvrings, sizeof(*sim->q));
 	sim->tx_mem = malloc((size_t)SIM_NBUF * sim->tx_buf_size);
 	sim->rx_batch = calloc((size_t)dev->params.max_vqp * SIM_NBUF, sizeof(*sim->rx_batch));
 	sim->rx_n = calloc(dev->params.max_vqp, sizeof(*sim->rx_n));
-	if (!sim->q || !sim->tx_mem || !sim->rx_batch || !sim->rx_n)
+	if (!sim->tx_mem || !sim->rx_batch || !sim->rx_n)
 		goto err_free;
-	for (i = 0; i < dev->nvrings; i++) {
-		sim->q[i].sim = sim;
-		sim->q[i].index = i;
-		sim->q[i].kick_fd = -1;
-		sim->q[i].gen = dev->vrings[i].gen - 1;	/* sync on the first round */
-	}
 	vnet_toeplitz_expand(auto_key, sizeof(auto_key), &sim->auto_tbl);
 	sim->key_version = ~0u;
-	sim->resync = true;
 	build_gen_frames(sim);
 	for (i = 0; i < SIM_NBUF; i++) {
 		sim->tx_bufs[i].data = sim->tx_mem + (size_t)i * sim->tx_buf_size;
@@ -714,6 +509,11 @@ int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 		goto err_free;
 	}
 	epoll_ctl(sim->epfd, EPOLL_CTL_ADD, sim->wake_fd, &ev);
+	/* level-triggered on every queue (the sleeper reads the kick); new
+	 * queues start with kicks off: the worker polls until it sleeps */
+	err = vnet_devq_init(&sim->dq, dev, sim->epfd, EPOLLIN, true, false);
+	if (err)
+		goto err_free;
 	pthread_mutex_lock(&dev->lock);
 	vnet_netdev_set_worker_ops(dev, &sim_worker_ops, sim);
 	pthread_mutex_unlock(&dev->lock);
@@ -727,12 +527,12 @@ err_ops:
 	pthread_mutex_lock(&dev->lock);
 	vnet_netdev_set_worker_ops(dev, NULL, NULL);
 	pthread_mutex_unlock(&dev->lock);
+	vnet_devq_fini(&sim->dq);
 err_free:
 	if (sim->epfd >= 0)
 		close(sim->epfd);
 	if (sim->wake_fd >= 0)
 		close(sim->wake_fd);
-	free(sim->q);
 	free(sim->tx_mem);
 	free(sim->rx_batch);
 	free(sim->rx_n);
@@ -742,8 +542,6 @@ err_free:
 
 void vnet_sim_stop(struct vnet_sim *sim)
 {
-	unsigned int i;
-
 	if (!sim)
 		return;
 	sim->stop = true;
@@ -751,12 +549,10 @@ void vnet_sim_stop(struct vnet_sim *sim)
 	pthread_join(sim->thread, NULL);
 	pthread_mutex_lock(&sim->dev->lock);
 	vnet_netdev_set_worker_ops(sim->dev, NULL, NULL);
-	for (i = 0; i < sim->dev->nvrings; i++)
-		q_stop(sim, &sim->q[i]);
+	vnet_devq_fini(&sim->dq);
 	pthread_mutex_unlock(&sim->dev->lock);
 	close(sim->epfd);
 	close(sim->wake_fd);
-	free(sim->q);
 	free(sim->tx_mem);
 	free(sim->rx_batch);
 	free(sim->rx_n);

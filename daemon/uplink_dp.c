@@ -50,6 +50,7 @@
 #include "vnet/datapath.h"
 #include "vnet/rx_filter.h"
 #include "vnet/device.h"
+#include "vnet/devq.h"
 #include "vnet/log.h"
 #include "vnet/net.h"
 #include "vnet/uplink_dp.h"
@@ -66,28 +67,16 @@
 #define UP_MAX_UPLINKS	32
 #define ETH_HLEN_	14
 
-enum { EV_WAKE = 0, EV_KICK, EV_XSK };
-
-struct up_port;
-
-struct up_q {
-	struct up_port *port;
-	unsigned int index;
-	bool active;
-	__u32 gen;
-	int kick_fd;		/* our dup of the vring's kick fd, -1 */
-	struct vnet_netq nq;
-};
+/* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
+enum { EV_WAKE = 0, EV_XSK };
 
 struct up_port {
 	struct vnet_updp *up;
 	struct vnet_netdev *dev;
 	unsigned int slot;
 	int trusted, spoofchk;		/* __atomic: set by the control thread */
-	bool resync;			/* __atomic: rings changed */
-	bool cvq_active;
 	bool touched;			/* has frames in rxb */
-	struct up_q *q;			/* dev->nvrings */
+	struct vnet_devq dq;		/* the device's queues */
 	struct vnet_rx_pkt *rxb;	/* [max_vqp][UP_RXB] */
 	unsigned int *rxn;		/* [max_vqp] */
 	/* what the maps hold: push_state() diffs against it */
@@ -98,8 +87,6 @@ struct up_port {
 	__u8 pushed_mode[VNET_RX_MODE_MAX + 1];
 	bool pushed_vlan_filter;
 	bool push_warned;
-	__u32 coal_version;
-	bool coal_pending;
 	struct vnet_updp_port_stats st;
 };
 
@@ -179,172 +166,11 @@ static void scan_host_addrs(struct vnet_updp *up)
 	up->nhost4 = n;
 }
 
-/* --- virtqueues (the same rules as sim.c: rebuild on gen, write back) ---------- */
-
-static void q_notify(struct vnet_virtq *vq, void *opaque)
-{
-	struct up_q *q = opaque;
-	struct vnet_vring *vr = &q->port->dev->vrings[q->index];
-	__u64 one = 1;
-
-	if (vr->call_fd >= 0 && write(vr->call_fd, &one, sizeof(one)) < 0)
-		return;
-	vr->stats.notifies++;
-}
-
-static void q_error(struct vnet_virtq *vq, int err, void *opaque)
-{
-	struct up_q *q = opaque;
-	struct vnet_netdev *dev = q->port->dev;
-
-	/* spec 2.1.2: the device signals it needs a reset */
-	pr_warn("%s: queue %u broken (%d): DEVICE_NEEDS_RESET\n", dev->params.name,
-		q->index, err);
-	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-	dev->vrings[q->index].stats.errors++;
-	if (dev->ops && dev->ops->config_changed)
-		dev->ops->config_changed(dev, dev->ops_opaque);
-}
-
-static const struct vnet_virtq_ops q_ops = { .notify = q_notify, .error = q_error };
-
-static void q_stop(struct vnet_updp *up, struct up_q *q)
-{
-	if (q->kick_fd >= 0) {
-		epoll_ctl(up->epfd, EPOLL_CTL_DEL, q->kick_fd, NULL);
-		close(q->kick_fd);
-		q->kick_fd = -1;
-	}
-	if (q->active)
-		vnet_virtq_reset(&q->nq.vq);
-	q->active = false;
-}
-
-static void q_sync(struct up_port *p, struct up_q *q)
-{
-	struct vnet_netdev *dev = p->dev;
-	struct vnet_vring *vr = &dev->vrings[q->index];
-	struct vnet_virtq_cfg cfg = {
-		.size = vr->num,
-		.desc = vr->desc, .avail = vr->avail, .used = vr->used,
-		.addr_type = vr->uva ? VNET_VQ_ADDR_UVA : VNET_VQ_ADDR_GPA,
-		.features = dev->driver,
-		.last_avail_idx = vr->last_avail_idx,
-	};
-	int err;
-
-	q_stop(p->up, q);
-	q->gen = vr->gen;
-	if (!vr->ready)
-		return;
-	vnet_netq_init(&q->nq, (__u16)q->index, dev->driver, dev->params.mtu, &q_ops, q);
-	err = vnet_virtq_setup_split(&q->nq.vq, &dev->mem, &cfg);
-	if (err) {
-		pr_info("%s: queue %u not usable: %s\n", dev->params.name, q->index,
-			strerror(-err));
-		return;
-	}
-	q->active = true;
-	p->coal_version = ~0u;
-	/*
-	 * Kicks stay on (the queue's reset state): transmit and control queue
-	 * kicks wake the worker. Edge-triggered, so the eventfd is never read:
-	 * every write is a new edge (fs/eventfd.c wakes on each write).
-	 */
-	if (vr->kick_fd >= 0 && ((q->index & 1) || q->index == vnet_netdev_cvq_index(dev))) {
-		struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = EV_KICK };
-
-		q->kick_fd = dup(vr->kick_fd);
-		if (q->kick_fd >= 0)
-			epoll_ctl(p->up->epfd, EPOLL_CTL_ADD, q->kick_fd, &ev);
-	}
-}
-
-static void port_sync(struct up_port *p)
-{
-	struct vnet_netdev *dev = p->dev;
-	unsigned int i, cvq;
-
-	if (!__atomic_load_n(&p->resync, __ATOMIC_RELAXED) ||
-	    !__atomic_exchange_n(&p->resync, false, __ATOMIC_ACQUIRE))
-		return;
-	cvq = vnet_netdev_cvq_index(dev);
-	for (i = 0; i < dev->nvrings; i++)
-		if (p->q[i].gen != dev->vrings[i].gen)
-			q_sync(p, &p->q[i]);
-	p->cvq_active = p->q[cvq].active && (dev->driver & BIT(VIRTIO_NET_F_CTRL_VQ));
-}
-
-static unsigned int active_rx(const struct up_port *p)
-{
-	unsigned int n = 0, i, pairs = vnet_netdev_data_pairs(p->dev);
-
-	for (i = 0; i < pairs && p->q[2 * i].active; i++)
-		n++;
-	return n;
-}
-
-static unsigned int run_cvq(struct up_port *p)
-{
-	struct vnet_netdev *dev = p->dev;
-	struct up_q *q = &p->q[vnet_netdev_cvq_index(dev)];
-	struct vnet_chain *c = &q->nq.chain[0];
-	__u8 cmd[4096];
-	unsigned int work = 0;
-	__u8 ack;
-
-	while (vnet_virtq_pop(&q->nq.vq, c) == 1) {
-		__u32 len = c->out_len;
-
-		/* spec 5.1.6.5: command in driver-readable, ack in a writable byte */
-		if (len > sizeof(cmd) || c->in_len < 1) {
-			ack = VIRTIO_NET_ERR;
-		} else {
-			vnet_iov_read(c->iov, c->nr_out, 0, cmd, len);
-			ack = (__u8)vnet_netdev_cvq_command(dev, cmd, len);
-		}
-		dev->vrings[q->index].stats.packets++;
-		if (ack != VIRTIO_NET_OK)
-			dev->vrings[q->index].stats.drops++;
-		if (c->in_len >= 1)
-			vnet_iov_write(c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
-		vnet_virtq_push(&q->nq.vq, c->head, c->in_len >= 1 ? 1 : 0);
-		work++;
-	}
-	if (work)
-		vnet_virtq_flush(&q->nq.vq, work);
-	return work;
-}
-
 /* NOTF_COAL (spec 5.1.6.5.9): parameters on change, deferred notifications */
 static void coal_run(struct up_port *p, const struct vnet_net_state *st)
 {
-	unsigned int i, nq = 2 * vnet_netdev_data_pairs(p->dev);
-	__u64 now = 0, due;
-
-	if (st->version != p->coal_version) {
-		p->coal_version = st->version;
-		for (i = 0; i < nq; i++)
-			if (p->q[i].active)
-				vnet_virtq_set_coalesce(&p->q[i].nq.vq,
-							i & 1 ? st->tx_max_packets : st->rx_max_packets,
-							i & 1 ? st->tx_usecs : st->rx_usecs);
-	}
-	p->coal_pending = false;
-	for (i = 0; i < nq; i++) {
-		if (!p->q[i].active)
-			continue;
-		due = vnet_virtq_coal_deadline(&p->q[i].nq.vq);
-		if (!due)
-			continue;
-		if (!now)
-			now = vnet_now_ns();
-		if (now >= due)
-			vnet_virtq_coal_expire(&p->q[i].nq.vq, now);
-		else
-			p->coal_pending = true;
-	}
-	if (p->coal_pending)
+	vnet_devq_coal_apply(&p->dq, st);
+	if (vnet_devq_coal_expire(&p->dq))
 		p->up->coal_pending = true;
 }
 
@@ -375,7 +201,7 @@ static void push_state(struct up_port *p, const struct vnet_net_state *st)
 	/* a front-end that keeps the control queue (QEMU style) uses the
 	 * receive queues it enabled, steered by flow (ARCHITECTURE.md) */
 	if (!cvq)
-		pairs = (__u16)active_rx(p);
+		pairs = (__u16)vnet_devq_active_rx(&p->dq);
 	if (!pairs)
 		pairs = 1;
 	if (pairs > dev->params.max_vqp)
@@ -475,10 +301,10 @@ static void port_flush(struct up_port *p)
 	bool broken;
 
 	pthread_mutex_lock(&dev->lock);
-	port_sync(p);
+	vnet_devq_sync(&p->dq);
 	broken = dev->status & VIRTIO_CONFIG_S_NEEDS_RESET;
 	for (r = 0; r < dev->params.max_vqp; r++) {
-		struct up_q *q = &p->q[2 * r];
+		struct vnet_devq_q *q = &p->dq.q[2 * r];
 
 		total = p->rxn[r];
 		if (!total)
@@ -486,18 +312,13 @@ static void port_flush(struct up_port *p)
 		p->rxn[r] = 0;
 		/* a queue the driver has not set up: receiveq1 (like sim.c) */
 		if (!q->active)
-			q = &p->q[0];
+			q = &p->dq.q[0];
 		got = !broken && q->active ?
 		      vnet_net_rx_burst(&q->nq, p->rxb + r * UP_RXB, total) : 0;
 		p->st.rx_frames += got;
 		p->st.rx_dropped += total - got;
-		if (q->active) {
-			struct vnet_queue_stats *s = &dev->vrings[q->index].stats;
-
-			s->packets = q->nq.stats.rx_packets;
-			s->bytes = q->nq.stats.rx_bytes;
-			s->drops = q->nq.stats.rx_drop_no_buf + q->nq.stats.rx_drop_too_big;
-		}
+		if (q->active)
+			vnet_devq_rx_stats(q);
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -622,7 +443,7 @@ static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
 	unsigned int i, k, n, nb, nwire, work = 0;
 
 	for (i = 0; i < vnet_netdev_data_pairs(dev); i++) {
-		struct up_q *q = &p->q[2 * i + 1];
+		struct vnet_devq_q *q = &p->dq.q[2 * i + 1];
 
 		if (!q->active)
 			continue;
@@ -670,10 +491,7 @@ static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
 		vnet_xsk_tx_submit(x, up->wire_addr, up->wire_len, nwire);
 		p->st.tx_wire += nwire;
 		work += n;
-		dev->vrings[q->index].stats.packets = q->nq.stats.tx_packets;
-		dev->vrings[q->index].stats.bytes = q->nq.stats.tx_bytes;
-		dev->vrings[q->index].stats.drops = q->nq.stats.tx_drop_malformed +
-			q->nq.stats.tx_drop_bad_desc + q->nq.stats.tx_drop_too_big;
+		vnet_devq_tx_stats(q);
 	}
 	return work;
 }
@@ -703,21 +521,19 @@ static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
 {
 	struct vnet_netdev *dev = p->dev;
 	const struct vnet_net_state *st;
-	unsigned int work = 0, i;
+	unsigned int work = 0, refused;	/* no per-port cvq counters: vstats has them */
 
 	pthread_mutex_lock(&dev->lock);
-	port_sync(p);
+	vnet_devq_sync(&p->dq);
 	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
-		if (p->cvq_active)
-			work += run_cvq(p);
+		if (p->dq.cvq_active)
+			work += vnet_devq_run_cvq(&p->dq, &refused);
 		st = vnet_netdev_state(dev);
 		push_state(p, st);
 		work += port_tx(up, p, st);
 		coal_run(p, st);
 	}
-	for (i = 0; i < dev->nvrings; i++)
-		if (p->q[i].active)
-			dev->vrings[i].last_avail_idx = vnet_virtq_last_avail(&p->q[i].nq.vq);
+	vnet_devq_save_positions(&p->dq);
 	/* SEND_RARP is QEMU's announce after migration: nothing to migrate */
 	dev->rarp_pending = false;
 	pthread_mutex_unlock(&dev->lock);
@@ -805,7 +621,7 @@ static void port_rings_changed(struct vnet_netdev *dev, void *opaque)
 {
 	struct up_port *p = opaque;
 
-	__atomic_store_n(&p->resync, true, __ATOMIC_RELEASE);
+	vnet_devq_rings_changed(&p->dq);
 	up_wake(p->up);
 }
 
@@ -971,7 +787,7 @@ void vnet_updp_close(struct vnet_updp *up)
 
 static void port_free(struct up_port *p)
 {
-	free(p->q);
+	vnet_devq_fini(&p->dq);
 	free(p->rxb);
 	free(p->rxn);
 	free(p);
@@ -981,7 +797,7 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 		       bool spoofchk, struct vnet_updp_port **out)
 {
 	struct up_port *p;
-	unsigned int i, slot;
+	unsigned int slot;
 	int err;
 
 	p = calloc(1, sizeof(*p));
@@ -991,21 +807,20 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 	p->dev = dev;
 	p->trusted = trusted;
 	p->spoofchk = spoofchk;
-	p->q = calloc(dev->nvrings, sizeof(*p->q));
+	/*
+	 * Kicks stay on (the queue's reset state): transmit and control queue
+	 * kicks wake the worker. Edge-triggered, so the eventfd is never read:
+	 * every write is a new edge (fs/eventfd.c wakes on each write).
+	 */
+	err = vnet_devq_init(&p->dq, dev, up->epfd, EPOLLIN | EPOLLET, false, true);
+	if (err)
+		goto err_free;
 	p->rxb = calloc((size_t)dev->params.max_vqp * UP_RXB, sizeof(*p->rxb));
 	p->rxn = calloc(dev->params.max_vqp, sizeof(*p->rxn));
-	if (!p->q || !p->rxb || !p->rxn) {
+	if (!p->rxb || !p->rxn) {
 		err = -ENOMEM;
 		goto err_free;
 	}
-	for (i = 0; i < dev->nvrings; i++) {
-		p->q[i].port = p;
-		p->q[i].index = i;
-		p->q[i].kick_fd = -1;
-		p->q[i].gen = dev->vrings[i].gen - 1;	/* sync on the first round */
-	}
-	p->resync = true;
-	p->coal_version = ~0u;
 	/* the maps' reset state for the device (vnet_dp_dev_add) */
 	memcpy(p->pushed.mac, dev->params.mac, 6);
 
@@ -1042,7 +857,6 @@ void vnet_updp_port_del(struct vnet_updp_port *port)
 {
 	struct up_port *p = (struct up_port *)port;
 	struct vnet_updp *up;
-	unsigned int i;
 
 	if (!p)
 		return;
@@ -1056,8 +870,9 @@ void vnet_updp_port_del(struct vnet_updp_port *port)
 	up->ports[p->slot] = NULL;
 	vnet_netdev_lock_ctl(p->dev);
 	vnet_netdev_set_worker_ops(p->dev, NULL, NULL);
-	for (i = 0; i < p->dev->nvrings; i++)
-		q_stop(up, &p->q[i]);
+	/* the queues stop under the device lock: a ring is never touched
+	 * without it */
+	vnet_devq_fini(&p->dq);
 	pthread_mutex_unlock(&p->dev->lock);
 	pthread_mutex_unlock(&up->lock);
 	port_free(p);

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device's queues as a queue worker sees them (daemon/devq.c): one
+ * engine queue per vring of a struct vnet_netdev, rebuilt when the vring's
+ * 'gen' moves, with the rules every worker follows (docs/ARCHITECTURE.md,
+ * "vhost-user and the device model"): never touch a ring without dev->lock,
+ * write the ring position back after each round, DEVICE_NEEDS_RESET on a
+ * broken ring, NOTF_COAL from the control-queue state.
+ *
+ * Used by the vnet/sim worker (sim.c) and the uplink worker (uplink_dp.c);
+ * what differs between them is a parameter of vnet_devq_init() or stays in
+ * the worker. Everything here runs per burst or per ring change, never per
+ * packet. All calls but init/the ring-change hook: dev->lock held.
+ */
+#ifndef VNET_DEVQ_H
+#define VNET_DEVQ_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "vnet/device.h"
+#include "vnet/net.h"
+
+struct vnet_devq;
+
+struct vnet_devq_q {
+	struct vnet_devq *dq;
+	unsigned int index;	/* vring index */
+	bool active;		/* set up from a ready vring */
+	__u32 gen;		/* the vring's gen this queue was built from */
+	int kick_fd;		/* our dup of the vring's kick fd in epfd, -1 */
+	struct vnet_netq nq;
+};
+
+struct vnet_devq {
+	struct vnet_netdev *dev;
+	struct vnet_devq_q *q;		/* dev->nvrings entries */
+	int epfd;			/* the kick fds go here (data.ptr: the queue) */
+	__u32 kick_events;		/* EPOLLIN, or EPOLLIN | EPOLLET */
+	bool kick_rx;			/* receive queues' kicks too, else transmit + control */
+	bool kicks_on;			/* new queues keep kicks on; false: a polling
+					 * worker, new queues start with kicks off */
+	bool resync;			/* __atomic: a vring's gen moved */
+	bool cvq_active;		/* the driver uses our control queue */
+	bool coal_pending;		/* a deferred notification is due later */
+	__u32 coal_version;		/* state version whose NOTF_COAL is applied */
+};
+
+/*
+ * Every queue starts stopped and is built on the first vnet_devq_sync().
+ * kick_events/kick_rx: how the worker wants to be woken by kicks.
+ */
+int vnet_devq_init(struct vnet_devq *dq, struct vnet_netdev *dev, int epfd,
+		   __u32 kick_events, bool kick_rx, bool kicks_on);
+/* Stops every queue (dev->lock held) and frees the array. */
+void vnet_devq_fini(struct vnet_devq *dq);
+
+/* From the device's rings_changed hook (dev->lock held): sync next round. */
+static inline void vnet_devq_rings_changed(struct vnet_devq *dq)
+{
+	__atomic_store_n(&dq->resync, true, __ATOMIC_RELEASE);
+}
+
+/* Rebuild the queues whose vring changed since the last call; cheap if none. */
+void vnet_devq_sync(struct vnet_devq *dq);
+/* Receive queues the driver has set up, counted from receiveq1. */
+unsigned int vnet_devq_active_rx(const struct vnet_devq *dq);
+/* Serve the control queue; returns commands done, *refused of them failed. */
+unsigned int vnet_devq_run_cvq(struct vnet_devq *dq, unsigned int *refused);
+/* NOTF_COAL (spec 5.1.6.5.9): the state's parameters, when its version moved. */
+void vnet_devq_coal_apply(struct vnet_devq *dq, const struct vnet_net_state *st);
+/* Deferred notifications whose time has come; true if some are still due. */
+bool vnet_devq_coal_expire(struct vnet_devq *dq);
+/* Where the next pop starts: GET_VRING_BASE answers with it. */
+void vnet_devq_save_positions(struct vnet_devq *dq);
+
+/* The engine's counters into the vring's (vdpa vstats), after a burst. */
+static inline void vnet_devq_tx_stats(struct vnet_devq_q *q)
+{
+	struct vnet_queue_stats *s = &q->dq->dev->vrings[q->index].stats;
+
+	s->packets = q->nq.stats.tx_packets;
+	s->bytes = q->nq.stats.tx_bytes;
+	s->drops = q->nq.stats.tx_drop_malformed + q->nq.stats.tx_drop_bad_desc +
+		   q->nq.stats.tx_drop_too_big;
+}
+
+static inline void vnet_devq_rx_stats(struct vnet_devq_q *q)
+{
+	struct vnet_queue_stats *s = &q->dq->dev->vrings[q->index].stats;
+
+	s->packets = q->nq.stats.rx_packets;
+	s->bytes = q->nq.stats.rx_bytes;
+	s->drops = q->nq.stats.rx_drop_no_buf + q->nq.stats.rx_drop_too_big;
+}
+
+#endif
