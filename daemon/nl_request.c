@@ -527,6 +527,26 @@ static int cmd_dev_get(struct req *rq, bool dump, bool config)
 	return 0;
 }
 
+/* The trust / spoof-check flags DEV_NEW and DEV_ATTR_SET share. */
+static int parse_trust_attrs(struct req *rq, struct vnet_dev_params *p)
+{
+	const struct nlattr *a;
+
+	if ((a = attr(rq, VNET_ATTR_TRUSTED))) {
+		if (mnl_attr_get_u8(a) > 1)
+			return req_fail(rq, -EINVAL, "trusted must be 0 or 1", VNET_ATTR_TRUSTED);
+		p->trusted = mnl_attr_get_u8(a);
+		p->mask |= VNET_P_TRUSTED;
+	}
+	if ((a = attr(rq, VNET_ATTR_SPOOFCHK))) {
+		if (mnl_attr_get_u8(a) > 1)
+			return req_fail(rq, -EINVAL, "spoofchk must be 0 or 1", VNET_ATTR_SPOOFCHK);
+		p->spoofchk = mnl_attr_get_u8(a);
+		p->mask |= VNET_P_SPOOFCHK;
+	}
+	return 0;
+}
+
 static int cmd_dev_new(struct req *rq)
 {
 	struct vnet_dev_params p = { 0 };
@@ -584,18 +604,9 @@ static int cmd_dev_new(struct req *rq)
 		p.sock_mode = mnl_attr_get_u32(a);
 		p.mask |= VNET_P_SOCK_MODE;
 	}
-	if ((a = attr(rq, VNET_ATTR_TRUSTED))) {
-		if (mnl_attr_get_u8(a) > 1)
-			return req_fail(rq, -EINVAL, "trusted must be 0 or 1", VNET_ATTR_TRUSTED);
-		p.trusted = mnl_attr_get_u8(a);
-		p.mask |= VNET_P_TRUSTED;
-	}
-	if ((a = attr(rq, VNET_ATTR_SPOOFCHK))) {
-		if (mnl_attr_get_u8(a) > 1)
-			return req_fail(rq, -EINVAL, "spoofchk must be 0 or 1", VNET_ATTR_SPOOFCHK);
-		p.spoofchk = mnl_attr_get_u8(a);
-		p.mask |= VNET_P_SPOOFCHK;
-	}
+	err = parse_trust_attrs(rq, &p);
+	if (err)
+		return err;
 	err = vnet_registry_dev_new(rq->ctx->reg, &p, &e);
 	if (err)
 		return req_fail(rq, err, e.msg, e.attr);
@@ -634,18 +645,9 @@ static int cmd_dev_set(struct req *rq)
 		memcpy(p.mac, mnl_attr_get_payload(a), 6);
 		p.mask |= VNET_P_MAC;
 	}
-	if ((a = attr(rq, VNET_ATTR_TRUSTED))) {
-		if (mnl_attr_get_u8(a) > 1)
-			return req_fail(rq, -EINVAL, "trusted must be 0 or 1", VNET_ATTR_TRUSTED);
-		p.trusted = mnl_attr_get_u8(a);
-		p.mask |= VNET_P_TRUSTED;
-	}
-	if ((a = attr(rq, VNET_ATTR_SPOOFCHK))) {
-		if (mnl_attr_get_u8(a) > 1)
-			return req_fail(rq, -EINVAL, "spoofchk must be 0 or 1", VNET_ATTR_SPOOFCHK);
-		p.spoofchk = mnl_attr_get_u8(a);
-		p.mask |= VNET_P_SPOOFCHK;
-	}
+	err = parse_trust_attrs(rq, &p);
+	if (err)
+		return err;
 	err = vnet_registry_dev_set(rq->ctx->reg, name, &p, &e);
 	return err ? req_fail(rq, err, e.msg, e.attr) : 0;
 }

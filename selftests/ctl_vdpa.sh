@@ -271,7 +271,8 @@ test_bad_input_raw()
 {
 	local before c out
 	before=$(snapshot)
-	for c in unknown-attr dup-attr mtu-as-u32 mac-5-bytes mac-multicast name-unterminated \
+	for c in unknown-attr dup-attr trusted-2 set-spoofchk-2 mtu-as-u32 mac-5-bytes \
+		 mac-multicast name-unterminated \
 		 unknown-cmd unknown-family no-genl-header truncated short attr-overrun \
 		 oversized dump-del; do
 		out=$("$NLRAW" "$c")

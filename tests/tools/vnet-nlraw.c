@@ -54,6 +54,18 @@ static size_t build(struct vnet_nlc *c, const char *name)
 		mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, 1400);
 		return nlh->nlmsg_len;
 	}
+	if (!strcmp(name, "trusted-2")) {
+		nlh = start(c, VDPA_CMD_DEV_NEW);
+		dev_new_base(nlh);
+		mnl_attr_put_u8(nlh, VNET_ATTR_TRUSTED, 2);
+		return nlh->nlmsg_len;
+	}
+	if (!strcmp(name, "set-spoofchk-2")) {
+		nlh = start(c, VNET_VDPA_CMD_DEV_ATTR_SET);
+		mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, "keep0");
+		mnl_attr_put_u8(nlh, VNET_ATTR_SPOOFCHK, 2);
+		return nlh->nlmsg_len;
+	}
 	if (!strcmp(name, "mtu-as-u32")) {
 		nlh = start(c, VDPA_CMD_DEV_NEW);
 		dev_new_base(nlh);
