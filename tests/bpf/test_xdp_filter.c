@@ -160,18 +160,6 @@ static void test_vlan_filter(void)
 	xdp_env_close(&e);
 }
 
-static void arp_frame(__u8 *f, const __u8 *dst, const char *tpa)
-{
-	static const __u8 hdr[8] = { 0, 1, 0x08, 0x00, 6, 4, 0, 1 };
-
-	memset(f, 0, 60);
-	memcpy(f, dst, 6);
-	memcpy(f + 6, mac_b, 6);
-	f[12] = 0x08, f[13] = 0x06;
-	memcpy(f + 14, hdr, 8);
-	inet_pton(AF_INET, tpa, f + 14 + 24);
-}
-
 /* The host's own traffic never goes to a device, even a promiscuous one. */
 static void test_host_traffic_untouched(void)
 {
@@ -195,16 +183,16 @@ static void test_host_traffic_untouched(void)
 	vnet_rx_classify(vnet_dp_state(e.dp), frame, len, &ref);
 	EXPECT(ref.verdict == VNET_RX_PASS && ref.pass_reason == VNET_CNT_HOST, "reference");
 
-	arp_frame(frame, mac_bc, "192.0.2.1");
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.1");
 	EXPECT(!xdp_run(e.prog_fd, frame, 60, &out) && out.verdict == XDP_PASS,
 	       "ARP for the host's address: verdict %d", out.verdict);
-	arp_frame(frame, mac_bc, "192.0.2.77");
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.77");
 	EXPECT(!xdp_run(e.prog_fd, frame, 60, &out) && out.verdict == XDP_REDIRECT,
 	       "ARP for another address: verdict %d", out.verdict);
 	EXPECT(counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_HOST) == 2, "host counter %llu",
 	       (unsigned long long)counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_HOST));
 	EXPECT(!vnet_dp_del_host_ipv4(e.dp, ip), "host ip del");
-	arp_frame(frame, mac_bc, "192.0.2.1");
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.1");
 	EXPECT(!xdp_run(e.prog_fd, frame, 60, &out) && out.verdict == XDP_REDIRECT,
 	       "ARP after the address left: verdict %d", out.verdict);
 	xdp_env_close(&e);

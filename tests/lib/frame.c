@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Test frame builder: see frame.h. */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -179,6 +180,21 @@ size_t frame_build(const struct frame_spec *s, __u8 *buf, size_t cap)
 	if (l4 && proto == IPPROTO_UDP)
 		put16(buf + l4_off + 4, (__u16)(o.len - l4_off));
 	return o.overflow ? 0 : o.len;
+}
+
+size_t frame_build_arp_request(__u8 *buf, const __u8 *dst, const __u8 *src,
+			       const char *tpa)
+{
+	/* htype Ethernet, ptype IPv4, hlen 6, plen 4, op request */
+	static const __u8 arp_hdr[8] = { 0, 1, 0x08, 0x00, 6, 4, 0, 1 };
+
+	memset(buf, 0, 60);
+	memcpy(buf, dst, 6);
+	memcpy(buf + 6, src, 6);
+	put16(buf + 12, 0x0806);
+	memcpy(buf + 14, arp_hdr, 8);
+	inet_pton(AF_INET, tpa, buf + 14 + 24);	/* target protocol address */
+	return 60;
 }
 
 void frame_spec_default(struct frame_spec *s)

@@ -42,6 +42,13 @@ struct frame_spec {
 /* Returns the frame length, 0 if it does not fit into cap. */
 size_t frame_build(const struct frame_spec *s, __u8 *buf, size_t cap);
 
+/*
+ * A 60-byte ARP request (padded to the Ethernet minimum) from 'src' to
+ * 'dst' asking for IPv4 address 'tpa' (dotted quad). Returns 60.
+ */
+size_t frame_build_arp_request(__u8 *buf, const __u8 *dst, const __u8 *src,
+			       const char *tpa);
+
 /* Default spec: IPv4/UDP 10.0.0.1:1000 -> 10.0.0.2:2000, 18 B payload. */
 void frame_spec_default(struct frame_spec *s);
 

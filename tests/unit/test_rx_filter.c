@@ -351,18 +351,6 @@ static void test_flood(void)
 	free(s);
 }
 
-static void arp_frame(__u8 *f, const __u8 *dst, const char *tpa)
-{
-	static const __u8 hdr[8] = { 0, 1, 0x08, 0x00, 6, 4, 0, 1 };
-
-	memset(f, 0, 60);
-	memcpy(f, dst, 6);
-	memcpy(f + 6, mac_b, 6);
-	f[12] = 0x08, f[13] = 0x06;
-	memcpy(f + 14, hdr, 8);
-	inet_pton(AF_INET, tpa, f + 14 + 24);
-}
-
 /* The host's own traffic never goes to a device, not even a promiscuous one. */
 static void test_host_traffic(void)
 {
@@ -384,14 +372,14 @@ static void test_host_traffic(void)
 	len = build(frame, mac_host, 0, 0, 0);
 	EXPECT(!vnet_rx_classify(s, frame, len, &r) && r.verdict == VNET_RX_PASS &&
 	       r.pass_reason == VNET_CNT_HOST, "unicast to the host MAC: %d", r.verdict);
-	arp_frame(frame, mac_bc, "192.0.2.1");
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.1");
 	EXPECT(!vnet_rx_classify(s, frame, 60, &r) && r.verdict == VNET_RX_PASS &&
 	       r.pass_reason == VNET_CNT_HOST, "ARP for the host: %d", r.verdict);
-	arp_frame(frame, mac_bc, "192.0.2.77");
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.77");
 	EXPECT(!vnet_rx_classify(s, frame, 60, &r) && r.verdict == VNET_RX_DELIVER,
 	       "ARP for another address: %d", r.verdict);
 	/* an ARP frame cut before the target address is not the host's */
-	arp_frame(frame, mac_bc, "192.0.2.1");
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.1");
 	EXPECT(!vnet_rx_classify(s, frame, 14 + 27, &r) && r.verdict == VNET_RX_DELIVER,
 	       "cut ARP: %d", r.verdict);
 	free(s);
