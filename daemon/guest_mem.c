@@ -30,46 +30,46 @@ static void *region_translate(const struct vnet_mem_region *r, __u64 off,
 	return r->hva + off;
 }
 
-void *vnet_gpa_to_hva(const struct vnet_guest_mem *mem, __u64 gpa, __u64 *len,
-		      int access)
+/* Which address of a region a lookup key is compared with. */
+enum addr_space { GUEST_PHYS, FRONTEND_VIRT };
+
+/*
+ * The one region walk behind both translations; 'space' is a constant at
+ * each call site, so each caller gets its own specialised loop.
+ */
+static inline __attribute__((always_inline)) void *
+translate(const struct vnet_guest_mem *mem, enum addr_space space, __u64 addr,
+	  __u64 *len)
 {
 	unsigned int i, n;
 	__u64 off;
 
-	(void)access;	/* regions are read-write; an IOTLB will check */
 	if (!mem || !*len)
 		return NULL;
 	n = mem->nregions < VNET_MAX_MEM_REGIONS ? mem->nregions
 						  : VNET_MAX_MEM_REGIONS;
 	for (i = 0; i < n; i++) {
 		const struct vnet_mem_region *r = &mem->regions[i];
+		__u64 base = space == GUEST_PHYS ? r->gpa : r->uaddr;
 
 		if (!r->hva || !r->size)
 			continue;
-		if (region_offset(r->gpa, r->size, gpa, &off) == 0)
+		if (region_offset(base, r->size, addr, &off) == 0)
 			return region_translate(r, off, len);
 	}
 	return NULL;
 }
 
+void *vnet_gpa_to_hva(const struct vnet_guest_mem *mem, __u64 gpa, __u64 *len,
+		      int access)
+{
+	(void)access;	/* regions are read-write; an IOTLB will check */
+	return translate(mem, GUEST_PHYS, gpa, len);
+}
+
 void *vnet_uva_to_hva(const struct vnet_guest_mem *mem, __u64 uva, __u64 *len)
 {
-	unsigned int i, n;
-	__u64 off;
-
-	if (!mem || !*len)
-		return NULL;
-	n = mem->nregions < VNET_MAX_MEM_REGIONS ? mem->nregions
-						  : VNET_MAX_MEM_REGIONS;
-	for (i = 0; i < n; i++) {
-		const struct vnet_mem_region *r = &mem->regions[i];
-
-		if (!r->hva || !r->size)
-			continue;
-		if (region_offset(r->uaddr, r->size, uva, &off) == 0)
-			return region_translate(r, off, len);
-	}
-	return NULL;
+	return translate(mem, FRONTEND_VIRT, uva, len);
 }
 
 void *vnet_gpa_range(const struct vnet_guest_mem *mem, __u64 gpa, __u64 len,

@@ -602,10 +602,14 @@ void vnet_virtq_coal_expire(struct vnet_virtq *vq, __u64 now_ns)
 	notify_decide(vq);
 }
 
-__u32 vnet_iov_read(const struct vnet_iov *iov, unsigned int n, __u32 off,
-		    void *dst, __u32 len)
+/*
+ * Copy len bytes between a flat buffer and the chain's bytes from off on;
+ * to_iov is a constant at both call sites (one specialised copy each).
+ */
+static inline __attribute__((always_inline)) __u32
+iov_copy(const struct vnet_iov *iov, unsigned int n, __u32 off, __u8 *buf,
+	 __u32 len, bool to_iov)
 {
-	__u8 *d = dst;
 	__u32 done = 0;
 
 	for (unsigned int i = 0; i < n && done < len; i++) {
@@ -618,32 +622,25 @@ __u32 vnet_iov_read(const struct vnet_iov *iov, unsigned int n, __u32 off,
 		k = iov[i].len - off;
 		if (k > len - done)
 			k = len - done;
-		memcpy(d + done, iov[i].base + off, k);
+		if (to_iov)
+			memcpy(iov[i].base + off, buf + done, k);
+		else
+			memcpy(buf + done, iov[i].base + off, k);
 		done += k;
 		off = 0;
 	}
 	return done;
 }
 
+__u32 vnet_iov_read(const struct vnet_iov *iov, unsigned int n, __u32 off,
+		    void *dst, __u32 len)
+{
+	return iov_copy(iov, n, off, dst, len, false);
+}
+
 __u32 vnet_iov_write(const struct vnet_iov *iov, unsigned int n, __u32 off,
 		     const void *src, __u32 len)
 {
-	const __u8 *s = src;
-	__u32 done = 0;
-
-	for (unsigned int i = 0; i < n && done < len; i++) {
-		__u32 k;
-
-		if (off >= iov[i].len) {
-			off -= iov[i].len;
-			continue;
-		}
-		k = iov[i].len - off;
-		if (k > len - done)
-			k = len - done;
-		memcpy(iov[i].base + off, s + done, k);
-		done += k;
-		off = 0;
-	}
-	return done;
+	/* the buffer is only read on this path */
+	return iov_copy(iov, n, off, (__u8 *)src, len, true);
 }
