@@ -15,6 +15,7 @@
 # libvnet.a: code shared by vnetd, the CLI, the tools and the tests.
 LIB_SRCS := \
 	daemon/log.c \
+	daemon/netutil.c \
 	daemon/classify.c \
 	daemon/toeplitz.c \
 	daemon/json.c \
@@ -38,7 +39,9 @@ LIB_SRCS += daemon/registry.c daemon/backend_netdev.c daemon/state.c \
 # The XDP uplink datapath (map API) and the C reference of its decisions.
 LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
 # The uplink datapath wiring: AF_XDP sockets and the uplink worker.
-LIB_SRCS += daemon/xsk.c daemon/uplink_dp.c
+LIB_SRCS += daemon/xsk.c daemon/uplink_dp.c daemon/uplink_pkt.c
+# host <-> devices on the uplink without the wire: TAP + TC programs
+LIB_SRCS += daemon/host_port.c
 
 # Programs: NAME_SRCS lists the sources of build/bin/NAME (linked with libvnet.a).
 PROGS := vnet-classify
@@ -61,6 +64,9 @@ libvnet-vdpa_SRCS := cli/vdpa_preload.c
 SCRIPTS := vnet-vdpa
 PROGS += vnet-xsk-recv
 vnet-xsk-recv_SRCS := tests/tools/vnet-xsk-recv.c
+# the live-frames traffic generator of make bench-e2e
+PROGS += vnet-gen
+vnet-gen_SRCS := tests/tools/vnet-gen.c
 
 # Unit tests: tests/unit/NAME.c, no root, linked with libvnet.a.
 # Support code of the tests (frame builder, harness, JSON reader).
@@ -82,12 +88,19 @@ UNIT_TESTS := \
 	test_rx_filter \
 	test_truncation
 UNIT_TESTS += test_nl_request
+UNIT_TESTS += test_netutil
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop
+# vnet-gen's XDP_TX program (run with BPF_PROG_RUN, never attached)
+BPF_OBJS += vnet_gen
+# the host port's TC programs (daemon/host_port.c)
+BPF_OBJS += vnet_host_tc
 
 # BPF program tests: tests/bpf/NAME.c (root; BPF_PROG_TEST_RUN).
 BPF_TESTS := test_xdp_hash test_xdp_filter test_xdp_rss_race
+# the host port against the kernel, in a network namespace of its own
+BPF_TESTS += test_host_port
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
 FUZZERS := fuzz_classify fuzz_virtq
@@ -101,7 +114,7 @@ SELFTESTS := \
 	selftests/veth_basic.sh
 SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
-SELFTESTS += selftests/e2e_uplink.sh
+SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 
@@ -168,7 +181,7 @@ FUZZ_BINS := $(addprefix $(O)/fuzz/,$(FUZZERS))
 SHLIB_FILES := $(patsubst %,$(O)/lib/%.so,$(SHLIBS))
 SCRIPT_FILES := $(addprefix $(O)/bin/,$(SCRIPTS))
 
-.PHONY: all deps check unit demo bench fuzz clean help install bench-vhost
+.PHONY: all deps check unit demo bench fuzz clean help install bench-vhost bench-e2e
 .DELETE_ON_ERROR:
 
 # Every object is named in a rule so make never treats one as an
@@ -309,6 +322,11 @@ bench: $(addprefix bench-,$(BENCHES))
 
 bench-vhost: $(O)/bin/vnet-sim
 	$(Q)O=$(O) scripts/bench-vhost.sh
+
+# the whole receive path, wire -> guest, against DPDK and an AF_XDP ceiling
+bench-e2e: $(O)/bin/vnetd $(O)/bin/vnetctl $(O)/bin/vnet-guest $(O)/bin/vnet-gen \
+		$(O)/bin/vnet-xsk-recv
+	$(Q)O=$(O) scripts/bench-e2e.sh
 
 # Installation (DESTDIR for staging, PREFIX default /usr/local).
 PREFIX  ?= /usr/local

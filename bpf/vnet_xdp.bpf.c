@@ -5,7 +5,8 @@
  * automatic steering, Toeplitz by table), a metadata block in front of the
  * frame, then a redirect to the AF_XDP socket of the uplink queue it came in
  * on (the kernel lets a socket receive only from its own device and queue).
- * Frames no device wants go on to the host with XDP_PASS.
+ * Frames no device wants go on to the host with XDP_PASS; so do all group
+ * frames when the host shares the uplink (VNET_DP_CFG_HOST_SHARED).
  *
  * The answers must equal the C reference, daemon/rx_filter.c; the maps are
  * written by daemon/datapath.c. Layouts: include/vnet/datapath.h.
@@ -18,6 +19,7 @@
 #include "vnet/datapath.h"
 #include "parse.h"
 #include "hash.h"
+#include "mac_map.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -26,13 +28,7 @@ struct {
 	__type(value, struct vnet_dp_config);
 } config SEC(".maps");
 
-/* Authoritative MAC -> devices; mac_cache answers most lookups first. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, VNET_DP_MAX_MACS);
-	__type(key, __u64);			/* struct vnet_dp_mac_key */
-	__type(value, __u64);			/* device set (+ VNET_DP_HOST_BIT) */
-} mac_devs SEC(".maps");
+/* mac_map.h: authoritative MAC -> devices; mac_cache answers most lookups first. */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -204,6 +200,15 @@ int vnet_xdp_rx(struct xdp_md *ctx)
 	if (!cfg || !eth)
 		return XDP_PASS;
 	f = &cfg->filter;
+	/*
+	 * The host shares the uplink: XDP cannot clone, so every group frame
+	 * (byte 0 bit 0: broadcast, multicast) goes on to the host, and vnetd
+	 * copies it to the devices from its packet socket (datapath.h).
+	 */
+	if ((cfg->flags & VNET_DP_CFG_HOST_SHARED) && (eth[0] & 1)) {
+		count(VNET_DP_UPLINK_SLOT, VNET_CNT_GROUP_HOST);
+		return XDP_PASS;
+	}
 	if (l2.ethertype == ETH_P_ARP_ && arp_for_host(ctx, &l2)) {
 		count(VNET_DP_UPLINK_SLOT, VNET_CNT_HOST);
 		return XDP_PASS;

@@ -18,6 +18,7 @@
 #include <linux/virtio_ring.h>
 
 #include "vnet/registry.h"
+#include "vnet/netutil.h"
 #include "ctl_print.h"
 #include "nl_client.h"
 
@@ -73,17 +74,10 @@ static int parse_num(const char *kw, const char *s, unsigned long long max,
 
 static int parse_mac(const char *s, __u8 mac[6])
 {
-	unsigned int b[6];
-	int n = 0;
-
-	if (strlen(s) != 17 ||
-	    sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%n", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &n) != 6 || n != 17) {
+	if (vnet_mac_parse(s, mac)) {
 		fprintf(stderr, "Error: \"%s\" is not a MAC address (xx:xx:xx:xx:xx:xx)\n", s);
 		return -EINVAL;
 	}
-	for (int i = 0; i < 6; i++)
-		mac[i] = b[i];
 	return 0;
 }
 

@@ -298,6 +298,11 @@ int vnet_dp_prog_fd(const struct vnet_dp *dp)
 	return dp->prog_fd;
 }
 
+int vnet_dp_mac_devs_fd(const struct vnet_dp *dp)
+{
+	return dp->fd_mac;
+}
+
 const struct vnet_rx_state *vnet_dp_state(const struct vnet_dp *dp)
 {
 	return dp->st;
@@ -316,6 +321,7 @@ static int push_config(struct vnet_dp *dp)
 	memcpy(c.slot, dp->slot, sizeof(dp->slot));
 	if (dp->cache)
 		c.flags |= VNET_DP_CFG_MAC_CACHE;
+	c.flags |= dp->st->cfg_flags & VNET_DP_CFG_HOST_SHARED;
 	return update(dp->fd_config, &zero, &c);
 }
 
@@ -842,6 +848,24 @@ int vnet_dp_del_host_ipv4(struct vnet_dp *dp, __u32 addr_be)
 	return -ENOENT;
 }
 
+int vnet_dp_set_host_shared(struct vnet_dp *dp, int on)
+{
+	__u32 old;
+	int err;
+
+	if (!dp)
+		return -EINVAL;
+	old = dp->st->cfg_flags;
+	if (on)
+		dp->st->cfg_flags |= VNET_DP_CFG_HOST_SHARED;
+	else
+		dp->st->cfg_flags &= ~VNET_DP_CFG_HOST_SHARED;
+	err = push_config(dp);
+	if (err)
+		dp->st->cfg_flags = old;	/* the shadow says what the map holds */
+	return err;
+}
+
 int vnet_dp_read_counters(struct vnet_dp *dp, unsigned int slot,
 			  struct vnet_dp_counters *out)
 {
@@ -860,7 +884,7 @@ const char *vnet_dp_counter_name(unsigned int counter)
 {
 	static const char *const names[] = {
 		"delivered", "flood", "filter_mac", "filter_rxmode", "filter_vlan",
-		"no_socket", "malformed", "host",
+		"no_socket", "malformed", "host", "group_host",
 	};
 
 	if (counter < sizeof(names) / sizeof(names[0]))

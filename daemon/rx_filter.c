@@ -133,8 +133,12 @@ static int pass(struct vnet_rx_result *r, int reason)
 	return 0;
 }
 
-int vnet_rx_classify(const struct vnet_rx_state *s, const void *frame,
-		     size_t len, struct vnet_rx_result *r)
+/*
+ * copy: the host has (or gets) the frame anyway, the question is only which
+ * devices want it too -- rules 1a and 2 do not apply (rx_filter.h).
+ */
+static int classify(const struct vnet_rx_state *s, const void *frame,
+		    size_t len, struct vnet_rx_result *r, int copy)
 {
 	const struct vnet_dp_filter *f;
 	struct vnet_parsed p;
@@ -148,7 +152,10 @@ int vnet_rx_classify(const struct vnet_rx_state *s, const void *frame,
 	f = &s->filter;
 	if (vnet_parse_frame(frame, len, &p))
 		return pass(r, VNET_CNT_MALFORMED);
-	if (arp_for_host(s, frame, len, &p))
+	/* XDP cannot clone: the host takes every group frame, vnetd a copy */
+	if (!copy && (s->cfg_flags & VNET_DP_CFG_HOST_SHARED) && (p.dst_mac[0] & 1))
+		return pass(r, VNET_CNT_GROUP_HOST);
+	if (!copy && arp_for_host(s, frame, len, &p))
 		return pass(r, VNET_CNT_HOST);
 
 	dst = p.dst_mac;
@@ -196,4 +203,16 @@ int vnet_rx_classify(const struct vnet_rx_state *s, const void *frame,
 	r->meta.dev = (__u16)__builtin_ctzll(r->want);
 	vnet_rx_steer_parsed(&s->dev[r->meta.dev], &p, &r->meta);
 	return 0;
+}
+
+int vnet_rx_classify(const struct vnet_rx_state *s, const void *frame,
+		     size_t len, struct vnet_rx_result *r)
+{
+	return classify(s, frame, len, r, 0);
+}
+
+int vnet_rx_classify_copy(const struct vnet_rx_state *s, const void *frame,
+			  size_t len, struct vnet_rx_result *r)
+{
+	return classify(s, frame, len, r, 1);
 }

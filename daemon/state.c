@@ -22,6 +22,7 @@
 
 #include "vnet/log.h"
 #include "vnet/registry.h"
+#include "vnet/netutil.h"
 
 #define STATE_HEADER	"# vnetd state, version 1\n"
 
@@ -118,19 +119,6 @@ out_free:
 	return err;
 }
 
-static int parse_mac(const char *s, __u8 mac[6])
-{
-	unsigned int b[6];
-	char tail;
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4],
-		   &b[5], &tail) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++)
-		mac[i] = b[i];
-	return 0;
-}
-
 static int parse_ulong(const char *s, unsigned long long max, unsigned long long *out)
 {
 	char *end;
@@ -170,7 +158,7 @@ static int parse_dev_line(char *line, struct vnet_dev_params *p)
 			strcpy(p->mgmtdev, val);
 			seen |= 2;
 		} else if (!strcmp(tok, "mac")) {
-			if (parse_mac(val, p->mac))
+			if (vnet_mac_parse(val, p->mac))
 				return -EINVAL;
 			p->mask |= VNET_P_MAC;
 		} else if (!strcmp(tok, "mtu")) {

@@ -17,7 +17,9 @@
  *      (vnet_rx_classify/vnet_rx_steer: the receiving device's filter and
  *      RSS exactly as XDP would apply them) into the batches;
  *   3. XSK rx rings -> metadata -> per (device, queue) batches; FLOOD
- *      frames replicated with the C reference;
+ *      frames replicated with the C reference; when the host shares the
+ *      uplink, the group frames XDP passed to the host are read from the
+ *      packet socket's ring (uplink_pkt.c) and replicated the same way;
  *   4. batches flushed, one vnet_net_rx_burst per (device, queue), each
  *      device locked once per flush; rx frames go back to the fill ring;
  *   5. one kick (sendto) per 32 transmit frames: copy mode needs it.
@@ -51,9 +53,11 @@
 #include "vnet/rx_filter.h"
 #include "vnet/device.h"
 #include "vnet/devq.h"
+#include "vnet/host_port.h"
 #include "vnet/log.h"
 #include "vnet/net.h"
 #include "vnet/uplink_dp.h"
+#include "vnet/uplink_pkt.h"
 #include "vnet/xsk.h"
 
 #define BIT(n)		(1ull << (n))
@@ -65,10 +69,13 @@
 #define UP_CLOCK_ROUNDS	32
 #define UP_SCAN_NS	1000000000ull	/* host IPv4 addresses re-read */
 #define UP_MAX_UPLINKS	32
+#define UP_PKT_BUDGET	256	/* packet-ring frames per round: XSK gets its turn */
+#define UP_HOST_BURST	16	/* host-port frames per round (a read each) */
+#define UP_HOST_FRAME	65536	/* a host frame: the TAP's MTU may grow with the uplink's */
 #define ETH_HLEN_	14
 
 /* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
-enum { EV_WAKE = 0, EV_XSK };
+enum { EV_WAKE = 0, EV_XSK, EV_PKT, EV_HOST };
 
 struct up_port {
 	struct vnet_updp *up;
@@ -122,6 +129,16 @@ struct vnet_updp {
 	struct local_frame local[UP_LOCAL_MAX];
 	unsigned int nlocal;
 	struct vnet_xsk_rx rx[UP_BURST];
+	/* HOST_SHARED: the host's group frames, copied (NULL: dedicated uplink) */
+	struct vnet_pktring *pkt;
+	struct vnet_pkt_frame pf[UP_BURST];
+	__u64 grp_frames, grp_copies, grp_nobody, grp_malformed, grp_own;
+	/* HOST_SHARED: host <-> devices without the wire (host_port.h) */
+	struct vnet_host_port *hport;
+	__u8 (*hbuf)[UP_HOST_FRAME];	/* [UP_HOST_BURST] */
+	bool host_due;			/* read the host port this round */
+	unsigned int host_rounds;
+	__u64 host_frames, host_copies, host_nobody;
 	__u32 host4[VNET_DP_MAX_HOST_IPS];
 	unsigned int nhost4;
 	__u64 last_scan;
@@ -355,26 +372,118 @@ static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet
 }
 
 /*
- * A frame for several devices, or from one device to others: the C
- * reference decides who wants it and, per device, queue and hash.
+ * A frame for several devices, or from one device to others, or a group
+ * frame the host received too (copy: vnet_rx_classify_copy, rx_filter.h):
+ * the C reference decides who wants it and, per device, queue and hash.
+ * Returns the number of devices it was queued for, or -EINVAL when its L2
+ * header is cut (nobody can even filter it).
  */
-static void replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude)
+static int replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude,
+		     bool copy)
 {
 	const struct vnet_rx_state *s = vnet_dp_state(up->dp);
 	struct vnet_rx_result r;
 	struct vnet_xdp_meta m;
 	__u64 want;
+	int n = 0;
 
-	if (vnet_rx_classify(s, data, len, &r) || r.verdict == VNET_RX_PASS)
-		return;
+	if ((copy ? vnet_rx_classify_copy(s, data, len, &r) :
+		    vnet_rx_classify(s, data, len, &r)) ||
+	    r.verdict == VNET_RX_PASS)
+		return r.pass_reason == VNET_CNT_MALFORMED ? -EINVAL : 0;
 	want = r.want & up->port_mask & ~exclude;
 	while (want) {
 		unsigned int d = (unsigned int)__builtin_ctzll(want);
 
 		want &= want - 1;
-		if (!vnet_rx_steer(s, d, data, len, &m))
+		if (!vnet_rx_steer(s, d, data, len, &m)) {
 			batch_add(up, up->ports[d], &m, data, len);
+			n++;
+		}
 	}
+	return n;
+}
+
+/*
+ * The group frames XDP passed to the host (HOST_SHARED), read from the
+ * packet socket's ring: each goes to the devices the C reference picks,
+ * exactly as XDP's flood frames did. Frames stay in the ring until their
+ * batches are flushed; then the block goes back to the kernel.
+ */
+static unsigned int run_pkt(struct vnet_updp *up)
+{
+	const struct vnet_rx_state *s = vnet_dp_state(up->dp);
+	unsigned int k, n, work = 0;
+
+	if (!up->pkt)
+		return 0;
+	while (work < UP_PKT_BUDGET && (n = vnet_pktring_peek(up->pkt, up->pf, UP_BURST))) {
+		for (k = 0; k < n; k++) {
+			int got;
+
+			/*
+			 * A device's own group frame the host port handed to
+			 * the host: the devices had theirs from local_deliver.
+			 * (Source MACs are a device's only: spoof check.)
+			 */
+			if (up->hport && up->pf[k].len >= ETH_HLEN_ &&
+			    (vnet_rx_mac_devs(s, up->pf[k].data + 6) & up->port_mask)) {
+				up->grp_own++;
+				continue;
+			}
+			got = replicate(up, up->pf[k].data, up->pf[k].len, 0, true);
+
+			if (got > 0)
+				up->grp_copies += (unsigned int)got;
+			else if (got < 0)
+				up->grp_malformed++;
+			else
+				up->grp_nobody++;
+		}
+		flush_touched(up);
+		vnet_pktring_done(up->pkt);
+		up->grp_frames += n;
+		work += n;
+	}
+	return work;
+}
+
+/*
+ * What the host sent to the devices through the host port (unicast to a
+ * device's MAC; a copy of its group frames): the C reference picks the
+ * devices as for the host's group frames from the packet socket.
+ */
+static unsigned int run_host(struct vnet_updp *up)
+{
+	unsigned int i, n = 0;
+
+	/* a read is a system call: only when epoll said so, a full burst
+	 * came last time, or every UP_CLOCK_ROUNDS rounds of busy polling */
+	if (!up->hport || !up->host_due)
+		return 0;
+	up->host_due = false;
+	for (i = 0; i < UP_HOST_BURST; i++) {
+		ssize_t len = vnet_host_port_recv(up->hport, up->hbuf[n], UP_HOST_FRAME);
+		int got;
+
+		if (!len)
+			continue;	/* a runt, dropped */
+		if (len < 0)
+			break;
+		got = replicate(up, up->hbuf[n], (__u32)len, 0, true);
+		if (got > 0) {
+			up->host_copies += (unsigned int)got;
+			n++;		/* its buffer is batched until the flush */
+		} else {
+			up->host_nobody++;
+		}
+		up->host_frames++;
+	}
+	if (n)
+		flush_touched(up);
+	if (i == UP_HOST_BURST)
+		up->host_due = true;
+	return i;
 }
 
 static unsigned int run_rx(struct vnet_updp *up)
@@ -399,7 +508,7 @@ static unsigned int run_rx(struct vnet_updp *up)
 			if (m.magic != VNET_META_MAGIC) {
 				up->rx_bad_meta++;
 			} else if (m.flags & VNET_META_F_FLOOD) {
-				replicate(up, f->data, f->len, 0);
+				replicate(up, f->data, f->len, 0, false);
 			} else if (m.dev < VNET_DP_MAX_DEVS && up->ports[m.dev]) {
 				batch_add(up, up->ports[m.dev], &m, f->data, f->len);
 			} else {
@@ -430,6 +539,13 @@ static unsigned int tx_bufs_ready(struct vnet_updp *up)
 		up->txb[i].cap = VNET_XSK_FRAME_SIZE;
 	}
 	return i;
+}
+
+/* A device's frame the host's stack must see (host port, HOST_SHARED). */
+static bool host_bound(struct vnet_updp *up, const __u8 *data)
+{
+	return (data[0] & 1) ||
+	       (vnet_rx_mac_devs(vnet_dp_state(up->dp), data) & VNET_DP_HOST_BIT);
 }
 
 static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
@@ -473,6 +589,17 @@ static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
 				vnet_xsk_tx_free(x, addr);
 				continue;
 			}
+			/* the host's: unicast to its MAC (only), group frames (too) */
+			if (up->hport && host_bound(up, data)) {
+				if (vnet_host_port_send(up->hport, data, len))
+					p->st.tx_host_dropped++;
+				else
+					p->st.tx_host++;
+				if (!(data[0] & 1)) {
+					vnet_xsk_tx_free(x, addr);
+					continue;
+				}
+			}
 			if (others) {
 				/* unicast to a MAC another device owns: local only */
 				if (!(data[0] & 1) &&
@@ -504,8 +631,10 @@ static void local_deliver(struct vnet_updp *up, struct up_port *from)
 	for (i = 0; i < up->nlocal; i++) {
 		const struct local_frame *lf = &up->local[i];
 
+		/* the host has no copy of a device's frame; with HOST_SHARED
+		 * the program would PASS group frames, so ask for the copy set */
 		replicate(up, vnet_xsk_frame_data(up->xsk[0], lf->addr), lf->len,
-			  BIT(lf->from));
+			  BIT(lf->from), up->pkt != NULL);
 	}
 	flush_touched(up);
 	/* frames also on the wire come back through the completion ring,
@@ -555,7 +684,28 @@ static unsigned int run_round(struct vnet_updp *up)
 	}
 	vnet_xsk_tx_kick(up->xsk[0]);
 	work += run_rx(up);
+	work += run_pkt(up);
+	if (++up->host_rounds % UP_CLOCK_ROUNDS == 0)
+		up->host_due = true;
+	work += run_host(up);
 	return work;
+}
+
+/*
+ * The AF_XDP sockets are in the epoll set only while the worker sleeps.
+ * An epoll entry stays on the socket's wait queue, so every receive flush
+ * of the kernel would run the epoll callback under its lock even while we
+ * busy-poll (bench-e2e: a fifth of the receiving CPU). EPOLL_CTL_ADD
+ * reports a socket that is already readable, so no frame is missed.
+ */
+static void xsk_watch(struct vnet_updp *up, bool on)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_XSK };
+	unsigned int i;
+
+	for (i = 0; i < up->nxsk; i++)
+		epoll_ctl(up->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+			  vnet_xsk_fd(up->xsk[i]), &ev);
 }
 
 static void *up_thread(void *arg)
@@ -596,10 +746,14 @@ static void *up_thread(void *arg)
 		/* frames waiting for the kernel or a deferred notification:
 		 * come back soon; else sleep until a kick, a frame or a change */
 		timeout = up->coal_pending || vnet_xsk_tx_outstanding(up->xsk[0]) ? 1 : UP_SLEEP_MS;
+		xsk_watch(up, true);
 		n = epoll_wait(up->epfd, evs, 16, timeout);
+		xsk_watch(up, false);
 		for (i = 0; i < n; i++) {
 			__u64 v;
 
+			if (evs[i].data.u64 == EV_HOST)
+				up->host_due = true;
 			if (evs[i].data.u64 == EV_WAKE && read(up->wake_fd, &v, sizeof(v)) < 0)
 				continue;
 		}
@@ -683,11 +837,42 @@ static void detach_stale(const char *ifname, int ifindex)
 			pr_info("%s: detached a stale vnet XDP program (id %u)\n", ifname, id);
 		close(fd);
 	}
+	/* and the host port's TC filter of a vnetd that was killed */
+	if (!vnet_host_port_detach_stale(ifindex))
+		pr_info("%s: removed a stale vnet host-port TC filter\n", ifname);
 }
 
 static void up_free(struct vnet_updp *up)
 {
+	struct vnet_pktring_stats ps;
 	unsigned int i;
+
+	if (up->hport) {
+		struct vnet_host_port_stats hs;
+
+		vnet_host_port_stats(up->hport, &hs);
+		pr_info("%s: host port: %llu frames to the host (%llu refused), %llu from it, "
+			"%llu copies to devices, %llu wanted by none\n", up->ifname,
+			(unsigned long long)hs.to_host, (unsigned long long)hs.errors,
+			(unsigned long long)hs.from_host, (unsigned long long)up->host_copies,
+			(unsigned long long)up->host_nobody);
+		/* filters first: from here on the host's frames go to the wire */
+		vnet_host_port_close(up->hport);
+		free(up->hbuf);
+	}
+	if (up->pkt) {
+		vnet_pktring_stats(up->pkt, &ps);
+		pr_info("%s: host group frames: %llu read, %llu copies to devices, %llu wanted by "
+			"none, %llu the devices' own, %llu malformed, %llu cut, %llu lost in the "
+			"ring\n", up->ifname,
+			(unsigned long long)up->grp_frames, (unsigned long long)up->grp_copies,
+			(unsigned long long)up->grp_nobody, (unsigned long long)up->grp_own,
+			(unsigned long long)up->grp_malformed,
+			(unsigned long long)ps.dropped, (unsigned long long)ps.kernel_drops);
+		/* the program may still run: group frames go to the host alone
+		 * from here on, as they would with no vnetd at all */
+		vnet_pktring_close(up->pkt);
+	}
 
 	for (i = 0; i < up->nxsk; i++) {
 		vnet_dp_clear_xsk(up->dp, i);
@@ -703,7 +888,60 @@ static void up_free(struct vnet_updp *up)
 	free(up);
 }
 
-int vnet_updp_open(const char *ifname, struct vnet_updp **out)
+/*
+ * Host and devices reach each other through the host port (host_port.h).
+ * Only with HOST_SHARED: the devices' group frames the port hands to the
+ * host come back through the packet socket, which run_pkt() recognises.
+ * Without the port (no TUN, no TC) the uplink works as before: the host's
+ * traffic to a device goes out to the wire and is lost there.
+ */
+static void host_port_start(struct vnet_updp *up)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_HOST };
+	int err;
+
+	up->hbuf = malloc((size_t)UP_HOST_BURST * UP_HOST_FRAME);
+	err = up->hbuf ? vnet_host_port_open(up->ifindex, vnet_dp_mac_devs_fd(up->dp),
+					     &up->hport) : -ENOMEM;
+	if (!err && epoll_ctl(up->epfd, EPOLL_CTL_ADD, vnet_host_port_fd(up->hport), &ev))
+		err = -errno;
+	if (err) {
+		pr_warn("%s: no host port (%s): the host cannot reach the devices on it\n",
+			up->ifname, strerror(-err));
+		vnet_host_port_close(up->hport);
+		up->hport = NULL;
+		free(up->hbuf);
+		up->hbuf = NULL;
+	}
+}
+
+/*
+ * The host shares the uplink: the packet socket first, then the flag, so no
+ * group frame passed to the host misses its copy. Without the socket
+ * (old kernel) the uplink stays in the dedicated mode and says so.
+ */
+static void host_share_start(struct vnet_updp *up)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_PKT };
+	int err;
+
+	err = vnet_pktring_open(up->ifindex, &up->pkt);
+	if (!err && epoll_ctl(up->epfd, EPOLL_CTL_ADD, vnet_pktring_fd(up->pkt), &ev))
+		err = -errno;
+	if (!err)
+		err = vnet_dp_set_host_shared(up->dp, 1);
+	if (err) {
+		pr_warn("%s: no packet socket for the host's group frames (%s): devices that "
+			"want broadcast/multicast take them from the host\n", up->ifname,
+			strerror(-err));
+		vnet_pktring_close(up->pkt);
+		up->pkt = NULL;
+		return;
+	}
+	host_port_start(up);
+}
+
+int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **out)
 {
 	struct vnet_dp_opts o = { .mode = VNET_DP_ATTACH_NATIVE };
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -749,9 +987,10 @@ int vnet_updp_open(const char *ifname, struct vnet_updp **out)
 		err = vnet_dp_set_xsk(up->dp, i, vnet_xsk_fd(up->xsk[i]));
 		if (err)
 			goto err_free;
-		ev.data.u64 = EV_XSK;
-		epoll_ctl(up->epfd, EPOLL_CTL_ADD, vnet_xsk_fd(up->xsk[i]), &ev);
+		/* in the epoll set only while the worker sleeps: xsk_watch() */
 	}
+	if (!(flags & VNET_UPDP_DEDICATED))
+		host_share_start(up);
 	scan_host_addrs(up);
 	up->last_scan = vnet_now_ns();
 	err = -pthread_create(&up->thread, NULL, up_thread, up);
@@ -759,8 +998,9 @@ int vnet_updp_open(const char *ifname, struct vnet_updp **out)
 		goto err_free;
 	pthread_setname_np(up->thread, "vnetd-uplink");
 	up->running = true;
-	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode\n", ifname,
-		vnet_dp_attach_mode_name(up->dp), up->nxsk);
+	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode, %s\n", ifname,
+		vnet_dp_attach_mode_name(up->dp), up->nxsk,
+		up->pkt ? "group frames shared with the host" : "dedicated uplink");
 	*out = up;
 	return 0;
 
@@ -907,7 +1147,7 @@ struct vnet_updp *vnet_updp_find(const char *ifname)
 	return NULL;
 }
 
-int vnet_updp_open_named(const char *ifname)
+int vnet_updp_open_named(const char *ifname, unsigned int flags)
 {
 	unsigned int i;
 	int err;
@@ -918,7 +1158,7 @@ int vnet_updp_open_named(const char *ifname)
 		;
 	if (i == UP_MAX_UPLINKS)
 		return -ENOSPC;
-	err = vnet_updp_open(ifname, &uplinks[i]);
+	err = vnet_updp_open(ifname, flags, &uplinks[i]);
 	if (err)
 		uplinks[i] = NULL;
 	return err;

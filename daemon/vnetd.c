@@ -44,6 +44,9 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: vnetd [ OPTIONS ]\n"
 		"  -u, --uplink IFNAME     manage uplink IFNAME as mgmtdev vnet/IFNAME (repeatable)\n"
+		"  -D, --dedicated-uplink  the uplinks carry no traffic of this host: broadcast and\n"
+		"                          multicast devices want go to them alone (default: the\n"
+		"                          host keeps every such frame and devices get copies)\n"
 		"  -s, --socket PATH       control socket (default %s)\n"
 		"  -d, --state-dir DIR     where the device registry is kept (default %s)\n"
 		"  -r, --run-dir DIR       default directory of vhost-user sockets\n"
@@ -130,6 +133,7 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "uplink", required_argument, NULL, 'u' },
+		{ "dedicated-uplink", no_argument, NULL, 'D' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "run-dir", required_argument, NULL, 'r' },
@@ -146,10 +150,11 @@ int main(int argc, char **argv)
 	char state_path[4096], sockdir[4096];
 	struct vnetd d = { .epfd = -1 };
 	int n_uplinks = 0, verbose = 0, opt, err, sig, ret = 1;
+	unsigned int up_flags = 0;
 	pthread_t ctl;
 	sigset_t sigs;
 
-	while ((opt = getopt_long(argc, argv, "u:s:d:r:g:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "u:Ds:d:r:g:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			if (n_uplinks == VNET_MAX_MGMTDEVS - 1 || !*optarg ||
@@ -160,6 +165,7 @@ int main(int argc, char **argv)
 			}
 			uplinks[n_uplinks++] = optarg;
 			break;
+		case 'D': up_flags |= VNET_UPDP_DEDICATED; break;
 		case 's': sock = optarg; break;
 		case 'd': state_dir = optarg; break;
 		case 'r': run_dir = optarg; break;
@@ -234,7 +240,7 @@ int main(int argc, char **argv)
 		 * frames (datapath none).
 		 */
 		if (!err) {
-			err = vnet_updp_open_named(uplinks[i]);
+			err = vnet_updp_open_named(uplinks[i], up_flags);
 			if (err)
 				pr_warn("uplink %s: no datapath: %s\n", uplinks[i],
 					strerror(-err));

@@ -24,6 +24,14 @@ struct vnet_xsk {
 	struct xsk_ring_cons rx;
 	struct xsk_ring_prod tx;
 	unsigned int rx_peeked;		/* rx entries of the last peek */
+	/*
+	 * Received frames not yet back on the fill ring. The kernel takes a
+	 * fill entry per frame but publishes its consumer index in batches,
+	 * so right after a burst the ring can look fuller than it is: frames
+	 * wait here for the next call instead of being lost.
+	 */
+	unsigned int n_stash;
+	__u64 stash[VNET_XSK_RX_FRAMES];
 	bool tx_dirty;			/* submitted since the last drained kick */
 	unsigned int outstanding;	/* submitted, not completed */
 	unsigned int n_free;
@@ -117,10 +125,29 @@ int vnet_xsk_fd(const struct vnet_xsk *x)
 	return xsk_socket__fd(x->xsk);
 }
 
+/* As many stashed frames as the fill ring has room for go back to it. */
+static void fill_flush(struct vnet_xsk *x)
+{
+	__u32 idx, i, n;
+
+	if (!x->n_stash)
+		return;
+	n = xsk_prod_nb_free(&x->fill, x->n_stash);
+	if (n > x->n_stash)
+		n = x->n_stash;
+	if (!n || xsk_ring_prod__reserve(&x->fill, n, &idx) != n)
+		return;
+	/* the newest first: the stash is a stack, order does not matter */
+	for (i = 0; i < n; i++)
+		*xsk_ring_prod__fill_addr(&x->fill, idx + i) = x->stash[--x->n_stash];
+	xsk_ring_prod__submit(&x->fill, n);
+}
+
 unsigned int vnet_xsk_rx_peek(struct vnet_xsk *x, struct vnet_xsk_rx *out, unsigned int n)
 {
 	__u32 idx, i, got;
 
+	fill_flush(x);
 	got = xsk_ring_cons__peek(&x->rx, n, &idx);
 	for (i = 0; i < got; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&x->rx, idx + i);
@@ -147,19 +174,14 @@ unsigned int vnet_xsk_rx_peek(struct vnet_xsk *x, struct vnet_xsk_rx *out, unsig
 
 void vnet_xsk_rx_done(struct vnet_xsk *x, const struct vnet_xsk_rx *rx, unsigned int n)
 {
-	__u32 idx, i;
+	unsigned int i;
 
 	xsk_ring_cons__release(&x->rx, x->rx_peeked);
 	x->rx_peeked = 0;
-	/* the fill ring has room for every rx frame: this cannot fall short */
-	if (xsk_ring_prod__reserve(&x->fill, n, &idx) != n) {
-		pr_warn("xsk: fill ring full, %u frames lost\n", n);
-		return;
-	}
-	for (i = 0; i < n; i++)
-		*xsk_ring_prod__fill_addr(&x->fill, idx + i) =
-			rx[i].addr - rx[i].addr % VNET_XSK_FRAME_SIZE;
-	xsk_ring_prod__submit(&x->fill, n);
+	/* every rx frame is in the rings or the stash: this always fits */
+	for (i = 0; i < n && x->n_stash < VNET_XSK_RX_FRAMES; i++)
+		x->stash[x->n_stash++] = rx[i].addr - rx[i].addr % VNET_XSK_FRAME_SIZE;
+	fill_flush(x);
 }
 
 __u8 *vnet_xsk_tx_frame(struct vnet_xsk *x, __u64 *addr)

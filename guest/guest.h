@@ -8,6 +8,7 @@
  *               verification against the C reference, counters
  *   ctrl.c      control queue (spec 5.1.6.5) and the TAP's rx-mode mirror
  *   tap.c       the TAP device (IFF_VNET_HDR, multi-queue, offloads, carrier)
+ *               (none with --sink: received frames are counted and dropped)
  *   stats.c     counters as text or JSON
  *   vnet-guest.c  options, event loop, signals, reconnect
  *
@@ -53,6 +54,7 @@ struct guest_opts {
 	const char *vlan_file;		/* --vlan-file: more VIDs, re-read on SIGHUP */
 	unsigned int resync_ms;		/* periodic rx-mode re-sync (safety net) */
 	bool json;
+	bool sink;			/* --sink: no TAP, count and drop receives */
 	bool no_reconnect;
 	unsigned int wait_s;		/* give up connecting after this; 0: forever */
 	unsigned int cmd_timeout_ms;
@@ -64,6 +66,7 @@ struct guest_rxq_stats {
 	__u64 packets, bytes, merged, hash_checked, hash_mismatch, queue_mismatch;
 	__u64 report[VNET_HASH_REPORT_MAX + 1];	/* hash types seen */
 	__u64 tap_errors;
+	__u64 calls;			/* used-buffer notifications taken */
 };
 
 struct guest_txq_stats {
@@ -167,6 +170,7 @@ int guest_rings_init(struct guest *g);
 void guest_rings_fini(struct guest *g);
 void guest_rx_fill(struct guest *g, unsigned int q);
 int guest_rx_poll(struct guest *g, unsigned int q);
+int guest_rx_sink(struct guest *g, unsigned int q);
 int guest_tx_poll(struct guest *g, unsigned int q);
 void guest_tx_reclaim(struct guest *g, unsigned int q);
 void guest_kick(int fd);

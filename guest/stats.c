@@ -43,6 +43,7 @@ static void print_json(const struct guest *g)
 		jw_uint(&jw, "hash_mismatch", s->hash_mismatch);
 		jw_uint(&jw, "queue_mismatch", s->queue_mismatch);
 		jw_uint(&jw, "errors", s->tap_errors);
+		jw_uint(&jw, "calls", s->calls);
 		jw_obj_open(&jw, "hash_types_seen");
 		for (r = 0; r <= VNET_HASH_REPORT_MAX; r++)
 			if (s->report[r])
@@ -90,11 +91,12 @@ void stats_print(const struct guest *g, bool json)
 		const struct guest_txq_stats *t = &g->txq[q].st;
 
 		printf("  rx%u: packets %llu bytes %llu merged %llu hash checked %llu "
-		       "mismatch %llu queue mismatch %llu errors %llu", q,
+		       "mismatch %llu queue mismatch %llu errors %llu calls %llu", q,
 		       (unsigned long long)s->packets, (unsigned long long)s->bytes,
 		       (unsigned long long)s->merged, (unsigned long long)s->hash_checked,
 		       (unsigned long long)s->hash_mismatch,
-		       (unsigned long long)s->queue_mismatch, (unsigned long long)s->tap_errors);
+		       (unsigned long long)s->queue_mismatch, (unsigned long long)s->tap_errors,
+		       (unsigned long long)s->calls);
 		for (r = 0; r <= VNET_HASH_REPORT_MAX; r++)
 			if (s->report[r])
 				printf(" %s %llu", vnet_hash_report_name(r),

@@ -28,6 +28,7 @@
 #include <linux/virtio_net.h>
 
 #include "vnet/log.h"
+#include "vnet/netutil.h"
 #include "guest.h"
 
 #define BIT(n)		(1ull << (n))
@@ -47,18 +48,6 @@ int enter_netns(const char *name)
 	return err;
 }
 
-static int if_ioctl(unsigned long req, struct ifreq *ifr)
-{
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
-
-	if (s < 0)
-		return -errno;
-	if (ioctl(s, req, ifr))
-		err = -errno;
-	close(s);
-	return err;
-}
-
 int tap_set_mac(struct guest *g, const __u8 mac[6])
 {
 	struct ifreq ifr = { 0 };
@@ -66,7 +55,7 @@ int tap_set_mac(struct guest *g, const __u8 mac[6])
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
 	ifr.ifr_hwaddr.sa_family = 1;	/* ARPHRD_ETHER */
 	memcpy(ifr.ifr_hwaddr.sa_data, mac, 6);
-	return if_ioctl(SIOCSIFHWADDR, &ifr);
+	return vnet_if_ioctl(SIOCSIFHWADDR, &ifr);
 }
 
 static int tap_set_mtu(struct guest *g, unsigned int mtu)
@@ -75,7 +64,7 @@ static int tap_set_mtu(struct guest *g, unsigned int mtu)
 
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
 	ifr.ifr_mtu = (int)mtu;
-	return if_ioctl(SIOCSIFMTU, &ifr);
+	return vnet_if_ioctl(SIOCSIFMTU, &ifr);
 }
 
 int tap_open(struct guest *g)
@@ -474,7 +463,7 @@ int tap_announce(struct guest *g)
 	size_t len;
 
 	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
-	err = if_ioctl(SIOCGIFHWADDR, &ifr);
+	err = vnet_if_ioctl(SIOCGIFHWADDR, &ifr);
 	if (err)
 		return err;
 	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);

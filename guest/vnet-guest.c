@@ -67,6 +67,8 @@ static void usage(FILE *f)
 "      --wait SECONDS     give up if no back-end appears in time (default: wait)\n"
 "      --no-reconnect     exit 1 when the back-end goes away\n"
 "      --cmd-timeout MS   control-command deadline (default 2000)\n"
+"      --sink             no TAP: count and drop what the device delivers\n"
+"                         (a benchmark consumer; implies --no-ctrl)\n"
 "  -j, --json             counters as JSON (SIGUSR1 and at exit)\n"
 "  -v, --verbose          more messages\n");
 }
@@ -210,7 +212,10 @@ static int session_setup(struct guest *g)
 		 (want < g->dev_max_qp ? want : g->dev_max_qp) : 1;
 	if (g->o.queues > g->nqp)
 		pr_warn("device gives %u queue pairs, not %u\n", g->nqp, g->o.queues);
-	if (!g->ntap) {
+	if (g->o.sink) {
+		/* nothing to mirror, nothing to send: the rings are all */
+		snprintf(g->tap_name, sizeof(g->tap_name), "sink");
+	} else if (!g->ntap) {
 		err = tap_open(g);
 		if (err) {
 			pr_warn("TAP: %s\n", strerror(-err));
@@ -230,7 +235,7 @@ static int session_setup(struct guest *g)
 		}
 		g->nqp = g->ntap;
 	}
-	err = tap_set_offloads(g);
+	err = g->o.sink ? 0 : tap_set_offloads(g);
 	if (err) {
 		pr_warn("%s: offloads: %s\n", g->tap_name, strerror(-err));
 		return -ENODEV;
@@ -269,7 +274,7 @@ static int session_setup(struct guest *g)
 		err = ep_add(g, g->rxq[q].call_fd, EPOLLIN, EV(EV_RXCALL, q));
 		if (!err)
 			err = ep_add(g, g->txq[q].call_fd, EPOLLIN, EV(EV_TXCALL, q));
-		if (!err)
+		if (!err && !g->o.sink)
 			err = ep_add(g, g->txq[q].tap_fd, EPOLLIN, EV(EV_TAP, q));
 	}
 	return err;
@@ -319,7 +324,8 @@ static int session_run(struct guest *g)
 					err = config_changed(g);
 				break;
 			case EV_RXCALL:
-				err = guest_rx_poll(g, q);
+				g->rxq[q].st.calls++;
+				err = g->o.sink ? guest_rx_sink(g, q) : guest_rx_poll(g, q);
 				break;
 			case EV_TXCALL:
 				guest_tx_reclaim(g, q);
@@ -372,7 +378,7 @@ int main(int argc, char **argv)
 {
 	enum { O_RSS = 256, O_HASH, O_TYPES, O_KEY, O_INDIR, O_NOMRG, O_NOCSUM, O_NOTSO,
 	       O_NOCTRL, O_NOMQ, O_NOBCAST, O_NOMULTI, O_NOUNI, O_ALLUNI, O_WAIT,
-	       O_NORECONNECT, O_CMDTMO, O_VLAN, O_VLANFILE, O_RESYNC };
+	       O_NORECONNECT, O_CMDTMO, O_VLAN, O_VLANFILE, O_RESYNC, O_SINK };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "tap", required_argument, NULL, 'i' },
@@ -398,6 +404,7 @@ int main(int argc, char **argv)
 		{ "vlan", required_argument, NULL, O_VLAN },
 		{ "vlan-file", required_argument, NULL, O_VLANFILE },
 		{ "resync", required_argument, NULL, O_RESYNC },
+		{ "sink", no_argument, NULL, O_SINK },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -474,6 +481,11 @@ int main(int argc, char **argv)
 				fprintf(stderr, "vnet-guest: --resync takes at least 10 ms\n");
 				return 2;
 			}
+			break;
+		case O_SINK:
+			/* no TAP to mirror an rx mode from: the device's own MAC */
+			g.o.sink = true;
+			g.o.no_ctrl = true;
 			break;
 		case 'j': g.o.json = true; break;
 		case 'v': verbose++; break;

@@ -7,12 +7,14 @@
 # the device's receive queues -> vnet-guest -> TAP, and back through the
 # transmit queues and the AF_XDP tx ring. Checked: ping both ways, TCP both
 # ways with the sha256 of the data, the uplink's own address still answers,
+# the host and the guest reach each other through the host port (ping,
+# TCP both ways, never over the wire),
 # RSS + hash report over two queue pairs (spread, no hash/queue mismatch),
 # two devices on one uplink (device to device, broadcast to both), and
 # SIGTERM detaching XDP.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_ping test_tcp test_host_ping test_rss test_dev_to_dev test_sigterm_detach"
+ALL_TESTS="test_ping test_tcp test_host_ping test_guest_host test_rss test_dev_to_dev test_sigterm_detach"
 
 VNETCTL=$VNET_BIN/vnetctl
 FRAMES="python3 $SELFTEST_DIR/guest_frames.py"
@@ -141,6 +143,34 @@ test_host_ping()
 	log_test "the uplink's own IP still answers while the device is active"
 }
 
+test_guest_host()
+{
+	local a b
+	RET=0
+	if ! grep -q "host port vnh" "$TMP/vnetd.log"; then
+		log_skip "guest <-> host on the same uplink" "no host port: $(grep 'host port' "$TMP/vnetd.log")"
+		return
+	fi
+	# ARP both ways goes through the port too: start with empty caches
+	ip -n "$NS_HOST" neigh flush dev up0
+	ip -n "$NS_G0" neigh flush dev vg0
+	in_ns "$NS_G0" ping -c 3 -i 0.2 -W 2 $UP_IP >/dev/null
+	check_err $? "guest -> host ping failed"
+	in_ns "$NS_HOST" ping -c 3 -i 0.2 -W 2 $GUEST_IP >/dev/null
+	check_err $? "host -> guest ping failed"
+	a=$(wire_rx_packets)
+	in_ns "$NS_G0" ping -c 20 -i 0.05 -W 2 $UP_IP >/dev/null
+	check_err $? "guest -> host ping (20) failed"
+	b=$(wire_rx_packets)
+	[ $((b - a)) -lt 10 ]
+	check_err $? "guest -> host frames went over the wire ($((b - a)) frames)"
+	tcp_xfer "$NS_G0" "$NS_HOST" $UP_IP $((8 << 20))
+	check_err $? "guest -> host TCP data differs"
+	tcp_xfer "$NS_HOST" "$NS_G0" $GUEST_IP $((8 << 20))
+	check_err $? "host -> guest TCP data differs"
+	log_test "guest <-> host on the same uplink (host port), not over the wire"
+}
+
 test_rss()
 {
 	local before after
@@ -221,14 +251,23 @@ test_sigterm_detach()
 	RET=0
 	ip -n "$NS_HOST" link show up0 | grep -q "prog/xdp\| xdp"
 	check_err $? "no XDP program on the uplink while vnetd runs"
+	# the host port's TC filter (handle 0x766e) and TAP, when there is one
+	local port=0
+	in_ns "$NS_HOST" tc filter show dev up0 egress | grep -q "handle 0x766e" && port=1
 	kill -TERM "$VNETD_PID"
 	busywait 5000 sh -c "! kill -0 $VNETD_PID 2>/dev/null"
 	check_err $? "vnetd did not exit on SIGTERM"
 	ip -n "$NS_HOST" link show up0 | grep -q "prog/xdp\| xdp"
 	check_fail $? "XDP still attached after SIGTERM"
+	if [ $port = 1 ]; then
+		in_ns "$NS_HOST" tc filter show dev up0 egress | grep -q "handle 0x766e"
+		check_fail $? "host port TC filter left on the uplink after SIGTERM"
+		ip -n "$NS_HOST" -o link show | grep -q " vnh[0-9]*:"
+		check_fail $? "host port TAP left after SIGTERM"
+	fi
 	in_ns "$NS_WIRE" ping -c 2 -i 0.2 -W 2 $UP_IP >/dev/null
 	check_err $? "the uplink's own address does not answer after exit"
-	log_test "SIGTERM detaches XDP from the uplink"
+	log_test "SIGTERM detaches XDP (and the host port) from the uplink"
 }
 
 setup

@@ -9,6 +9,14 @@
   tcp-client ADDR PORT BYTES    send BYTES random bytes, print their sha256
   blast IFACE DST_MAC SECONDS   send frames (about 2000/s) until SECONDS
                                 passed, print how many the kernel took
+  mark-send IFACE DST_MAC TAG N [VID]
+                                send N frames (EtherType 0x88b5, optionally
+                                802.1Q tagged) carrying the text TAG and a
+                                sequence number
+  mark-count IFACE TAG SECONDS  count the distinct frames carrying TAG that
+                                IFACE receives within SECONDS; prints the count
+                                (prints "ready" on stderr once listening)
+  raw-send IFACE HEX            send one frame given in hex, as is (cut ones too)
   fake-backend SOCKET MODE      a vhost-user back-end that misbehaves:
                                 silent (never answers), wrong-code (answers
                                 GET_FEATURES with request 99), stall (answers
@@ -96,6 +104,41 @@ def flows(iface, dst, n):
             dst6 = bytes.fromhex('20010db8000100000000000000000001')
             ip6 = struct.pack('!IHBB16s16s', 6 << 28 | i, len(l4), proto, 64, src6, dst6)
             tx.send(l2 + b'\x86\xdd' + ip6 + l4)
+
+
+def mark_send(iface, dst, tag, n, vid=None):
+    tx = tx_socket(iface)
+    l2 = mac_bytes(dst) + if_mac(iface)
+    if vid is not None:
+        l2 += struct.pack('!HH', 0x8100, vid)
+    l2 += struct.pack('!H', 0x88b5)
+    for i in range(n):
+        tx.send(l2 + tag.encode() + struct.pack('!I', i) + bytes(40))
+        time.sleep(0.01)
+
+
+def mark_count(iface, tag, secs):
+    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    rx.bind((iface, 0))
+    rx.settimeout(0.05)
+    print('ready', file=sys.stderr, flush=True)
+    t, seen = tag.encode(), set()
+    deadline = time.time() + secs
+    while time.time() < deadline:
+        try:
+            data, addr = rx.recvfrom(4096)
+        except socket.timeout:
+            continue
+        if addr[2] == PACKET_OUTGOING:
+            continue
+        k = data.find(t)
+        if k >= 0:
+            seen.add(data[k + len(t):k + len(t) + 4])
+    print(len(seen), flush=True)
+
+
+def raw_send(iface, hexframe):
+    tx_socket(iface).send(bytes.fromhex(hexframe))
 
 
 def tcp_server(addr, port):
@@ -186,6 +229,12 @@ def main(a):
         tcp_client(a[1], int(a[2]), int(a[3]))
     elif a[0] == 'blast':
         blast(a[1], a[2], float(a[3]))
+    elif a[0] == 'mark-send':
+        mark_send(a[1], a[2], a[3], int(a[4]), int(a[5]) if len(a) > 5 else None)
+    elif a[0] == 'mark-count':
+        mark_count(a[1], a[2], float(a[3]))
+    elif a[0] == 'raw-send':
+        raw_send(a[1], a[2])
     elif a[0] == 'fake-backend':
         fake_backend(a[1], a[2])
     else:

@@ -64,6 +64,17 @@ struct vnet_dp_config {
 _Static_assert(sizeof(struct vnet_dp_config) == 136, "BPF map value layout");
 
 #define VNET_DP_CFG_MAC_CACHE	(1u << 0)	/* mac_cache is maintained: use it */
+/*
+ * The host shares the uplink (vnetd's default: the uplink is the host's
+ * netdev). XDP cannot clone a frame, so a broadcast/multicast frame
+ * redirected to AF_XDP would never reach the host stack (its IPv6 neighbour
+ * discovery, DHCP, mDNS...). With this flag every group frame gets XDP_PASS
+ * instead, like a Linux bridge flooding to its host port; vnetd takes its
+ * copy from a packet socket on the uplink (daemon/uplink_pkt.c) and
+ * delivers it to the devices the C reference picks. Clear (a dedicated
+ * uplink): group frames devices want are redirected as before.
+ */
+#define VNET_DP_CFG_HOST_SHARED	(1u << 1)
 
 /*
  * MAC cache: an array-indexed, 4-way set-associative copy of the MAC map,
@@ -191,6 +202,7 @@ enum vnet_dp_counter {
 	VNET_CNT_NO_SOCKET,	/* wanted, but no socket on the rx queue: XDP_PASS */
 	VNET_CNT_MALFORMED,	/* L2 cut (uplink) or a cut/invalid header (device) */
 	VNET_CNT_HOST,		/* host MAC, or ARP for a host address: XDP_PASS (uplink) */
+	VNET_CNT_GROUP_HOST,	/* HOST_SHARED: group frame to the host, vnetd copies (uplink) */
 	VNET_CNT_HASH_BASE,	/* + report type: hashed frames per report */
 	VNET_CNT_MAX = VNET_CNT_HASH_BASE + 10,
 };
@@ -245,6 +257,8 @@ void vnet_dp_close(struct vnet_dp *dp);	/* detaches, frees */
 const char *vnet_dp_attach_mode_name(const struct vnet_dp *dp);
 int vnet_dp_uses_dispatcher(const struct vnet_dp *dp);
 int vnet_dp_prog_fd(const struct vnet_dp *dp);
+/* The MAC map, for the host port's TC program (host_port.h) to share. */
+int vnet_dp_mac_devs_fd(const struct vnet_dp *dp);
 
 /* Device lifecycle: reset state (spec: empty MAC table, receiveq1 only). */
 int vnet_dp_dev_add(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6],
@@ -273,6 +287,8 @@ int vnet_dp_clear_xsk(struct vnet_dp *dp, unsigned int rx_queue);
 int vnet_dp_set_host_mac(struct vnet_dp *dp, const __u8 mac[6], int on);
 int vnet_dp_add_host_ipv4(struct vnet_dp *dp, __u32 addr_be);
 int vnet_dp_del_host_ipv4(struct vnet_dp *dp, __u32 addr_be);
+/* VNET_DP_CFG_HOST_SHARED on or off (off after vnet_dp_open). */
+int vnet_dp_set_host_shared(struct vnet_dp *dp, int on);
 
 /* Counters summed over CPUs; slot = device or VNET_DP_UPLINK_SLOT. */
 int vnet_dp_read_counters(struct vnet_dp *dp, unsigned int slot,

@@ -10,6 +10,9 @@
  *
  * The rules, in order (docs/ARCHITECTURE.md "XDP datapath" has the why):
  *  1. L2 cut short (classify.h): PASS, uplink MALFORMED.
+ *  1a. VNET_DP_CFG_HOST_SHARED set and the destination is a group address
+ *     (broadcast or multicast, byte 0 bit 0): PASS, uplink GROUP_HOST. The
+ *     host gets the frame; vnetd's copy is decided by vnet_rx_classify_copy.
  *  2. ARP (Ethernet/IPv4) for one of the host's IPv4 addresses: PASS, HOST.
  *  3. Unicast to a host MAC (the uplink's own): PASS, HOST.
  *  4. Candidates: broadcast -> every active device; multicast -> devices
@@ -47,6 +50,7 @@ struct vnet_rx_dev {
 
 struct vnet_rx_state {
 	struct vnet_dp_filter filter;
+	__u32 cfg_flags;			/* VNET_DP_CFG_* the program sees */
 	__u32 n_host_macs, n_host_ipv4;
 	__u8 host_macs[VNET_RX_HOST_MACS_MAX][6];
 	__u32 host_ipv4[VNET_DP_MAX_HOST_IPS];	/* network order */
@@ -76,6 +80,16 @@ __u64 vnet_rx_vlan_devs(const struct vnet_rx_state *s, __u16 vid);
 /* The whole decision for one frame. 0, or -EINVAL for a NULL argument. */
 int vnet_rx_classify(const struct vnet_rx_state *s, const void *frame,
 		     size_t len, struct vnet_rx_result *r);
+
+/*
+ * The devices that want a copy of a frame the host receives too (HOST_SHARED:
+ * a group frame vnetd read from its packet socket; or a frame a device sent,
+ * in that mode): the same decision without rules 1a and 2 -- the host has
+ * its own copy, so an ARP request for a host address also reaches devices
+ * that take broadcasts, as on a bridge. Never PASS for rule 1a's reason.
+ */
+int vnet_rx_classify_copy(const struct vnet_rx_state *s, const void *frame,
+			  size_t len, struct vnet_rx_result *r);
 
 /*
  * Queue, hash and report of device 'dev' for a frame (flood replication and

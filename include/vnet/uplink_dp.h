@@ -6,7 +6,8 @@
  *   vnet_updp_open()   XDP program attached (native, else generic; libxdp),
  *                      one AF_XDP socket per uplink rx queue in the XSKMAP,
  *                      the uplink's MAC and IPv4 addresses as host addresses,
- *                      one worker thread
+ *                      unless DEDICATED a packet socket for the group frames
+ *                      the host shares (uplink_pkt.h), one worker thread
  *   vnet_updp_port_add()   a device joins: a free device slot in the maps
  *                      (vnet_dp_dev_add), its virtqueues are served by the
  *                      uplink's worker from now on
@@ -14,7 +15,8 @@
  *   vnet_updp_close()  worker stopped, sockets closed, XDP detached
  *
  * The worker: XSK rx ring -> metadata -> the device's receiveq meta.queue
- * (flood frames replicated with the C reference, vnet_rx_steer); transmitq
+ * (flood frames replicated with the C reference, vnet_rx_steer); the packet
+ * socket's group frames -> the devices the C reference picks; transmitq
  * -> spoof check -> local devices (device to device, no wire) and/or the
  * XSK tx ring; the control queue; control-queue state -> BPF maps.
  *
@@ -32,12 +34,20 @@
 struct vnet_updp;
 struct vnet_updp_port;
 
-int vnet_updp_open(const char *ifname, struct vnet_updp **out);
+/*
+ * vnet_updp_open() flags. DEDICATED: nothing but vnetd uses the uplink, so
+ * group frames devices want are redirected to them alone (the host's stack
+ * does not get them); without it the host shares the uplink and keeps every
+ * broadcast/multicast frame, the devices get copies (VNET_DP_CFG_HOST_SHARED).
+ */
+#define VNET_UPDP_DEDICATED	(1u << 0)
+
+int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **out);
 void vnet_updp_close(struct vnet_updp *up);
 
 /* The open uplinks by name (vnetd keeps a list; NULL when not open). */
 struct vnet_updp *vnet_updp_find(const char *ifname);
-int vnet_updp_open_named(const char *ifname);	/* open + remember */
+int vnet_updp_open_named(const char *ifname, unsigned int flags);	/* open + remember */
 void vnet_updp_close_all(void);
 
 int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trusted,
@@ -52,6 +62,8 @@ struct vnet_updp_port_stats {
 	__u64 rx_dropped;	/* no receive queue / no buffer */
 	__u64 tx_wire;		/* frames sent to the wire */
 	__u64 tx_local;		/* frames offered to the other devices (d2d) */
+	__u64 tx_host;		/* frames handed to the host (host port) */
+	__u64 tx_host_dropped;	/* ... that the host port refused */
 	__u64 tx_spoofed;	/* dropped: foreign source MAC */
 	__u64 tx_dropped;	/* runt frames */
 };

@@ -6,6 +6,9 @@
  * the XDP program test (tests/bpf/test_xdp_filter.c) and the C reference's
  * unit test (tests/unit/test_rx_filter.c), so both answer to one table.
  *
+ * With VNET_DP_CFG_HOST_SHARED the group classes go to the host (XDP_PASS)
+ * and this table says which of them the device gets a copy of.
+ *
  * The device's primary MAC is mac_a; its unicast table holds mac_u1, its
  * multicast table mac_m1 (and, for BC_IN, ff:ff:ff:ff:ff:ff as well).
  */
@@ -38,6 +41,12 @@ static inline const __u8 *cls_dst(enum cls c)
 		mac_a, mac_u1, mac_u9, mac_m1, mac_m9, mac_bc, mac_bc,
 	};
 	return dst[c];
+}
+
+/* Group address (IEEE 802 I/G bit): multicast and broadcast classes. */
+static inline int cls_group(enum cls c)
+{
+	return cls_dst(c)[0] & 1;
 }
 
 /* Which classes reach the device, per rx-mode setting: '1' delivered. */

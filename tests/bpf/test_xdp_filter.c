@@ -5,7 +5,9 @@
  * Address Filtering", "VLAN Filtering") rather than from our reference; the
  * C reference is checked against the same table. Also: counters per device
  * and outcome, the host's own traffic, flood frames, a missing socket, cut
- * frames, and the API refusing bad commands.
+ * frames, and the API refusing bad commands; all of it with the uplink
+ * dedicated and, where it differs, with the host sharing it
+ * (VNET_DP_CFG_HOST_SHARED: group frames to the host, devices get copies).
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -50,7 +52,13 @@ static int open_with_device(struct xdp_env *e)
 	return err;
 }
 
-/* Each of the six commands (and the combinations the spec orders) × class. */
+/*
+ * Each of the six commands (and the combinations the spec orders) × class,
+ * with the uplink dedicated and with the host sharing it: then every group
+ * frame goes to the host untouched (XDP_PASS, no metadata, counted), the
+ * copy decision of the reference answers to the same table, and unicast is
+ * handled as before.
+ */
 static void test_rx_mode_matrix(void)
 {
 	struct xdp_env e;
@@ -58,14 +66,18 @@ static void test_rx_mode_matrix(void)
 
 	if (open_with_device(&e))
 		return;
+	for (int shared = 0; shared < 2; shared++)
 	for (size_t m = 0; m < sizeof(matrix) / sizeof(matrix[0]); m++) {
+		const char *mode = shared ? "host shared" : "dedicated";
+
+		EXPECT(!vnet_dp_set_host_shared(e.dp, shared), "host shared %d", shared);
 		for (int cmd = 0; cmd <= VNET_RX_MODE_MAX; cmd++)
 			EXPECT(!vnet_dp_set_rx_mode(e.dp, 0, cmd, (matrix[m].modes >> cmd) & 1),
 			       "set mode %d", cmd);
 		for (int c = 0; c < N_CLS; c++) {
 			__u8 uc[1][6], mc[2][6], frame[256];
 			int want = matrix[m].want[c] == '1';
-			__u64 rxmode0, mac0, del0;
+			__u64 rxmode0, mac0, del0, grp0;
 			struct vnet_rx_result ref;
 			struct xdp_out out;
 			size_t len;
@@ -79,15 +91,40 @@ static void test_rx_mode_matrix(void)
 			rxmode0 = counter(&e, 0, VNET_CNT_FILTER_RXMODE);
 			mac0 = counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_FILTER_MAC);
 			del0 = counter(&e, 0, VNET_CNT_DELIVERED);
+			grp0 = counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_GROUP_HOST);
 
 			len = build(frame, cls_dst(c), 0, 0, 0);
 			EXPECT(!xdp_run(e.prog_fd, frame, len, &out), "test run");
 			vnet_rx_classify(vnet_dp_state(e.dp), frame, len, &ref);
+			if (shared && cls_group(c)) {
+				EXPECT(out.verdict == XDP_PASS && !out.has_meta,
+				       "%s, %s, %s: XDP verdict %d meta %d, want PASS to the host",
+				       mode, matrix[m].name, cls_name[c], out.verdict, out.has_meta);
+				EXPECT(ref.verdict == VNET_RX_PASS &&
+				       ref.pass_reason == VNET_CNT_GROUP_HOST,
+				       "%s, %s: reference verdict %d reason %d", matrix[m].name,
+				       cls_name[c], ref.verdict, ref.pass_reason);
+				EXPECT(counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_GROUP_HOST) == grp0 + 1 &&
+				       counter(&e, 0, VNET_CNT_DELIVERED) == del0 &&
+				       counter(&e, 0, VNET_CNT_FILTER_RXMODE) == rxmode0,
+				       "%s, %s: counted as anything but group_host", matrix[m].name,
+				       cls_name[c]);
+				/* vnetd's copy from the packet socket: the spec's answer */
+				vnet_rx_classify_copy(vnet_dp_state(e.dp), frame, len, &ref);
+				EXPECT((ref.verdict == VNET_RX_DELIVER) == want && ref.want == (__u64)want,
+				       "%s, %s: copy verdict %d, spec says %s", matrix[m].name,
+				       cls_name[c], ref.verdict, want ? "deliver" : "filter");
+				cases++;
+				continue;
+			}
+			EXPECT(counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_GROUP_HOST) == grp0,
+			       "%s, %s, %s: group_host counted", mode, matrix[m].name, cls_name[c]);
 			EXPECT(out.verdict == (want ? XDP_REDIRECT : XDP_PASS),
-			       "%s, %s: XDP verdict %d, spec says %s", matrix[m].name,
+			       "%s, %s, %s: XDP verdict %d, spec says %s", mode, matrix[m].name,
 			       cls_name[c], out.verdict, want ? "deliver" : "filter");
 			EXPECT((ref.verdict == VNET_RX_DELIVER) == want,
-			       "%s, %s: reference verdict %d", matrix[m].name, cls_name[c], ref.verdict);
+			       "%s, %s, %s: reference verdict %d", mode, matrix[m].name, cls_name[c],
+			       ref.verdict);
 			if (want) {
 				EXPECT(out.has_meta && out.meta.dev == 0 && out.meta.magic == VNET_META_MAGIC,
 				       "%s, %s: metadata", matrix[m].name, cls_name[c]);
@@ -195,6 +232,42 @@ static void test_host_traffic_untouched(void)
 	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.1");
 	EXPECT(!xdp_run(e.prog_fd, frame, 60, &out) && out.verdict == XDP_REDIRECT,
 	       "ARP after the address left: verdict %d", out.verdict);
+
+	/*
+	 * The host shares the uplink: every group frame is the host's, ARP
+	 * for any address, IPv6 ND (solicited-node multicast), all-nodes;
+	 * the host's unicast stays the host's, the device's unicast the device's.
+	 */
+	EXPECT(!vnet_dp_set_host_shared(e.dp, 1), "host shared");
+	{
+		static const __u8 snm[6] = { 0x33, 0x33, 0xff, 0x00, 0x00, 0x03 };
+		static const __u8 all_nodes[6] = { 0x33, 0x33, 0x00, 0x00, 0x00, 0x01 };
+		const __u8 *group[] = { snm, all_nodes, mac_bc, mac_m1 };
+
+		for (size_t i = 0; i < sizeof(group) / sizeof(group[0]); i++) {
+			len = build(frame, group[i], i & 1, 100, 0);
+			EXPECT(!xdp_run(e.prog_fd, frame, len, &out) && out.verdict == XDP_PASS &&
+			       !out.has_meta, "shared, group frame %zu: verdict %d", i, out.verdict);
+		}
+		frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.77");
+		EXPECT(!xdp_run(e.prog_fd, frame, 60, &out) && out.verdict == XDP_PASS &&
+		       !out.has_meta, "shared, ARP for another address: verdict %d", out.verdict);
+		EXPECT(counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_GROUP_HOST) == 5,
+		       "group_host counter %llu", (unsigned long long)
+		       counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_GROUP_HOST));
+	}
+	len = build(frame, mac_host, 0, 0, 0);
+	EXPECT(!xdp_run(e.prog_fd, frame, len, &out) && out.verdict == XDP_PASS && !out.has_meta,
+	       "shared, unicast to the host MAC: verdict %d", out.verdict);
+	len = build(frame, mac_a, 0, 0, 0);
+	EXPECT(!xdp_run(e.prog_fd, frame, len, &out) && out.verdict == XDP_REDIRECT &&
+	       out.has_meta && out.meta.dev == 0, "shared, unicast to the device: verdict %d",
+	       out.verdict);
+	/* and back: the old rule for ARP to the host, redirects for the rest */
+	EXPECT(!vnet_dp_set_host_shared(e.dp, 0), "host shared off");
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.77");
+	EXPECT(!xdp_run(e.prog_fd, frame, 60, &out) && out.verdict == XDP_REDIRECT,
+	       "dedicated again, ARP for another address: verdict %d", out.verdict);
 	xdp_env_close(&e);
 }
 
@@ -230,6 +303,15 @@ static void test_flood_one_copy(void)
 	       "unicast to a removed device: verdict %d", out.verdict);
 	len = build(frame, mac_bc, 0, 0, 0);
 	EXPECT(!xdp_run(e.prog_fd, frame, len, &out) && out.meta.dev == 0, "bc to one device");
+	/* host shared: no flood redirect, the host gets it, the copy set is both */
+	EXPECT(!vnet_dp_dev_add(e.dp, 1, mac_b, 2), "dev 1 again");
+	EXPECT(!vnet_dp_set_host_shared(e.dp, 1), "host shared");
+	EXPECT(!xdp_run(e.prog_fd, frame, len, &out) && out.verdict == XDP_PASS && !out.has_meta,
+	       "shared, broadcast to two devices: verdict %d", out.verdict);
+	vnet_rx_classify_copy(vnet_dp_state(e.dp), frame, len, &ref);
+	EXPECT(ref.verdict == VNET_RX_FLOOD && ref.want == 3, "copy verdict %d want %llx",
+	       ref.verdict, (unsigned long long)ref.want);
+	EXPECT(counter(&e, VNET_DP_UPLINK_SLOT, VNET_CNT_FLOOD) == 1, "flood counted again");
 	xdp_env_close(&e);
 }
 

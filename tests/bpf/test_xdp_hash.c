@@ -8,7 +8,8 @@
  *    chains with HAO and type-2 routing, IPv4 options and fragments,
  *    truncations) across devices in RSS, automatic and hash-report-only
  *    modes: verdict, device, queue, hash, report and flags equal the C
- *    reference (rx_filter.c on classify.c).
+ *    reference (rx_filter.c on classify.c), with the uplink dedicated
+ *    (even rounds) and shared with the host (odd rounds: group frames PASS).
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -179,7 +180,7 @@ static void pick_dst(__u8 *dst, unsigned int *seed)
 static void test_random_frames_match_reference(void)
 {
 	unsigned int seed = 0xc0ffee;
-	int n = 0, redirected = 0, hashed = 0, truncated = 0, err;
+	int n = 0, redirected = 0, hashed = 0, truncated = 0, group_pass = 0, err;
 	int reports[VNET_HASH_REPORT_MAX + 1] = { 0 };
 	const struct vnet_rx_state *st;
 	struct xdp_env e;
@@ -199,6 +200,9 @@ static void test_random_frames_match_reference(void)
 	for (int round = 0; round < 20 && !test_case_failed; round++) {
 		err = configure(e.dp, &seed);
 		EXPECT(!err, "configure round %d: %d", round, err);
+		/* odd rounds: the host shares the uplink, group frames PASS */
+		err = vnet_dp_set_host_shared(e.dp, round & 1);
+		EXPECT(!err, "host shared round %d: %d", round, err);
 		for (int i = 0; i < 5400; i++) {
 			struct vnet_rx_result ref;
 			struct frame_spec s;
@@ -229,6 +233,7 @@ static void test_random_frames_match_reference(void)
 			       round, i, len, out.verdict, ref.verdict);
 			EXPECT(out.has_meta == (ref.verdict != VNET_RX_PASS),
 			       "round %d frame %d: metadata present %d", round, i, out.has_meta);
+			group_pass += ref.pass_reason == VNET_CNT_GROUP_HOST;
 			if (ref.verdict == VNET_RX_PASS || !out.has_meta)
 				continue;
 			redirected++;
@@ -243,12 +248,13 @@ static void test_random_frames_match_reference(void)
 			       ref.meta.flags, ref.meta.vlan_id);
 		}
 	}
-	printf("  %d frames (%d truncated), %d redirected, %d hashed; per report:",
-	       n, truncated, redirected, hashed);
+	printf("  %d frames (%d truncated), %d redirected, %d hashed, %d group to the host;"
+	       " per report:", n, truncated, redirected, hashed, group_pass);
 	for (int r = 0; r <= VNET_HASH_REPORT_MAX; r++)
 		printf(" %s=%d", vnet_hash_report_name(r), reports[r]);
 	printf("\n");
 	EXPECT(n >= 100000, "only %d frames compared", n);
+	EXPECT(group_pass >= 1000, "only %d group frames passed to a sharing host", group_pass);
 	/* the mix reached every report type, so every selection rule was compared */
 	for (int r = 0; r <= VNET_HASH_REPORT_MAX; r++)
 		EXPECT(reports[r] > 0, "report %s never seen", vnet_hash_report_name(r));

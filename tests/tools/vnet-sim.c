@@ -17,6 +17,7 @@
 #include "vnet/log.h"
 #include "vnet/sim.h"
 #include "vnet/vhost_user.h"
+#include "vnet/netutil.h"
 
 static volatile sig_atomic_t stop;
 
@@ -31,20 +32,6 @@ static void usage(FILE *f)
 		"usage: vnet-sim --socket PATH [--client] [--queues N] [--mac MAC]\n"
 		"                [--mtu N] [--mode loopback|sink] [--gen] [--cpu N]\n"
 		"                [--features HEX] [--stats-file PATH] [-v]\n");
-}
-
-static int parse_mac(const char *s, __u8 mac[6])
-{
-	unsigned int b[6], i;
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-		return -EINVAL;
-	for (i = 0; i < 6; i++) {
-		if (b[i] > 0xff)
-			return -EINVAL;
-		mac[i] = (__u8)b[i];
-	}
-	return 0;
 }
 
 /* one JSON line: the device's counters (selftests read it) */
@@ -123,7 +110,7 @@ int main(int argc, char **argv)
 		case 'c': client = true; break;
 		case 'q': p.max_vqp = (__u16)atoi(optarg); break;
 		case 'm':
-			if (parse_mac(optarg, p.mac)) {
+			if (vnet_mac_parse(optarg, p.mac)) {
 				fprintf(stderr, "vnet-sim: bad MAC %s\n", optarg);
 				return 2;
 			}

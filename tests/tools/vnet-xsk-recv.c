@@ -6,13 +6,21 @@
  * metadata XDP wrote and what the C reference (rx_filter.c) says about the
  * same frame. Used by selftests/xdp_uplink.sh.
  *
+ * --drop SECONDS: count and drop instead, for SECONDS, through vnetd's own
+ * socket code (daemon/xsk.c, same ring sizes) and with vnetd's idle policy
+ * (busy-poll 50 us after the last frame, then sleep in poll()); prints one
+ * JSON line with the count. This is the AF_XDP receive ceiling of make
+ * bench-e2e: the same XDP program and socket as vnetd, no virtio work.
+ *
  *   vnet-xsk-recv -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]
  *                 [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]
+ *                 [--drop SECONDS]
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +31,9 @@
 #include "vnet/datapath.h"
 #include "vnet/log.h"
 #include "vnet/rx_filter.h"
+#include "vnet/virtq.h"
+#include "vnet/xsk.h"
+#include "vnet/netutil.h"
 #include "test_xsk.h"
 
 static volatile sig_atomic_t stop;
@@ -31,20 +42,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
-}
-
-static int parse_mac(const char *s, __u8 mac[6])
-{
-	unsigned int b[6];
-
-	if (sscanf(s, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		if (b[i] > 255)
-			return -EINVAL;
-		mac[i] = (__u8)b[i];
-	}
-	return 0;
 }
 
 static int set_rss(struct vnet_dp *dp, unsigned int pairs)
@@ -80,12 +77,79 @@ static void print_counters(struct vnet_dp *dp, unsigned int slot, const char *na
 	printf("}\n");
 }
 
+#define DROP_BURST	64
+#define DROP_POLL_NS	50000ull	/* as vnetd's uplink worker (UP_POLL_NS) */
+#define DROP_CLOCK_ROUNDS 32
+
+/* --drop: count and drop for secs seconds on queue's socket; 0 or -errno */
+static int drop_loop(struct vnet_dp *dp, const char *ifname, unsigned int queue,
+		     double secs)
+{
+	struct vnet_xsk_rx rx[DROP_BURST];
+	unsigned long long got = 0, wakeups = 0;
+	__u64 t0, end, now, idle_since = 0;
+	unsigned int empty = 0, n;
+	struct vnet_xsk *x;
+	struct pollfd pfd;
+	int err;
+
+	err = vnet_xsk_open(ifname, queue, &x);
+	if (err) {
+		pr_warn("AF_XDP socket on %s queue %u: %s\n", ifname, queue, strerror(-err));
+		return err;
+	}
+	err = vnet_dp_set_xsk(dp, queue, vnet_xsk_fd(x));
+	if (err)
+		goto out;
+	printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\"}\n", (int)getpid(),
+	       vnet_dp_attach_mode_name(dp));
+	fflush(stdout);
+	pfd.fd = vnet_xsk_fd(x);
+	pfd.events = POLLIN;
+	t0 = vnet_now_ns();
+	end = t0 + (__u64)(secs * 1e9);
+	now = t0;
+	while (!stop && now < end) {
+		n = vnet_xsk_rx_peek(x, rx, DROP_BURST);
+		if (n) {
+			vnet_xsk_rx_done(x, rx, n);
+			got += n;
+			idle_since = 0;
+			empty = 0;
+			continue;
+		}
+		if (++empty % DROP_CLOCK_ROUNDS)
+			continue;
+		now = vnet_now_ns();
+		if (!idle_since)
+			idle_since = now;
+		if (now - idle_since < DROP_POLL_NS)
+			continue;
+		idle_since = 0;
+		wakeups++;
+		if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+	}
+	now = vnet_now_ns();
+	printf("{\"received\":%llu,\"seconds\":%.3f,\"sleeps\":%llu}\n", got,
+	       (double)(now - t0) / 1e9, wakeups);
+	fflush(stdout);
+	vnet_dp_clear_xsk(dp, queue);
+out:
+	vnet_xsk_close(x);
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
 		{ "mac", required_argument, NULL, 'M' },
 		{ "host-ip", required_argument, NULL, 'H' },
 		{ "rss", required_argument, NULL, 'R' },
+		{ "drop", required_argument, NULL, 'D' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vnet_dp_opts o = { .mode = VNET_DP_ATTACH_NATIVE };
@@ -97,6 +161,7 @@ int main(int argc, char **argv)
 	__u8 mac[6];
 	__u32 host_ip = 0;
 	int have_mac = 0;
+	double drop_secs = 0;
 	struct timespec t0, t;
 
 	while ((opt = getopt_long(argc, argv, "i:m:q:n:t:v", lopts, NULL)) != -1) {
@@ -115,7 +180,7 @@ int main(int argc, char **argv)
 		case 't': timeout_ms = atoi(optarg); break;
 		case 'v': verbose++; break;
 		case 'M':
-			if (parse_mac(optarg, mac))
+			if (vnet_mac_parse(optarg, mac))
 				goto usage;
 			have_mac = 1;
 			break;
@@ -124,6 +189,16 @@ int main(int argc, char **argv)
 				goto usage;
 			break;
 		case 'R': rss_pairs = (unsigned int)atoi(optarg); break;
+		case 'D':
+			drop_secs = strtod(optarg, NULL);
+			if (drop_secs <= 0)
+				goto usage;
+			break;
+		case 'h':
+			printf("usage: %s -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]\n"
+			       "          [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]\n"
+			       "          [--drop SECONDS]\n", argv[0]);
+			return 0;
 		default: goto usage;
 		}
 	}
@@ -151,6 +226,11 @@ int main(int argc, char **argv)
 		err = set_rss(dp, rss_pairs);
 	if (err) {
 		pr_warn("configure: %s\n", strerror(-err));
+		goto out_dp;
+	}
+	if (drop_secs) {
+		err = drop_loop(dp, ifname, queue, drop_secs);
+		print_counters(dp, 0, "dev0");
 		goto out_dp;
 	}
 	err = test_xsk_open(&x, ifname, queue);
@@ -207,6 +287,7 @@ out_dp:
 
 usage:
 	fprintf(stderr, "usage: %s -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]\n"
-		"          [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]\n", argv[0]);
+		"          [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]\n"
+		"          [--drop SECONDS]\n", argv[0]);
 	return 2;
 }

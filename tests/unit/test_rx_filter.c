@@ -94,7 +94,11 @@ static size_t build(__u8 *frame, const __u8 *dst, int tags, __u16 vid0, __u16 vi
 	return frame_build(&s, frame, 256);
 }
 
-/* The spec's table, class by class, through the reference. */
+/*
+ * The spec's table, class by class, through the reference; then again with
+ * the host sharing the uplink: group frames PASS to the host, and the copy
+ * decision (vnet_rx_classify_copy) answers to the same table.
+ */
 static void test_rx_mode_matrix(void)
 {
 	struct vnet_rx_state *s = state_new();
@@ -107,11 +111,14 @@ static void test_rx_mode_matrix(void)
 	memcpy(s->dev[0].uc[0], mac_u1, 6);
 	memcpy(s->dev[0].mc[0], mac_m1, 6);
 	memcpy(s->dev[0].mc[1], mac_bc, 6);
+	for (int shared = 0; shared < 2; shared++)
 	for (size_t m = 0; m < sizeof(matrix) / sizeof(matrix[0]); m++) {
+		s->cfg_flags = shared ? VNET_DP_CFG_HOST_SHARED : 0;
 		set_modes(s, 0, matrix[m].modes);
 		for (int c = 0; c < N_CLS; c++) {
 			int want = matrix[m].want[c] == '1';
-			struct vnet_rx_result r;
+			const char *mode = shared ? "host shared" : "dedicated";
+			struct vnet_rx_result r, rc;
 			__u8 frame[256];
 			size_t len;
 
@@ -119,8 +126,20 @@ static void test_rx_mode_matrix(void)
 			s->dev[0].n_mc = c == BC_IN ? 2 : 1;
 			len = build(frame, cls_dst(c), 0, 0, 0);
 			EXPECT(!vnet_rx_classify(s, frame, len, &r), "classify");
-			EXPECT((r.verdict == VNET_RX_DELIVER) == want, "%s, %s: verdict %d, spec says %s",
-			       matrix[m].name, cls_name[c], r.verdict, want ? "deliver" : "filter");
+			EXPECT(!vnet_rx_classify_copy(s, frame, len, &rc), "classify copy");
+			/* the copy decision never depends on the mode */
+			EXPECT(rc.verdict == (want ? VNET_RX_DELIVER : VNET_RX_PASS) &&
+			       rc.want == (__u64)want,
+			       "%s, %s, %s: copy verdict %d", mode, matrix[m].name, cls_name[c],
+			       rc.verdict);
+			if (shared && cls_group(c)) {
+				EXPECT(r.verdict == VNET_RX_PASS && r.pass_reason == VNET_CNT_GROUP_HOST &&
+				       !r.want, "%s, %s: group frame verdict %d reason %d",
+				       matrix[m].name, cls_name[c], r.verdict, r.pass_reason);
+				r = rc;		/* the devices' side of it: checked below */
+			}
+			EXPECT((r.verdict == VNET_RX_DELIVER) == want, "%s, %s, %s: verdict %d, spec says %s",
+			       mode, matrix[m].name, cls_name[c], r.verdict, want ? "deliver" : "filter");
 			if (want) {
 				EXPECT(r.want == 1 && r.meta.dev == 0 && r.meta.magic == VNET_META_MAGIC &&
 				       r.pass_reason == -1, "%s, %s: result", matrix[m].name, cls_name[c]);
@@ -382,6 +401,27 @@ static void test_host_traffic(void)
 	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.1");
 	EXPECT(!vnet_rx_classify(s, frame, 14 + 27, &r) && r.verdict == VNET_RX_DELIVER,
 	       "cut ARP: %d", r.verdict);
+
+	/* host shared: every group frame is the host's, devices get copies */
+	s->cfg_flags = VNET_DP_CFG_HOST_SHARED;
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.77");
+	EXPECT(!vnet_rx_classify(s, frame, 60, &r) && r.verdict == VNET_RX_PASS &&
+	       r.pass_reason == VNET_CNT_GROUP_HOST, "shared, ARP for another: %d", r.verdict);
+	frame_build_arp_request(frame, mac_bc, mac_b, "192.0.2.1");
+	EXPECT(!vnet_rx_classify(s, frame, 60, &r) && r.verdict == VNET_RX_PASS &&
+	       r.pass_reason == VNET_CNT_GROUP_HOST, "shared, ARP for the host: %d", r.verdict);
+	/* the host has the original: the promiscuous device gets its copy */
+	EXPECT(!vnet_rx_classify_copy(s, frame, 60, &r) && r.verdict == VNET_RX_DELIVER &&
+	       r.meta.dev == 0, "shared, copy of ARP for the host: %d", r.verdict);
+	/* unicast is untouched: the host MAC stays the host's, also for copies */
+	len = build(frame, mac_host, 0, 0, 0);
+	EXPECT(!vnet_rx_classify(s, frame, len, &r) && r.verdict == VNET_RX_PASS &&
+	       r.pass_reason == VNET_CNT_HOST, "shared, unicast to the host MAC: %d", r.verdict);
+	EXPECT(!vnet_rx_classify_copy(s, frame, len, &r) && r.verdict == VNET_RX_PASS &&
+	       r.pass_reason == VNET_CNT_HOST, "shared, copy of host unicast: %d", r.verdict);
+	len = build(frame, mac_u9, 0, 0, 0);
+	EXPECT(!vnet_rx_classify(s, frame, len, &r) && r.verdict == VNET_RX_DELIVER,
+	       "shared, unicast to a stranger (PROMISC device): %d", r.verdict);
 	free(s);
 }
 
@@ -404,6 +444,29 @@ static void test_malformed(void)
 	EXPECT(!vnet_rx_classify(s, frame, 14 + 20 + 4, &r) && r.verdict == VNET_RX_DELIVER &&
 	       (r.meta.flags & VNET_META_F_MALFORMED), "cut UDP: %d flags %x", r.verdict,
 	       r.meta.flags);
+	/* what the packet socket may hand over: cut group frames, both paths */
+	s->filter.promisc = 1;
+	for (int shared = 0; shared < 2; shared++) {
+		s->cfg_flags = shared ? VNET_DP_CFG_HOST_SHARED : 0;
+		build(frame, mac_bc, 2, 5, 6);
+		for (size_t cut = 0; cut < 14 + 8; cut++) {
+			EXPECT(!vnet_rx_classify_copy(s, frame, cut, &r) &&
+			       r.verdict == VNET_RX_PASS && r.pass_reason == VNET_CNT_MALFORMED,
+			       "group frame cut at %zu: %d", cut, r.verdict);
+			EXPECT(!vnet_rx_classify(s, frame, cut, &r) &&
+			       r.verdict == VNET_RX_PASS && r.pass_reason == VNET_CNT_MALFORMED,
+			       "group frame cut at %zu (XDP's rule): %d", cut, r.verdict);
+		}
+		build(frame, mac_m1, 0, 0, 0);
+		EXPECT(!vnet_rx_classify_copy(s, frame, 14 + 20 + 4, &r) &&
+		       r.verdict == VNET_RX_DELIVER && (r.meta.flags & VNET_META_F_MALFORMED),
+		       "multicast with cut UDP: copy %d flags %x", r.verdict, r.meta.flags);
+	}
+	s->filter.promisc = 0;
+	s->cfg_flags = 0;
+	EXPECT(vnet_rx_classify_copy(NULL, frame, 60, &r) == -EINVAL &&
+	       vnet_rx_classify_copy(s, NULL, 60, &r) == -EINVAL &&
+	       vnet_rx_classify_copy(s, frame, 60, NULL) == -EINVAL, "NULL arguments (copy)");
 	EXPECT(vnet_rx_classify(NULL, frame, 60, &r) == -EINVAL &&
 	       vnet_rx_classify(s, NULL, 60, &r) == -EINVAL &&
 	       vnet_rx_classify(s, frame, 60, NULL) == -EINVAL, "NULL arguments");

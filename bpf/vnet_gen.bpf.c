@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The traffic generator's program (tests/tools/vnet-gen.c). It is never
+ * attached: vnet-gen runs it with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES,
+ * so every run turns the template frame into a real frame that XDP_TX sends
+ * out of the veth it names as ingress, into the peer (the uplink).
+ *
+ * Live frames keep their page between runs and the kernel does not copy the
+ * template again, so whatever we write stays; the UDP source port is written
+ * on every run anyway, which spreads the frames over nflows flows in turn.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/udp.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+const volatile __u32 nflows = 1;	/* set before load, never 0 */
+const volatile __u16 sport_base = 1024;
+
+/* one generator thread runs the program: a plain counter is enough */
+__u32 seq;
+
+SEC("xdp")
+int vnet_gen(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct udphdr *udp = data + sizeof(struct ethhdr) + sizeof(struct iphdr);
+	__u32 n = seq++;
+
+	if ((void *)(udp + 1) > end)
+		return XDP_ABORTED;
+	/* UDP checksum 0 (none, RFC 768): no fix-up when the port moves */
+	udp->source = bpf_htons((__u16)(sport_base + n % nflows));
+	return XDP_TX;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Small helpers every program of the tree needs the same way: reading a
+ * MAC address the user typed, one interface ioctl.
+ */
+#ifndef VNET_NETUTIL_H
+#define VNET_NETUTIL_H
+
+#include <linux/types.h>
+
+/* <net/if.h> or <linux/if.h>: whichever the caller uses (they clash) */
+struct ifreq;
+
+/*
+ * "xx:xx:xx:xx:xx:xx" (each byte one or two hex digits, nothing before or
+ * after) into mac: 0, or -EINVAL with mac unchanged.
+ */
+int vnet_mac_parse(const char *s, __u8 mac[6]);
+
+/* One SIOC* request on a throw-away socket: 0 or -errno. */
+int vnet_if_ioctl(unsigned long req, struct ifreq *ifr);
+
+#endif
