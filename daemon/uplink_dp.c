@@ -195,7 +195,7 @@ static void coal_run(struct up_port *p, const struct vnet_net_state *st)
 
 /*
  * Push what the maps must know about the device, as a diff against what
- * they hold. Cheap when nothing moved (one memcmp a round); the steering
+ * they hold. Cheap when nothing moved (one compare a round); the steering
  * part costs an RCU grace period per call (datapath.c), so it is pushed
  * only when one of its inputs changed.
  */
@@ -223,8 +223,10 @@ static void push_state(struct up_port *p, const struct vnet_net_state *st)
 		pairs = 1;
 	if (pairs > dev->params.max_vqp)
 		pairs = dev->params.max_vqp;
+	/* every accepted change bumps version, resets included (cvq.c,
+	 * device.c): one compare instead of a memcmp of the whole state */
 	if (p->pushed_valid && drv == p->pushed_driver && pairs == p->pushed_pairs &&
-	    !memcmp(st, old, sizeof(*st)))
+	    st->version == old->version)
 		return;
 
 	if (ctrl_rx) {

@@ -431,6 +431,45 @@ static void test_state_double_buffer(void)
 	vnet_netdev_destroy(dev);
 }
 
+/*
+ * The uplink worker pushes a device's state into the BPF maps only when
+ * its version moved (uplink_dp.c push_state): every path that publishes a
+ * new state must bump it, resets included, and never return to an old one.
+ */
+static void test_state_version_every_change(void)
+{
+	static const __u8 mac2[6] = { 0x02, 0, 0, 0, 0, 9 };
+	__u8 b[3] = { VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, 1 };
+	struct vnet_netdev *dev = ready_dev(2);
+	__u32 v;
+
+	if (!dev)
+		return;
+	v = vnet_netdev_state(dev)->version;
+	EXPECT(v > 0, "FEATURES_OK published version 0");
+	EXPECT(cmd(dev, b, 3) == VIRTIO_NET_OK, "allmulti");
+	EXPECT(vnet_netdev_state(dev)->version > v, "cvq command: version %u", v);
+	v = vnet_netdev_state(dev)->version;
+	vnet_netdev_set_mac(dev, mac2);
+	EXPECT(vnet_netdev_state(dev)->version > v, "set_mac kept version %u", v);
+	v = vnet_netdev_state(dev)->version;
+	vnet_netdev_reset(dev);
+	EXPECT(vnet_netdev_state(dev)->version > v, "reset went back to version %u",
+	       vnet_netdev_state(dev)->version);
+	v = vnet_netdev_state(dev)->version;
+	vnet_netdev_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	vnet_netdev_set_driver_features(dev, dev->offered);
+	vnet_netdev_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+			       VIRTIO_CONFIG_S_FEATURES_OK);
+	EXPECT(vnet_netdev_state(dev)->version > v, "FEATURES_OK kept version %u", v);
+	/* a refused command publishes nothing */
+	v = vnet_netdev_state(dev)->version;
+	b[1] = 0x7f;
+	EXPECT(cmd(dev, b, 3) == VIRTIO_NET_ERR, "unknown RX command accepted");
+	EXPECT(vnet_netdev_state(dev)->version == v, "refused command bumped the version");
+	vnet_netdev_destroy(dev);
+}
+
 /* Regression: reset after FEATURES_OK kept the MAC it copied from itself. */
 static void test_features_ok_keeps_mac(void)
 {
@@ -480,6 +519,7 @@ int main(void)
 	RUN(test_cvq_mq_rss);
 	RUN(test_cvq_offloads_coal);
 	RUN(test_state_double_buffer);
+	RUN(test_state_version_every_change);
 	RUN(test_features_ok_keeps_mac);
 	RUN(test_cvq_index);
 	return test_summary();
