@@ -251,3 +251,23 @@ void vnet_devq_save_positions(struct vnet_devq *dq)
 		if (dq->q[i].active)
 			dq->dev->vrings[i].last_avail_idx = vnet_virtq_last_avail(&dq->q[i].nq.vq);
 }
+
+bool vnet_devq_kicks_set(struct vnet_devq *dq, bool on, bool rx_wakes)
+{
+	unsigned int i, cvq = vnet_netdev_cvq_index(dq->dev);
+	bool pending = false;
+
+	dq->kicks_on = on;
+	for (i = 0; i < dq->dev->nvrings; i++) {
+		struct vnet_devq_q *q = &dq->q[i];
+
+		if (!q->active)
+			continue;
+		/* a queue that cannot wake us keeps kicks off while we sleep */
+		if (on && !(q->index & 1) && q->index != cvq && !rx_wakes)
+			continue;
+		if (vnet_virtq_notify_enable(&q->nq.vq, on) > 0)
+			pending = true;
+	}
+	return pending;
+}

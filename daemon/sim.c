@@ -303,38 +303,14 @@ static void run_rarp(struct vnet_sim *sim, const struct vnet_net_state *st, unsi
 }
 
 /*
- * Queues whose kick must wake a sleeping worker: transmit queues and the
- * control queue always; receive queues only for the generator, which waits
- * for buffers. Loopback frames that find no receive buffer are dropped
- * (like a NIC without descriptors), so a refill is no reason to wake.
- */
-static bool q_wakes(const struct vnet_sim *sim, const struct vnet_devq_q *q)
-{
-	return (q->index & 1) || q->index == vnet_netdev_cvq_index(sim->dev) ||
-	       sim->opts.gen;
-}
-
-/*
- * Kicks on (about to sleep) or off (polling) for every active queue that
- * can wake us. Returns true if a queue had buffers waiting when kicks came
- * on: sleeping then could miss them (spec 2.7.10, the re-check after
- * re-enabling). Device lock held.
+ * Kicks on or off (vnet_devq_kicks_set). Receive queues wake only the
+ * generator, which waits for buffers: loopback frames that find no
+ * receive buffer are dropped (like a NIC without descriptors), so a
+ * refill is no reason to wake.
  */
 static bool kicks_set(struct vnet_sim *sim, bool on)
 {
-	unsigned int i;
-	bool pending = false;
-
-	sim->dq.kicks_on = on;
-	for (i = 0; i < sim->dev->nvrings; i++) {
-		struct vnet_devq_q *q = &sim->dq.q[i];
-
-		if (!q->active || (on && !q_wakes(sim, q)))
-			continue;
-		if (vnet_virtq_notify_enable(&q->nq.vq, on) > 0)
-			pending = true;
-	}
-	return pending;
+	return vnet_devq_kicks_set(&sim->dq, on, sim->opts.gen);
 }
 
 /* Before sleeping: kicks on, then look once more. True: safe to sleep. */

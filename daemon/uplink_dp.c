@@ -656,6 +656,9 @@ static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
 
 	pthread_mutex_lock(&dev->lock);
 	vnet_devq_sync(&p->dq);
+	/* polling: the driver need not kick (spec 2.7.10); on before we sleep */
+	if (p->dq.kicks_on)
+		vnet_devq_kicks_set(&p->dq, false, false);
 	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		if (p->dq.cvq_active)
 			work += vnet_devq_run_cvq(&p->dq, &refused);
@@ -710,6 +713,33 @@ static void xsk_watch(struct vnet_updp *up, bool on)
 			  vnet_xsk_fd(up->xsk[i]), &ev);
 }
 
+/*
+ * Before sleeping: every port's transmit and control queues get their
+ * kicks back, then a last look. False: a driver posted buffers meanwhile,
+ * poll on (the next round turns kicks off again). A device that needs a
+ * reset serves nothing, so its buffers are no reason to stay awake.
+ */
+static bool kicks_arm(struct vnet_updp *up)
+{
+	bool pending = false;
+	__u64 mask;
+
+	pthread_mutex_lock(&up->lock);
+	for (mask = up->port_mask; mask; mask &= mask - 1) {
+		struct up_port *p = up->ports[__builtin_ctzll(mask)];
+		struct vnet_netdev *dev = p->dev;
+
+		pthread_mutex_lock(&dev->lock);
+		vnet_devq_sync(&p->dq);
+		if (vnet_devq_kicks_set(&p->dq, true, false) &&
+		    !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+			pending = true;
+		pthread_mutex_unlock(&dev->lock);
+	}
+	pthread_mutex_unlock(&up->lock);
+	return !pending;
+}
+
 static void *up_thread(void *arg)
 {
 	struct vnet_updp *up = arg;
@@ -747,6 +777,8 @@ static void *up_thread(void *arg)
 		}
 		/* frames waiting for the kernel or a deferred notification:
 		 * come back soon; else sleep until a kick, a frame or a change */
+		if (!kicks_arm(up))
+			continue;
 		timeout = up->coal_pending || vnet_xsk_tx_outstanding(up->xsk[0]) ? 1 : UP_SLEEP_MS;
 		xsk_watch(up, true);
 		n = epoll_wait(up->epfd, evs, 16, timeout);

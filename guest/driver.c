@@ -240,13 +240,16 @@ void guest_kick(int fd)
 		pr_debug("kick: %s\n", strerror(errno));
 }
 
-/* publish, then notify unless the device asked not to (spec 2.7.7.2) */
-static void publish_kick(struct vdriver *vd, int kick_fd)
+/* publish, then notify unless the device asked not to (spec 2.7.7.2):
+ * true when it kicked */
+static bool publish_kick(struct vdriver *vd, int kick_fd)
 {
 	vdriver_publish(vd);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (!(__atomic_load_n(&vd->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY))
-		guest_kick(kick_fd);
+	if (__atomic_load_n(&vd->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY)
+		return false;
+	guest_kick(kick_fd);
+	return true;
 }
 
 static void drain(int fd)
@@ -502,7 +505,9 @@ int guest_tx_poll(struct guest *g, unsigned int q)
 		tx->st.bytes += (__u64)r - g->hdr_len;
 		n++;
 	}
-	if (n)
-		publish_kick(&tx->vd, tx->kick_fd);
+	if (n) {
+		tx->st.publishes++;
+		tx->st.kicks += publish_kick(&tx->vd, tx->kick_fd);
+	}
 	return (int)n;
 }

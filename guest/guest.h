@@ -71,6 +71,7 @@ struct guest_rxq_stats {
 
 struct guest_txq_stats {
 	__u64 packets, bytes, csum, gso, full;
+	__u64 publishes, kicks;		/* batches made available; of them kicked */
 };
 
 struct guest_rxq {

@@ -63,6 +63,8 @@ static void print_json(const struct guest *g)
 		jw_uint(&jw, "csum", s->csum);
 		jw_uint(&jw, "gso", s->gso);
 		jw_uint(&jw, "ring_full", s->full);
+		jw_uint(&jw, "publishes", s->publishes);
+		jw_uint(&jw, "kicks", s->kicks);
 		jw_obj_close(&jw);
 	}
 	jw_arr_close(&jw);
@@ -101,10 +103,12 @@ void stats_print(const struct guest *g, bool json)
 			if (s->report[r])
 				printf(" %s %llu", vnet_hash_report_name(r),
 				       (unsigned long long)s->report[r]);
-		printf("\n  tx%u: packets %llu bytes %llu csum %llu gso %llu ring full %llu\n", q,
+		printf("\n  tx%u: packets %llu bytes %llu csum %llu gso %llu ring full %llu "
+		       "publishes %llu kicks %llu\n", q,
 		       (unsigned long long)t->packets, (unsigned long long)t->bytes,
 		       (unsigned long long)t->csum, (unsigned long long)t->gso,
-		       (unsigned long long)t->full);
+		       (unsigned long long)t->full, (unsigned long long)t->publishes,
+		       (unsigned long long)t->kicks);
 	}
 	fflush(stdout);
 }

@@ -126,8 +126,18 @@ test_ping()
 test_tcp()
 {
 	RET=0
+	local before after
+	before=$(guest_stats G0)
 	tcp_xfer "$NS_G0" "$NS_WIRE" $WIRE_IP $((32 << 20))
 	check_err $? "guest -> wire TCP data differs"
+	# vnetd turns the driver's kicks off while it polls (spec 2.7.10)
+	after=$(guest_stats G0)
+	jq -e -n --argjson b "$before" --argjson a "$after" '
+		(([$a.tx[].publishes] | add) - ([$b.tx[].publishes] | add)) as $p |
+		(([$a.tx[].kicks] | add) - ([$b.tx[].kicks] | add)) as $k |
+		$p >= 100 and $k * 2 < $p' >/dev/null
+	check_err $? "kicks not suppressed while vnetd polls: $(jq -c '[.tx[] | {publishes, kicks}]' <<<"$after")"
+	vlog "tx batches/kicks: $(jq -c '[.tx[] | {publishes, kicks}]' <<<"$after")"
 	tcp_xfer "$NS_WIRE" "$NS_G0" $GUEST_IP $((32 << 20))
 	check_err $? "wire -> guest TCP data differs"
 	log_test "TCP 32 MiB each way, sha256 intact (guest TSO segmented in software)"

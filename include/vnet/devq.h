@@ -52,6 +52,15 @@ struct vnet_devq {
  */
 int vnet_devq_init(struct vnet_devq *dq, struct vnet_netdev *dev, int epfd,
 		   __u32 kick_events, bool kick_rx, bool kicks_on);
+/*
+ * Kicks on (the worker is about to sleep) or off (it polls) for every
+ * active queue that can wake it: transmit queues, the control queue and,
+ * with rx_wakes, the receive queues. Returns true if a queue had buffers
+ * waiting when kicks came on: sleeping then could miss them (spec 2.7.10,
+ * the re-check after re-enabling). dev->lock held.
+ */
+bool vnet_devq_kicks_set(struct vnet_devq *dq, bool on, bool rx_wakes);
+
 /* Stops every queue (dev->lock held) and frees the array. */
 void vnet_devq_fini(struct vnet_devq *dq);
 
