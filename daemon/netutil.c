@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* include/vnet/netutil.h */
 #include <errno.h>
+#include <string.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
@@ -42,6 +43,19 @@ int vnet_mac_parse(const char *s, __u8 mac[6])
 	for (int i = 0; i < 6; i++)
 		mac[i] = m[i];
 	return 0;
+}
+
+size_t vnet_rarp_build(__u8 f[VNET_RARP_LEN], const __u8 mac[6])
+{
+	memset(f, 0, VNET_RARP_LEN);
+	memset(f, 0xff, 6);				/* broadcast */
+	memcpy(f + 6, mac, 6);
+	f[12] = 0x80, f[13] = 0x35;			/* ETH_P_RARP */
+	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0;	/* Ethernet, IPv4 */
+	f[18] = 6, f[19] = 4, f[20] = 0, f[21] = 3;	/* request reverse (RFC 903) */
+	memcpy(f + 22, mac, 6);				/* sender hardware address */
+	memcpy(f + 32, mac, 6);				/* target hardware address */
+	return VNET_RARP_LEN;
 }
 
 int vnet_if_ioctl(unsigned long req, struct ifreq *ifr)

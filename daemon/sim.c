@@ -23,6 +23,7 @@
 #include "vnet/log.h"
 #include "vnet/net.h"
 #include "vnet/sim.h"
+#include "vnet/netutil.h"
 
 #define BIT(n)		(1ull << (n))
 #define SIM_NBUF	64	/* tx output buffers per burst (GSO: 64 KiB) */
@@ -284,17 +285,10 @@ static unsigned int run_cvq(struct vnet_sim *sim)
 /* vhost-user SEND_RARP: a RARP request for the MAC, like QEMU's announce */
 static void run_rarp(struct vnet_sim *sim, const struct vnet_net_state *st, unsigned int nq)
 {
-	static __u8 f[60];
+	static __u8 f[VNET_RARP_LEN];
 	struct vnet_netdev *dev = sim->dev;
 
-	memset(f, 0, sizeof(f));
-	memset(f, 0xff, 6);
-	memcpy(f + 6, dev->rarp_mac, 6);
-	f[12] = 0x80, f[13] = 0x35;			/* ETH_P_RARP */
-	f[14] = 0, f[15] = 1, f[16] = 8, f[17] = 0;	/* ethernet, IPv4 */
-	f[18] = 6, f[19] = 4, f[20] = 0, f[21] = 3;	/* request reverse */
-	memcpy(f + 22, dev->rarp_mac, 6);
-	memcpy(f + 32, dev->rarp_mac, 6);
+	vnet_rarp_build(f, dev->rarp_mac);
 	dev->rarp_pending = false;
 	if (sim->opts.mode == VNET_SIM_LOOPBACK) {
 		loop_frame(sim, st, nq, f, sizeof(f));

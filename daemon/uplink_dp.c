@@ -56,6 +56,7 @@
 #include "vnet/host_port.h"
 #include "vnet/log.h"
 #include "vnet/net.h"
+#include "vnet/netutil.h"
 #include "vnet/uplink_dp.h"
 #include "vnet/uplink_pkt.h"
 #include "vnet/xsk.h"
@@ -648,6 +649,39 @@ static void local_deliver(struct vnet_updp *up, struct up_port *from)
 	up->nlocal = 0;
 }
 
+/*
+ * vhost-user SEND_RARP: after a migration QEMU asks the back-end to
+ * announce a driver that cannot (no GUEST_ANNOUNCE), so that switches
+ * learn where the MAC lives now. A RARP request from that MAC leaves the
+ * port as if the device had sent it: the wire, the host, the other
+ * devices (dev->lock held).
+ */
+static void port_rarp(struct vnet_updp *up, struct up_port *p)
+{
+	struct vnet_xsk *x = up->xsk[0];
+	__u32 len;
+	__u64 addr;
+	__u8 *f;
+
+	p->dev->rarp_pending = false;
+	f = vnet_xsk_tx_frame(x, &addr);
+	if (!f) {
+		p->st.tx_dropped++;
+		return;
+	}
+	len = (__u32)vnet_rarp_build(f, p->dev->rarp_mac);
+	if (up->hport && !vnet_host_port_send(up->hport, f, len))
+		p->st.tx_host++;
+	/* on the wire too: the completion ring frees it, next round */
+	if ((up->port_mask & ~BIT(p->slot)) && up->nlocal < UP_LOCAL_MAX)
+		up->local[up->nlocal++] = (struct local_frame){
+			.addr = addr, .len = len, .from = (__u8)p->slot, .owned = false,
+		};
+	vnet_xsk_tx_submit(x, &addr, &len, 1);
+	p->st.tx_wire++;
+	p->st.tx_rarp++;
+}
+
 static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
 {
 	struct vnet_netdev *dev = p->dev;
@@ -667,9 +701,9 @@ static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
 		work += port_tx(up, p, st);
 		coal_run(p, st);
 	}
+	if (dev->rarp_pending)
+		port_rarp(up, p);
 	vnet_devq_save_positions(&p->dq);
-	/* SEND_RARP is QEMU's announce after migration: nothing to migrate */
-	dev->rarp_pending = false;
 	pthread_mutex_unlock(&dev->lock);
 	if (up->nlocal)
 		local_deliver(up, p);

@@ -146,6 +146,7 @@ struct guest {
 	/* event loop */
 	int epfd;
 	__u64 connects, disconnects, config_changes, announces, announce_frames;
+	__u64 rarps_sent;		/* SEND_RARP requests the back-end took (SIGUSR2) */
 	__u64 nl_events, syncs, vlan_reloads;
 	__u8 scratch[65536 + 64];
 };
@@ -155,6 +156,7 @@ extern volatile sig_atomic_t guest_stop;
 
 /* vu_front.c */
 int vu_connect(struct guest *g, unsigned int wait_s);
+int vu_send_rarp(struct guest *g, const __u8 mac[6]);
 void vu_close(struct guest *g);
 int vu_negotiate(struct guest *g);
 int vu_setup_rings(struct guest *g);
@@ -188,6 +190,7 @@ void tap_close(struct guest *g);
 int tap_set_offloads(struct guest *g);
 int tap_set_carrier(struct guest *g, bool up);
 int tap_set_mac(struct guest *g, const __u8 mac[6]);
+int tap_get_mac(struct guest *g, __u8 mac[6]);
 int tap_read_rxmode(struct guest *g, struct guest_rxmode *m);
 int tap_events_open(struct guest *g);
 bool tap_events_drain(struct guest *g);

@@ -24,6 +24,7 @@ static void print_json(const struct guest *g)
 	jw_uint(&jw, "config_changes", g->config_changes);
 	jw_uint(&jw, "announces", g->announces);
 	jw_uint(&jw, "announce_frames", g->announce_frames);
+	jw_uint(&jw, "rarps_sent", g->rarps_sent);
 	jw_uint(&jw, "netlink_events", g->nl_events);
 	jw_uint(&jw, "rxmode_syncs", g->syncs);
 	jw_uint(&jw, "vlan_reloads", g->vlan_reloads);
@@ -83,11 +84,12 @@ void stats_print(const struct guest *g, bool json)
 	}
 	printf("%s: %u queue pairs, link %s, features 0x%llx, connects %llu, "
 	       "disconnects %llu, ctrl ok %llu err %llu, config changes %llu, "
-	       "announces %llu\n", g->tap_name, g->nqp,
+	       "announces %llu, rarps sent %llu\n", g->tap_name, g->nqp,
 	       g->link_up ? "up" : "down", (unsigned long long)g->features,
 	       (unsigned long long)g->connects, (unsigned long long)g->disconnects,
 	       (unsigned long long)g->cvq.ok, (unsigned long long)g->cvq.err,
-	       (unsigned long long)g->config_changes, (unsigned long long)g->announces);
+	       (unsigned long long)g->config_changes, (unsigned long long)g->announces,
+	       (unsigned long long)g->rarps_sent);
 	for (q = 0; q < g->nqp; q++) {
 		const struct guest_rxq_stats *s = &g->rxq[q].st;
 		const struct guest_txq_stats *t = &g->txq[q].st;

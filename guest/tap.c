@@ -451,22 +451,31 @@ static size_t build_arp(__u8 *f, const __u8 mac[6], __u16 ethertype, __u16 op,
  * may have come up a moment ago and the kernel's link watch may not have
  * re-attached the qdisc yet. Returns the frames sent.
  */
+int tap_get_mac(struct guest *g, __u8 mac[6])
+{
+	struct ifreq ifr = { 0 };
+	int err;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
+	err = vnet_if_ioctl(SIOCGIFHWADDR, &ifr);
+	if (!err)
+		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return err;
+}
+
 int tap_announce(struct guest *g)
 {
 	static const __u8 zero[6];
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_halen = 6 };
-	struct ifreq ifr = { 0 };
 	struct addr_cb addrs;
 	__u8 frame[64], mac[6];
 	unsigned int i, sent = 0;
 	int fd, one = 1, err;
 	size_t len;
 
-	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
-	err = vnet_if_ioctl(SIOCGIFHWADDR, &ifr);
+	err = tap_get_mac(g, mac);
 	if (err)
 		return err;
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	err = tap_ipv4_addrs(g, &addrs);
 	if (err)
 		return err;

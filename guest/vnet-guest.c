@@ -34,7 +34,7 @@ enum ev_type { EV_SOCK = 1, EV_BACKEND, EV_RXCALL, EV_TXCALL, EV_TAP, EV_NL };
 #define EV(t, q)	(((__u64)(t) << 32) | (q))
 
 volatile sig_atomic_t guest_stop;
-static volatile sig_atomic_t dump_stats, reload;
+static volatile sig_atomic_t dump_stats, reload, migrated;
 
 static void on_signal(int sig)
 {
@@ -42,6 +42,8 @@ static void on_signal(int sig)
 		dump_stats = 1;
 	else if (sig == SIGHUP)
 		reload = 1;
+	else if (sig == SIGUSR2)
+		migrated = 1;
 	else
 		guest_stop = 1;
 }
@@ -294,6 +296,18 @@ static int session_run(struct guest *g)
 			dump_stats = 0;
 			stats_print(g, g->o.json);
 		}
+		if (migrated) {
+			__u8 mac[6];
+
+			/* as QEMU after a migration: the back-end announces us */
+			migrated = 0;
+			err = tap_get_mac(g, mac) ?: vu_send_rarp(g, mac);
+			if (err)
+				pr_warn("%s: SEND_RARP: %s\n", g->tap_name, strerror(-err));
+			else
+				g->rarps_sent++;
+			err = 0;
+		}
 		if (reload) {
 			reload = 0;
 			err = tap_load_vlan_file(g);
@@ -503,6 +517,7 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	err = tap_load_vlan_file(&g);
 	if (err) {

@@ -27,7 +27,7 @@
 /* protocol features vnet-guest uses */
 #define GUEST_PROTOCOL (BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | \
 			BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | BIT(VHOST_USER_PROTOCOL_F_CONFIG) | \
-			BIT(VHOST_USER_PROTOCOL_F_STATUS))
+			BIT(VHOST_USER_PROTOCOL_F_STATUS) | BIT(VHOST_USER_PROTOCOL_F_RARP))
 
 static int vu_send_fd(int fd, struct vhost_user_msg *m, const int *fds, unsigned int nfds)
 {
@@ -199,6 +199,20 @@ static int vu_get_u64(struct guest *g, __u32 req, __u64 *val)
 static int vu_set_u64(struct guest *g, __u32 req, __u64 val)
 {
 	return vu_request(g, req, &val, sizeof(val), NULL, 0);
+}
+
+/*
+ * What QEMU sends after a migration for a driver without GUEST_ANNOUNCE:
+ * the back-end announces the MAC for us (vhost-user SEND_RARP).
+ */
+int vu_send_rarp(struct guest *g, const __u8 mac[6])
+{
+	__u64 payload = 0;
+
+	if (!(g->protocol & BIT(VHOST_USER_PROTOCOL_F_RARP)))
+		return -EOPNOTSUPP;
+	memcpy(&payload, mac, 6);
+	return vu_set_u64(g, VHOST_USER_SEND_RARP, payload);
 }
 
 int vu_connect(struct guest *g, unsigned int wait_s)

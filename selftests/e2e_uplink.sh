@@ -10,11 +10,13 @@
 # the host and the guest reach each other through the host port (ping,
 # TCP both ways, never over the wire),
 # RSS + hash report over two queue pairs (spread, no hash/queue mismatch),
-# two devices on one uplink (device to device, broadcast to both), and
+# two devices on one uplink (device to device, broadcast to both),
+# vhost-user SEND_RARP announcing a device on the wire, the host and the
+# other device, and
 # SIGTERM detaching XDP.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_ping test_tcp test_host_ping test_guest_host test_rss test_dev_to_dev test_sigterm_detach"
+ALL_TESTS="test_ping test_tcp test_host_ping test_guest_host test_rss test_dev_to_dev test_rarp test_sigterm_detach"
 
 VNETCTL=$VNET_BIN/vnetctl
 FRAMES="python3 $SELFTEST_DIR/guest_frames.py"
@@ -254,6 +256,45 @@ bench_iperf()
 			'.end.sum_received.bits_per_second / 1e9 | tostring + " Gbit/s"')" \
 			"vnetd CPU $(( $(awk '{print $14 + $15}' /proc/"$VNETD_PID"/stat) - t0 )) ticks / 5 s"
 	done
+}
+
+__ready() { grep -q ready "$1"; }
+
+# rarp_listen NAME NS IFACE: count RARPs from MAC0 there for 3 s (pid
+# appended to RARP_PIDS)
+rarp_listen()
+{
+	in_ns "$2" $FRAMES rarp-count "$3" $MAC0 3 >"$TMP/rarp.$1" 2>"$TMP/rarp.$1.rdy" &
+	RARP_PIDS="$RARP_PIDS $!"
+	busywait 3000 __ready "$TMP/rarp.$1.rdy"
+}
+
+# After a migration QEMU asks the back-end to announce a driver without
+# GUEST_ANNOUNCE (vnet-guest plays it on SIGUSR2): one RARP from the
+# device's MAC, out of its port like a frame it sent.
+test_rarp()
+{
+	local before after
+	RET=0
+	RARP_PIDS=
+	before=$(guest_stats G0)
+	rarp_listen wire "$NS_WIRE" wire0
+	rarp_listen host "$NS_HOST" up0
+	rarp_listen g1 "$NS_G1" vg0
+	kill -USR2 "$G0_PID"
+	wait $RARP_PIDS
+	after=$(guest_stats G0)
+	[ "$(jq .rarps_sent <<<"$after")" -gt "$(jq .rarps_sent <<<"$before")" ]
+	check_err $? "the back-end did not take SEND_RARP"
+	[ "$(cat "$TMP/rarp.wire")" = 1 ]
+	check_err $? "RARPs from $MAC0 on the wire: $(cat "$TMP/rarp.wire") (want 1)"
+	if grep -q "host port vnh" "$TMP/vnetd.log"; then
+		[ "$(cat "$TMP/rarp.host")" -ge 1 ]
+		check_err $? "the host saw no RARP from $MAC0"
+	fi
+	[ "$(cat "$TMP/rarp.g1")" = 1 ]
+	check_err $? "the other device saw $(cat "$TMP/rarp.g1") RARPs (want 1)"
+	log_test "SEND_RARP: the device announced on the wire, to the host and the other device"
 }
 
 test_sigterm_detach()

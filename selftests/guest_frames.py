@@ -17,6 +17,9 @@
                                 IFACE receives within SECONDS; prints the count
                                 (prints "ready" on stderr once listening)
   raw-send IFACE HEX            send one frame given in hex, as is (cut ones too)
+  rarp-count IFACE MAC SECONDS  count the RARP requests from MAC that IFACE
+                                receives within SECONDS (prints "ready" on
+                                stderr once listening)
   fake-backend SOCKET MODE      a vhost-user back-end that misbehaves:
                                 silent (never answers), wrong-code (answers
                                 GET_FEATURES with request 99), stall (answers
@@ -137,6 +140,25 @@ def mark_count(iface, tag, secs):
     print(len(seen), flush=True)
 
 
+def rarp_count(iface, mac, secs):
+    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    rx.bind((iface, 0))
+    rx.settimeout(0.05)
+    print('ready', file=sys.stderr, flush=True)
+    want, n = bytes.fromhex(mac.replace(':', '')), 0
+    deadline = time.time() + secs
+    while time.time() < deadline:
+        try:
+            data, addr = rx.recvfrom(4096)
+        except socket.timeout:
+            continue
+        # EtherType 0x8035, opcode 3 (request reverse), sender hw address
+        if (addr[2] != PACKET_OUTGOING and len(data) >= 42 and data[12:14] == b'\x80\x35'
+                and data[20:22] == b'\x00\x03' and data[22:28] == want):
+            n += 1
+    print(n, flush=True)
+
+
 def raw_send(iface, hexframe):
     tx_socket(iface).send(bytes.fromhex(hexframe))
 
@@ -235,6 +257,8 @@ def main(a):
         mark_count(a[1], a[2], float(a[3]))
     elif a[0] == 'raw-send':
         raw_send(a[1], a[2])
+    elif a[0] == 'rarp-count':
+        rarp_count(a[1], a[2], float(a[3]))
     elif a[0] == 'fake-backend':
         fake_backend(a[1], a[2])
     else:

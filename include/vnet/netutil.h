@@ -6,6 +6,7 @@
 #ifndef VNET_NETUTIL_H
 #define VNET_NETUTIL_H
 
+#include <stddef.h>
 #include <linux/types.h>
 
 /* <net/if.h> or <linux/if.h>: whichever the caller uses (they clash) */
@@ -16,6 +17,13 @@ struct ifreq;
  * after) into mac: 0, or -EINVAL with mac unchanged.
  */
 int vnet_mac_parse(const char *s, __u8 mac[6]);
+
+/*
+ * A RARP request "who am I" from mac, as QEMU's self-announce sends it
+ * (vhost-user SEND_RARP): 60 bytes (the minimum frame, no FCS) into f.
+ */
+#define VNET_RARP_LEN	60
+size_t vnet_rarp_build(__u8 f[VNET_RARP_LEN], const __u8 mac[6]);
 
 /* One SIOC* request on a throw-away socket: 0 or -errno. */
 int vnet_if_ioctl(unsigned long req, struct ifreq *ifr);

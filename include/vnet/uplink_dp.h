@@ -64,6 +64,7 @@ struct vnet_updp_port_stats {
 	__u64 tx_local;		/* frames offered to the other devices (d2d) */
 	__u64 tx_host;		/* frames handed to the host (host port) */
 	__u64 tx_host_dropped;	/* ... that the host port refused */
+	__u64 tx_rarp;		/* RARP announces sent for vhost-user SEND_RARP */
 	__u64 tx_spoofed;	/* dropped: foreign source MAC */
 	__u64 tx_dropped;	/* runt frames */
 };

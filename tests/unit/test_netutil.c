@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* vnet_mac_parse (include/vnet/netutil.h): what users type as a MAC. */
+/* include/vnet/netutil.h: what users type as a MAC, the RARP announce. */
 #include <errno.h>
 #include <string.h>
 
@@ -38,9 +38,30 @@ static void test_mac_parse_bad(void)
 	EXPECT(!memcmp(mac, "\1\2\3\4\5\6", 6), "a refused MAC wrote the output");
 }
 
+/* RFC 903 request reverse, as QEMU's self-announce (vhost-user SEND_RARP) */
+static void test_rarp_build(void)
+{
+	static const __u8 mac[6] = { 0x02, 0x11, 0x22, 0x33, 0x44, 0x55 };
+	static const __u8 head[22] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0x11, 0x22, 0x33, 0x44, 0x55,
+		0x80, 0x35, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x03,
+	};
+	__u8 f[VNET_RARP_LEN + 4];
+
+	memset(f, 0xaa, sizeof(f));
+	EXPECT(vnet_rarp_build(f, mac) == 60, "length");
+	EXPECT(!memcmp(f, head, sizeof(head)), "header");
+	EXPECT(!memcmp(f + 22, mac, 6) && !memcmp(f + 32, mac, 6), "sender/target MAC");
+	for (int i = 28; i < 60; i++)
+		if (i < 32 || i >= 38)
+			EXPECT(f[i] == 0, "byte %d is %#x", i, f[i]);
+	EXPECT(f[60] == 0xaa, "wrote past 60 bytes");
+}
+
 int main(void)
 {
 	RUN(test_mac_parse_good);
 	RUN(test_mac_parse_bad);
+	RUN(test_rarp_build);
 	return test_summary();
 }
