@@ -260,11 +260,11 @@ bench_iperf()
 
 __ready() { grep -q ready "$1"; }
 
-# rarp_listen NAME NS IFACE: count RARPs from MAC0 there for 3 s (pid
+# rarp_listen NAME NS IFACE: count RARPs from MAC0 there for 4 s (pid
 # appended to RARP_PIDS)
 rarp_listen()
 {
-	in_ns "$2" $FRAMES rarp-count "$3" $MAC0 3 >"$TMP/rarp.$1" 2>"$TMP/rarp.$1.rdy" &
+	in_ns "$2" $FRAMES rarp-count "$3" $MAC0 4 >"$TMP/rarp.$1" 2>"$TMP/rarp.$1.rdy" &
 	RARP_PIDS="$RARP_PIDS $!"
 	busywait 3000 __ready "$TMP/rarp.$1.rdy"
 }
@@ -280,7 +280,8 @@ test_rarp()
 	before=$(guest_stats G0)
 	rarp_listen wire "$NS_WIRE" wire0
 	rarp_listen host "$NS_HOST" up0
-	rarp_listen g1 "$NS_G1" vg0
+	# the second device exists once test_dev_to_dev ran
+	[ -n "${G1_PID:-}" ] && rarp_listen g1 "$NS_G1" vg0
 	kill -USR2 "$G0_PID"
 	wait $RARP_PIDS
 	after=$(guest_stats G0)
@@ -292,8 +293,10 @@ test_rarp()
 		[ "$(cat "$TMP/rarp.host")" -ge 1 ]
 		check_err $? "the host saw no RARP from $MAC0"
 	fi
-	[ "$(cat "$TMP/rarp.g1")" = 1 ]
-	check_err $? "the other device saw $(cat "$TMP/rarp.g1") RARPs (want 1)"
+	if [ -n "${G1_PID:-}" ]; then
+		[ "$(cat "$TMP/rarp.g1")" = 1 ]
+		check_err $? "the other device saw $(cat "$TMP/rarp.g1") RARPs (want 1)"
+	fi
 	log_test "SEND_RARP: the device announced on the wire, to the host and the other device"
 }
 

@@ -120,20 +120,26 @@ def mark_send(iface, dst, tag, n, vid=None):
         time.sleep(0.01)
 
 
-def mark_count(iface, tag, secs):
+def incoming(iface, secs):
+    """Frames IFACE receives (not sends) for SECS seconds; says "ready"
+    on stderr once listening."""
     rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
     rx.bind((iface, 0))
     rx.settimeout(0.05)
     print('ready', file=sys.stderr, flush=True)
-    t, seen = tag.encode(), set()
     deadline = time.time() + secs
     while time.time() < deadline:
         try:
             data, addr = rx.recvfrom(4096)
         except socket.timeout:
             continue
-        if addr[2] == PACKET_OUTGOING:
-            continue
+        if addr[2] != PACKET_OUTGOING:
+            yield data
+
+
+def mark_count(iface, tag, secs):
+    t, seen = tag.encode(), set()
+    for data in incoming(iface, secs):
         k = data.find(t)
         if k >= 0:
             seen.add(data[k + len(t):k + len(t) + 4])
@@ -141,19 +147,10 @@ def mark_count(iface, tag, secs):
 
 
 def rarp_count(iface, mac, secs):
-    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    rx.bind((iface, 0))
-    rx.settimeout(0.05)
-    print('ready', file=sys.stderr, flush=True)
     want, n = bytes.fromhex(mac.replace(':', '')), 0
-    deadline = time.time() + secs
-    while time.time() < deadline:
-        try:
-            data, addr = rx.recvfrom(4096)
-        except socket.timeout:
-            continue
+    for data in incoming(iface, secs):
         # EtherType 0x8035, opcode 3 (request reverse), sender hw address
-        if (addr[2] != PACKET_OUTGOING and len(data) >= 42 and data[12:14] == b'\x80\x35'
+        if (len(data) >= 42 and data[12:14] == b'\x80\x35'
                 and data[20:22] == b'\x00\x03' and data[22:28] == want):
             n += 1
     print(n, flush=True)
