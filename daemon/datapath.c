@@ -579,6 +579,7 @@ int vnet_dp_dev_add(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6],
 	d->max_vq_pairs = max_vq_pairs;
 	memcpy(d->mac, mac, 6);
 	d->present = 1;
+	dp->st->present_mask |= 1ull << dev;
 	err = zero_counters(dp, dev) ?: commit_steer(dp, dev) ?: push_mac(dp, mac);
 	if (err)
 		goto err_undo;
@@ -604,6 +605,7 @@ int vnet_dp_dev_del(struct vnet_dp *dp, unsigned int dev)
 	err = push_config(dp);		/* the device stops receiving first */
 	old = *d;
 	d->present = 0;
+	dp->st->present_mask &= ~(1ull << dev);
 	if (!err)
 		err = push_dev_macs(dp, &old);
 	for (unsigned int vid = 0; !err && vid < VNET_VLAN_N; vid++)

@@ -16,19 +16,23 @@ static int mac_eq(const __u8 *a, const __u8 *b)
 	return !memcmp(a, b, 6);
 }
 
-__u64 vnet_rx_mac_devs(const struct vnet_rx_state *s, const __u8 mac[6])
+int vnet_rx_host_mac(const struct vnet_rx_state *s, const __u8 mac[6])
 {
-	__u64 devs = 0;
-
 	for (unsigned int i = 0; i < s->n_host_macs; i++)
 		if (mac_eq(s->host_macs[i], mac))
-			devs |= VNET_DP_HOST_BIT;
-	for (unsigned int d = 0; d < VNET_DP_MAX_DEVS; d++) {
+			return 1;
+	return 0;
+}
+
+__u64 vnet_rx_mac_devs(const struct vnet_rx_state *s, const __u8 mac[6])
+{
+	__u64 devs = vnet_rx_host_mac(s, mac) ? VNET_DP_HOST_BIT : 0;
+
+	for (__u64 m = s->present_mask & ~VNET_DP_HOST_BIT; m; m &= m - 1) {
+		unsigned int d = (unsigned int)__builtin_ctzll(m);
 		const struct vnet_rx_dev *dev = &s->dev[d];
 		int hit = mac_eq(dev->mac, mac);
 
-		if (!dev->present)
-			continue;
 		for (unsigned int i = 0; !hit && i < dev->n_uc; i++)
 			hit = mac_eq(dev->uc[i], mac);
 		for (unsigned int i = 0; !hit && i < dev->n_mc; i++)
@@ -44,9 +48,12 @@ __u64 vnet_rx_vlan_devs(const struct vnet_rx_state *s, __u16 vid)
 	__u64 devs = 0;
 
 	vid &= VNET_VLAN_N - 1;
-	for (unsigned int d = 0; d < VNET_DP_MAX_DEVS; d++)
-		if (s->dev[d].present && (s->dev[d].vlans[vid / 64] >> (vid % 64) & 1))
+	for (__u64 m = s->present_mask & ~VNET_DP_HOST_BIT; m; m &= m - 1) {
+		unsigned int d = (unsigned int)__builtin_ctzll(m);
+
+		if (s->dev[d].vlans[vid / 64] >> (vid % 64) & 1)
 			devs |= 1ull << d;
+	}
 	return devs;
 }
 

@@ -547,8 +547,7 @@ static unsigned int tx_bufs_ready(struct vnet_updp *up)
 /* A device's frame the host's stack must see (host port, HOST_SHARED). */
 static bool host_bound(struct vnet_updp *up, const __u8 *data)
 {
-	return (data[0] & 1) ||
-	       (vnet_rx_mac_devs(vnet_dp_state(up->dp), data) & VNET_DP_HOST_BIT);
+	return (data[0] & 1) || vnet_rx_host_mac(vnet_dp_state(up->dp), data);
 }
 
 static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,

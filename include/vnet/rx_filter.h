@@ -52,6 +52,12 @@ struct vnet_rx_state {
 	struct vnet_dp_filter filter;
 	__u32 cfg_flags;			/* VNET_DP_CFG_* the program sees */
 	__u32 n_host_macs, n_host_ipv4;
+	/*
+	 * Bit d: dev[d].present. The walks over devices use it: a
+	 * struct vnet_rx_dev is ~38 KiB (its Toeplitz table), so testing
+	 * 63 'present' bytes costs 63 cache misses per frame.
+	 */
+	__u64 present_mask;
 	__u8 host_macs[VNET_RX_HOST_MACS_MAX][6];
 	__u32 host_ipv4[VNET_DP_MAX_HOST_IPS];	/* network order */
 	struct vnet_rx_dev dev[VNET_DP_MAX_DEVS];
@@ -74,6 +80,8 @@ struct vnet_rx_result {
 
 /* Devices (and VNET_DP_HOST_BIT) that own a MAC: primary or table. */
 __u64 vnet_rx_mac_devs(const struct vnet_rx_state *s, const __u8 mac[6]);
+/* Is mac one of the host's own (the uplink's)? Cheaper than the above. */
+int vnet_rx_host_mac(const struct vnet_rx_state *s, const __u8 mac[6]);
 /* Devices whose VLAN set holds vid. */
 __u64 vnet_rx_vlan_devs(const struct vnet_rx_state *s, __u16 vid);
 
