@@ -8,6 +8,13 @@
  * Live frames keep their page between runs and the kernel does not copy the
  * template again, so whatever we write stays; the UDP source port is written
  * on every run anyway, which spreads the frames over nflows flows in turn.
+ *
+ * vnet_gen_count is the other end (vnet-gen --count, the transmit direction
+ * of make bench-e2e): attached to the veth the frames arrive on, it counts
+ * and drops them, exactly and before the stack sees them, so the wire side
+ * costs every configuration the same. Not free on veth: a frame that comes
+ * as an skb (AF_XDP copy mode sends skbs) is copied into a page first so
+ * that XDP can run on it (docs/PERFORMANCE.md).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -35,6 +42,26 @@ int vnet_gen(struct xdp_md *ctx)
 	/* UDP checksum 0 (none, RFC 768): no fix-up when the port moves */
 	udp->source = bpf_htons((__u16)(sport_base + n % nflows));
 	return XDP_TX;
+}
+
+/* per CPU: the veth's NAPI runs where the frame was sent, on any CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} counted SEC(".maps");
+
+SEC("xdp")
+int vnet_gen_count(struct xdp_md *ctx)
+{
+	__u32 k = 0;
+	__u64 *c = bpf_map_lookup_elem(&counted, &k);
+
+	(void)ctx;
+	if (c)
+		(*c)++;
+	return XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # make bench-e2e: the whole receive path, wire -> guest, against peers in
-# the same run. Not a test.
+# the same run. Not a test. DIR=tx make bench-e2e: the transmit path,
+# guest -> wire, instead (described after the receive direction).
 #
 # Namespace "wire" holds wire0, namespace "host" its veth peer up0 (the
 # uplink). vnet-gen (BPF_PROG_RUN live frames, XDP_TX) sends 64 B IPv4/UDP
@@ -58,12 +59,51 @@
 # ROUNDS=N repeats the table; SECS=N per run; FLOWS=N; IDLE_SECS=N. The
 # summary gives each configuration's best round (other work on the machine
 # only ever takes time away) and the ratios of those.
+#
+# DIR=tx: the transmit direction, guest -> wire. The guest side is DPDK's
+# dpdk-testpmd on net_virtio_user (queues=1, mac= the device's, so vnetd's
+# spoof check passes), --forward-mode=txonly --txpkts 64: an independent
+# driver that puts 64 B IPv4/UDP frames into the transmit queue as fast as
+# the ring takes them. The frames leave through up0 and are counted on
+# wire0 by `vnet-gen --count` (an XDP program that counts per CPU and
+# drops, before the stack; veth copies each skb into a page to run it,
+# the same cost in every configuration). One after another, same
+# generator arguments:
+#
+#   vnet     vnetd manages up0; device v0 on vnet/up0, one queue pair; the
+#            generator on the device's socket; vnetd moves the frames to
+#            the AF_XDP tx ring of up0.
+#   DPDK     dpdk-testpmd, io forwarding net_vhost -> net_af_xdp (iface=up0,
+#            queue 0); the same generator on net_vhost's socket.
+#   ceiling  vnet-xsk-recv --tx: vnetd's AF_XDP socket code (daemon/xsk.c)
+#            transmitting one pre-written 64 B frame in bursts of 64 on up0
+#            (copy mode), no generator: the best any AF_XDP design gets
+#            out of this veth.
+#
+# Pinning (2 CPUs): the generator busy-polls, so it owns CPU 0 (its
+# forwarding lcore; its main lcore sleeps on CPU 1). CPU 1 is the
+# datapath's (vnetd, testpmd's forwarding lcore with its main lcore on CPU
+# 0, the tx loop), and with it the whole kernel side of the transmit:
+# copy-mode AF_XDP sends in the sendto of the sending process, veth_xmit
+# schedules wire0's NAPI on that CPU, so wire0's XDP counter runs there
+# too (in every configuration alike).
+#
+# Per row: frames the generator put into the ring (testpmd's TX-packets;
+# the ceiling: frames queued on the tx ring) and frames counted on wire0,
+# both over the generator's whole life; lost = the difference. Then, over a
+# SECS window that starts once frames reach wire0 (net_vhost's link comes
+# up seconds late) plus one second: the rate on wire0, the datapath
+# process's CPU-seconds per million frames on wire0 (utime + stime from
+# /proc/PID/stat) and its CPU use in percent. No idle line in this
+# direction: txonly sends from the first moment. KEEP=1 keeps the
+# temporary directory (logs; vnetd's transmit queue stats).
 set -u
 O=${O:-build}
 SECS=${SECS:-10}
 ROUNDS=${ROUNDS:-1}
 IDLE_SECS=${IDLE_SECS:-5}
 FLOWS=${FLOWS:-64}
+DIR=${DIR:-rx}
 GEN_CPU=0
 DP_CPU=1
 MAC=02:00:00:0e:00:02
@@ -81,6 +121,10 @@ for c in ip jq taskset; do
 	command -v $c >/dev/null || { echo "SKIP: $c not found"; exit 4; }
 done
 [ "$(nproc)" -ge 2 ] || { echo "SKIP: needs 2 CPUs"; exit 4; }
+case "$DIR" in
+rx|tx) ;;
+*) echo "DIR=rx (wire -> guest, the default) or DIR=tx (guest -> wire), not '$DIR'"; exit 1;;
+esac
 
 TMP=$(mktemp -d /tmp/vnet-bench-e2e-XXXXXX)
 [ -n "${KEEP:-}" ] || defer rm -rf "$TMP"
@@ -142,14 +186,17 @@ __sink_up()
 		tail -n 1 "$TMP/sink.out" | jq -e '.link_up and .connects > 0' >/dev/null
 }
 
-# sink_stop: stop the consumer; prints the frames it counted and the
-# used-buffer notifications (call eventfd wake-ups) it took
+# sink_stop: stop the consumer; SINK_GOT = the frames it counted and the
+# used-buffer notifications (call eventfd wake-ups) it took. Not for $( ):
+# `wait` in a subshell returns at once (not its child), and the last line
+# read would be the one before the consumer's final count.
 sink_stop()
 {
 	kill -TERM "$SINK" 2>/dev/null
 	wait "$SINK" 2>/dev/null
-	tail -n 1 "$TMP/sink.out" | jq -r '"\([.rx[].packets] | add // 0) \([.rx[].calls] | add // 0)"' \
-		2>/dev/null || echo "0 0"
+	SINK_GOT=$(tail -n 1 "$TMP/sink.out" |
+		jq -r '"\([.rx[].packets] | add // 0) \([.rx[].calls] | add // 0)"' 2>/dev/null)
+	SINK_GOT=${SINK_GOT:-0 0}
 }
 
 # idle_pct PID: CPU percent of PID over IDLE_SECS
@@ -216,7 +263,8 @@ run_vnet()
 	fi
 	[ "$round" = 1 ] && idle_pct "$vnetd" >"$TMP/idle.vnet"
 	res=$(measure "$vnetd")
-	got=$(sink_stop)	# "RECEIVED CALLS"
+	sink_stop
+	got=$SINK_GOT	# "RECEIVED CALLS"
 	kill -TERM "$vnetd"; wait "$vnetd" 2>/dev/null
 	ip -n "$NS_HOST" link set up0 xdp off 2>/dev/null
 	unset SINK
@@ -255,7 +303,8 @@ run_dpdk()
 	sleep 2	# net_vhost brings its link up late (bench-vhost.sh)
 	[ "$round" = 1 ] && idle_pct $tp >"$TMP/idle.dpdk"
 	res=$(measure $tp)
-	got=$(sink_stop)
+	sink_stop
+	got=$SINK_GOT
 	kill -INT $tp; wait $tp 2>/dev/null
 	ip -n "$NS_HOST" link set up0 xdp off 2>/dev/null
 	unset SINK
@@ -321,6 +370,268 @@ ratios()
 			       c ? sprintf("%.2fx", v / c) : "-"
 		}' "$TMP/rows"
 }
+
+# --- the transmit direction (DIR=tx) ----------------------------------------
+
+TX_MAC=$MAC	# the device's MAC: the generator's source MAC (spoof check)
+
+# count_start: the counter on wire0, for the whole run; pid in COUNTER
+count_start()
+{
+	: >"$TMP/count.out"
+	ip netns exec "$NS_WIRE" "$VNET_BIN/vnet-gen" -i wire0 --count \
+		>"$TMP/count.out" 2>"$TMP/count.err" &
+	COUNTER=$!
+	started $COUNTER
+	busywait 5000 grep -q '"ready"' "$TMP/count.out"
+}
+
+__count_newer() { [ "$(wc -l <"$TMP/count.out")" -gt "$1" ]; }
+
+# wire_count: prints "FRAMES NS" (frames counted on wire0 so far, when)
+wire_count()
+{
+	local n
+	n=$(wc -l <"$TMP/count.out")
+	kill -USR1 "$COUNTER" 2>/dev/null && busywait 2000 __count_newer "$n" &&
+		tail -n 1 "$TMP/count.out" | jq -r '"\(.counted) \(.ns)"' && return
+	echo "0 0"
+}
+
+__wire_moving()
+{
+	local a b
+	read -r a _ < <(wire_count)
+	sleep 0.2
+	read -r b _ < <(wire_count)
+	[ "$b" -gt "$a" ]
+}
+
+# txgen_start SOCKET: DPDK's virtio-user driver in txonly mode on SOCKET,
+# forwarding lcore on CPU 0 (it busy-polls), main lcore on CPU 1 (sleeps
+# between stats); pid in TXGEN
+txgen_start()
+{
+	dpdk-testpmd -l $GEN_CPU,$DP_CPU --main-lcore $DP_CPU $EAL --file-prefix=vbg$$ \
+		--vdev "net_virtio_user0,path=$1,queues=1,mac=$TX_MAC" -- \
+		--forward-mode=txonly --txpkts 64 --auto-start --stats-period 1 \
+		--nb-cores=1 --total-num-mbufs=16384 >"$TMP/txgen.log" 2>&1 </dev/null &
+	TXGEN=$!
+	started $TXGEN
+}
+
+# txgen_stop: stop the generator; TXGEN_SENT = the frames it put into the
+# ring (testpmd's totals at exit). Not for $( ), as sink_stop.
+txgen_stop()
+{
+	kill -INT "$TXGEN" 2>/dev/null
+	wait "$TXGEN" 2>/dev/null
+	TXGEN_SENT=$(sed -n '/Accumulated forward statistics/,/+++++/p' "$TMP/txgen.log" |
+		grep -o "TX-packets: *[0-9]*" | grep -o '[0-9]*$' | head -1)
+	TXGEN_SENT=${TXGEN_SENT:-0}
+}
+
+# tx_measure DP_PID: once frames reach wire0 (or SKIP), one second more,
+# then a SECS window; prints "WIN_FRAMES WIN_SECONDS DP_CPU" or "none"
+tx_measure()
+{
+	local dp=$1 w0 t0 w1 t1 c0 c1 pp=
+	slowwait 20 __wire_moving || { echo none; return; }
+	sleep 1
+	if [ -n "${PERF_DIR:-}" ]; then
+		# a profile of both CPUs over the window (its cost is in the figures)
+		perf record -a -g -q -o "$PERF_DIR/perf.$PERF_TAG.data" -- sleep "$SECS" \
+			>/dev/null 2>&1 &
+		pp=$!
+	fi
+	c0=$(cpu_s "$dp")
+	read -r w0 t0 < <(wire_count)
+	sleep "$SECS"
+	c1=$(cpu_s "$dp")
+	read -r w1 t1 < <(wire_count)
+	[ -n "$pp" ] && wait "$pp"
+	echo "$((w1 - w0)) $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }') \
+$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')"
+}
+
+# tx_finish W_START SENT WINDOW: prints the row's fields once the rings
+# are drained: "SENT ON_WIRE WIN_FRAMES WIN_SECONDS DP_CPU"
+tx_finish()
+{
+	local w
+	sleep 0.3
+	read -r w _ < <(wire_count)
+	echo "$2 $((w - $1)) $3"
+}
+
+run_vnet_tx()
+{
+	local vnetd w res sent
+	command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd (the generator) not found"; return; }
+	export VNET_SOCK=$TMP/run/vnetd.sock
+	rm -rf "$TMP/run" "$TMP/state"
+	in_bpf_ns "$NS_HOST" taskset -c $DP_CPU "$VNET_BIN/vnetd" -v -u up0 -s "$VNET_SOCK" \
+		-d "$TMP/state" -g 0 >"$TMP/vnetd.log" 2>&1 &
+	vnetd=$!
+	started $vnetd
+	if ! busywait 5000 "$VNET_BIN/vnetctl" mgmtdev show vnet/up0 >/dev/null 2>&1 ||
+	   ! busywait 2000 grep -q "uplink datapath: XDP" "$TMP/vnetd.log"; then
+		kill "$vnetd"; wait "$vnetd" 2>/dev/null
+		echo "SKIP: vnetd has no XDP/AF_XDP datapath on up0 ($(tail -n 1 "$TMP/vnetd.log"))"
+		return
+	fi
+	"$VNET_BIN/vnetctl" dev add name v0 mgmtdev vnet/up0 mac $MAC max_vqp 1 >/dev/null || {
+		kill "$vnetd"; wait "$vnetd" 2>/dev/null; echo "SKIP: vnetctl dev add failed"; return; }
+	read -r w _ < <(wire_count)
+	txgen_start "$TMP/run/v0.sock"
+	res=$(tx_measure "$vnetd")
+	# the queue's counters while the driver is still there
+	"$VNET_BIN/vnetctl" -j dev vstats show v0 qidx 1 >"$TMP/vstats.$PERF_TAG" 2>&1
+	txgen_stop
+	sent=$TXGEN_SENT
+	if [ "$res" = none ]; then
+		kill "$vnetd"; wait "$vnetd" 2>/dev/null
+		echo "SKIP: no frames from testpmd (net_virtio_user txonly) via vnetd on wire0" \
+			"($(grep -i -m1 "error\|fail\|not found\|no such" "$TMP/txgen.log"))"
+		return
+	fi
+	res=$(tx_finish "$w" "$sent" "$res")
+	kill -TERM "$vnetd"; wait "$vnetd" 2>/dev/null
+	ip -n "$NS_HOST" link set up0 xdp off 2>/dev/null
+	echo "$res"
+}
+
+run_dpdk_tx()
+{
+	local tp w res sent
+	command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not found"; return; }
+	rm -f "$TMP/d.sock"
+	# main lcore on CPU 0 (sleeps between stats), forwarding lcore on CPU 1
+	in_bpf_ns "$NS_HOST" dpdk-testpmd -l $GEN_CPU,$DP_CPU --main-lcore $GEN_CPU $EAL \
+		--file-prefix=vbe$$ \
+		--vdev "net_af_xdp0,iface=up0,start_queue=0,queue_count=1" \
+		--vdev "net_vhost0,iface=$TMP/d.sock,queues=1" -- --forward-mode=io \
+		--auto-start --stats-period 1 --nb-cores=1 --total-num-mbufs=16384 \
+		>"$TMP/testpmd.log" 2>&1 </dev/null &
+	tp=$!
+	started $tp
+	busywait 20000 __testpmd_done $tp
+	if ! kill -0 $tp 2>/dev/null || ! grep -q "forwards packets" "$TMP/testpmd.log"; then
+		kill -INT $tp 2>/dev/null; wait $tp 2>/dev/null
+		echo "SKIP: testpmd with net_vhost + net_af_xdp did not start" \
+			"($(grep -i -m1 "error\|fail\|not found\|no such" "$TMP/testpmd.log"))"
+		return
+	fi
+	read -r w _ < <(wire_count)
+	txgen_start "$TMP/d.sock"
+	res=$(tx_measure $tp)
+	txgen_stop
+	sent=$TXGEN_SENT
+	if [ "$res" = none ]; then
+		kill -INT $tp; wait $tp 2>/dev/null
+		echo "SKIP: no frames from testpmd (net_virtio_user txonly) via net_vhost on wire0" \
+			"($(grep -i -m1 "error\|fail\|not found\|no such" "$TMP/txgen.log"))"
+		return
+	fi
+	res=$(tx_finish "$w" "$sent" "$res")
+	kill -INT $tp; wait $tp 2>/dev/null
+	ip -n "$NS_HOST" link set up0 xdp off 2>/dev/null
+	echo "$res"
+}
+
+run_ceiling_tx()
+{
+	local xr w res sent
+	read -r w _ < <(wire_count)
+	in_bpf_ns "$NS_HOST" taskset -c $DP_CPU "$VNET_BIN/vnet-xsk-recv" -i up0 --mac $MAC \
+		--tx $((SECS + 30)) >"$TMP/xt.out" 2>"$TMP/xt.err" &
+	xr=$!
+	started $xr
+	if ! busywait 5000 grep -q '"ready"' "$TMP/xt.out"; then
+		kill $xr 2>/dev/null; wait $xr 2>/dev/null
+		echo "SKIP: no AF_XDP socket on up0 ($(tail -n 1 "$TMP/xt.err"))"
+		return
+	fi
+	res=$(tx_measure $xr)
+	kill -INT $xr; wait $xr 2>/dev/null
+	if [ "$res" = none ]; then
+		echo "SKIP: the AF_XDP tx loop got no frame to wire0 ($(tail -n 1 "$TMP/xt.err"))"
+		return
+	fi
+	sent=$(grep '"sent"' "$TMP/xt.out" | jq .sent)
+	res=$(tx_finish "$w" "${sent:-0}" "$res")
+	ip -n "$NS_HOST" link set up0 xdp off 2>/dev/null
+	echo "$res"
+}
+
+# row_tx ROUND NAME "SENT ON_WIRE WIN_FRAMES WIN_SECONDS DP_CPU": print it, keep it
+row_tx()
+{
+	local round=$1 name=$2
+	shift 2
+	case "$*" in
+	SKIP*) printf '%-6s %-8s %s\n' "$round" "$name" "$*"; return;;
+	esac
+	echo "$round $name $*" >>"$TMP/rows"
+	echo "$*" | awk -v r="$round" -v n="$name" '{
+		sent = $1; wire = $2; win = $3; secs = $4; dp = $5
+		printf "%-6s %-8s %8.2f %8.2f %6.2f%% %7.2f %9.3f %6.0f%%\n", r, n,
+		       sent / 1e6, wire / 1e6, sent ? 100 * (sent - wire) / sent : 0,
+		       secs ? win / secs / 1e6 : 0, win ? dp / (win / 1e6) : 0,
+		       secs ? 100 * dp / secs : 0 }'
+}
+
+# ratios_tx ROUND|best: vnet/DPDK and vnet/ceiling of the rate on wire0
+ratios_tx()
+{
+	awk -v r="$1" '
+		$1 == r || r == "best" {
+			rate = $6 ? $5 / $6 : 0
+			if (r != "best" || rate > best[$2]) { best[$2] = rate; cpu[$2] = $5 ? $7 / ($5 / 1e6) : 0 }
+		}
+		END {
+			v = best["vnet"]; d = best["dpdk"]; c = best["ceiling"]
+			if (r == "best")
+				for (n in best)
+					printf "best   %-8s %7.2f Mpps on wire0, %.3f CPU-s/Mpkt (datapath)\n",
+					       n, best[n] / 1e6, cpu[n]
+			printf "%-6s ratios: vnet/DPDK %s (CPU per packet %s), vnet/ceiling %s\n", r,
+			       v && d ? sprintf("%.2fx", v / d) : "-",
+			       cpu["dpdk"] && cpu["vnet"] ? sprintf("%.2fx", cpu["vnet"] / cpu["dpdk"]) : "-",
+			       v && c ? sprintf("%.2fx", v / c) : "-"
+		}' "$TMP/rows"
+}
+
+main_tx()
+{
+	local round
+	count_start || { echo "SKIP: no XDP counter on wire0 ($(tail -n 1 "$TMP/count.err"))"; exit 4; }
+	# only the datapaths' frames on wire0: not the host's IPv6 on up0 (RS, MLD)
+	ip netns exec "$NS_HOST" sysctl -qw net.ipv6.conf.up0.disable_ipv6=1 2>/dev/null
+	echo "transmit, guest -> wire: 64 B IPv4/UDP (testpmd txonly on net_virtio_user)," \
+		"${SECS}s per window; generator on CPU $GEN_CPU, datapath + kernel transmit +" \
+		"wire0's XDP counter on CPU $DP_CPU"
+	printf '%-6s %-8s %8s %8s %7s %7s %9s %7s\n' round config "sent" "on wire" "lost" \
+		"Mpps" "datapath" "dp CPU"
+	printf '%-6s %-8s %8s %8s %7s %7s %9s %7s\n' "" "" "(M)" "(M)" "" "on wire" \
+		"CPU-s/Mp" ""
+	touch "$TMP/rows"
+	for round in $(seq 1 "$ROUNDS"); do
+		row_tx "$round" vnet "$(PERF_TAG=vnet-tx.$round run_vnet_tx)"
+		row_tx "$round" dpdk "$(PERF_TAG=dpdk-tx.$round run_dpdk_tx)"
+		row_tx "$round" ceiling "$(PERF_TAG=ceiling-tx.$round run_ceiling_tx)"
+		ratios_tx "$round"
+	done
+	[ "$ROUNDS" -gt 1 ] && ratios_tx best
+	if [ -n "${KEEP:-}" ]; then
+		echo "kept: $TMP (vnetd's transmit queue stats in vstats.*)"
+	fi
+}
+
+if [ "$DIR" = tx ]; then
+	main_tx
+	exit 0
+fi
 
 echo "64 B IPv4/UDP, $FLOWS flows, ${SECS}s per run; generator + kernel receive + consumer" \
 	"on CPU $GEN_CPU, datapath on CPU $DP_CPU; consumer: vnet-guest --sink"

@@ -18,6 +18,15 @@
  * that RSS spreads the flows. "sent" is the number of program runs that
  * returned XDP_TX: what the veth could not queue is dropped on the way
  * (the receiver's counters tell).
+ *
+ *   vnet-gen -i IF --count
+ *
+ * The other end, for the transmit direction of make bench-e2e: attaches
+ * the counting program (vnet_gen_count: count per CPU, XDP_DROP) to IF
+ * through a BPF link, so it goes away with the process however that ends;
+ * prints {"ready":true,...}, then one {"counted":N,"ns":T} line per
+ * SIGUSR1 (T: CLOCK_MONOTONIC) and a last one on SIGINT/SIGTERM. It sleeps
+ * in between: the counting is the program's, in the veth's NAPI.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -118,6 +127,73 @@ static void build_frame(__u8 *f, size_t len, const __u8 dst[6], const __u8 src[6
 		f[i] = (__u8)i;
 }
 
+/* frames the counting program saw so far, all CPUs */
+static int count_read(int map_fd, __u64 *vals, int ncpu, unsigned long long *sum)
+{
+	__u32 k = 0;
+
+	if (bpf_map_lookup_elem(map_fd, &k, vals))
+		return -errno;
+	*sum = 0;
+	for (int i = 0; i < ncpu; i++)
+		*sum += vals[i];
+	return 0;
+}
+
+/* --count: attach the counter to ifindex, answer SIGUSR1 until told to stop */
+static int count_mode(struct vnet_gen *skel, const char *ifname, int ifindex)
+{
+	unsigned long long sum = 0;
+	struct bpf_link *link;
+	struct timespec ts;
+	__u64 *vals = NULL;
+	sigset_t set;
+	int ncpu, err, sig;
+
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc((size_t)ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	/* blocked before the link exists: no signal is lost between two waits */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &set, NULL)) {
+		err = -errno;
+		goto out;
+	}
+	link = bpf_program__attach_xdp(skel->progs.vnet_gen_count, ifindex);
+	if (!link) {
+		err = -errno;
+		fprintf(stderr, "vnet-gen: attach the counter to %s: %s\n", ifname,
+			strerror(-err));
+		goto out;
+	}
+	printf("{\"ready\":true,\"pid\":%d,\"ifname\":\"%s\"}\n", (int)getpid(), ifname);
+	fflush(stdout);
+	do {
+		err = -sigwait(&set, &sig);	/* 0 or a positive errno */
+		if (err)
+			break;
+		err = count_read(bpf_map__fd(skel->maps.counted), vals, ncpu, &sum);
+		if (err) {
+			fprintf(stderr, "vnet-gen: read the counter: %s\n", strerror(-err));
+			break;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		printf("{\"counted\":%llu,\"ns\":%llu}\n", sum,
+		       (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec);
+		fflush(stdout);
+	} while (sig == SIGUSR1);
+	bpf_link__destroy(link);
+out:
+	free(vals);
+	return err;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -130,6 +206,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vnet-gen -i IF --dst-mac MAC [OPTIONS]\n"
+"       vnet-gen -i IF --count\n"
 "  -i, --ifname IF      veth to send from (frames arrive at its peer)\n"
 "  -d, --dst-mac MAC    destination MAC of every frame\n"
 "      --src-mac MAC    source MAC (default: IF's own)\n"
@@ -141,6 +218,8 @@ static void usage(FILE *f)
 "  -l, --len LEN        frame length without FCS, %zu..%u (default 64)\n"
 "  -b, --batch N        frames per kernel batch (default 64; 0: kernel default)\n"
 "  -j, --json           print the result as JSON\n"
+"  -c, --count          count and drop what arrives on IF instead (XDP); one\n"
+"                       JSON line per SIGUSR1, a last one on SIGINT/SIGTERM\n"
 "  -h, --help           this text\n", GEN_MIN_LEN, GEN_MAX_LEN);
 }
 
@@ -159,12 +238,13 @@ int main(int argc, char **argv)
 		{ "len", required_argument, NULL, 'l' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "count", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *ifname = NULL;
 	__u8 dst[6], src[6], frame[GEN_MAX_LEN];
-	bool have_dst = false, have_src = false, json = false;
+	bool have_dst = false, have_src = false, json = false, count = false;
 	__u32 saddr = htonl(0x0a090001), daddr = htonl(0x0a090002);
 	unsigned long long want = 0, sent = 0;
 	unsigned int flows = 64, len = 64, batch = 64;
@@ -174,7 +254,7 @@ int main(int argc, char **argv)
 	struct vnet_gen *skel;
 	int c, err, ifindex, fd;
 
-	while ((c = getopt_long(argc, argv, "i:d:f:s:n:l:b:jh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:d:f:s:n:l:b:jch", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i': ifname = optarg; break;
 		case 'd':
@@ -201,11 +281,12 @@ int main(int argc, char **argv)
 		case 'l': len = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'b': batch = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'j': json = true; break;
+		case 'c': count = true; break;
 		case 'h': usage(stdout); return 0;
 		default: goto bad;
 		}
 	}
-	if (!ifname || !have_dst || optind != argc || !flows || flows > 65536 - 1024 ||
+	if (!ifname || (!have_dst && !count) || optind != argc || !flows || flows > 65536 - 1024 ||
 	    len < GEN_MIN_LEN || len > GEN_MAX_LEN || (!want && secs <= 0))
 		goto bad;
 	ifindex = (int)if_nametoindex(ifname);
@@ -213,11 +294,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vnet-gen: no interface %s\n", ifname);
 		return 1;
 	}
-	if (!have_src && (err = if_mac(ifname, src))) {
+	if (!count && !have_src && (err = if_mac(ifname, src))) {
 		fprintf(stderr, "vnet-gen: MAC of %s: %s\n", ifname, strerror(-err));
 		return 1;
 	}
-	build_frame(frame, len, dst, src, saddr, daddr);
+	if (!count)
+		build_frame(frame, len, dst, src, saddr, daddr);
 
 	skel = vnet_gen__open();
 	if (!skel) {
@@ -228,6 +310,10 @@ int main(int argc, char **argv)
 	err = vnet_gen__load(skel);
 	if (err) {
 		fprintf(stderr, "vnet-gen: load BPF program: %s\n", strerror(-err));
+		goto out;
+	}
+	if (count) {
+		err = count_mode(skel, ifname, ifindex);
 		goto out;
 	}
 	fd = bpf_program__fd(skel->progs.vnet_gen);

@@ -12,9 +12,19 @@
  * JSON line with the count. This is the AF_XDP receive ceiling of make
  * bench-e2e: the same XDP program and socket as vnetd, no virtio work.
  *
+ * --tx SECONDS: the transmit ceiling of make bench-e2e (DIR=tx): the same
+ * socket code transmits one 64 B IPv4/UDP frame from MAC, again and
+ * again, for SECONDS (or until SIGINT/SIGTERM): every transmit frame of
+ * the UMEM is written once at the start, then each round reaps the
+ * completions, queues up to TX_BURST free frames and kicks (the kernel
+ * sends 32 a sendto in copy mode). No per-frame write, no virtio work:
+ * what any AF_XDP design gets out of IF. Prints one JSON line with the
+ * frames queued (all of them reached the kernel: the ring is drained
+ * before the count is printed).
+ *
  *   vnet-xsk-recv -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]
  *                 [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]
- *                 [--drop SECONDS]
+ *                 [--drop SECONDS | --tx SECONDS]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -142,6 +152,94 @@ out:
 	return err;
 }
 
+#define TX_BURST	64	/* two kernel batches a kick, as vnetd's bigger rounds */
+#define TX_LEN		64	/* without FCS, as DPDK's --txpkts 64 */
+#define TX_DRAIN_NS	100000000ull
+
+/* testpmd's txonly frame: IPv4/UDP 198.18.0.1:9 -> 198.18.0.2:9 */
+static void tx_frame_build(__u8 *f, const __u8 src[6])
+{
+	static const __u8 dst[6] = { 0x02, 0, 0, 0, 0, 0 };
+	__u8 ip[20] = {
+		0x45, 0, 0, TX_LEN - 14, 0, 0, 0, 0, 64, 17, 0, 0,
+		198, 18, 0, 1, 198, 18, 0, 2,
+	};
+	__u32 sum = 0;
+
+	memset(f, 0, TX_LEN);
+	memcpy(f, dst, 6);
+	memcpy(f + 6, src, 6);
+	f[12] = 0x08;
+	for (unsigned int i = 0; i < sizeof(ip); i += 2)
+		sum += (__u32)ip[i] << 8 | ip[i + 1];
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	ip[10] = (__u8)(~sum >> 8);
+	ip[11] = (__u8)~sum;
+	memcpy(f + 14, ip, sizeof(ip));
+	/* UDP 9 -> 9, checksum 0 (none) */
+	f[35] = 9;
+	f[37] = 9;
+	f[39] = TX_LEN - 14 - 20;
+}
+
+/* --tx: transmit for secs seconds on queue's socket; 0 or -errno */
+static int tx_loop(const char *ifname, unsigned int queue, const __u8 mac[6], double secs)
+{
+	__u64 addr[TX_BURST], t0, end, now, all[VNET_XSK_TX_FRAMES];
+	__u32 len[TX_BURST];
+	unsigned long long rounds = 0;
+	struct vnet_xsk_stats st;
+	unsigned int n, i, nall = 0;
+	struct vnet_xsk *x;
+	__u8 *f;
+	int err;
+
+	err = vnet_xsk_open(ifname, queue, &x);
+	if (err) {
+		pr_warn("AF_XDP socket on %s queue %u: %s\n", ifname, queue, strerror(-err));
+		return err;
+	}
+	/* the frame goes into every transmit frame once; they come back as is */
+	while (nall < VNET_XSK_TX_FRAMES && (f = vnet_xsk_tx_frame(x, &all[nall]))) {
+		tx_frame_build(f, mac);
+		nall++;
+	}
+	for (i = nall; i > 0; i--)
+		vnet_xsk_tx_free(x, all[i - 1]);
+	for (i = 0; i < TX_BURST; i++)
+		len[i] = TX_LEN;
+	printf("{\"ready\":true,\"pid\":%d,\"frames\":%u}\n", (int)getpid(), nall);
+	fflush(stdout);
+	t0 = vnet_now_ns();
+	end = t0 + (__u64)(secs * 1e9);
+	now = t0;
+	while (!stop && now < end) {
+		vnet_xsk_tx_complete(x);
+		for (n = 0; n < TX_BURST && vnet_xsk_tx_frame(x, &addr[n]); n++)
+			;
+		vnet_xsk_tx_submit(x, addr, len, n);
+		vnet_xsk_tx_kick(x);
+		if (!(++rounds % DROP_CLOCK_ROUNDS))
+			now = vnet_now_ns();
+	}
+	now = vnet_now_ns();
+	/* what is still in the tx ring reaches the kernel before we count */
+	end = now + TX_DRAIN_NS;
+	while (vnet_xsk_tx_outstanding(x) && vnet_now_ns() < end) {
+		vnet_xsk_tx_kick(x);
+		vnet_xsk_tx_complete(x);
+	}
+	vnet_xsk_get_stats(x, &st);
+	printf("{\"sent\":%llu,\"seconds\":%.3f,\"kicks\":%llu,\"kick_errors\":%llu,"
+	       "\"left\":%u}\n", (unsigned long long)st.tx_frames, (double)(now - t0) / 1e9,
+	       (unsigned long long)st.tx_kicks, (unsigned long long)st.tx_kick_errors,
+	       vnet_xsk_tx_outstanding(x));
+	fflush(stdout);
+	vnet_xsk_close(x);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option lopts[] = {
@@ -149,6 +247,7 @@ int main(int argc, char **argv)
 		{ "host-ip", required_argument, NULL, 'H' },
 		{ "rss", required_argument, NULL, 'R' },
 		{ "drop", required_argument, NULL, 'D' },
+		{ "tx", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -161,7 +260,7 @@ int main(int argc, char **argv)
 	__u8 mac[6];
 	__u32 host_ip = 0;
 	int have_mac = 0;
-	double drop_secs = 0;
+	double drop_secs = 0, tx_secs = 0;
 	struct timespec t0, t;
 
 	while ((opt = getopt_long(argc, argv, "i:m:q:n:t:v", lopts, NULL)) != -1) {
@@ -194,15 +293,20 @@ int main(int argc, char **argv)
 			if (drop_secs <= 0)
 				goto usage;
 			break;
+		case 'T':
+			tx_secs = strtod(optarg, NULL);
+			if (tx_secs <= 0)
+				goto usage;
+			break;
 		case 'h':
 			printf("usage: %s -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]\n"
 			       "          [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]\n"
-			       "          [--drop SECONDS]\n", argv[0]);
+			       "          [--drop SECONDS | --tx SECONDS]\n", argv[0]);
 			return 0;
 		default: goto usage;
 		}
 	}
-	if (!ifname || !have_mac)
+	if (!ifname || !have_mac || (drop_secs && tx_secs))
 		goto usage;
 	vnet_log_init("vnet-xsk-recv", verbose);
 	vnet_log_route_libbpf();
@@ -226,6 +330,11 @@ int main(int argc, char **argv)
 		err = set_rss(dp, rss_pairs);
 	if (err) {
 		pr_warn("configure: %s\n", strerror(-err));
+		goto out_dp;
+	}
+	if (tx_secs) {
+		/* the uplink as vnetd leaves it (its XDP program, one device) */
+		err = tx_loop(ifname, queue, mac, tx_secs);
 		goto out_dp;
 	}
 	if (drop_secs) {
@@ -288,6 +397,6 @@ out_dp:
 usage:
 	fprintf(stderr, "usage: %s -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]\n"
 		"          [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]\n"
-		"          [--drop SECONDS]\n", argv[0]);
+		"          [--drop SECONDS | --tx SECONDS]\n", argv[0]);
 	return 2;
 }
