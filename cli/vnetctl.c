@@ -366,6 +366,28 @@ static int mgmtdev_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* An uplink device's port counters, when the daemon sent them. */
+static void print_port_counters(const struct tb *tb)
+{
+	static const char *const names[] = {
+		"rx_frames", "rx_dropped", "tx_wire", "tx_local", "tx_host", "tx_spoofed",
+		"tx_dropped", "tx_rarp",
+	};
+	char key[32], fmt[48];
+
+	for (unsigned int i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct nlattr *a = tb->v[VNET_ATTR_PORT_RX_FRAMES + i - VNET_ATTR_BASE];
+
+		if (!a || mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+			continue;
+		if (!i)
+			po_nl();
+		snprintf(key, sizeof(key), "port_%s", names[i]);
+		snprintf(fmt, sizeof(fmt), "%sport_%s %%%s", i ? " " : "", names[i], PRIu64);
+		po_uint(key, fmt, mnl_attr_get_u64(a));
+	}
+}
+
 static int dev_cb(const struct nlmsghdr *nlh, void *data)
 {
 	char handle[64];
@@ -417,6 +439,7 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 		       mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_LOOPBACK ?
 		       "loopback" : mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_UPLINK ?
 		       "uplink" : "none");
+	print_port_counters(&tb);
 	po_handle_close();
 	return MNL_CB_OK;
 }

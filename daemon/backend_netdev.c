@@ -334,6 +334,23 @@ static void nd_link_change(struct vnet_dev *dev, bool up)
 		vnet_netdev_announce(nd_of(dev)->nd);
 }
 
+static int nd_get_port_counters(struct vnet_dev *dev, struct vnet_port_counters *pc)
+{
+	struct vnet_updp_port_stats st;
+	struct nd_dev *d = nd_of(dev);
+
+	if (!d->port)
+		return -ENODEV;
+	vnet_updp_port_stats(d->port, &st);
+	*pc = (struct vnet_port_counters){
+		.rx_frames = st.rx_frames, .rx_dropped = st.rx_dropped,
+		.tx_wire = st.tx_wire, .tx_local = st.tx_local, .tx_host = st.tx_host,
+		.tx_spoofed = st.tx_spoofed,
+		.tx_dropped = st.tx_dropped + st.tx_host_dropped, .tx_rarp = st.tx_rarp,
+	};
+	return 0;
+}
+
 static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
 {
 	struct vnet_netdev *nd = nd_of(dev)->nd;
@@ -369,6 +386,7 @@ static struct vnet_backend_ops nd_ops = {
 	.set_attr = nd_set_attr,
 	.link_change = nd_link_change,
 	.get_filter_state = nd_get_filter_state,
+	.get_port_counters = nd_get_port_counters,
 };
 
 const struct vnet_backend_ops *vnet_netdev_backend(int epfd)

@@ -387,6 +387,20 @@ static __u32 dev_nvqs(const struct vnet_dev *dev)
 	       !!(dev->p.features & BIT64(VIRTIO_NET_F_CTRL_VQ));
 }
 
+static void put_port_counters(struct nlmsghdr *nlh, struct vnet_dev *dev)
+{
+	struct vnet_port_counters pc;
+	const __u64 *v = (const __u64 *)&pc;
+
+	if (!dev->ops->get_port_counters || dev->ops->get_port_counters(dev, &pc))
+		return;
+	/* struct and attributes in the same order */
+	_Static_assert(sizeof(pc) / sizeof(__u64) ==
+		       VNET_ATTR_PORT_TX_RARP - VNET_ATTR_PORT_RX_FRAMES + 1, "port counters");
+	for (unsigned int i = 0; i < sizeof(pc) / sizeof(*v); i++)
+		mnl_attr_put_u64(nlh, VNET_ATTR_PORT_RX_FRAMES + i, v[i]);
+}
+
 static void put_dev(struct req *rq, struct vnet_dev *dev, __u16 flags)
 {
 	char buf[MSG_BUF];
@@ -411,6 +425,7 @@ static void put_dev(struct req *rq, struct vnet_dev *dev, __u16 flags)
 	mnl_attr_put_u8(nlh, VNET_ATTR_SPOOFCHK, dev->p.spoofchk);
 	mnl_attr_put_u8(nlh, VNET_ATTR_DEV_STATUS, dev->ops->get_status(dev));
 	mnl_attr_put_u32(nlh, VNET_ATTR_DATAPATH, dev->datapath);
+	put_port_counters(nlh, dev);
 	out_put(rq, nlh);
 }
 

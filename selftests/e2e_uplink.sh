@@ -11,12 +11,13 @@
 # TCP both ways, never over the wire),
 # RSS + hash report over two queue pairs (spread, no hash/queue mismatch),
 # two devices on one uplink (device to device, broadcast to both),
-# vhost-user SEND_RARP announcing a device on the wire, the host and the
+# the spoof check (a foreign source MAC is dropped and counted unless the
+# device is trusted), vhost-user SEND_RARP announcing a device on the wire, the host and the
 # other device, and
 # SIGTERM detaching XDP.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_ping test_tcp test_host_ping test_guest_host test_rss test_dev_to_dev test_rarp test_sigterm_detach"
+ALL_TESTS="test_ping test_tcp test_host_ping test_guest_host test_rss test_spoofchk test_dev_to_dev test_rarp test_sigterm_detach"
 
 VNETCTL=$VNET_BIN/vnetctl
 FRAMES="python3 $SELFTEST_DIR/guest_frames.py"
@@ -259,6 +260,51 @@ bench_iperf()
 }
 
 __ready() { grep -q ready "$1"; }
+
+# port_counter DEV NAME: an uplink port counter from vnetctl dev show
+port_counter()
+{
+	"$VNETCTL" -j dev show "$1" | jq -e ".dev.$1.port_$2"
+}
+
+# spoof_burst TAG: 5 broadcasts from a foreign source MAC out of the guest;
+# prints how many carrying TAG reached wire0
+spoof_burst()
+{
+	local tag=$1
+	in_ns "$NS_WIRE" $FRAMES mark-count wire0 "$tag" 2 >"$TMP/spoof.cnt" 2>"$TMP/spoof.rdy" &
+	local pid=$!
+	busywait 3000 __ready "$TMP/spoof.rdy"
+	in_ns "$NS_G0" $FRAMES spoof-send vg0 02:00:00:00:de:ad "$tag" 5
+	wait $pid
+	cat "$TMP/spoof.cnt"
+}
+
+# DESIGN "Robustness rules": a device that is not trusted cannot send with
+# a foreign source MAC; vnetctl shows the drops; trust lets them through.
+test_spoofchk()
+{
+	local before after n
+	RET=0
+	before=$(port_counter v0 tx_spoofed)
+	check_err $? "no port counters in vnetctl dev show"
+	n=$(spoof_burst SPOOFA)
+	[ "$n" = 0 ]
+	check_err $? "$n frames with a foreign source MAC reached the wire"
+	after=$(port_counter v0 tx_spoofed)
+	[ "$((after - before))" = 5 ]
+	check_err $? "tx_spoofed moved by $((after - before)), want 5"
+	"$VNETCTL" dev set name v0 trust on
+	check_err $? "trust on refused"
+	n=$(spoof_burst SPOOFB)
+	[ "$n" = 5 ]
+	check_err $? "trusted device: $n of 5 frames reached the wire"
+	"$VNETCTL" dev set name v0 trust off
+	vlog "$("$VNETCTL" dev show v0)"
+	[ "$(port_counter v0 tx_wire)" -gt 0 ] && [ "$(port_counter v0 rx_frames)" -gt 0 ]
+	check_err $? "port counters do not move: $("$VNETCTL" -j dev show v0)"
+	log_test "spoof check: foreign source MAC dropped and counted, passes when trusted"
+}
 
 # rarp_listen NAME NS IFACE: count RARPs from MAC0 there for 4 s (pid
 # appended to RARP_PIDS)

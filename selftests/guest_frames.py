@@ -13,6 +13,9 @@
                                 send N frames (EtherType 0x88b5, optionally
                                 802.1Q tagged) carrying the text TAG and a
                                 sequence number
+  spoof-send IFACE SRC_MAC TAG N
+                                send N marked broadcast frames out of IFACE
+                                with SRC_MAC as the source (not the iface's)
   mark-count IFACE TAG SECONDS  count the distinct frames carrying TAG that
                                 IFACE receives within SECONDS; prints the count
                                 (prints "ready" on stderr once listening)
@@ -109,9 +112,9 @@ def flows(iface, dst, n):
             tx.send(l2 + b'\x86\xdd' + ip6 + l4)
 
 
-def mark_send(iface, dst, tag, n, vid=None):
+def mark_send(iface, dst, tag, n, vid=None, src=None):
     tx = tx_socket(iface)
-    l2 = mac_bytes(dst) + if_mac(iface)
+    l2 = mac_bytes(dst) + (mac_bytes(src) if src else if_mac(iface))
     if vid is not None:
         l2 += struct.pack('!HH', 0x8100, vid)
     l2 += struct.pack('!H', 0x88b5)
@@ -250,6 +253,8 @@ def main(a):
         blast(a[1], a[2], float(a[3]))
     elif a[0] == 'mark-send':
         mark_send(a[1], a[2], a[3], int(a[4]), int(a[5]) if len(a) > 5 else None)
+    elif a[0] == 'spoof-send':
+        mark_send(a[1], 'ff:ff:ff:ff:ff:ff', a[3], int(a[4]), src=a[2])
     elif a[0] == 'mark-count':
         mark_count(a[1], a[2], float(a[3]))
     elif a[0] == 'raw-send':

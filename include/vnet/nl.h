@@ -63,6 +63,15 @@ enum vnet_attr {
 	VNET_ATTR_RSS_INDIR_LEN,		/* u32 indirection table size */
 	VNET_ATTR_ACTIVE_VQP,			/* u32 queue pairs in use */
 	VNET_ATTR_DATAPATH,			/* u32 enum vnet_datapath */
+	/* uplink devices: the port's counters (u64 each, dev show only) */
+	VNET_ATTR_PORT_RX_FRAMES,		/* from the wire into receive queues */
+	VNET_ATTR_PORT_RX_DROPPED,		/* no receive queue / no buffer */
+	VNET_ATTR_PORT_TX_WIRE,			/* sent to the wire */
+	VNET_ATTR_PORT_TX_LOCAL,		/* offered to the other devices */
+	VNET_ATTR_PORT_TX_HOST,			/* handed to the host (host port) */
+	VNET_ATTR_PORT_TX_SPOOFED,		/* dropped: foreign source MAC */
+	VNET_ATTR_PORT_TX_DROPPED,		/* runts, host port refusals */
+	VNET_ATTR_PORT_TX_RARP,			/* SEND_RARP announces */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)

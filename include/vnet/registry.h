@@ -95,6 +95,12 @@ struct vnet_vq_stat {
 
 struct vnet_dev;
 
+/* An uplink device's port counters (netlink VNET_ATTR_PORT_*, same order). */
+struct vnet_port_counters {
+	__u64 rx_frames, rx_dropped, tx_wire, tx_local, tx_host, tx_spoofed,
+	      tx_dropped, tx_rarp;
+};
+
 /*
  * What the device model implements. Every callback runs on the control
  * thread and must not block on a datapath: hand work to the engine and
@@ -122,6 +128,8 @@ struct vnet_backend_ops {
 	/* uplink carrier changed: set/clear VIRTIO_NET_S_LINK_UP, notify driver */
 	void (*link_change)(struct vnet_dev *dev, bool up);
 	void (*get_filter_state)(struct vnet_dev *dev, struct vnet_filter_state *fs);
+	/* optional: the uplink port's counters; -ENODEV without a port */
+	int (*get_port_counters)(struct vnet_dev *dev, struct vnet_port_counters *pc);
 };
 
 struct vnet_dev {
