@@ -39,9 +39,16 @@ start_vnetd()
 alive() { kill -0 "$VNETD_PID" 2>/dev/null; }
 
 # everything the registry holds, as one comparable text
+# dev show without the port counters: they are live (the host's own frames
+# on up0 reach devices that have no driver yet) and start at 0 in a new vnetd
+dev_show_static()
+{
+	"$VNETCTL" -j dev show | jq -c '.dev[] |= with_entries(select(.key | startswith("port_") | not))'
+}
+
 snapshot()
 {
-	"$VNETCTL" -j dev show && "$VNETCTL" -j dev config show && cat "$TMP/state/devices"
+	dev_show_static && "$VNETCTL" -j dev config show && cat "$TMP/state/devices"
 }
 
 # the scenario of the acceptance: add, show, config show, vstats, del
@@ -63,7 +70,7 @@ scenario()
 	grep -q "feature negotiation not complete" "$out.vstats_sim_err" || return 1
 	"$VNETCTL" dev vstats show updev qidx 0 2>/dev/null && return 1
 	"$VNETCTL" dev vstats show simdev qidx 1 2>/dev/null && return 1
-	"$VNETCTL" -j dev show >"$out.ctl_show" || return 1
+	dev_show_static >"$out.ctl_show" || return 1
 	"$VNETCTL" -j dev config show >"$out.ctl_config" || return 1
 	$tool dev del simdev || return 1
 	$tool dev del updev || return 1
