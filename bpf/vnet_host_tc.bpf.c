@@ -55,6 +55,8 @@ int vnet_host_egress(struct __sk_buff *skb)
 SEC("tc")
 int vnet_host_ingress(struct __sk_buff *skb)
 {
+	/* kept across the redirect (same namespace): uplink_pkt.c skips it */
+	skb->mark = VNET_HOST_PORT_MARK;
 	return bpf_redirect(uplink_ifindex, BPF_F_INGRESS);
 }
 

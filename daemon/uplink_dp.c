@@ -133,7 +133,7 @@ struct vnet_updp {
 	/* HOST_SHARED: the host's group frames, copied (NULL: dedicated uplink) */
 	struct vnet_pktring *pkt;
 	struct vnet_pkt_frame pf[UP_BURST];
-	__u64 grp_frames, grp_copies, grp_nobody, grp_malformed, grp_own;
+	__u64 grp_frames, grp_copies, grp_nobody, grp_malformed;
 	/* HOST_SHARED: host <-> devices without the wire (host_port.h) */
 	struct vnet_host_port *hport;
 	__u8 (*hbuf)[UP_HOST_FRAME];	/* [UP_HOST_BURST] */
@@ -415,26 +415,15 @@ static int replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 ex
  */
 static unsigned int run_pkt(struct vnet_updp *up)
 {
-	const struct vnet_rx_state *s = vnet_dp_state(up->dp);
 	unsigned int k, n, work = 0;
 
 	if (!up->pkt)
 		return 0;
 	while (work < UP_PKT_BUDGET && (n = vnet_pktring_peek(up->pkt, up->pf, UP_BURST))) {
 		for (k = 0; k < n; k++) {
-			int got;
-
-			/*
-			 * A device's own group frame the host port handed to
-			 * the host: the devices had theirs from local_deliver.
-			 * (Source MACs are a device's only: spoof check.)
-			 */
-			if (up->hport && up->pf[k].len >= ETH_HLEN_ &&
-			    (vnet_rx_mac_devs(s, up->pf[k].data + 6) & up->port_mask)) {
-				up->grp_own++;
-				continue;
-			}
-			got = replicate(up, up->pf[k].data, up->pf[k].len, 0, true);
+			/* the devices' own group frames the host port handed to
+			 * the host never get here: their mark (uplink_pkt.c) */
+			int got = replicate(up, up->pf[k].data, up->pf[k].len, 0, true);
 
 			if (got > 0)
 				up->grp_copies += (unsigned int)got;
@@ -930,11 +919,9 @@ static void up_free(struct vnet_updp *up)
 	if (up->pkt) {
 		vnet_pktring_stats(up->pkt, &ps);
 		pr_info("%s: host group frames: %llu read, %llu copies to devices, %llu wanted by "
-			"none, %llu the devices' own, %llu malformed, %llu cut, %llu lost in the "
-			"ring\n", up->ifname,
+			"none, %llu malformed, %llu cut, %llu lost in the ring\n", up->ifname,
 			(unsigned long long)up->grp_frames, (unsigned long long)up->grp_copies,
-			(unsigned long long)up->grp_nobody, (unsigned long long)up->grp_own,
-			(unsigned long long)up->grp_malformed,
+			(unsigned long long)up->grp_nobody, (unsigned long long)up->grp_malformed,
 			(unsigned long long)ps.dropped, (unsigned long long)ps.kernel_drops);
 		/* the program may still run: group frames go to the host alone
 		 * from here on, as they would with no vnetd at all */

@@ -16,6 +16,7 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
+#include "vnet/datapath.h"
 #include "vnet/uplink_pkt.h"
 
 #ifndef PACKET_IGNORE_OUTGOING
@@ -43,10 +44,14 @@ struct vnet_pktring {
 };
 
 /*
- * ldb [0]; jset #1 -> accept; ret 0. A packet socket's offset 0 is the
- * destination MAC; its bit 0 is the group bit (IEEE 802, I/G).
+ * ld mark; jeq #VNET_HOST_PORT_MARK -> drop (the devices' own frames the
+ * host port handed to the host); ldb [0]; jset #1 -> accept; drop. A
+ * packet socket's offset 0 is the destination MAC; its bit 0 is the group
+ * bit (IEEE 802, I/G).
  */
 static struct sock_filter group_only[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_MARK),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, VNET_HOST_PORT_MARK, 3, 0),
 	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 0),
 	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 1, 0, 1),
 	BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),

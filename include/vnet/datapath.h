@@ -26,6 +26,13 @@
 #define VNET_RSS_TABLE_MAX	128	/* our rss_max_indirection_table_length */
 #define VNET_VLAN_N		4096
 #define VNET_DEV_NONE		0xffff	/* meta.dev of a flood frame */
+/*
+ * skb->mark of the frames the host port hands to the host (TC ingress of
+ * its TAP, bpf/vnet_host_tc.bpf.c): the packet socket of the host's group
+ * frames (daemon/uplink_pkt.c) must not copy them back to the devices,
+ * which had theirs already. "vnhp"; the host stack sees it on those skbs.
+ */
+#define VNET_HOST_PORT_MARK	0x766e6870u
 
 /* Counter slot of uplink-wide outcomes (frames of no single device). */
 #define VNET_DP_UPLINK_SLOT	VNET_DP_MAX_DEVS
