@@ -15,7 +15,7 @@
 # device is trusted), vhost-user SEND_RARP announcing a device on the wire, the host and the
 # other device, and
 # SIGTERM detaching XDP.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/uplink_lib.sh"
 
 ALL_TESTS="test_ping test_tcp test_host_ping test_guest_host test_rss test_spoofchk test_dev_to_dev test_rarp test_sigterm_detach"
 
@@ -51,40 +51,13 @@ setup()
 	TMP=$(mktemp -d /tmp/vnet-e2e.XXXXXX) || exit 1
 	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
 	export VNET_SOCK=$TMP/run/vnetd.sock
-	# bpffs inside (ip netns exec remounts /sys); exec: $! is vnetd
-	ip netns exec "$NS_HOST" sh -c \
-		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' sh \
-		"$VNET_BIN/vnetd" -v -u up0 -s "$VNET_SOCK" -d "$TMP/state" -g 0 \
-		>>"$TMP/vnetd.log" 2>&1 &
-	VNETD_PID=$!
-	defer kill -9 "$VNETD_PID"
-	busywait 5000 "$VNETCTL" mgmtdev show vnet/up0 >/dev/null 2>&1 ||
-		{ echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
+	vnetd_start || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
 	if ! grep -q "uplink datapath: XDP" "$TMP/vnetd.log"; then
 		cat "$TMP/vnetd.log"
 		skip "no XDP/AF_XDP datapath on the uplink"
 	fi
 	"$VNETCTL" dev add name v0 mgmtdev vnet/up0 mac $MAC0 max_vqp 2 || exit 1
 	guest_up G0 v0 "$NS_G0" $MAC0 $GUEST_IP --rss --hash-report || exit 1
-}
-
-# guest_up VAR DEV NS MAC IP [ARGS]: vnet-guest on DEV's socket, TAP vg0 in
-# NS with MAC and IP; pid in VAR_PID, its counters in $TMP/VAR.out
-guest_up()
-{
-	local var=$1 dev=$2 ns=$3 mac=$4 ip=$5
-	shift 5
-	"$VNET_BIN/vnet-guest" --socket "$TMP/run/$dev.sock" --netns "$ns" --tap vg0 -j \
-		"$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
-	eval "${var}_PID=$!"
-	defer kill -9 "$!"
-	slowwait 5 ip -n "$ns" link show vg0 >/dev/null 2>&1 || return 1
-	sleep 0.3
-	ip -n "$ns" link set vg0 address "$mac"
-	ip -n "$ns" addr add "$ip/24" dev vg0
-	ip -n "$ns" link set vg0 up
-	# the device reaches DRIVER_OK and the carrier follows the uplink
-	slowwait 5 sh -c "ip -n $ns link show vg0 | grep -q LOWER_UP"
 }
 
 __out_grew() { [ "$(wc -l <"$1")" -gt "$2" ]; }

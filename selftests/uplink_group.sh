@@ -17,7 +17,7 @@
 # is restarted with --dedicated-uplink: the old behaviour is back -- group
 # frames go to the devices alone, so the host's ND is lost (ping6 fails)
 # while ARP for the host still works through its special case.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/uplink_lib.sh"
 
 ALL_TESTS="test_host_nd test_host_arp test_group_to_guests test_vlan_group"
 ALL_TESTS+=" test_cut_group_frames"
@@ -45,18 +45,6 @@ require_bin vnetctl
 require_bin vnet-guest
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
-# vnetd_start [ARGS]: vnetd on up0 (devices restored from $TMP/state)
-vnetd_start()
-{
-	ip netns exec "$NS_HOST" sh -c \
-		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' sh \
-		"$VNET_BIN/vnetd" -v -u up0 -s "$VNET_SOCK" -d "$TMP/state" -g 0 "$@" \
-		>>"$TMP/vnetd.log" 2>&1 &
-	VNETD_PID=$!
-	defer kill -9 "$VNETD_PID"
-	busywait 5000 "$VNETCTL" mgmtdev show vnet/up0 >/dev/null 2>&1
-}
-
 # vnetd_stop: SIGTERM, wait for the exit (its summary goes to the log)
 vnetd_stop()
 {
@@ -64,30 +52,21 @@ vnetd_stop()
 	busywait 5000 sh -c "! kill -0 $VNETD_PID 2>/dev/null"
 }
 
-# guest_up VAR DEV NS MAC IP FLAG [ARGS]: vnet-guest on DEV, TAP vg0 in NS,
-# FLAG (allmulticast or promisc) on: the driver sends the rx-mode command
-guest_up()
+# guest_up_flag VAR DEV NS MAC IP FLAG [ARGS]: guest_up, then FLAG
+# (allmulticast or promisc) on: the driver sends the rx-mode command
+guest_up_flag()
 {
 	local var=$1 dev=$2 ns=$3 mac=$4 ip=$5 flag=$6
 	shift 6
-	"$VNET_BIN/vnet-guest" --socket "$TMP/run/$dev.sock" --netns "$ns" --tap vg0 -j \
-		"$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
-	eval "${var}_PID=$!"
-	defer kill -9 "$!"
-	slowwait 5 ip -n "$ns" link show vg0 >/dev/null 2>&1 || return 1
-	sleep 0.3
-	ip -n "$ns" link set vg0 address "$mac"
-	ip -n "$ns" addr add "$ip/24" dev vg0
-	ip -n "$ns" link set vg0 $flag on
-	ip -n "$ns" link set vg0 up
-	slowwait 5 sh -c "ip -n $ns link show vg0 | grep -q LOWER_UP"
+	guest_up "$var" "$dev" "$ns" "$mac" "$ip" "$@" || return 1
+	ip -n "$ns" link set vg0 "$flag" on
 }
 
 guests_up()
 {
 	# G0 filters VLANs (CTRL_VLAN) and admits VID 20; G1 admits none
-	guest_up G0 v0 "$NS_G0" $MAC0 $G0_IP allmulticast --vlan 20 || return 1
-	guest_up G1 v1 "$NS_G1" $MAC1 $G1_IP promisc || return 1
+	guest_up_flag G0 v0 "$NS_G0" $MAC0 $G0_IP allmulticast --vlan 20 || return 1
+	guest_up_flag G1 v1 "$NS_G1" $MAC1 $G1_IP promisc || return 1
 	# the rx-mode commands travel guest -> control queue -> maps
 	sleep 1
 }
