@@ -475,7 +475,7 @@ static int push_vlan(struct vnet_dp *dp, __u16 vid)
 
 static struct vnet_rx_dev *dev_get(struct vnet_dp *dp, unsigned int dev)
 {
-	if (!dp || dev >= VNET_DP_MAX_DEVS || !dp->st->dev[dev].present)
+	if (!dp || !vnet_rx_dev_present(dp->st, dev))
 		return NULL;
 	return &dp->st->dev[dev];
 }
@@ -571,14 +571,13 @@ int vnet_dp_dev_add(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6],
 	if (!dp || !mac || dev >= VNET_DP_MAX_DEVS || !max_vq_pairs)
 		return -EINVAL;
 	d = &dp->st->dev[dev];
-	if (d->present)
+	if (vnet_rx_dev_present(dp->st, dev))
 		return -EEXIST;
 	/* spec: empty MAC table, receiveq1 only, no hash after reset */
 	memset(d, 0, sizeof(*d));
 	memset(&dp->ctl[dev], 0, sizeof(dp->ctl[dev]));
 	d->max_vq_pairs = max_vq_pairs;
 	memcpy(d->mac, mac, 6);
-	d->present = 1;
 	dp->st->present_mask |= 1ull << dev;
 	err = zero_counters(dp, dev) ?: commit_steer(dp, dev) ?: push_mac(dp, mac);
 	if (err)
@@ -604,7 +603,6 @@ int vnet_dp_dev_del(struct vnet_dp *dp, unsigned int dev)
 	filter_forget(&dp->st->filter, dev);
 	err = push_config(dp);		/* the device stops receiving first */
 	old = *d;
-	d->present = 0;
 	dp->st->present_mask &= ~(1ull << dev);
 	if (!err)
 		err = push_dev_macs(dp, &old);

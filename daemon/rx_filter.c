@@ -115,7 +115,7 @@ int vnet_rx_steer(const struct vnet_rx_state *s, unsigned int dev,
 
 	if (!s || !frame || !m)
 		return -EINVAL;
-	if (dev >= VNET_DP_MAX_DEVS || !s->dev[dev].present)
+	if (!vnet_rx_dev_present(s, dev))
 		return -ENODEV;
 	err = vnet_parse_frame(frame, len, &p);
 	if (err)

@@ -37,7 +37,6 @@
 #define VNET_RX_HOST_MACS_MAX	8
 
 struct vnet_rx_dev {
-	__u8 present;
 	__u8 mac[6];
 	__u16 max_vq_pairs;
 	__u32 n_uc, n_mc;
@@ -53,9 +52,9 @@ struct vnet_rx_state {
 	__u32 cfg_flags;			/* VNET_DP_CFG_* the program sees */
 	__u32 n_host_macs, n_host_ipv4;
 	/*
-	 * Bit d: dev[d].present. The walks over devices use it: a
-	 * struct vnet_rx_dev is ~38 KiB (its Toeplitz table), so testing
-	 * 63 'present' bytes costs 63 cache misses per frame.
+	 * Bit d: dev[d] is in use. A bit mask, not a flag in each device:
+	 * a struct vnet_rx_dev is ~38 KiB (its Toeplitz table), so walking
+	 * 63 flags would cost 63 cache misses per frame.
 	 */
 	__u64 present_mask;
 	__u8 host_macs[VNET_RX_HOST_MACS_MAX][6];
@@ -77,6 +76,11 @@ struct vnet_rx_result {
 	__u64 vlan_drop;	/* devices whose VLAN set dropped it */
 	struct vnet_xdp_meta meta;	/* what XDP stamps (not for PASS) */
 };
+
+static inline int vnet_rx_dev_present(const struct vnet_rx_state *s, unsigned int d)
+{
+	return d < VNET_DP_MAX_DEVS && (s->present_mask >> d & 1);
+}
 
 /* Devices (and VNET_DP_HOST_BIT) that own a MAC: primary or table. */
 __u64 vnet_rx_mac_devs(const struct vnet_rx_state *s, const __u8 mac[6]);

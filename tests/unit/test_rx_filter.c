@@ -42,7 +42,6 @@ static void dev_add(struct vnet_rx_state *s, unsigned int d, const __u8 mac[6],
 	struct vnet_rx_dev *dev = &s->dev[d];
 
 	memset(dev, 0, sizeof(*dev));
-	dev->present = 1;
 	s->present_mask |= 1ull << d;
 	memcpy(dev->mac, mac, 6);
 	dev->max_vq_pairs = max_pairs;
