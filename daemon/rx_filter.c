@@ -16,7 +16,7 @@ static int mac_eq(const __u8 *a, const __u8 *b)
 	return !memcmp(a, b, 6);
 }
 
-int vnet_rx_host_mac(const struct vnet_rx_state *s, const __u8 mac[6])
+static int host_mac(const struct vnet_rx_state *s, const __u8 mac[6])
 {
 	for (unsigned int i = 0; i < s->n_host_macs; i++)
 		if (mac_eq(s->host_macs[i], mac))
@@ -26,7 +26,7 @@ int vnet_rx_host_mac(const struct vnet_rx_state *s, const __u8 mac[6])
 
 __u64 vnet_rx_mac_devs(const struct vnet_rx_state *s, const __u8 mac[6])
 {
-	__u64 devs = vnet_rx_host_mac(s, mac) ? VNET_DP_HOST_BIT : 0;
+	__u64 devs = host_mac(s, mac) ? VNET_DP_HOST_BIT : 0;
 
 	for (__u64 m = s->present_mask & ~VNET_DP_HOST_BIT; m; m &= m - 1) {
 		unsigned int d = (unsigned int)__builtin_ctzll(m);

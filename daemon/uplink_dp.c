@@ -533,10 +533,40 @@ static unsigned int tx_bufs_ready(struct vnet_updp *up)
 	return i;
 }
 
-/* A device's frame the host's stack must see (host port, HOST_SHARED). */
-static bool host_bound(struct vnet_updp *up, const __u8 *data)
+/*
+ * Where a device's frame goes once it passed the spoof check: the host
+ * (host port: unicast to its MAC there only, group frames a copy), the
+ * other devices (unicast to a MAC one of them owns there only; anything
+ * else a copy, for their promiscuous or group receivers), the wire (the
+ * rest). True: the caller puts it on the wire; false: it is taken care of
+ * (freed, or owned by the local list). up->local must have room for one.
+ */
+static bool route_frame(struct vnet_updp *up, struct up_port *p, __u64 addr,
+			const __u8 *data, __u32 len)
 {
-	return (data[0] & 1) || vnet_rx_host_mac(vnet_dp_state(up->dp), data);
+	__u64 others = up->port_mask & ~BIT(p->slot), owners = 0;
+	bool group = data[0] & 1, wire = true;
+
+	/* one MAC lookup answers both "the host's?" and "another device's?" */
+	if (!group && (up->hport || others))
+		owners = vnet_rx_mac_devs(vnet_dp_state(up->dp), data);
+	if (up->hport && (group || (owners & VNET_DP_HOST_BIT))) {
+		if (vnet_host_port_send(up->hport, data, len))
+			p->st.tx_host_dropped++;
+		else
+			p->st.tx_host++;
+		if (!group) {
+			vnet_xsk_tx_free(up->xsk[0], addr);
+			return false;
+		}
+	}
+	if (others) {
+		wire = group || !(owners & others);
+		up->local[up->nlocal++] = (struct local_frame){
+			.addr = addr, .len = len, .from = (__u8)p->slot, .owned = !wire,
+		};
+	}
+	return wire;
 }
 
 static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
@@ -546,7 +576,6 @@ static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
 	struct vnet_xsk *x = up->xsk[0];
 	bool enforce = __atomic_load_n(&p->spoofchk, __ATOMIC_RELAXED) &&
 		       !__atomic_load_n(&p->trusted, __ATOMIC_RELAXED);
-	__u64 others = up->port_mask & ~BIT(p->slot);
 	unsigned int i, k, n, nb, nwire, work = 0;
 
 	for (i = 0; i < vnet_netdev_data_pairs(dev); i++) {
@@ -566,7 +595,6 @@ static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
 			__u8 *data = up->txb[k].data;
 			__u32 len = up->txb[k].len;
 			__u64 addr = up->txaddr[k];
-			bool wire = true;
 
 			up->txb[k].data = NULL;
 			if (len < ETH_HLEN_) {
@@ -580,28 +608,7 @@ static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
 				vnet_xsk_tx_free(x, addr);
 				continue;
 			}
-			/* the host's: unicast to its MAC (only), group frames (too) */
-			if (up->hport && host_bound(up, data)) {
-				if (vnet_host_port_send(up->hport, data, len))
-					p->st.tx_host_dropped++;
-				else
-					p->st.tx_host++;
-				if (!(data[0] & 1)) {
-					vnet_xsk_tx_free(x, addr);
-					continue;
-				}
-			}
-			if (others) {
-				/* unicast to a MAC another device owns: local only */
-				if (!(data[0] & 1) &&
-				    (vnet_rx_mac_devs(vnet_dp_state(up->dp), data) & others))
-					wire = false;
-				up->local[up->nlocal++] = (struct local_frame){
-					.addr = addr, .len = len, .from = (__u8)p->slot,
-					.owned = !wire,
-				};
-			}
-			if (wire) {
+			if (route_frame(up, p, addr, data, len)) {
 				up->wire_addr[nwire] = addr;
 				up->wire_len[nwire++] = len;
 			}
@@ -651,6 +658,8 @@ static void port_rarp(struct vnet_updp *up, struct up_port *p)
 	__u64 addr;
 	__u8 *f;
 
+	if (up->nlocal == UP_LOCAL_MAX)
+		return;		/* no room for the local copy: next round */
 	p->dev->rarp_pending = false;
 	f = vnet_xsk_tx_frame(x, &addr);
 	if (!f) {
@@ -658,16 +667,12 @@ static void port_rarp(struct vnet_updp *up, struct up_port *p)
 		return;
 	}
 	len = (__u32)vnet_rarp_build(f, p->dev->rarp_mac);
-	if (up->hport && !vnet_host_port_send(up->hport, f, len))
-		p->st.tx_host++;
-	/* on the wire too: the completion ring frees it, next round */
-	if ((up->port_mask & ~BIT(p->slot)) && up->nlocal < UP_LOCAL_MAX)
-		up->local[up->nlocal++] = (struct local_frame){
-			.addr = addr, .len = len, .from = (__u8)p->slot, .owned = false,
-		};
-	vnet_xsk_tx_submit(x, &addr, &len, 1);
-	p->st.tx_wire++;
 	p->st.tx_rarp++;
+	/* a broadcast: route_frame() always keeps it for the wire too */
+	if (route_frame(up, p, addr, f, len)) {
+		vnet_xsk_tx_submit(x, &addr, &len, 1);
+		p->st.tx_wire++;
+	}
 }
 
 static unsigned int port_service(struct vnet_updp *up, struct up_port *p)

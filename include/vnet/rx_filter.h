@@ -84,8 +84,6 @@ static inline int vnet_rx_dev_present(const struct vnet_rx_state *s, unsigned in
 
 /* Devices (and VNET_DP_HOST_BIT) that own a MAC: primary or table. */
 __u64 vnet_rx_mac_devs(const struct vnet_rx_state *s, const __u8 mac[6]);
-/* Is mac one of the host's own (the uplink's)? Cheaper than the above. */
-int vnet_rx_host_mac(const struct vnet_rx_state *s, const __u8 mac[6]);
 /* Devices whose VLAN set holds vid. */
 __u64 vnet_rx_vlan_devs(const struct vnet_rx_state *s, __u16 vid);
 
