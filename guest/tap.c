@@ -257,17 +257,18 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int tap_read_rxmode(struct guest *g, struct guest_rxmode *m)
+/*
+ * One rtnetlink dump (RTM_GET* with NLM_F_DUMP; hdr is its family header)
+ * on a socket of its own, every message through cb: 0 or -errno.
+ */
+static int rtnl_dump(__u16 type, const void *hdr, size_t hdr_len, mnl_cb_t cb, void *data)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	struct rtgenmsg *rt;
-	struct link_cb cb = { .g = g, .m = m };
-	unsigned int seq = 1, portid;
+	unsigned int portid;
 	int ret, err = 0;
 
-	memset(m, 0, sizeof(*m));
 	nl = mnl_socket_open(NETLINK_ROUTE);
 	if (!nl)
 		return -errno;
@@ -277,31 +278,41 @@ int tap_read_rxmode(struct guest *g, struct guest_rxmode *m)
 	}
 	portid = mnl_socket_get_portid(nl);
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = seq;
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
-	rt->rtgen_family = AF_UNSPEC;
+	nlh->nlmsg_seq = 1;
+	memcpy(mnl_nlmsg_put_extra_header(nlh, hdr_len), hdr, hdr_len);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		err = -errno;
 		goto out;
 	}
 	while ((ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, link_cb, &cb);
+		ret = mnl_cb_run(buf, (size_t)ret, 1, portid, cb, data);
 		if (ret <= 0)
 			break;
 	}
 	if (ret < 0)
 		err = -errno ?: -EIO;
-	else if (!cb.found)
+out:
+	mnl_socket_close(nl);
+	return err;
+}
+
+int tap_read_rxmode(struct guest *g, struct guest_rxmode *m)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct link_cb cb = { .g = g, .m = m };
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	err = rtnl_dump(RTM_GETLINK, &ifi, sizeof(ifi), link_cb, &cb);
+	if (!err && !cb.found)
 		err = -ENODEV;
 	if (!err)
 		err = read_mcast(g, m);
 	/* VIDs from the command line: for kernels without 8021q, too */
 	for (unsigned int i = 0; i < VNET_VLAN_N / 32; i++)
 		m->vlans[i] |= g->o.vlans[i] | g->file_vlans[i];
-out:
-	mnl_socket_close(nl);
 	return err;
 }
 
@@ -377,43 +388,11 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 
 static int tap_ipv4_addrs(struct guest *g, struct addr_cb *cb)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct mnl_socket *nl;
-	struct nlmsghdr *nlh;
-	struct ifaddrmsg *ifa;
-	unsigned int portid;
-	int ret, err = 0;
+	struct ifaddrmsg ifa = { .ifa_family = AF_INET };
 
 	cb->ifindex = g->tap_ifindex;
 	cb->n = 0;
-	nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
-	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	nlh->nlmsg_seq = 1;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		err = -errno;
-		goto out;
-	}
-	while ((ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf))) > 0) {
-		ret = mnl_cb_run(buf, (size_t)ret, 1, portid, addr_cb, cb);
-		if (ret <= 0)
-			break;
-	}
-	if (ret < 0)
-		err = -errno ?: -EIO;
-out:
-	mnl_socket_close(nl);
-	return err;
+	return rtnl_dump(RTM_GETADDR, &ifa, sizeof(ifa), addr_cb, cb);
 }
 
 /* ARP (RFC 826) over Ethernet: op, sender hw/proto, target hw/proto */
