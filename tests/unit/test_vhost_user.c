@@ -242,6 +242,11 @@ static void test_handshake_and_config(void)
 	EXPECT(fe_u64(fd, VHOST_USER_NET_SET_MTU, 9000, true, &ack) == 0 && ack != 0, "mtu 9000");
 	EXPECT(fe_u64(fd, VHOST_USER_SEND_RARP, 0x010000000002ull, true, &ack) == 0 && ack == 0,
 	       "rarp");
+	/* a group MAC cannot be announced: refused, nothing pending */
+	dev->rarp_pending = false;
+	EXPECT(fe_u64(fd, VHOST_USER_SEND_RARP, 0x0100005e0001ull, true, &ack) == 0 && ack != 0,
+	       "rarp for a multicast MAC accepted");
+	EXPECT(!dev->rarp_pending, "refused SEND_RARP left an announce pending");
 	EXPECT(fe_alive(fd), "connection alive");
 	fe_close(fd);
 	EXPECT(!vu_open() && vnet_netdev_status(dev) == 0, "closed and reset");
