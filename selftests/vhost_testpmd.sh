@@ -101,7 +101,10 @@ test_rxonly()
 	vlog "testpmd RX $rx, vnet generated $gen"
 	[ "${rx:-0}" -gt 10000 ]
 	check_err $? "testpmd received ${rx:-0} packets"
-	[ "${gen:-0}" -ge "${rx:-0}" ] && [ "${gen:-0}" -le $((rx + 8192)) ]
+	# delivered but never counted: frames in buffers testpmd posted when its
+	# forwarding stopped, at most its whole mbuf pool (--total-num-mbufs;
+	# 3.8k-9.2k seen, so the former 8192 failed now and then)
+	[ "${gen:-0}" -ge "${rx:-0}" ] && [ "${gen:-0}" -le $((rx + 16384)) ]
 	check_err $? "vnet delivered $gen, testpmd received $rx"
 	log_test "vnet/sim generator -> testpmd rxonly: $rx frames received"
 }
