@@ -117,6 +117,8 @@ SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
+# real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh
+SELFTESTS += selftests/vm_qemu.sh
 
 # Libraries each link needs (pkg-config names).
 PKGS := libbpf libxdp libmnl libnl-3.0 libnl-route-3.0

@@ -83,6 +83,7 @@ static void q_sync(struct vnet_devq *dq, struct vnet_devq_q *q)
 	if (!vr->ready)
 		return;
 	vnet_netq_init(&q->nq, (__u16)q->index, dev->driver, dev->params.mtu, &q_ops, q);
+	q->base = vr->stats;
 	err = vnet_virtq_setup_split(&q->nq.vq, &dev->mem, &cfg);
 	if (err) {
 		pr_info("%s: queue %u not usable: %s\n", dev->params.name, q->index,

@@ -67,6 +67,7 @@ void vnet_vu_disconnect_state(struct vnet_vu *vu)
 	vu->backend_fd = -1;
 	vu->owner = false;
 	vu->protocol = 0;
+	vu->protocol_offer = 0;
 	vu->features_set = false;
 	vu->proto_features = false;
 }

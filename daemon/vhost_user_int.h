@@ -16,6 +16,7 @@ struct vnet_vu {
 	int backend_fd;		/* SET_BACKEND_REQ_FD channel, -1 when none */
 	bool owner;
 	__u64 protocol;		/* negotiated protocol features */
+	__u64 protocol_offer;	/* what this connection is offered (0: not asked yet) */
 	bool features_set;	/* SET_FEATURES seen */
 	bool proto_features;	/* VHOST_USER_F_PROTOCOL_FEATURES negotiated */
 	struct vnet_vu_stats stats;

@@ -143,6 +143,7 @@ static int region_map(struct vnet_mem_region *out,
 	out->mmap_base = p;
 	out->mmap_len = len;
 	out->fd = -1;
+	out->refs = 1;
 	return 0;
 }
 
@@ -180,13 +181,43 @@ undo:
 	return err;
 }
 
+/* The region 'r' describes, if 'mem' has it already: same guest and
+ * front-end addresses, size and file offset. */
+static struct vnet_mem_region *region_find(struct vnet_guest_mem *mem,
+					   const struct vhost_user_mem_region *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < mem->nregions; i++) {
+		struct vnet_mem_region *o = &mem->regions[i];
+
+		if (o->gpa == r->guest_addr && o->size == r->size &&
+		    o->uaddr == r->user_addr &&
+		    (__u64)(o->hva - (__u8 *)o->mmap_base) == r->mmap_offset)
+			return o;
+	}
+	return NULL;
+}
+
+/*
+ * QEMU keeps one vhost device per queue pair on the same socket, and each
+ * sends ADD_MEM_REG (and later REM_MEM_REG) for the same regions: a repeat
+ * of a region we have is a reference, not an overlap. A region that overlaps
+ * another without being it is still refused.
+ */
 static int add_mem_reg(struct vnet_vu *vu, const struct vhost_user_msg *m,
 		       int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	struct vnet_guest_mem *mem = &vu->dev->mem;
 	const struct vhost_user_mem_region *r = &m->payload.mem_reg.region;
+	struct vnet_mem_region *have = region_find(mem, r);
 	int err;
 
+	if (have) {
+		close_fds(fds, nfds);
+		have->refs++;
+		return 0;
+	}
 	if (mem->nregions >= VNET_MAX_MEM_REGIONS || region_check(mem, r)) {
 		close_fds(fds, nfds);
 		return -EINVAL;
@@ -215,6 +246,11 @@ static int rem_mem_reg(struct vnet_vu *vu, const struct vhost_user_msg *m,
 	}
 	if (i == mem->nregions)
 		return -EINVAL;
+	/* the other vhost devices of the front-end still use it */
+	if (mem->regions[i].refs > 1) {
+		mem->regions[i].refs--;
+		return 0;
+	}
 	region_unmap(&mem->regions[i]);
 	mem->regions[i] = mem->regions[mem->nregions - 1];
 	memset(&mem->regions[mem->nregions - 1], 0, sizeof(mem->regions[0]));
@@ -291,17 +327,33 @@ static int set_features(struct vnet_vu *vu, const struct vhost_user_msg *m,
 	return 0;
 }
 
+/*
+ * Offer CONFIG (GET_CONFIG, config-change messages) only to front-ends that
+ * can use it. QEMU's virtio-net has no use for a back-end's config space: it
+ * warns "backend supports VHOST_USER_PROTOCOL_F_CONFIG but QEMU does not"
+ * and masks it. QEMU asks for protocol features before SET_OWNER; the
+ * front-ends that read the config space from the back-end (DPDK's
+ * virtio-user, vnet-guest) take ownership first. Decided once per
+ * connection: QEMU's vhost device of every queue pair asks again, after
+ * the first one owned the connection.
+ */
 static int get_protocol_features(struct vnet_vu *vu, const struct vhost_user_msg *m,
 				 int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	reply_u64(reply, vnet_vu_protocol_features());
+	if (!vu->protocol_offer) {
+		vu->protocol_offer = vnet_vu_protocol_features();
+		if (!vu->owner)
+			vu->protocol_offer &= ~BIT(VHOST_USER_PROTOCOL_F_CONFIG);
+	}
+	reply_u64(reply, vu->protocol_offer);
 	return 0;
 }
 
 static int set_protocol_features(struct vnet_vu *vu, const struct vhost_user_msg *m,
 				 int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	if (m->payload.u64 & ~vnet_vu_protocol_features())
+	/* what was offered; a front-end that never asked gets the full set */
+	if (m->payload.u64 & ~(vu->protocol_offer ?: vnet_vu_protocol_features()))
 		return -EINVAL;
 	vu->protocol = m->payload.u64;
 	return 0;

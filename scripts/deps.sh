@@ -15,6 +15,8 @@ PKGS=(
 	# interop and benchmarks: DPDK's testpmd and its PMDs
 	dpdk-dev librte-net-virtio23 librte-net-vhost23 librte-net-af-xdp23
 	librte-mempool-ring23
+	# VM selftests: QEMU guests booting a Debian kernel (scripts/vm-image.sh)
+	qemu-system-x86 busybox-static kmod cpio xz-utils
 )
 
 missing=()

@@ -29,6 +29,7 @@ struct vnet_devq_q {
 	bool active;		/* set up from a ready vring */
 	__u32 gen;		/* the vring's gen this queue was built from */
 	int kick_fd;		/* our dup of the vring's kick fd in epfd, -1 */
+	struct vnet_queue_stats base;	/* the vring's counters when nq was built */
 	struct vnet_netq nq;
 };
 
@@ -83,24 +84,29 @@ bool vnet_devq_coal_expire(struct vnet_devq *dq);
 /* Where the next pop starts: GET_VRING_BASE answers with it. */
 void vnet_devq_save_positions(struct vnet_devq *dq);
 
-/* The engine's counters into the vring's (vdpa vstats), after a burst. */
+/*
+ * The engine's counters into the vring's (vdpa vstats), after a burst. The
+ * engine queue counts from 0 each time it is rebuilt (a ring enabled again,
+ * new memory, a reset); the vring's counters are the device's and go on
+ * from where they were (base).
+ */
 static inline void vnet_devq_tx_stats(struct vnet_devq_q *q)
 {
 	struct vnet_queue_stats *s = &q->dq->dev->vrings[q->index].stats;
 
-	s->packets = q->nq.stats.tx_packets;
-	s->bytes = q->nq.stats.tx_bytes;
-	s->drops = q->nq.stats.tx_drop_malformed + q->nq.stats.tx_drop_bad_desc +
-		   q->nq.stats.tx_drop_too_big;
+	s->packets = q->base.packets + q->nq.stats.tx_packets;
+	s->bytes = q->base.bytes + q->nq.stats.tx_bytes;
+	s->drops = q->base.drops + q->nq.stats.tx_drop_malformed +
+		   q->nq.stats.tx_drop_bad_desc + q->nq.stats.tx_drop_too_big;
 }
 
 static inline void vnet_devq_rx_stats(struct vnet_devq_q *q)
 {
 	struct vnet_queue_stats *s = &q->dq->dev->vrings[q->index].stats;
 
-	s->packets = q->nq.stats.rx_packets;
-	s->bytes = q->nq.stats.rx_bytes;
-	s->drops = q->nq.stats.rx_drop_no_buf + q->nq.stats.rx_drop_too_big;
+	s->packets = q->base.packets + q->nq.stats.rx_packets;
+	s->bytes = q->base.bytes + q->nq.stats.rx_bytes;
+	s->drops = q->base.drops + q->nq.stats.rx_drop_no_buf + q->nq.stats.rx_drop_too_big;
 }
 
 #endif

@@ -28,6 +28,7 @@ struct vnet_mem_region {
 	void *mmap_base;	/* what to munmap (NULL: not ours to unmap) */
 	size_t mmap_len;
 	int fd;			/* -1 when none */
+	unsigned int refs;	/* ADD_MEM_REG of this very region, less REM_MEM_REG */
 };
 
 struct vnet_guest_mem {

@@ -141,13 +141,14 @@ static int fe_handshake(int fd, __u64 features)
 {
 	__u64 ack = 1, dev_f, proto;
 
+	/* owner first, as vnet-guest and DPDK's virtio-user: CONFIG offered */
+	if (fe_send(fd, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0))
+		return -1;
 	dev_f = fe_get_u64(fd, VHOST_USER_GET_FEATURES);
 	proto = fe_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES);
 	if (dev_f == ~0ull || proto == ~0ull)
 		return -1;
 	if (fe_u64(fd, VHOST_USER_SET_PROTOCOL_FEATURES, proto, false, NULL))
-		return -1;
-	if (fe_send(fd, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0))
 		return -1;
 	if (fe_u64(fd, VHOST_USER_SET_FEATURES, features, true, &ack) || ack)
 		return -1;
@@ -465,27 +466,92 @@ static void test_config_change_channel(void)
 	close(sp[0]);
 }
 
-/* ADD_MEM_REG / REM_MEM_REG with CONFIGURE_MEM_SLOTS */
+/*
+ * QEMU asks for the protocol features before SET_OWNER, once per queue
+ * pair's vhost device, and warns about CONFIG, which its virtio-net cannot
+ * use: it is not offered to it, on any ask. Owner-first front-ends get it.
+ */
+static void test_protocol_offer(void)
+{
+	const __u64 cfg = BIT(VHOST_USER_PROTOCOL_F_CONFIG);
+	int fd = fe_connect();
+	__u64 p1, p2;
+
+	EXPECT(fe_get_u64(fd, VHOST_USER_GET_FEATURES) != ~0ull, "features");
+	p1 = fe_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES);
+	EXPECT(p1 != ~0ull && !(p1 & cfg), "QEMU order: CONFIG offered (%llx)",
+	       (unsigned long long)p1);
+	EXPECT(p1 & BIT(VHOST_USER_PROTOCOL_F_MQ), "QEMU order: no MQ");
+	EXPECT(fe_send(fd, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0) == 0, "owner");
+	/* the second queue pair's vhost device asks again */
+	p2 = fe_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES);
+	EXPECT(p2 == p1, "second ask differs: %llx", (unsigned long long)p2);
+	/* no REPLY_ACK yet: a refusal closes the connection */
+	EXPECT(fe_u64(fd, VHOST_USER_SET_PROTOCOL_FEATURES, p1 | cfg, false, NULL) == 0,
+	       "send");
+	EXPECT(fe_get_u64(fd, VHOST_USER_GET_FEATURES) == ~0ull,
+	       "CONFIG accepted without being offered");
+	fe_close(fd);
+
+	fd = fe_connect();
+	EXPECT(fe_send(fd, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0) == 0, "owner");
+	p1 = fe_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES);
+	EXPECT(p1 != ~0ull && (p1 & cfg), "owner first: no CONFIG");
+	fe_close(fd);
+}
+
+/* mem_reg FD REQUEST GPA SIZE OFFSET MFD: one ADD/REM_MEM_REG, its ack */
+static __u64 mem_reg(int fd, __u32 req, __u64 gpa, __u64 size, __u64 off, int mfd)
+{
+	struct vhost_user_mem_single r = { 0 };
+	__u64 ack = ~0ull;
+
+	r.region = (struct vhost_user_mem_region){ gpa, size, MEM_UVA + gpa, off };
+	fe_send(fd, req, VHOST_USER_NEED_REPLY_MASK, &r, sizeof(r), &mfd, mfd >= 0);
+	if (fe_recv(fd, req, &ack, 8) != 8)
+		return ~0ull;
+	return ack;
+}
+
+/*
+ * ADD_MEM_REG / REM_MEM_REG with CONFIGURE_MEM_SLOTS, as QEMU 7.2 sends
+ * them for a guest with two queue pairs: one vhost device per pair on the
+ * same socket, each adding the same two RAM regions (one memfd: below and
+ * above the 640 KiB hole) and removing them again. Repeats are references;
+ * a region that truly overlaps another is refused.
+ */
 static void test_mem_slots(void)
 {
+	const __u64 lo = 0xa0000, hi = 0xc0000, hi_len = MEM_SIZE - 0xc0000;
 	int fd = fe_connect(), mfd = mem_fd(MEM_SIZE);
-	struct vhost_user_mem_single r = { 0 };
-	__u64 ack;
+	unsigned int pair;
 
 	fe_handshake(fd, good_features());
 	EXPECT(fe_get_u64(fd, VHOST_USER_GET_MAX_MEM_SLOTS) >= 8, "slots");
-	r.region = (struct vhost_user_mem_region){ 0, MEM_SIZE, MEM_UVA, 0 };
-	fe_send(fd, VHOST_USER_ADD_MEM_REG, VHOST_USER_NEED_REPLY_MASK, &r, sizeof(r), &mfd, 1);
-	EXPECT(fe_recv(fd, VHOST_USER_ADD_MEM_REG, &ack, 8) == 8 && ack == 0, "add");
-	/* overlapping the first */
-	fe_send(fd, VHOST_USER_ADD_MEM_REG, VHOST_USER_NEED_REPLY_MASK, &r, sizeof(r), &mfd, 1);
-	EXPECT(fe_recv(fd, VHOST_USER_ADD_MEM_REG, &ack, 8) == 8 && ack, "overlap");
-	EXPECT(dev->mem.nregions == 1, "regions %u", dev->mem.nregions);
-	fe_send(fd, VHOST_USER_REM_MEM_REG, VHOST_USER_NEED_REPLY_MASK, &r, sizeof(r), NULL, 0);
-	EXPECT(fe_recv(fd, VHOST_USER_REM_MEM_REG, &ack, 8) == 8 && ack == 0, "rem");
-	fe_send(fd, VHOST_USER_REM_MEM_REG, VHOST_USER_NEED_REPLY_MASK, &r, sizeof(r), NULL, 0);
-	EXPECT(fe_recv(fd, VHOST_USER_REM_MEM_REG, &ack, 8) == 8 && ack, "rem twice");
+	for (pair = 0; pair < 2; pair++) {
+		EXPECT(mem_reg(fd, VHOST_USER_ADD_MEM_REG, 0, lo, 0, mfd) == 0,
+		       "pair %u: add low RAM", pair);
+		EXPECT(mem_reg(fd, VHOST_USER_ADD_MEM_REG, hi, hi_len, hi, mfd) == 0,
+		       "pair %u: add high RAM", pair);
+		EXPECT(dev->mem.nregions == 2, "pair %u: regions %u", pair, dev->mem.nregions);
+	}
+	/* inside the low region, or the same start with another size: overlaps */
+	EXPECT(mem_reg(fd, VHOST_USER_ADD_MEM_REG, 0x1000, 0x1000, 0x1000, mfd) != 0,
+	       "overlap inside accepted");
+	EXPECT(mem_reg(fd, VHOST_USER_ADD_MEM_REG, 0, lo / 2, 0, mfd) != 0,
+	       "overlap, same start accepted");
+	EXPECT(dev->mem.nregions == 2, "regions %u", dev->mem.nregions);
+	/* the first pair's device stops: the second still uses the memory */
+	EXPECT(mem_reg(fd, VHOST_USER_REM_MEM_REG, 0, lo, 0, -1) == 0, "rem low");
+	EXPECT(mem_reg(fd, VHOST_USER_REM_MEM_REG, hi, hi_len, hi, -1) == 0, "rem high");
+	EXPECT(dev->mem.nregions == 2, "regions after one pair %u", dev->mem.nregions);
+	EXPECT(vnet_gpa_to_hva(&dev->mem, hi, &(__u64){ 64 }, VNET_MEM_READ),
+	       "high RAM unmapped while still referenced");
+	EXPECT(mem_reg(fd, VHOST_USER_REM_MEM_REG, 0, lo, 0, -1) == 0, "rem low again");
+	EXPECT(mem_reg(fd, VHOST_USER_REM_MEM_REG, hi, hi_len, hi, -1) == 0, "rem high again");
 	EXPECT(dev->mem.nregions == 0, "regions %u", dev->mem.nregions);
+	EXPECT(mem_reg(fd, VHOST_USER_REM_MEM_REG, 0, lo, 0, -1) != 0, "rem of nothing");
+	EXPECT(fe_alive(fd), "connection alive");
 	close(mfd);
 	fe_close(fd);
 }
@@ -581,6 +647,7 @@ int main(void)
 	RUN(test_kick_before_setup);
 	RUN(test_config_change_channel);
 	RUN(test_mem_slots);
+	RUN(test_protocol_offer);
 	RUN(test_connect_cycles);
 	RUN(test_fresh_disconnect_keeps_fd0);
 	RUN(test_memory_sealed_against_shrink);

@@ -1,0 +1,114 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# The VM harness of the selftests (sourced, not a test by itself): real QEMU
+# guests running a Debian kernel, with the host's root read-only over 9p so
+# the guest runs the host's binaries (vnetd, ip, ethtool, iperf3, python3).
+#
+#   source "$(dirname "$0")/vm_lib.sh"
+#   vm_require                            # SKIPs the script without QEMU
+#   vm_image 6.12                         # builds/caches build/vm/linux-6.12
+#   vm_start vm1 -smp 2 -chardev ... -netdev vhost-user,... -device virtio-net-pci,...
+#   vm_wait_ready vm1 120
+#   vm_exec vm1 'ip -br link'             # or: vm_exec vm1 <<'EOF' ... EOF
+#   vm_hmp vm1 'info status'
+#
+# Guests use memory-backend-memfd,share=on (vhost-user needs shared memory),
+# the serial console in $TMP/vm-NAME/console.log and the agent channel on the
+# second serial port (vm_agent.sh, vm_console.py). KVM where /dev/kvm is
+# usable, TCG otherwise. Each guest is killed at exit (defer).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+VM_MEM=${VM_MEM:-512}
+VM_CONSOLE="python3 $SELFTEST_DIR/vm_console.py"
+
+vm_require()
+{
+	require_command qemu-system-x86_64
+	require_command python3
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] && VM_ACCEL=kvm || VM_ACCEL=tcg
+}
+
+# vm_image SERIES: the guest image of Debian kernel SERIES in $VM_IMG
+vm_image()
+{
+	VM_IMG=$("$VNET_ROOT/scripts/vm-image.sh" "$1" "$VNET_BUILD/vm") ||
+		skip "no guest image for kernel $1 (scripts/vm-image.sh failed)"
+	VM_KVER=$(cat "$VM_IMG/version")
+}
+
+# vm_start NAME [QEMU ARGS...]: boot a guest of $VM_IMG (VM_MEM MiB; extra
+# modules to load from VM_LOAD, comma-separated); its pid in VM_PID_NAME
+vm_start()
+{
+	local name=$1 dir=$TMP/vm-$1
+	shift
+	mkdir -p "$dir"
+	rm -f "$dir/cmd.sock" "$dir/mon.sock"
+	qemu-system-x86_64 -nodefaults -no-user-config -display none \
+		-machine pc -accel "$VM_ACCEL" -cpu max -m "$VM_MEM" \
+		-object memory-backend-memfd,id=mem,size="${VM_MEM}M",share=on \
+		-numa node,memdev=mem \
+		-kernel "$VM_IMG/vmlinuz" -initrd "$VM_IMG/initrd.img" \
+		-append "console=ttyS0 loglevel=5 vnet.agent=$SELFTEST_DIR/vm_agent.sh vnet.image=$VM_IMG vnet.load=${VM_LOAD:-}" \
+		-serial "file:$dir/console.log" \
+		-serial "unix:$dir/cmd.sock,server=on,wait=off" \
+		-monitor "unix:$dir/mon.sock,server=on,wait=off" \
+		-virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+		"$@" >"$dir/qemu.log" 2>&1 &
+	eval "VM_PID_$name=$!"
+	defer kill -9 "$!"
+	vlog "vm $name: pid $!, logs in $dir"
+}
+
+# vm_wait_ready NAME TIMEOUT_S: the agent answers (after boot or reboot)
+vm_wait_ready()
+{
+	local dir=$TMP/vm-$1
+	slowwait 10 test -S "$dir/cmd.sock" || return 1
+	$VM_CONSOLE "$dir/cmd.sock" ready "$2"
+}
+
+# vm_exec NAME [-t TIMEOUT_S] [SCRIPT]: run SCRIPT (or stdin) in the guest;
+# prints its output, returns its exit status (124: no answer in time)
+vm_exec()
+{
+	local name=$1 tmo=120
+	shift
+	if [ "${1:-}" = -t ]; then
+		tmo=$2
+		shift 2
+	fi
+	if [ $# -gt 0 ]; then
+		printf '%s\n' "$*" | $VM_CONSOLE "$TMP/vm-$name/cmd.sock" run "$tmo"
+	else
+		$VM_CONSOLE "$TMP/vm-$name/cmd.sock" run "$tmo"
+	fi
+}
+
+# vm_hmp NAME CMD...: one QEMU monitor command, its output
+vm_hmp()
+{
+	local name=$1
+	shift
+	$VM_CONSOLE "$TMP/vm-$name/mon.sock" hmp 10 "$*"
+}
+
+# vm_stop NAME: power the guest off (quit through the monitor, then kill)
+vm_stop()
+{
+	local pid
+	eval "pid=\${VM_PID_$1:-}"
+	[ -n "$pid" ] || return 0
+	vm_hmp "$1" quit >/dev/null 2>&1
+	busywait 5000 sh -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	eval "VM_PID_$1="
+	return 0
+}
+
+# vm_console_tail NAME: the end of the guest's console, for failure messages
+vm_console_tail()
+{
+	tail -n "${2:-15}" "$TMP/vm-$1/console.log" 2>/dev/null | sed 's/^/	console: /'
+}
