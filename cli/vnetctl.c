@@ -362,6 +362,9 @@ static int mgmtdev_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (V(&tb, UPLINK_MTU))
 		po_uint("uplink_mtu", " uplink_mtu %" PRIu64, mnl_attr_get_u32(V(&tb, UPLINK_MTU)));
+	if (V(&tb, UPLINK_DATAPATH) &&
+	    mnl_attr_validate(V(&tb, UPLINK_DATAPATH), MNL_TYPE_NUL_STRING) >= 0)
+		po_str("datapath", " datapath %s", mnl_attr_get_str(V(&tb, UPLINK_DATAPATH)));
 	po_handle_close();
 	return MNL_CB_OK;
 }

@@ -12,10 +12,11 @@
  *                        (tx comes back as rx);
  *                        vnet/<uplink>: a port of the uplink's datapath
  *                        (uplink_dp.c: XDP + AF_XDP, the uplink's worker
- *                        serves the queues; dev show: datapath uplink), or,
- *                        when the uplink has no datapath (absent at start,
- *                        XDP refused), a vnet_sim in SINK mode: frames the
- *                        driver sends are counted and dropped (datapath none)
+ *                        serves the queues; dev show: datapath uplink; it
+ *                        stays a port while the uplink is gone), or, when
+ *                        the uplink refused XDP at start, a vnet_sim in SINK
+ *                        mode: frames the driver sends are counted and
+ *                        dropped (datapath none)
  *
  * Everything here runs on the control thread. Getters take the device lock
  * through vnet_netdev_lock_ctl() (the worker steps aside); nothing waits on
@@ -351,6 +352,24 @@ static int nd_get_port_counters(struct vnet_dev *dev, struct vnet_port_counters 
 	return 0;
 }
 
+static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
+{
+	struct vnet_updp *up = vnet_updp_find(m->name);
+
+	/* an uplink without a datapath since start has nothing to re-attach */
+	return up ? vnet_updp_set_link(up, ifindex) : 0;
+}
+
+static void nd_uplink_describe(const struct vnet_mgmtdev *m, char *buf, size_t len)
+{
+	const struct vnet_updp *up = vnet_updp_find(m->name);
+
+	if (up)
+		vnet_updp_describe(up, buf, len);
+	else
+		snprintf(buf, len, "none");
+}
+
 static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
 {
 	struct vnet_netdev *nd = nd_of(dev)->nd;
@@ -387,6 +406,8 @@ static struct vnet_backend_ops nd_ops = {
 	.link_change = nd_link_change,
 	.get_filter_state = nd_get_filter_state,
 	.get_port_counters = nd_get_port_counters,
+	.uplink_change = nd_uplink_change,
+	.uplink_describe = nd_uplink_describe,
 };
 
 const struct vnet_backend_ops *vnet_netdev_backend(int epfd)

@@ -28,6 +28,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/if_link.h>
 #include <xdp/libxdp.h>
 
 #include "vnet/datapath.h"
@@ -59,6 +60,7 @@ struct vnet_dp {
 	struct xdp_program *xprog;
 	int ifindex;
 	enum xdp_attach_mode attached;	/* XDP_MODE_UNSPEC: not attached */
+	__u32 attached_id;		/* what the netdev ran right after the attach */
 	int dispatcher;
 	int prog_fd;
 	int fd_config, fd_mac, fd_cache, fd_vlan, fd_steer;
@@ -125,6 +127,12 @@ static int rcu_wait_init(struct vnet_dp *dp)
 	return 0;
 }
 
+static __u32 xdp_flags_of(enum xdp_attach_mode m)
+{
+	return m == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
+	       m == XDP_MODE_SKB ? XDP_FLAGS_SKB_MODE : 0;
+}
+
 static int load_and_attach(struct vnet_dp *dp, const struct vnet_dp_opts *opts)
 {
 	struct bpf_program *prog;
@@ -160,6 +168,8 @@ static int load_and_attach(struct vnet_dp *dp, const struct vnet_dp_opts *opts)
 		dp->attached = XDP_MODE_SKB;
 	}
 	dp->prog_fd = xdp_program__fd(dp->xprog);
+	/* the dispatcher's id, or our program's: what is_attached() compares */
+	bpf_xdp_query_id(dp->ifindex, (int)xdp_flags_of(dp->attached), &dp->attached_id);
 	mp = xdp_multiprog__get_from_ifindex(dp->ifindex);
 	if (!libxdp_get_error(mp) && mp) {
 		dp->dispatcher = !xdp_multiprog__is_legacy(mp);
@@ -258,7 +268,8 @@ void vnet_dp_close(struct vnet_dp *dp)
 	if (!dp)
 		return;
 	if (dp->xprog) {
-		if (dp->attached != XDP_MODE_UNSPEC) {
+		/* a netdev that went away took the program with it */
+		if (dp->attached != XDP_MODE_UNSPEC && vnet_dp_is_attached(dp)) {
 			err = xdp_program__detach(dp->xprog, dp->ifindex, dp->attached, 0);
 			if (err)
 				pr_warn("datapath: detach from ifindex %d failed: %d\n",
@@ -286,6 +297,24 @@ const char *vnet_dp_attach_mode_name(const struct vnet_dp *dp)
 	case XDP_MODE_SKB: return "skb";
 	default: return "none";
 	}
+}
+
+/*
+ * Does the netdev still run what we attached? No when it was unregistered
+ * (deleted, moved away) -- also when a new netdev got the same ifindex --
+ * or when someone else detached or replaced the program.
+ */
+bool vnet_dp_is_attached(const struct vnet_dp *dp)
+{
+	__u32 id = 0;
+
+	if (dp->attached == XDP_MODE_UNSPEC)
+		return false;
+	if (!dp->attached_id)	/* not known: trust the attach */
+		return true;
+	if (bpf_xdp_query_id(dp->ifindex, (int)xdp_flags_of(dp->attached), &id))
+		return false;
+	return id == dp->attached_id;
 }
 
 int vnet_dp_uses_dispatcher(const struct vnet_dp *dp)

@@ -70,6 +70,7 @@ static const unsigned char vnet_policy[VNET_ATTR_LAST - VNET_ATTR_BASE + 1] = {
 	[VNET_ATTR_RSS_INDIR_LEN - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_ACTIVE_VQP - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_DATAPATH - VNET_ATTR_BASE] = K_U32,
+	[VNET_ATTR_UPLINK_DATAPATH - VNET_ATTR_BASE] = K_STR,
 };
 
 static const unsigned int kind_len[] = {
@@ -375,8 +376,14 @@ static void put_mgmtdev(struct req *rq, const struct vnet_mgmtdev *m, __u16 flag
 			 rq->ctx->reg->ops->supported_features);
 	mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_STATE, m->uplink_state);
 	if (!m->is_sim) {
+		char dp[64];
+
 		mnl_attr_put_strz(nlh, VNET_ATTR_UPLINK, m->name);
 		mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_MTU, m->uplink_mtu);
+		if (rq->ctx->reg->ops->uplink_describe) {
+			rq->ctx->reg->ops->uplink_describe(m, dp, sizeof(dp));
+			mnl_attr_put_strz(nlh, VNET_ATTR_UPLINK_DATAPATH, dp);
+		}
 	}
 	out_put(rq, nlh);
 }

@@ -394,25 +394,43 @@ int vnet_registry_dev_set(struct vnet_registry *r, const char *name,
 	return 0;
 }
 
+static void devices_link(struct vnet_registry *r, const struct vnet_mgmtdev *m, bool up)
+{
+	for (int i = 0; i < r->n_devs; i++)
+		if (r->devs[i]->mgmt == m)
+			r->devs[i]->ops->link_change(r->devs[i], up);
+}
+
 void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
-				 __u32 state, __u32 mtu)
+				 const struct vnet_uplink_link *l)
 {
 	struct vnet_mgmtdev *m = vnet_registry_find_mgmtdev(r, NULL, ifname);
-	bool was_up, up;
+	bool was_up, up, reattached = false;
 
 	if (!m || m->is_sim)
 		return;
 	was_up = m->uplink_state == VNET_UPLINK_UP;
-	up = state == VNET_UPLINK_UP;
-	if (m->uplink_state != state || m->uplink_mtu != mtu)
+	up = l->state == VNET_UPLINK_UP;
+	if (m->uplink_state != l->state || m->uplink_mtu != l->mtu)
 		pr_info("uplink %s: %s, mtu %u\n", ifname,
-			state == VNET_UPLINK_UP ? "up" :
-			state == VNET_UPLINK_NO_CARRIER ? "no carrier" : "absent", mtu);
-	m->uplink_state = state;
-	m->uplink_mtu = mtu;
-	if (was_up == up)
-		return;
-	for (int i = 0; i < r->n_devs; i++)
-		if (r->devs[i]->mgmt == m)
-			r->devs[i]->ops->link_change(r->devs[i], up);
+			l->state == VNET_UPLINK_UP ? "up" :
+			l->state == VNET_UPLINK_NO_CARRIER ? "no carrier" : "absent", l->mtu);
+	/* the datapath first: it must be there when the devices come up */
+	if (r->ops->uplink_change)
+		reattached = r->ops->uplink_change(m, l->ifindex) > 0;
+	m->uplink_state = l->state;
+	m->uplink_mtu = l->mtu;
+	m->ifindex = l->ifindex;
+	if (was_up != up) {
+		devices_link(r, m, up);
+	} else if (up && reattached) {
+		/*
+		 * Between two looks the netdev went away and a new one came
+		 * under its name: the devices were on a dead datapath meanwhile.
+		 * Down then up, so drivers see the bounce and announce
+		 * themselves through the new one.
+		 */
+		devices_link(r, m, false);
+		devices_link(r, m, true);
+	}
 }

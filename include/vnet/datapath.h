@@ -219,6 +219,7 @@ struct vnet_dp_counters {
 };
 
 #ifndef __bpf__
+#include <stdbool.h>
 #include <stddef.h>
 
 struct vnet_dp;
@@ -263,6 +264,9 @@ void vnet_dp_close(struct vnet_dp *dp);	/* detaches, frees */
 /* "native", "skb" or "none"; whether libxdp used its dispatcher */
 const char *vnet_dp_attach_mode_name(const struct vnet_dp *dp);
 int vnet_dp_uses_dispatcher(const struct vnet_dp *dp);
+/* The netdev still runs what we attached (false: it went away, or the
+ * program was detached or replaced behind our back). */
+bool vnet_dp_is_attached(const struct vnet_dp *dp);
 int vnet_dp_prog_fd(const struct vnet_dp *dp);
 /* The MAC map, for the host port's TC program (host_port.h) to share. */
 int vnet_dp_mac_devs_fd(const struct vnet_dp *dp);

@@ -14,6 +14,7 @@
 #define VNET_REGISTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include <linux/if.h>		/* IFNAMSIZ */
 
@@ -66,6 +67,14 @@ struct vnet_mgmtdev {
 	bool is_sim;
 	__u32 uplink_state;		/* enum vnet_uplink_state */
 	__u32 uplink_mtu;		/* 0 while unknown/absent */
+	int ifindex;			/* the uplink's netdev, 0: absent */
+};
+
+/* What the uplink watch saw of an uplink's netdev (one link dump). */
+struct vnet_uplink_link {
+	__u32 state;			/* enum vnet_uplink_state */
+	__u32 mtu;
+	int ifindex;			/* 0: no netdev of that name */
 };
 
 /* virtio_net_config as the device presents it, in CPU byte order */
@@ -130,6 +139,14 @@ struct vnet_backend_ops {
 	void (*get_filter_state)(struct vnet_dev *dev, struct vnet_filter_state *fs);
 	/* optional: the uplink port's counters; -ENODEV without a port */
 	int (*get_port_counters)(struct vnet_dev *dev, struct vnet_port_counters *pc);
+	/*
+	 * optional, per uplink: its netdev is 'ifindex' now (0: gone); called
+	 * before the devices hear of a link change, so the datapath is there
+	 * when they come up. 1: the datapath was (re)attached just now.
+	 */
+	int (*uplink_change)(struct vnet_mgmtdev *m, int ifindex);
+	/* optional: the uplink's datapath in words (mgmtdev show) */
+	void (*uplink_describe)(const struct vnet_mgmtdev *m, char *buf, size_t len);
 };
 
 struct vnet_dev {
@@ -184,9 +201,9 @@ int vnet_registry_dev_new(struct vnet_registry *r, struct vnet_dev_params *p,
 int vnet_registry_dev_del(struct vnet_registry *r, const char *name, struct vnet_err *e);
 int vnet_registry_dev_set(struct vnet_registry *r, const char *name,
 			  const struct vnet_dev_params *p, struct vnet_err *e);
-/* the uplink watch reports a change of 'ifname' (state, mtu) */
+/* the uplink watch reports what it sees of 'ifname' (after every change) */
 void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
-				 __u32 state, __u32 mtu);
+				 const struct vnet_uplink_link *l);
 
 /* state.c: the registry on disk */
 int vnet_state_save(const struct vnet_registry *r);

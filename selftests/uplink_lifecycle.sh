@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The uplink's life cycle under vnetd: veth up0 (namespace "host") with
+# wire0 as the far end, device v0 on vnet/up0 driven by vnet-guest (TAP vg0
+# in namespace "g0"). Checked:
+#   test_uplink_gone     up0 deleted under TCP traffic: dev show says absent,
+#                        mgmtdev show detached, the guest's TAP loses its
+#                        carrier, vnetd says so once and sleeps (CPU from
+#                        /proc/PID/stat over 1 s); up0 re-created: XDP and
+#                        AF_XDP back, carrier back, the guest announced,
+#                        ping and TCP both ways again
+source "$(dirname "$0")/uplink_lib.sh"
+
+ALL_TESTS="test_uplink_gone"
+
+VNETCTL=$VNET_BIN/vnetctl
+WIRE_IP=10.8.0.1
+GUEST_IP=10.8.0.2
+UP_IP=10.8.0.3
+MAC0=02:00:00:08:00:02
+WIRE_MAC=02:00:00:08:00:01
+# vnetd's CPU while the uplink is gone: at most this many percent of one CPU
+CPU_IDLE_MAX=5
+
+require_root
+require_command ip
+require_command jq
+require_command python3
+require_command ping
+require_command ethtool
+require_bin vnetd
+require_bin vnetctl
+require_bin vnet-guest
+[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+
+# make_uplink: the veth pair up0 <-> wire0 (again), addresses, fixed MAC
+make_uplink()
+{
+	veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 || return 1
+	ip -n "$NS_WIRE" link set wire0 address $WIRE_MAC
+	ip -n "$NS_HOST" addr add $UP_IP/24 dev up0
+	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
+	# veth hands partial checksums through; an XDP program sees the
+	# frame before anyone completes them (a NIC delivers full ones)
+	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
+}
+
+setup()
+{
+	setup_ns NS_WIRE NS_HOST NS_G0 || exit 1
+	make_uplink || exit 1
+	TMP=$(mktemp -d /tmp/vnet-life.XXXXXX) || exit 1
+	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
+	export VNET_SOCK=$TMP/run/vnetd.sock
+	vnetd_start || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
+	if ! grep -q "uplink datapath: XDP" "$TMP/vnetd.log"; then
+		cat "$TMP/vnetd.log"
+		skip "no XDP/AF_XDP datapath on the uplink"
+	fi
+	"$VNETCTL" dev add name v0 mgmtdev vnet/up0 mac $MAC0 || exit 1
+	guest_up G0 v0 "$NS_G0" $MAC0 $GUEST_IP || { cat "$TMP/G0.err"; exit 1; }
+}
+
+dev_field() { "$VNETCTL" -j dev show v0 | jq -r ".dev.v0.$1"; }
+mgmt_field() { "$VNETCTL" -j mgmtdev show vnet/up0 | jq -r ".mgmtdev[\"vnet/up0\"].$1"; }
+__is() { [ "$("$1" "$2")" = "$3" ]; }
+tap_carrier() { ip -n "$NS_G0" link show vg0 | grep -q LOWER_UP; }
+
+# cpu_percent PID SECONDS: the CPU PID used over SECONDS, in percent of one CPU
+cpu_percent()
+{
+	local pid=$1 secs=$2 hz a b
+	hz=$(getconf CLK_TCK)
+	a=$(awk '{print $14 + $15}' /proc/"$pid"/stat)
+	sleep "$secs"
+	b=$(awk '{print $14 + $15}' /proc/"$pid"/stat)
+	echo $(( (b - a) * 100 / hz / secs ))
+}
+
+test_uplink_gone()
+{
+	local xfer a0 a1 cpu n
+	RET=0
+	a0=$(guest_stats G0 | jq .announces)
+	# TCP wire -> guest in flight when the uplink goes (it cannot finish)
+	in_ns "$NS_G0" $FRAMES tcp-server $GUEST_IP 5202 >/dev/null 2>&1 &
+	defer kill $!
+	busywait 5000 __listening "$NS_G0" 5202
+	in_ns "$NS_WIRE" timeout 30 $FRAMES tcp-client $GUEST_IP 5202 $((1 << 30)) \
+		>/dev/null 2>&1 &
+	xfer=$!
+	defer kill $xfer
+	sleep 1
+	ip -n "$NS_HOST" link del up0
+	check_err $? "cannot delete up0"
+
+	busywait 3000 __is dev_field uplink_state absent
+	check_err $? "dev show: uplink_state $(dev_field uplink_state), want absent"
+	busywait 3000 __is mgmt_field datapath detached
+	check_err $? "mgmtdev show: datapath $(mgmt_field datapath), want detached"
+	busywait 3000 sh -c "! ip -n $NS_G0 link show vg0 | grep -q LOWER_UP"
+	check_err $? "the guest's TAP kept its carrier"
+	# what vnetd did meanwhile settles, then it must sleep
+	sleep 0.5
+	cpu=$(cpu_percent "$VNETD_PID" 1)
+	[ "$cpu" -le $CPU_IDLE_MAX ]
+	check_err $? "vnetd used ${cpu}% of a CPU while the uplink was gone (max $CPU_IDLE_MAX%)"
+	n=$(grep -c "uplink gone: datapath detached" "$TMP/vnetd.log")
+	[ "$n" = 1 ]
+	check_err $? "vnetd logged the loss $n times, want once"
+
+	make_uplink
+	check_err $? "cannot re-create up0"
+	busywait 5000 __is dev_field uplink_state up
+	check_err $? "dev show: uplink_state $(dev_field uplink_state) after the return"
+	busywait 3000 tap_carrier
+	check_err $? "the guest's TAP has no carrier after the return"
+	grep -q "uplink is back (ifindex [0-9]*): datapath re-attached" "$TMP/vnetd.log"
+	check_err $? "vnetd did not re-attach the datapath: $(tail -n 5 "$TMP/vnetd.log")"
+	ip -n "$NS_HOST" link show up0 | grep -q "prog/xdp\| xdp"
+	check_err $? "no XDP program on the new up0"
+	[ "$(mgmt_field datapath)" != detached ]
+	check_err $? "mgmtdev show still says detached"
+	in_ns "$NS_WIRE" ping -c 3 -i 0.2 -W 2 $GUEST_IP >/dev/null
+	check_err $? "wire -> guest ping after the return failed"
+	in_ns "$NS_G0" ping -c 3 -i 0.2 -W 2 $WIRE_IP >/dev/null
+	check_err $? "guest -> wire ping after the return failed"
+	tcp_xfer "$NS_WIRE" "$NS_G0" $GUEST_IP $((8 << 20))
+	check_err $? "wire -> guest TCP after the return: data differs"
+	tcp_xfer "$NS_G0" "$NS_WIRE" $WIRE_IP $((8 << 20))
+	check_err $? "guest -> wire TCP after the return: data differs"
+	# spec 5.1.6.5.4: the link came back, the guest announces itself
+	a1=$(guest_stats G0 | jq .announces)
+	[ "$a1" -gt "$a0" ]
+	check_err $? "the guest was not asked to announce itself ($a0 -> $a1)"
+	vlog "vnetd CPU while gone: ${cpu}%"
+	log_test "uplink deleted under traffic (vnetd ${cpu}% CPU) and re-created: traffic resumes"
+}
+
+setup
+tests_run
+exit $EXIT_STATUS
