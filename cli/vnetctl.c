@@ -365,6 +365,10 @@ static int mgmtdev_cb(const struct nlmsghdr *nlh, void *data)
 	if (V(&tb, UPLINK_DATAPATH) &&
 	    mnl_attr_validate(V(&tb, UPLINK_DATAPATH), MNL_TYPE_NUL_STRING) >= 0)
 		po_str("datapath", " datapath %s", mnl_attr_get_str(V(&tb, UPLINK_DATAPATH)));
+	if (V(&tb, UPLINK_CARRIER_CHANGES) &&
+	    mnl_attr_validate(V(&tb, UPLINK_CARRIER_CHANGES), MNL_TYPE_U64) >= 0)
+		po_uint("carrier_changes", " carrier_changes %" PRIu64,
+			mnl_attr_get_u64(V(&tb, UPLINK_CARRIER_CHANGES)));
 	po_handle_close();
 	return MNL_CB_OK;
 }

@@ -71,6 +71,7 @@ static const unsigned char vnet_policy[VNET_ATTR_LAST - VNET_ATTR_BASE + 1] = {
 	[VNET_ATTR_ACTIVE_VQP - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_DATAPATH - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_UPLINK_DATAPATH - VNET_ATTR_BASE] = K_STR,
+	[VNET_ATTR_UPLINK_CARRIER_CHANGES - VNET_ATTR_BASE] = K_U64,
 };
 
 static const unsigned int kind_len[] = {
@@ -380,6 +381,7 @@ static void put_mgmtdev(struct req *rq, const struct vnet_mgmtdev *m, __u16 flag
 
 		mnl_attr_put_strz(nlh, VNET_ATTR_UPLINK, m->name);
 		mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_MTU, m->uplink_mtu);
+		mnl_attr_put_u64(nlh, VNET_ATTR_UPLINK_CARRIER_CHANGES, m->carrier_changes);
 		if (rq->ctx->reg->ops->uplink_describe) {
 			rq->ctx->reg->ops->uplink_describe(m, dp, sizeof(dp));
 			mnl_attr_put_strz(nlh, VNET_ATTR_UPLINK_DATAPATH, dp);

@@ -406,9 +406,15 @@ void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
 {
 	struct vnet_mgmtdev *m = vnet_registry_find_mgmtdev(r, NULL, ifname);
 	bool was_up, up, reattached = false;
+	__u32 seen = 0;
 
 	if (!m || m->is_sim)
 		return;
+	/* a new netdev counts from its own start: nothing of it seen yet */
+	if (l->ifindex && l->ifindex == m->ifindex)
+		seen = l->carrier_changes - m->kernel_changes;
+	m->carrier_changes += seen;
+	m->kernel_changes = l->carrier_changes;
 	was_up = m->uplink_state == VNET_UPLINK_UP;
 	up = l->state == VNET_UPLINK_UP;
 	if (m->uplink_state != l->state || m->uplink_mtu != l->mtu)
@@ -423,12 +429,16 @@ void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
 	m->ifindex = l->ifindex;
 	if (was_up != up) {
 		devices_link(r, m, up);
-	} else if (up && reattached) {
+	} else if (up && (reattached || seen)) {
 		/*
-		 * Between two looks the netdev went away and a new one came
-		 * under its name: the devices were on a dead datapath meanwhile.
-		 * Down then up, so drivers see the bounce and announce
-		 * themselves through the new one.
+		 * Up at both looks, but in between the carrier went and came
+		 * back (the kernel counted it; a burst of notifications
+		 * collapses into one dump), or the netdev went away and a new
+		 * one came under its name. Down then up, so drivers see the
+		 * bounce and announce themselves (switches beyond the uplink
+		 * may have forgotten them) -- one bounce however many flaps:
+		 * the final state is what a driver must end in. Down at both
+		 * looks: nothing to tell.
 		 */
 		devices_link(r, m, false);
 		devices_link(r, m, true);

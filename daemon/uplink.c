@@ -47,6 +47,8 @@ void vnet_uplink_watch_refresh(struct vnet_uplink_watch *w)
 			l.state = up ? VNET_UPLINK_UP : VNET_UPLINK_NO_CARRIER;
 			l.mtu = rtnl_link_get_mtu(link);
 			l.ifindex = rtnl_link_get_ifindex(link);
+			/* absent (kernel < 3.15): 0, no transition ever counted */
+			rtnl_link_get_carrier_changes(link, &l.carrier_changes);
 			rtnl_link_put(link);
 		}
 		vnet_registry_uplink_update(w->reg, m->name, &l);

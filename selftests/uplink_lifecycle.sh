@@ -9,9 +9,13 @@
 #                        /proc/PID/stat over 1 s); up0 re-created: XDP and
 #                        AF_XDP back, carrier back, the guest announced,
 #                        ping and TCP both ways again
+#   test_carrier_storm   120 carrier toggles (the far end down/up): vnetd's
+#                        carrier_changes (mgmtdev show) = the kernel's count,
+#                        the device ends in the right state (up: bounced once
+#                        and announced; then a storm ending down), traffic
 source "$(dirname "$0")/uplink_lib.sh"
 
-ALL_TESTS="test_uplink_gone"
+ALL_TESTS="test_uplink_gone test_carrier_storm"
 
 VNETCTL=$VNET_BIN/vnetctl
 WIRE_IP=10.8.0.1
@@ -135,6 +139,74 @@ test_uplink_gone()
 	check_err $? "the guest was not asked to announce itself ($a0 -> $a1)"
 	vlog "vnetd CPU while gone: ${cpu}%"
 	log_test "uplink deleted under traffic (vnetd ${cpu}% CPU) and re-created: traffic resumes"
+}
+
+kernel_changes() { in_ns "$NS_HOST" cat /sys/class/net/up0/carrier_changes; }
+link_is() { [ "$("$VNETCTL" -j dev config show v0 | jq -r .config.v0.link)" = "$1" ]; }
+__counted() { [ "$(mgmt_field carrier_changes)" = "$1" ]; }
+
+# storm N END: N carrier transitions of up0 (wire0 down/up), wire0 left END
+storm()
+{
+	local i
+	for ((i = 0; i < $1 / 2; i++)); do
+		ip -n "$NS_WIRE" link set wire0 down
+		ip -n "$NS_WIRE" link set wire0 up
+	done
+	ip -n "$NS_WIRE" link set wire0 "$2"
+}
+
+# storm_check N END: after storm N END, vnetd counted what the kernel did
+# and the device, the guest's driver and its TAP are END
+storm_check()
+{
+	local n=$1 end=$2 k0 k1 c0 want
+	k0=$(kernel_changes)
+	c0=$(mgmt_field carrier_changes)
+	storm "$n" "$end"
+	k1=$(kernel_changes)
+	[ $((k1 - k0)) -ge "$n" ]
+	check_err $? "the kernel counted $((k1 - k0)) carrier changes for $n toggles"
+	want=$((c0 + k1 - k0))
+	busywait 5000 __counted $want
+	check_err $? "vnetd counted $(( $(mgmt_field carrier_changes) - c0 )) carrier changes, the kernel $((k1 - k0))"
+	busywait 3000 link_is "$end"
+	check_err $? "device link $("$VNETCTL" -j dev config show v0 | jq -r .config.v0.link) after a storm ending $end"
+	if [ "$end" = up ]; then
+		busywait 3000 tap_carrier
+	else
+		busywait 3000 sh -c "! ip -n $NS_G0 link show vg0 | grep -q LOWER_UP"
+	fi
+	check_err $? "the guest's TAP carrier is wrong after a storm ending $end"
+	STORM_SEEN=$((k1 - k0))
+}
+
+test_carrier_storm()
+{
+	local s0 s1 s2
+	RET=0
+	busywait 3000 tap_carrier
+	check_err $? "no carrier at the start"
+	s0=$(guest_stats G0)
+	# up -> 120 transitions -> up: the driver must see the bounce
+	storm_check 120 up
+	busywait 3000 sh -c "[ \$(kill -USR1 $G0_PID; sleep 0.1; tail -n1 $TMP/G0.out | jq .announces) -gt $(jq .announces <<<"$s0") ]"
+	check_err $? "no announce after a storm that ended up"
+	s1=$(guest_stats G0)
+	[ "$(jq .config_changes <<<"$s1")" -ge $(( $(jq .config_changes <<<"$s0") + 2 )) ]
+	check_err $? "the driver saw no bounce: config changes $(jq .config_changes <<<"$s0") -> $(jq .config_changes <<<"$s1")"
+	# up -> 121 transitions -> down, then back
+	storm_check 120 down
+	ip -n "$NS_WIRE" link set wire0 up
+	busywait 3000 tap_carrier
+	check_err $? "no carrier after the last storm"
+	in_ns "$NS_WIRE" ping -c 3 -i 0.2 -W 2 $GUEST_IP >/dev/null
+	check_err $? "wire -> guest ping after the storms failed"
+	s2=$(guest_stats G0)
+	jq -e '.link_up and .disconnects == 0' <<<"$s2" >/dev/null
+	check_err $? "guest after the storms: $s2"
+	vlog "guest: $s2"
+	log_test "carrier storm (120 toggles, ${STORM_SEEN:-?} last): counted as the kernel did, right final state"
 }
 
 setup

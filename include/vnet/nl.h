@@ -75,6 +75,8 @@ enum vnet_attr {
 	VNET_ATTR_UPLINK_DATAPATH,		/* string: "native dispatcher",
 						 * "skb single", "detached", "none"
 						 * (mgmtdev show) */
+	VNET_ATTR_UPLINK_CARRIER_CHANGES,	/* u64: carrier transitions the
+						 * kernel counted (mgmtdev show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)

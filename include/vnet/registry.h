@@ -68,6 +68,14 @@ struct vnet_mgmtdev {
 	__u32 uplink_state;		/* enum vnet_uplink_state */
 	__u32 uplink_mtu;		/* 0 while unknown/absent */
 	int ifindex;			/* the uplink's netdev, 0: absent */
+	/*
+	 * Carrier transitions of the uplink since vnetd watches it, from the
+	 * kernel's own count (IFLA_CARRIER_CHANGES): exact however many
+	 * notifications a burst collapsed into. kernel_changes: its last
+	 * value, on netdev 'ifindex'.
+	 */
+	__u64 carrier_changes;
+	__u32 kernel_changes;
 };
 
 /* What the uplink watch saw of an uplink's netdev (one link dump). */
@@ -75,6 +83,7 @@ struct vnet_uplink_link {
 	__u32 state;			/* enum vnet_uplink_state */
 	__u32 mtu;
 	int ifindex;			/* 0: no netdev of that name */
+	__u32 carrier_changes;		/* the netdev's IFLA_CARRIER_CHANGES */
 };
 
 /* virtio_net_config as the device presents it, in CPU byte order */

@@ -25,6 +25,7 @@
 
 struct stub_dev {
 	bool link_up;
+	unsigned int link_changes;	/* link_change calls that flipped it */
 	__u8 status;
 	__u64 driver_features;
 };
@@ -117,7 +118,20 @@ static int stub_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
 
 static void stub_link_change(struct vnet_dev *dev, bool up)
 {
-	((struct stub_dev *)dev->priv)->link_up = up;
+	struct stub_dev *b = dev->priv;
+
+	b->link_changes += b->link_up != up;
+	b->link_up = up;
+}
+
+bool vnet_stub_link_up(const struct vnet_dev *dev)
+{
+	return ((const struct stub_dev *)dev->priv)->link_up;
+}
+
+unsigned int vnet_stub_link_changes(const struct vnet_dev *dev)
+{
+	return ((const struct stub_dev *)dev->priv)->link_changes;
 }
 
 static void stub_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)

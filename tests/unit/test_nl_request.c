@@ -319,6 +319,59 @@ static void test_state_roundtrip(void)
 	       "fields lost");
 }
 
+/*
+ * The uplink watch's dumps, as the registry sees them: the kernel's carrier
+ * count is taken as is (a burst of notifications collapses into one dump),
+ * a device that was up at both looks is bounced once when the carrier went
+ * and came in between, never for a flap while it was down, and a new
+ * netdev under the old name starts a new count.
+ */
+static void test_uplink_flaps(void)
+{
+	struct vnet_uplink_link l = { .state = VNET_UPLINK_UP, .mtu = 1500, .ifindex = 5,
+				      .carrier_changes = 10 };
+	struct vnet_mgmtdev *m;
+	struct vnet_dev *d;
+
+	setup();
+	m = vnet_registry_find_mgmtdev(&reg, NULL, "eth0");
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(run_nlh(dev_new("f0", "eth0")).error == 0, "add f0");
+	d = vnet_registry_find(&reg, "f0");
+	EXPECT(d && vnet_stub_link_up(d), "device link not up");
+	EXPECT(m->carrier_changes == 0, "first look counted %llu",
+	       (unsigned long long)m->carrier_changes);
+	/* 120 transitions between two looks, up at both: one bounce */
+	l.carrier_changes += 120;
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(m->carrier_changes == 120, "counted %llu", (unsigned long long)m->carrier_changes);
+	EXPECT(vnet_stub_link_up(d) && vnet_stub_link_changes(d) == 2,
+	       "up %d after %u changes, want up after 2", vnet_stub_link_up(d),
+	       vnet_stub_link_changes(d));
+	/* nothing happened: nothing told */
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(vnet_stub_link_changes(d) == 2, "told %u times", vnet_stub_link_changes(d));
+	/* 3 more, ending down: told once */
+	l.carrier_changes += 3;
+	l.state = VNET_UPLINK_NO_CARRIER;
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(!vnet_stub_link_up(d) && vnet_stub_link_changes(d) == 3, "down: %u changes",
+	       vnet_stub_link_changes(d));
+	/* down at both looks: counted, not told */
+	l.carrier_changes += 2;
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(!vnet_stub_link_up(d) && vnet_stub_link_changes(d) == 3, "told a flap while down");
+	EXPECT(m->carrier_changes == 125, "counted %llu", (unsigned long long)m->carrier_changes);
+	/* gone, then a new netdev whose own count is 7: the count goes on from there */
+	vnet_registry_uplink_update(&reg, "eth0", &(struct vnet_uplink_link){ 0 });
+	EXPECT(m->uplink_state == VNET_UPLINK_ABSENT && !m->ifindex, "not absent");
+	l = (struct vnet_uplink_link){ .state = VNET_UPLINK_UP, .mtu = 1500, .ifindex = 9,
+				       .carrier_changes = 7 };
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(m->carrier_changes == 125 && vnet_stub_link_up(d), "new netdev: %llu",
+	       (unsigned long long)m->carrier_changes);
+}
+
 int main(void)
 {
 	snprintf(statedir, sizeof(statedir), "/tmp/vnet-test-nl.XXXXXX");
@@ -330,6 +383,7 @@ int main(void)
 	RUN(test_rejections);
 	RUN(test_ack_formats);
 	RUN(test_state_roundtrip);
+	RUN(test_uplink_flaps);
 	vnet_registry_fini(&reg);
 	unlink(reg.state_path);
 	rmdir(statedir);
