@@ -653,7 +653,7 @@ static void help_dev(void)
 		"                       [ max_vqp MAX_VQ_PAIRS ] [ device_features FEATURES ]\n"
 		"                       [ socket PATH ] [ socket_mode { server | client } ]\n"
 		"                       [ trust { on | off } ] [ spoofchk { on | off } ]\n"
-		"       vnetctl dev set name NAME [ mac MACADDR ] [ trust { on | off } ]\n"
+		"       vnetctl dev set name NAME [ mac MACADDR ] [ mtu MTU ] [ trust { on | off } ]\n"
 		"                       [ spoofchk { on | off } ]\n"
 		"       vnetctl dev del DEV\n"
 		"       vnetctl dev config show [ DEV ]\n"
@@ -691,7 +691,7 @@ static int cmd_dev(struct ctl *ctl, int argc, char **argv)
 		return cmd_send(ctl, VDPA_CMD_DEV_NEW);
 	}
 	if (!strcmp(argv[0], "set")) {
-		if (parse_kv(ctl, argc - 1, argv + 1, O_NAME, O_MAC | O_TRUST | O_SPOOFCHK))
+		if (parse_kv(ctl, argc - 1, argv + 1, O_NAME, O_MAC | O_MTU | O_TRUST | O_SPOOFCHK))
 			return -EINVAL;
 		return cmd_send(ctl, VNET_VDPA_CMD_DEV_ATTR_SET);
 	}

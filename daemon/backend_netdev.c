@@ -34,6 +34,8 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+/* xsk.h (datapath.h) before device.h: see cvq.h on enum vnet_steering */
+#include "vnet/xsk.h"
 #include "vnet/device.h"
 #include "vnet/evloop.h"
 #include "vnet/log.h"
@@ -415,5 +417,8 @@ const struct vnet_backend_ops *vnet_netdev_backend(int epfd)
 	nd_epfd = epfd;
 	/* what the model offers is what a device may be provisioned with */
 	nd_ops.supported_features = vnet_netdev_default_features();
+	/* a device's frame must fit one receive UMEM frame (xsk.h) */
+	nd_ops.uplink_mtu_max = VNET_XSK_MTU_MAX;
+	nd_ops.uplink_mtu_why = "one 2 KiB AF_XDP frame per packet, no multi-buffer";
 	return &nd_ops;
 }

@@ -13,15 +13,23 @@
 #                        carrier_changes (mgmtdev show) = the kernel's count,
 #                        the device ends in the right state (up: bounced once
 #                        and announced; then a storm ending down), traffic
+#   test_mtu_limit       an MTU above what one 2 KiB UMEM frame carries is
+#                        refused by dev add and dev set with the limit in the
+#                        message, and changes nothing (uplink MTU 3000); a
+#                        device at the limit passes full-sized pings both ways
 source "$(dirname "$0")/uplink_lib.sh"
 
-ALL_TESTS="test_uplink_gone test_carrier_storm"
+ALL_TESTS="test_uplink_gone test_carrier_storm test_mtu_limit"
 
 VNETCTL=$VNET_BIN/vnetctl
 WIRE_IP=10.8.0.1
 GUEST_IP=10.8.0.2
 UP_IP=10.8.0.3
 MAC0=02:00:00:08:00:02
+MAC1=02:00:00:08:00:04
+GUEST1_IP=10.8.0.4
+# 2048-byte UMEM frame - 256 headroom - Ethernet header - two VLAN tags
+MTU_MAX=1770
 WIRE_MAC=02:00:00:08:00:01
 # vnetd's CPU while the uplink is gone: at most this many percent of one CPU
 CPU_IDLE_MAX=5
@@ -51,7 +59,7 @@ make_uplink()
 
 setup()
 {
-	setup_ns NS_WIRE NS_HOST NS_G0 || exit 1
+	setup_ns NS_WIRE NS_HOST NS_G0 NS_G1 || exit 1
 	make_uplink || exit 1
 	TMP=$(mktemp -d /tmp/vnet-life.XXXXXX) || exit 1
 	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
@@ -207,6 +215,52 @@ test_carrier_storm()
 	check_err $? "guest after the storms: $s2"
 	vlog "guest: $s2"
 	log_test "carrier storm (120 toggles, ${STORM_SEEN:-?} last): counted as the kernel did, right final state"
+}
+
+__uplink_mtu() { [ "$(mgmt_field uplink_mtu)" = "$1" ]; }
+
+test_mtu_limit()
+{
+	local state0 err
+	RET=0
+	# the uplink's own MTU is not what refuses here
+	ip -n "$NS_WIRE" link set wire0 mtu 3000 && ip -n "$NS_HOST" link set up0 mtu 3000
+	check_err $? "cannot raise the uplink's MTU"
+	busywait 3000 __uplink_mtu 3000
+	check_err $? "uplink_mtu $(mgmt_field uplink_mtu), want 3000"
+	state0=$(cat "$TMP/state/devices")
+	for m in 9000 $((MTU_MAX + 1)); do
+		"$VNETCTL" dev add name m0 mgmtdev vnet/up0 mac $MAC1 mtu $m 2>"$TMP/err"
+		check_fail $? "dev add with mtu $m accepted"
+		grep -q "MTU $m is more than the uplink datapath carries (max $MTU_MAX" "$TMP/err"
+		check_err $? "dev add mtu $m: no clear error: $(cat "$TMP/err")"
+		"$VNETCTL" dev show m0 >/dev/null 2>&1
+		check_fail $? "device m0 exists after a refused dev add (mtu $m)"
+		[ "$(cat "$TMP/state/devices")" = "$state0" ]
+		check_err $? "the state file changed after a refused dev add (mtu $m)"
+	done
+	"$VNETCTL" dev set name v0 mtu 9000 2>"$TMP/err"
+	check_fail $? "dev set mtu 9000 accepted"
+	grep -q "MTU 9000 is more than the uplink datapath carries (max $MTU_MAX" "$TMP/err"
+	check_err $? "dev set mtu 9000: no clear error: $(cat "$TMP/err")"
+	[ "$("$VNETCTL" -j dev config show v0 | jq .config.v0.mtu)" = 1500 ]
+	check_err $? "v0's MTU changed"
+	# a device at the limit carries full-sized frames both ways
+	"$VNETCTL" dev add name m1 mgmtdev vnet/up0 mac $MAC1 mtu $MTU_MAX
+	check_err $? "dev add at the limit ($MTU_MAX) refused"
+	guest_up G1 m1 "$NS_G1" $MAC1 $GUEST1_IP
+	check_err $? "guest on m1 did not come up"
+	[ "$(ip -n "$NS_G1" -j link show vg0 | jq '.[0].mtu')" = $MTU_MAX ]
+	check_err $? "the guest's TAP MTU is not $MTU_MAX"
+	# ICMP payload = MTU - 20 (IPv4) - 8 (ICMP), never fragmented
+	in_ns "$NS_WIRE" ping -c 3 -i 0.2 -W 2 -M do -s $((MTU_MAX - 28)) $GUEST1_IP >/dev/null
+	check_err $? "wire -> guest ping of $MTU_MAX-byte packets failed"
+	in_ns "$NS_G1" ping -c 3 -i 0.2 -W 2 -M do -s $((MTU_MAX - 28)) $WIRE_IP >/dev/null
+	check_err $? "guest -> wire ping of $MTU_MAX-byte packets failed"
+	{ kill -9 "$G1_PID"; wait "$G1_PID"; } 2>/dev/null
+	"$VNETCTL" dev del m1
+	ip -n "$NS_HOST" link set up0 mtu 1500 && ip -n "$NS_WIRE" link set wire0 mtu 1500
+	log_test "MTU above $MTU_MAX refused (dev add, dev set), nothing changed; $MTU_MAX carried"
 }
 
 setup

@@ -127,6 +127,10 @@ struct vnet_port_counters {
 struct vnet_backend_ops {
 	const char *name;
 	__u64 supported_features;	/* what DEV_NEW may provision */
+	/* the largest MTU a device on an uplink (not vnet/sim) may have, and
+	 * why, for the error message; 0: no limit but the uplink's MTU */
+	__u32 uplink_mtu_max;
+	const char *uplink_mtu_why;
 	/* make the device (transport listening, queues allocated); all or nothing */
 	int (*create)(struct vnet_dev *dev, const char **errmsg);
 	void (*destroy)(struct vnet_dev *dev);
@@ -170,6 +174,7 @@ struct vnet_dev {
 struct vnet_err {
 	const char *msg;
 	int attr;			/* attribute type, 0 when none */
+	char buf[128];			/* msg, when it has to say a number */
 };
 
 struct vnet_registry {

@@ -20,6 +20,7 @@
 #include <linux/virtio_ring.h>
 
 #include "backend_stub.h"
+#include "vnet/xsk.h"
 
 #define BIT64(n)	(1ULL << (n))
 
@@ -153,6 +154,9 @@ const struct vnet_backend_ops vnet_stub_backend = {
 		BIT64(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT64(VIRTIO_NET_F_HASH_REPORT) |
 		BIT64(VIRTIO_NET_F_RSS) | BIT64(VIRTIO_RING_F_EVENT_IDX) |
 		BIT64(VIRTIO_F_VERSION_1),
+	/* vnetd's own limit (backend_netdev.c), so the tests see its messages */
+	.uplink_mtu_max = VNET_XSK_MTU_MAX,
+	.uplink_mtu_why = "stub",
 	.create = stub_create,
 	.destroy = stub_destroy,
 	.get_config = stub_get_config,
