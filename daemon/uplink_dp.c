@@ -1335,7 +1335,7 @@ void vnet_updp_describe(const struct vnet_updp *up, char *buf, size_t len)
 		snprintf(buf, len, "detached");
 	else
 		snprintf(buf, len, "%s %s", vnet_dp_attach_mode_name(up->dp),
-			 vnet_dp_uses_dispatcher(up->dp) ? "dispatcher" : "single");
+			 vnet_dp_attach_kind_name(up->dp));
 }
 
 void vnet_updp_close(struct vnet_updp *up)

@@ -17,9 +17,15 @@
 #                        refused by dev add and dev set with the limit in the
 #                        message, and changes nothing (uplink MTU 3000); a
 #                        device at the limit passes full-sized pings both ways
+#   test_libxdp_refused  vnetd restarted with libxdp's attach refused (the
+#                        test hook VNET_DP_FAULT=libxdp plays the dispatcher
+#                        of Debian's 6.12 that will not take vnet's program):
+#                        attached directly instead, said so once, traffic
+#                        flows, the uplink's removal and return re-attach it
+#                        directly, SIGTERM detaches it
 source "$(dirname "$0")/uplink_lib.sh"
 
-ALL_TESTS="test_uplink_gone test_carrier_storm test_mtu_limit"
+ALL_TESTS="test_uplink_gone test_carrier_storm test_mtu_limit test_libxdp_refused"
 
 VNETCTL=$VNET_BIN/vnetctl
 WIRE_IP=10.8.0.1
@@ -261,6 +267,57 @@ test_mtu_limit()
 	"$VNETCTL" dev del m1
 	ip -n "$NS_HOST" link set up0 mtu 1500 && ip -n "$NS_WIRE" link set wire0 mtu 1500
 	log_test "MTU above $MTU_MAX refused (dev add, dev set), nothing changed; $MTU_MAX carried"
+}
+
+xdp_on_uplink() { ip -n "$NS_HOST" link show up0 | grep -q "prog/xdp\| xdp"; }
+
+vnetd_stop()
+{
+	kill -TERM "$VNETD_PID" 2>/dev/null
+	busywait 5000 sh -c "! kill -0 $VNETD_PID 2>/dev/null"
+}
+
+test_libxdp_refused()
+{
+	local n
+	RET=0
+	vnetd_stop
+	check_err $? "vnetd did not stop"
+	export VNET_DP_FAULT=libxdp
+	vnetd_start
+	check_err $? "vnetd did not start with libxdp refused"
+	unset VNET_DP_FAULT
+	busywait 3000 __is mgmt_field datapath "native direct"
+	check_err $? "mgmtdev show: datapath $(mgmt_field datapath), want native direct"
+	n=$(grep -c "libxdp could not attach the program (.*) but the program alone attaches" \
+		"$TMP/vnetd.log")
+	[ "$n" = 1 ]
+	check_err $? "the fallback was logged $n times, want once"
+	grep -q "no datapath" "$TMP/vnetd.log"
+	check_fail $? "vnetd says no datapath: $(grep "no datapath" "$TMP/vnetd.log")"
+	xdp_on_uplink
+	check_err $? "no XDP program on up0"
+	# vnet-guest reconnects to the restored device on its own
+	busywait 10000 tap_carrier
+	check_err $? "the guest's TAP has no carrier after the restart"
+	in_ns "$NS_WIRE" ping -c 3 -i 0.2 -W 2 $GUEST_IP >/dev/null
+	check_err $? "wire -> guest ping over the direct attach failed"
+	# gone and back: attached directly again (the hook stays on in vnetd)
+	ip -n "$NS_HOST" link del up0
+	busywait 3000 __is mgmt_field datapath detached
+	check_err $? "mgmtdev show: datapath $(mgmt_field datapath) while gone"
+	make_uplink
+	busywait 5000 __is mgmt_field datapath "native direct"
+	check_err $? "mgmtdev show: datapath $(mgmt_field datapath) after the return"
+	busywait 3000 tap_carrier
+	in_ns "$NS_WIRE" ping -c 3 -i 0.2 -W 2 $GUEST_IP >/dev/null
+	check_err $? "wire -> guest ping after the return failed"
+	vnetd_stop
+	xdp_on_uplink
+	check_fail $? "the direct attach stayed after SIGTERM"
+	# the normal vnetd again, for whatever runs next
+	vnetd_start
+	log_test "libxdp refused: attached directly, said once, traffic, removal/return, detach"
 }
 
 setup
