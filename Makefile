@@ -38,6 +38,8 @@ LIB_SRCS += daemon/registry.c daemon/backend_netdev.c daemon/state.c \
 
 # The XDP uplink datapath (map API) and the C reference of its decisions.
 LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
+# loading and attaching the XDP program (libxdp, else the program alone)
+LIB_SRCS += daemon/xdp_attach.c
 # The uplink datapath wiring: AF_XDP sockets and the uplink worker.
 LIB_SRCS += daemon/xsk.c daemon/uplink_dp.c daemon/uplink_pkt.c
 # host <-> devices on the uplink without the wire: TAP + TC programs
@@ -101,6 +103,8 @@ BPF_OBJS += vnet_host_tc
 BPF_TESTS := test_xdp_hash test_xdp_filter test_xdp_rss_race
 # the host port against the kernel, in a network namespace of its own
 BPF_TESTS += test_host_port
+# how the XDP program gets onto an uplink (libxdp, else the program alone)
+BPF_TESTS += test_xdp_attach
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
 FUZZERS := fuzz_classify fuzz_virtq
@@ -115,6 +119,7 @@ SELFTESTS := \
 SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
+SELFTESTS += selftests/uplink_lifecycle.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh

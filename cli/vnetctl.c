@@ -362,6 +362,13 @@ static int mgmtdev_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	if (V(&tb, UPLINK_MTU))
 		po_uint("uplink_mtu", " uplink_mtu %" PRIu64, mnl_attr_get_u32(V(&tb, UPLINK_MTU)));
+	if (V(&tb, UPLINK_DATAPATH) &&
+	    mnl_attr_validate(V(&tb, UPLINK_DATAPATH), MNL_TYPE_NUL_STRING) >= 0)
+		po_str("datapath", " datapath %s", mnl_attr_get_str(V(&tb, UPLINK_DATAPATH)));
+	if (V(&tb, UPLINK_CARRIER_CHANGES) &&
+	    mnl_attr_validate(V(&tb, UPLINK_CARRIER_CHANGES), MNL_TYPE_U64) >= 0)
+		po_uint("carrier_changes", " carrier_changes %" PRIu64,
+			mnl_attr_get_u64(V(&tb, UPLINK_CARRIER_CHANGES)));
 	po_handle_close();
 	return MNL_CB_OK;
 }
@@ -646,7 +653,7 @@ static void help_dev(void)
 		"                       [ max_vqp MAX_VQ_PAIRS ] [ device_features FEATURES ]\n"
 		"                       [ socket PATH ] [ socket_mode { server | client } ]\n"
 		"                       [ trust { on | off } ] [ spoofchk { on | off } ]\n"
-		"       vnetctl dev set name NAME [ mac MACADDR ] [ trust { on | off } ]\n"
+		"       vnetctl dev set name NAME [ mac MACADDR ] [ mtu MTU ] [ trust { on | off } ]\n"
 		"                       [ spoofchk { on | off } ]\n"
 		"       vnetctl dev del DEV\n"
 		"       vnetctl dev config show [ DEV ]\n"
@@ -684,7 +691,7 @@ static int cmd_dev(struct ctl *ctl, int argc, char **argv)
 		return cmd_send(ctl, VDPA_CMD_DEV_NEW);
 	}
 	if (!strcmp(argv[0], "set")) {
-		if (parse_kv(ctl, argc - 1, argv + 1, O_NAME, O_MAC | O_TRUST | O_SPOOFCHK))
+		if (parse_kv(ctl, argc - 1, argv + 1, O_NAME, O_MAC | O_MTU | O_TRUST | O_SPOOFCHK))
 			return -EINVAL;
 		return cmd_send(ctl, VNET_VDPA_CMD_DEV_ATTR_SET);
 	}

@@ -12,10 +12,11 @@
  *                        (tx comes back as rx);
  *                        vnet/<uplink>: a port of the uplink's datapath
  *                        (uplink_dp.c: XDP + AF_XDP, the uplink's worker
- *                        serves the queues; dev show: datapath uplink), or,
- *                        when the uplink has no datapath (absent at start,
- *                        XDP refused), a vnet_sim in SINK mode: frames the
- *                        driver sends are counted and dropped (datapath none)
+ *                        serves the queues; dev show: datapath uplink; it
+ *                        stays a port while the uplink is gone), or, when
+ *                        the uplink refused XDP at start, a vnet_sim in SINK
+ *                        mode: frames the driver sends are counted and
+ *                        dropped (datapath none)
  *
  * Everything here runs on the control thread. Getters take the device lock
  * through vnet_netdev_lock_ctl() (the worker steps aside); nothing waits on
@@ -33,6 +34,8 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+/* xsk.h (datapath.h) before device.h: see cvq.h on enum vnet_steering */
+#include "vnet/xsk.h"
 #include "vnet/device.h"
 #include "vnet/evloop.h"
 #include "vnet/log.h"
@@ -351,6 +354,24 @@ static int nd_get_port_counters(struct vnet_dev *dev, struct vnet_port_counters 
 	return 0;
 }
 
+static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
+{
+	struct vnet_updp *up = vnet_updp_find(m->name);
+
+	/* an uplink without a datapath since start has nothing to re-attach */
+	return up ? vnet_updp_set_link(up, ifindex) : 0;
+}
+
+static void nd_uplink_describe(const struct vnet_mgmtdev *m, char *buf, size_t len)
+{
+	const struct vnet_updp *up = vnet_updp_find(m->name);
+
+	if (up)
+		vnet_updp_describe(up, buf, len);
+	else
+		snprintf(buf, len, "none");
+}
+
 static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
 {
 	struct vnet_netdev *nd = nd_of(dev)->nd;
@@ -387,6 +408,8 @@ static struct vnet_backend_ops nd_ops = {
 	.link_change = nd_link_change,
 	.get_filter_state = nd_get_filter_state,
 	.get_port_counters = nd_get_port_counters,
+	.uplink_change = nd_uplink_change,
+	.uplink_describe = nd_uplink_describe,
 };
 
 const struct vnet_backend_ops *vnet_netdev_backend(int epfd)
@@ -394,5 +417,8 @@ const struct vnet_backend_ops *vnet_netdev_backend(int epfd)
 	nd_epfd = epfd;
 	/* what the model offers is what a device may be provisioned with */
 	nd_ops.supported_features = vnet_netdev_default_features();
+	/* a device's frame must fit one receive UMEM frame (xsk.h) */
+	nd_ops.uplink_mtu_max = VNET_XSK_MTU_MAX;
+	nd_ops.uplink_mtu_why = "one 2 KiB AF_XDP frame per packet, no multi-buffer";
 	return &nd_ops;
 }

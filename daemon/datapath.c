@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The XDP uplink datapath, userspace side: loads bpf/vnet_xdp.bpf.c from its
- * skeleton, attaches it through libxdp (native, else generic; libxdp's
- * dispatcher when the kernel lets it, else the program alone), and turns
+ * skeleton, attaches it (xdp_attach.c: native, else generic; libxdp's
+ * dispatcher when the kernel takes it and vnet's program, else the program
+ * alone), and turns
  * the device model's control-queue commands into map updates. It keeps a
  * shadow of everything it wrote (struct vnet_rx_state), which is what the C
  * reference (rx_filter.c) reads: both always see the same configuration.
@@ -28,11 +29,11 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
 
 #include "vnet/datapath.h"
 #include "vnet/log.h"
 #include "vnet/rx_filter.h"
+#include "vnet/xdp_attach.h"
 #include "vnet_xdp.skel.h"
 #include "vnet_xdp_bitloop.skel.h"
 
@@ -55,12 +56,8 @@ struct dev_ctl {
 };
 
 struct vnet_dp {
-	struct bpf_object *obj;
-	struct xdp_program *xprog;
+	struct vnet_xdp_link link;	/* the object, and where it is attached */
 	int ifindex;
-	enum xdp_attach_mode attached;	/* XDP_MODE_UNSPEC: not attached */
-	int dispatcher;
-	int prog_fd;
 	int fd_config, fd_mac, fd_cache, fd_vlan, fd_steer;
 	int fd_host4, fd_xsks, fd_counters;
 	int rcu_outer, rcu_inner;	/* map-in-map: a grace period on demand */
@@ -79,16 +76,9 @@ struct vnet_dp {
 static int push_config(struct vnet_dp *dp);
 static int mac_cache_init(struct vnet_dp *dp);
 
-/* libxdp's chatter (e.g. the dispatcher fallback) one level below ours */
-static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	vnet_vlog(level == LIBXDP_WARN ? VNET_LOG_INFO : VNET_LOG_TRACE, fmt, ap);
-	return 0;
-}
-
 static int map_fd(struct vnet_dp *dp, const char *name, int *fd)
 {
-	struct bpf_map *m = bpf_object__find_map_by_name(dp->obj, name);
+	struct bpf_map *m = bpf_object__find_map_by_name(dp->link.obj, name);
 
 	if (!m || bpf_map__fd(m) < 0) {
 		pr_warn("datapath: map %s missing\n", name);
@@ -125,52 +115,6 @@ static int rcu_wait_init(struct vnet_dp *dp)
 	return 0;
 }
 
-static int load_and_attach(struct vnet_dp *dp, const struct vnet_dp_opts *opts)
-{
-	struct bpf_program *prog;
-	struct xdp_multiprog *mp;
-	int err;
-
-	if (opts->mode == VNET_DP_ATTACH_NONE) {
-		err = bpf_object__load(dp->obj);
-		if (err)
-			return err;
-		prog = bpf_object__find_program_by_name(dp->obj, "vnet_xdp_rx");
-		dp->prog_fd = prog ? bpf_program__fd(prog) : -ENOENT;
-		return dp->prog_fd < 0 ? dp->prog_fd : 0;
-	}
-	dp->xprog = xdp_program__from_bpf_obj(dp->obj, "xdp");
-	err = libxdp_get_error(dp->xprog);
-	if (err) {
-		dp->xprog = NULL;
-		return err;
-	}
-	err = -EINVAL;
-	if (opts->mode == VNET_DP_ATTACH_NATIVE) {
-		err = xdp_program__attach(dp->xprog, dp->ifindex, XDP_MODE_NATIVE, 0);
-		if (!err)
-			dp->attached = XDP_MODE_NATIVE;
-		else
-			pr_info("datapath: native XDP attach failed (%d), trying generic\n", err);
-	}
-	if (err) {
-		err = xdp_program__attach(dp->xprog, dp->ifindex, XDP_MODE_SKB, 0);
-		if (err)
-			return err;
-		dp->attached = XDP_MODE_SKB;
-	}
-	dp->prog_fd = xdp_program__fd(dp->xprog);
-	mp = xdp_multiprog__get_from_ifindex(dp->ifindex);
-	if (!libxdp_get_error(mp) && mp) {
-		dp->dispatcher = !xdp_multiprog__is_legacy(mp);
-		xdp_multiprog__close(mp);
-	}
-	pr_info("datapath: attached to ifindex %d, %s mode, %s\n", dp->ifindex,
-		vnet_dp_attach_mode_name(dp),
-		dp->dispatcher ? "libxdp dispatcher" : "single program (no dispatcher)");
-	return 0;
-}
-
 static int host_mac_of(int ifindex, __u8 mac[6])
 {
 	struct ifreq ifr = { 0 };
@@ -191,16 +135,13 @@ static int host_mac_of(int ifindex, __u8 mac[6])
 
 int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = "vnet_xdp");
+	struct vnet_xdp_obj o = { .name = "vnet_xdp" };
 	struct vnet_dp *dp;
-	const void *elf;
-	size_t elf_sz;
 	__u8 mac[6];
 	int err;
 
 	if (!opts || !dpp || (opts->mode != VNET_DP_ATTACH_NONE && opts->ifindex <= 0))
 		return -EINVAL;
-	libxdp_set_print(libxdp_print);
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
@@ -214,14 +155,10 @@ int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
 	if (!dp->st || !dp->scratch || !dp->percpu)
 		goto err_free;
 
-	elf = opts->bitloop ? vnet_xdp_bitloop__elf_bytes(&elf_sz) : vnet_xdp__elf_bytes(&elf_sz);
-	dp->obj = bpf_object__open_mem(elf, elf_sz, &oo);
-	err = libbpf_get_error(dp->obj);
-	if (err) {
-		dp->obj = NULL;
-		goto err_free;
-	}
-	err = load_and_attach(dp, opts);
+	o.elf = opts->bitloop ? vnet_xdp_bitloop__elf_bytes(&o.elf_sz) :
+				vnet_xdp__elf_bytes(&o.elf_sz);
+	/* libxdp's dispatcher, else the program alone; native, else generic */
+	err = vnet_xdp_link_open(&dp->link, &o, opts->ifindex, opts->mode, opts->fault);
 	if (err) {
 		pr_warn("datapath: load/attach failed: %s\n", strerror(-err));
 		goto err_free;
@@ -253,22 +190,12 @@ err_free:
 
 void vnet_dp_close(struct vnet_dp *dp)
 {
-	int err;
-
 	if (!dp)
 		return;
-	if (dp->xprog) {
-		if (dp->attached != XDP_MODE_UNSPEC) {
-			err = xdp_program__detach(dp->xprog, dp->ifindex, dp->attached, 0);
-			if (err)
-				pr_warn("datapath: detach from ifindex %d failed: %d\n",
-					dp->ifindex, err);
-		}
-		xdp_program__close(dp->xprog);	/* leaves our bpf_object alone */
-	}
+	/* detaches, unless the netdev went away and took the program along */
+	vnet_xdp_link_close(&dp->link);
 	if (dp->cache)
 		munmap(dp->cache, MAC_CACHE_BYTES);
-	bpf_object__close(dp->obj);
 	if (dp->rcu_outer >= 0)
 		close(dp->rcu_outer);
 	if (dp->rcu_inner >= 0)
@@ -281,21 +208,27 @@ void vnet_dp_close(struct vnet_dp *dp)
 
 const char *vnet_dp_attach_mode_name(const struct vnet_dp *dp)
 {
-	switch (dp->attached) {
-	case XDP_MODE_NATIVE: return "native";
-	case XDP_MODE_SKB: return "skb";
-	default: return "none";
-	}
+	return vnet_xdp_mode_name(dp->link.mode);
+}
+
+const char *vnet_dp_attach_kind_name(const struct vnet_dp *dp)
+{
+	return vnet_xdp_kind_name(dp->link.kind);
+}
+
+bool vnet_dp_is_attached(const struct vnet_dp *dp)
+{
+	return vnet_xdp_link_is_attached(&dp->link);
 }
 
 int vnet_dp_uses_dispatcher(const struct vnet_dp *dp)
 {
-	return dp->dispatcher;
+	return dp->link.kind == VNET_XDP_DISPATCHER;
 }
 
 int vnet_dp_prog_fd(const struct vnet_dp *dp)
 {
-	return dp->prog_fd;
+	return dp->link.prog_fd;
 }
 
 int vnet_dp_mac_devs_fd(const struct vnet_dp *dp)

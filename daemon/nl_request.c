@@ -70,6 +70,8 @@ static const unsigned char vnet_policy[VNET_ATTR_LAST - VNET_ATTR_BASE + 1] = {
 	[VNET_ATTR_RSS_INDIR_LEN - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_ACTIVE_VQP - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_DATAPATH - VNET_ATTR_BASE] = K_U32,
+	[VNET_ATTR_UPLINK_DATAPATH - VNET_ATTR_BASE] = K_STR,
+	[VNET_ATTR_UPLINK_CARRIER_CHANGES - VNET_ATTR_BASE] = K_U64,
 };
 
 static const unsigned int kind_len[] = {
@@ -343,7 +345,7 @@ static const struct cmd_policy pol_dev_new = {
 	V(TRANSPORT) | V(SOCKET_PATH) | V(SOCKET_MODE) | V(TRUSTED) | V(SPOOFCHK),
 };
 static const struct cmd_policy pol_dev_set = {
-	A(DEV_NAME) | A(DEV_NET_CFG_MACADDR), V(TRUSTED) | V(SPOOFCHK),
+	A(DEV_NAME) | A(DEV_NET_CFG_MACADDR) | A(DEV_NET_CFG_MTU), V(TRUSTED) | V(SPOOFCHK),
 };
 static const struct cmd_policy pol_vstats = { A(DEV_NAME) | A(DEV_QUEUE_INDEX), 0 };
 
@@ -375,8 +377,15 @@ static void put_mgmtdev(struct req *rq, const struct vnet_mgmtdev *m, __u16 flag
 			 rq->ctx->reg->ops->supported_features);
 	mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_STATE, m->uplink_state);
 	if (!m->is_sim) {
+		char dp[64];
+
 		mnl_attr_put_strz(nlh, VNET_ATTR_UPLINK, m->name);
 		mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_MTU, m->uplink_mtu);
+		mnl_attr_put_u64(nlh, VNET_ATTR_UPLINK_CARRIER_CHANGES, m->carrier_changes);
+		if (rq->ctx->reg->ops->uplink_describe) {
+			rq->ctx->reg->ops->uplink_describe(m, dp, sizeof(dp));
+			mnl_attr_put_strz(nlh, VNET_ATTR_UPLINK_DATAPATH, dp);
+		}
 	}
 	out_put(rq, nlh);
 }
@@ -562,6 +571,15 @@ static int parse_trust_attrs(struct req *rq, struct vnet_dev_params *p)
 	return 0;
 }
 
+/* The registry's refusal; its text may live in 'e', which dies with the caller. */
+static int reg_fail(struct req *rq, int err, const struct vnet_err *e)
+{
+	if (!e->msg)
+		return req_fail(rq, err, NULL, (unsigned int)e->attr);
+	snprintf(rq->errbuf, sizeof(rq->errbuf), "%s", e->msg);
+	return req_fail(rq, err, rq->errbuf, (unsigned int)e->attr);
+}
+
 static int cmd_dev_new(struct req *rq)
 {
 	struct vnet_dev_params p = { 0 };
@@ -624,7 +642,7 @@ static int cmd_dev_new(struct req *rq)
 		return err;
 	err = vnet_registry_dev_new(rq->ctx->reg, &p, &e);
 	if (err)
-		return req_fail(rq, err, e.msg, e.attr);
+		return reg_fail(rq, err, &e);
 	return 0;
 }
 
@@ -640,7 +658,7 @@ static int cmd_dev_del(struct req *rq)
 	if (!name)
 		return req_fail(rq, -EINVAL, "device name (VDPA_ATTR_DEV_NAME) missing", 0);
 	err = vnet_registry_dev_del(rq->ctx->reg, name, &e);
-	return err ? req_fail(rq, err, e.msg, e.attr) : 0;
+	return err ? reg_fail(rq, err, &e) : 0;
 }
 
 static int cmd_dev_set(struct req *rq)
@@ -660,11 +678,15 @@ static int cmd_dev_set(struct req *rq)
 		memcpy(p.mac, mnl_attr_get_payload(a), 6);
 		p.mask |= VNET_P_MAC;
 	}
+	if ((a = attr(rq, VDPA_ATTR_DEV_NET_CFG_MTU))) {
+		p.mtu = mnl_attr_get_u16(a);
+		p.mask |= VNET_P_MTU;
+	}
 	err = parse_trust_attrs(rq, &p);
 	if (err)
 		return err;
 	err = vnet_registry_dev_set(rq->ctx->reg, name, &p, &e);
-	return err ? req_fail(rq, err, e.msg, e.attr) : 0;
+	return err ? reg_fail(rq, err, &e) : 0;
 }
 
 static int cmd_vstats(struct req *rq)

@@ -170,6 +170,32 @@ static bool socket_path_in_use(struct vnet_registry *r, const char *path,
 	return false;
 }
 
+/*
+ * What a device's MTU may be on its management device: an uplink's frames
+ * must fit the uplink datapath (backend limit: UMEM frames) and leave
+ * through the uplink (its MTU). vnet/sim (loopback) has neither bound.
+ */
+static int uplink_mtu_check(const struct vnet_registry *r, const struct vnet_mgmtdev *m,
+			    unsigned long mtu, struct vnet_err *e)
+{
+	__u32 max = r->ops->uplink_mtu_max;
+
+	if (m->is_sim)
+		return 0;
+	if (max && mtu > max) {
+		if (e)
+			snprintf(e->buf, sizeof(e->buf),
+				 "MTU %lu is more than the uplink datapath carries (max %u%s%s)",
+				 mtu, max, r->ops->uplink_mtu_why ? ": " : "",
+				 r->ops->uplink_mtu_why ? r->ops->uplink_mtu_why : "");
+		return fail(e, -ERANGE, e ? e->buf : NULL, VDPA_ATTR_DEV_NET_CFG_MTU);
+	}
+	/* the uplink bounds the device: bigger frames could not leave */
+	if (m->uplink_mtu && mtu > m->uplink_mtu)
+		return fail(e, -ERANGE, "MTU exceeds the uplink's MTU", VDPA_ATTR_DEV_NET_CFG_MTU);
+	return 0;
+}
+
 /* Checks a DEV_NEW completely and fills in defaults; touches nothing. */
 static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 			 struct vnet_mgmtdev **mgmtp, struct vnet_err *e)
@@ -219,13 +245,15 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 		if (!(features & BIT64(VIRTIO_NET_F_MTU)))
 			return fail(e, -EINVAL, "MTU given but feature MTU not provisioned",
 				    VDPA_ATTR_DEV_NET_CFG_MTU);
-		/* the uplink bounds the device: bigger frames could not leave */
-		if (m->uplink_mtu && p->mtu > m->uplink_mtu)
-			return fail(e, -ERANGE, "MTU exceeds the uplink's MTU",
-				    VDPA_ATTR_DEV_NET_CFG_MTU);
+		err = uplink_mtu_check(r, m, p->mtu, e);
+		if (err)
+			return err;
 	} else {
-		p->mtu = m->uplink_mtu && m->uplink_mtu < VNET_DEFAULT_MTU ?
-			 m->uplink_mtu : VNET_DEFAULT_MTU;
+		p->mtu = VNET_DEFAULT_MTU;
+		if (m->uplink_mtu && m->uplink_mtu < p->mtu)
+			p->mtu = (__u16)m->uplink_mtu;
+		if (!m->is_sim && r->ops->uplink_mtu_max && r->ops->uplink_mtu_max < p->mtu)
+			p->mtu = (__u16)r->ops->uplink_mtu_max;
 	}
 
 	if (p->mask & VNET_P_MAX_VQP) {
@@ -358,7 +386,25 @@ int vnet_registry_dev_set(struct vnet_registry *r, const char *name,
 
 	if (!dev)
 		return fail(e, -ENODEV, "device not found", VDPA_ATTR_DEV_NAME);
-	if (p->mask & ~VNET_P_SETTABLE)
+	/*
+	 * An MTU the device could not carry gets the same answer as at dev
+	 * add; any other is refused too: the device must not modify its mtu
+	 * once it has been set (spec 5.1.4.1), and drivers read it once.
+	 */
+	if (p->mask & VNET_P_MTU) {
+		err = vnet_valid_mtu(p->mtu, e);
+		if (!err)
+			err = uplink_mtu_check(r, dev->mgmt, p->mtu, e);
+		if (err)
+			return err;
+		if (p->mtu != dev->p.mtu)
+			return fail(e, -EOPNOTSUPP, "the MTU of an existing device cannot change "
+				    "(spec 5.1.4.1); delete it and add it with the new MTU",
+				    VDPA_ATTR_DEV_NET_CFG_MTU);
+		if (!(p->mask & ~VNET_P_MTU))
+			return 0;	/* the MTU it has: nothing to do */
+	}
+	if (p->mask & ~(VNET_P_SETTABLE | VNET_P_MTU))
 		return fail(e, -EOPNOTSUPP,
 			    "only mac, trust and spoofchk can change on an existing device", 0);
 	if (!(p->mask & VNET_P_SETTABLE))
@@ -394,25 +440,53 @@ int vnet_registry_dev_set(struct vnet_registry *r, const char *name,
 	return 0;
 }
 
-void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
-				 __u32 state, __u32 mtu)
+static void devices_link(struct vnet_registry *r, const struct vnet_mgmtdev *m, bool up)
 {
-	struct vnet_mgmtdev *m = vnet_registry_find_mgmtdev(r, NULL, ifname);
-	bool was_up, up;
-
-	if (!m || m->is_sim)
-		return;
-	was_up = m->uplink_state == VNET_UPLINK_UP;
-	up = state == VNET_UPLINK_UP;
-	if (m->uplink_state != state || m->uplink_mtu != mtu)
-		pr_info("uplink %s: %s, mtu %u\n", ifname,
-			state == VNET_UPLINK_UP ? "up" :
-			state == VNET_UPLINK_NO_CARRIER ? "no carrier" : "absent", mtu);
-	m->uplink_state = state;
-	m->uplink_mtu = mtu;
-	if (was_up == up)
-		return;
 	for (int i = 0; i < r->n_devs; i++)
 		if (r->devs[i]->mgmt == m)
 			r->devs[i]->ops->link_change(r->devs[i], up);
+}
+
+void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
+				 const struct vnet_uplink_link *l)
+{
+	struct vnet_mgmtdev *m = vnet_registry_find_mgmtdev(r, NULL, ifname);
+	bool was_up, up, reattached = false;
+	__u32 seen = 0;
+
+	if (!m || m->is_sim)
+		return;
+	/* a new netdev counts from its own start: nothing of it seen yet */
+	if (l->ifindex && l->ifindex == m->ifindex)
+		seen = l->carrier_changes - m->kernel_changes;
+	m->carrier_changes += seen;
+	m->kernel_changes = l->carrier_changes;
+	was_up = m->uplink_state == VNET_UPLINK_UP;
+	up = l->state == VNET_UPLINK_UP;
+	if (m->uplink_state != l->state || m->uplink_mtu != l->mtu)
+		pr_info("uplink %s: %s, mtu %u\n", ifname,
+			l->state == VNET_UPLINK_UP ? "up" :
+			l->state == VNET_UPLINK_NO_CARRIER ? "no carrier" : "absent", l->mtu);
+	/* the datapath first: it must be there when the devices come up */
+	if (r->ops->uplink_change)
+		reattached = r->ops->uplink_change(m, l->ifindex) > 0;
+	m->uplink_state = l->state;
+	m->uplink_mtu = l->mtu;
+	m->ifindex = l->ifindex;
+	if (was_up != up) {
+		devices_link(r, m, up);
+	} else if (up && (reattached || seen)) {
+		/*
+		 * Up at both looks, but in between the carrier went and came
+		 * back (the kernel counted it; a burst of notifications
+		 * collapses into one dump), or the netdev went away and a new
+		 * one came under its name. Down then up, so drivers see the
+		 * bounce and announce themselves (switches beyond the uplink
+		 * may have forgotten them) -- one bounce however many flaps:
+		 * the final state is what a driver must end in. Down at both
+		 * looks: nothing to tell.
+		 */
+		devices_link(r, m, false);
+		devices_link(r, m, true);
+	}
 }

@@ -34,8 +34,8 @@ void vnet_uplink_watch_refresh(struct vnet_uplink_watch *w)
 {
 	for (int i = 0; i < w->reg->n_mgmt; i++) {
 		struct vnet_mgmtdev *m = &w->reg->mgmt[i];
+		struct vnet_uplink_link l = { .state = VNET_UPLINK_ABSENT };
 		struct rtnl_link *link;
-		__u32 state = VNET_UPLINK_ABSENT, mtu = 0;
 
 		if (m->is_sim)
 			continue;
@@ -44,11 +44,14 @@ void vnet_uplink_watch_refresh(struct vnet_uplink_watch *w)
 			bool up = (rtnl_link_get_flags(link) & IFF_UP) &&
 				  rtnl_link_get_carrier(link);
 
-			state = up ? VNET_UPLINK_UP : VNET_UPLINK_NO_CARRIER;
-			mtu = rtnl_link_get_mtu(link);
+			l.state = up ? VNET_UPLINK_UP : VNET_UPLINK_NO_CARRIER;
+			l.mtu = rtnl_link_get_mtu(link);
+			l.ifindex = rtnl_link_get_ifindex(link);
+			/* absent (kernel < 3.15): 0, no transition ever counted */
+			rtnl_link_get_carrier_changes(link, &l.carrier_changes);
 			rtnl_link_put(link);
 		}
-		vnet_registry_uplink_update(w->reg, m->name, state, mtu);
+		vnet_registry_uplink_update(w->reg, m->name, &l);
 	}
 }
 

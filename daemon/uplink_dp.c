@@ -24,10 +24,17 @@
  *      device locked once per flush; rx frames go back to the fill ring;
  *   5. one kick (sendto) per 32 transmit frames: copy mode needs it.
  *
- * Locks: up->lock (worker: a round; control thread: port add/del) before
- * dev->lock (one device at a time). The device's hooks called with
- * dev->lock held (state_changed, rings_changed) only set a flag and write
- * the wake eventfd, so they never take up->lock: no inversion.
+ * The uplink's netdev may go (deleted, moved) and come back: the control
+ * thread detaches everything that belonged to it -- program, sockets, host
+ * port -- and the worker keeps serving the devices' control queues,
+ * dropping what they send (their link is down) and sleeping otherwise;
+ * when a netdev of that name is there again, it attaches anew and every
+ * port rejoins the new maps (vnet_updp_set_link).
+ *
+ * Locks: up->lock (worker: a round; control thread: port add/del, attach,
+ * detach) before dev->lock (one device at a time). The device's hooks
+ * called with dev->lock held (state_changed, rings_changed) only set a flag
+ * and write the wake eventfd, so they never take up->lock: no inversion.
  */
 #include <errno.h>
 #include <ifaddrs.h>
@@ -107,10 +114,22 @@ struct local_frame {
 
 struct vnet_updp {
 	char ifname[IFNAMSIZ];
-	int ifindex;
+	unsigned int flags;		/* VNET_UPDP_* */
+	/*
+	 * The uplink's netdev, its XDP program and sockets, or none of them:
+	 * the uplink is gone (deleted, not there yet) or refused XDP. Made and
+	 * dropped by the control thread under up->lock (up_attach/up_detach);
+	 * while detached the worker still serves the devices' control queues
+	 * and drops what they send (their link is down), and sleeps.
+	 */
+	bool attached;
+	int ifindex;			/* of the attached netdev */
+	int refused_ifindex;		/* the netdev that refused the last attach */
 	struct vnet_dp *dp;
 	unsigned int nxsk;
 	struct vnet_xsk *xsk[VNET_DP_MAX_QUEUES];
+	bool xsk_watched;		/* the XSK fds are in epfd (xsk_watch) */
+	bool sock_error;		/* an uplink socket reported one (logged) */
 	pthread_t thread;
 	bool running;
 	int epfd, wake_fd;
@@ -144,6 +163,9 @@ struct vnet_updp {
 	unsigned int nhost4;
 	__u64 last_scan;
 	__u64 rx_bad_meta, rx_no_port;
+	/* detached: transmit buffers whose frames are dropped (port_tx_drop) */
+	struct vnet_tx_buf dtxb[UP_BURST];
+	__u8 (*discard)[VNET_XSK_FRAME_SIZE];	/* [UP_BURST] */
 };
 
 /* --- host addresses ------------------------------------------------------------ */
@@ -675,6 +697,34 @@ static void port_rarp(struct vnet_updp *up, struct up_port *p)
 	}
 }
 
+/*
+ * The uplink is gone: every device on it has link down, and nothing can
+ * leave. A driver that sends anyway gets its buffers back, as from a NIC
+ * without link: the frames are dropped and counted (tx_dropped), so its
+ * queue never stalls and the worker can sleep.
+ */
+static unsigned int port_tx_drop(struct vnet_updp *up, struct up_port *p)
+{
+	struct vnet_netdev *dev = p->dev;
+	unsigned int i, k, n, work = 0;
+
+	for (i = 0; i < vnet_netdev_data_pairs(dev); i++) {
+		struct vnet_devq_q *q = &p->dq.q[2 * i + 1];
+
+		if (!q->active)
+			continue;
+		for (k = 0; k < UP_BURST; k++)
+			up->dtxb[k] = (struct vnet_tx_buf){
+				.data = up->discard[k], .cap = VNET_XSK_FRAME_SIZE,
+			};
+		n = vnet_net_tx_burst(&q->nq, up->dtxb, UP_BURST);
+		p->st.tx_dropped += n;
+		work += n;
+		vnet_devq_tx_stats(q);
+	}
+	return work;
+}
+
 static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
 {
 	struct vnet_netdev *dev = p->dev;
@@ -690,11 +740,17 @@ static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
 		if (p->dq.cvq_active)
 			work += vnet_devq_run_cvq(&p->dq, &refused);
 		st = vnet_netdev_state(dev);
-		push_state(p, st);
-		work += port_tx(up, p, st);
+		if (up->attached) {
+			push_state(p, st);
+			work += port_tx(up, p, st);
+		} else {
+			/* the maps get the whole state on attach (up_attach) */
+			work += port_tx_drop(up, p);
+		}
 		coal_run(p, st);
 	}
-	if (dev->rarp_pending)
+	/* detached: the announce waits for the uplink's return */
+	if (dev->rarp_pending && up->attached)
 		port_rarp(up, p);
 	vnet_devq_save_positions(&p->dq);
 	pthread_mutex_unlock(&dev->lock);
@@ -708,12 +764,15 @@ static unsigned int run_round(struct vnet_updp *up)
 	unsigned int work = 0, d;
 	__u64 mask;
 
-	vnet_xsk_tx_complete(up->xsk[0]);
+	if (up->attached)
+		vnet_xsk_tx_complete(up->xsk[0]);
 	up->coal_pending = false;
 	for (mask = up->port_mask; mask; mask &= mask - 1) {
 		d = (unsigned int)__builtin_ctzll(mask);
 		work += port_service(up, up->ports[d]);
 	}
+	if (!up->attached)
+		return work;
 	vnet_xsk_tx_kick(up->xsk[0]);
 	work += run_rx(up);
 	work += run_pkt(up);
@@ -729,29 +788,33 @@ static unsigned int run_round(struct vnet_updp *up)
  * of the kernel would run the epoll callback under its lock even while we
  * busy-poll (bench-e2e: a fifth of the receiving CPU). EPOLL_CTL_ADD
  * reports a socket that is already readable, so no frame is missed.
+ * Under up->lock: up_detach() closes the sockets.
  */
 static void xsk_watch(struct vnet_updp *up, bool on)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_XSK };
 	unsigned int i;
 
+	if (on == up->xsk_watched || (on && !up->attached))
+		return;
 	for (i = 0; i < up->nxsk; i++)
 		epoll_ctl(up->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
 			  vnet_xsk_fd(up->xsk[i]), &ev);
+	up->xsk_watched = on;
 }
 
 /*
- * Before sleeping: every port's transmit and control queues get their
- * kicks back, then a last look. False: a driver posted buffers meanwhile,
- * poll on (the next round turns kicks off again). A device that needs a
- * reset serves nothing, so its buffers are no reason to stay awake.
+ * Before sleeping (up->lock held): every port's transmit and control
+ * queues get their kicks back, then a last look. False: a driver posted
+ * buffers meanwhile, poll on (the next round turns kicks off again). A
+ * device that needs a reset serves nothing, so its buffers are no reason
+ * to stay awake.
  */
 static bool kicks_arm(struct vnet_updp *up)
 {
 	bool pending = false;
 	__u64 mask;
 
-	pthread_mutex_lock(&up->lock);
 	for (mask = up->port_mask; mask; mask &= mask - 1) {
 		struct up_port *p = up->ports[__builtin_ctzll(mask)];
 		struct vnet_netdev *dev = p->dev;
@@ -763,8 +826,64 @@ static bool kicks_arm(struct vnet_updp *up)
 			pending = true;
 		pthread_mutex_unlock(&dev->lock);
 	}
-	pthread_mutex_unlock(&up->lock);
 	return !pending;
+}
+
+/*
+ * How long the worker may sleep (up->lock held): frames waiting for the
+ * kernel or a deferred notification bring it back soon; attached, the
+ * host addresses are re-read now and then; detached, only a kick, a ring
+ * change or the uplink's return (the wake eventfd) can give it work.
+ */
+static int sleep_timeout(const struct vnet_updp *up)
+{
+	if (up->coal_pending)
+		return 1;
+	if (!up->attached)
+		return -1;
+	return vnet_xsk_tx_outstanding(up->xsk[0]) ? 1 : UP_SLEEP_MS;
+}
+
+/* Reads (and so clears) a socket's pending error: 0 when there was none. */
+static int sock_take_error(int fd)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		return errno;
+	return err;
+}
+
+/*
+ * A socket of the uplink reports an error (EPOLLERR). The packet socket
+ * gets ENETDOWN when the uplink goes down or is unregistered
+ * (packet_notifier), and the error stays pending -- level-triggered, it
+ * would wake us forever, even after the uplink came back up -- until it is
+ * read: so read it. The host port's TAP is ours and not a socket: if it
+ * fails it leaves the epoll set (up->lock held).
+ */
+static void sock_error(struct vnet_updp *up, __u64 which, __u32 events)
+{
+	int err = 0;
+
+	if (!up->attached)
+		return;
+	if (which == EV_PKT && up->pkt) {
+		err = sock_take_error(vnet_pktring_fd(up->pkt));
+		if (events & EPOLLHUP)
+			epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
+	} else if (which == EV_XSK) {
+		for (unsigned int i = 0; i < up->nxsk; i++)
+			err = sock_take_error(vnet_xsk_fd(up->xsk[i])) ?: err;
+	} else if (which == EV_HOST && up->hport) {
+		epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
+		err = EIO;
+	}
+	if (!up->sock_error)
+		pr_info("%s: uplink socket error: %s (uplink down or going away)\n", up->ifname,
+			strerror(err ?: EIO));
+	up->sock_error = true;	/* logged once per attach */
 }
 
 static void *up_thread(void *arg)
@@ -796,28 +915,34 @@ static void *up_thread(void *arg)
 		if (now - idle_since < UP_POLL_NS)
 			continue;
 		idle_since = 0;
-		if (now - up->last_scan > UP_SCAN_NS) {
-			pthread_mutex_lock(&up->lock);
+		pthread_mutex_lock(&up->lock);
+		if (up->attached && now - up->last_scan > UP_SCAN_NS) {
 			scan_host_addrs(up);
-			pthread_mutex_unlock(&up->lock);
 			up->last_scan = now;
 		}
-		/* frames waiting for the kernel or a deferred notification:
-		 * come back soon; else sleep until a kick, a frame or a change */
-		if (!kicks_arm(up))
+		/* sleep until a kick, a frame, a change or the timeout */
+		if (!kicks_arm(up)) {
+			pthread_mutex_unlock(&up->lock);
 			continue;
-		timeout = up->coal_pending || vnet_xsk_tx_outstanding(up->xsk[0]) ? 1 : UP_SLEEP_MS;
+		}
+		timeout = sleep_timeout(up);
 		xsk_watch(up, true);
+		pthread_mutex_unlock(&up->lock);
 		n = epoll_wait(up->epfd, evs, 16, timeout);
+		pthread_mutex_lock(&up->lock);
 		xsk_watch(up, false);
 		for (i = 0; i < n; i++) {
 			__u64 v;
 
+			if (evs[i].data.u64 != EV_WAKE && evs[i].data.u64 <= EV_HOST &&
+			    (evs[i].events & (EPOLLERR | EPOLLHUP)))
+				sock_error(up, evs[i].data.u64, evs[i].events);
 			if (evs[i].data.u64 == EV_HOST)
 				up->host_due = true;
 			if (evs[i].data.u64 == EV_WAKE && read(up->wake_fd, &v, sizeof(v)) < 0)
 				continue;
 		}
+		pthread_mutex_unlock(&up->lock);
 	}
 	return NULL;
 }
@@ -903,11 +1028,20 @@ static void detach_stale(const char *ifname, int ifindex)
 		pr_info("%s: removed a stale vnet host-port TC filter\n", ifname);
 }
 
-static void up_free(struct vnet_updp *up)
+/*
+ * Everything that belongs to one netdev of the uplink goes: the host port
+ * and the packet socket (their totals logged), the AF_XDP sockets, the XDP
+ * program (detached unless the netdev took it with it). The ports stay;
+ * the maps they had are gone with the program, so a later attach pushes
+ * their whole state again. Control thread, up->lock held (or no worker).
+ */
+static void up_detach(struct vnet_updp *up)
 {
 	struct vnet_pktring_stats ps;
 	unsigned int i;
+	__u64 mask;
 
+	xsk_watch(up, false);
 	if (up->hport) {
 		struct vnet_host_port_stats hs;
 
@@ -917,10 +1051,14 @@ static void up_free(struct vnet_updp *up)
 			(unsigned long long)hs.to_host, (unsigned long long)hs.errors,
 			(unsigned long long)hs.from_host, (unsigned long long)up->host_copies,
 			(unsigned long long)up->host_nobody);
+		epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
 		/* filters first: from here on the host's frames go to the wire */
 		vnet_host_port_close(up->hport);
-		free(up->hbuf);
+		up->hport = NULL;
+		up->host_frames = up->host_copies = up->host_nobody = 0;
 	}
+	free(up->hbuf);
+	up->hbuf = NULL;
 	if (up->pkt) {
 		vnet_pktring_stats(up->pkt, &ps);
 		pr_info("%s: host group frames: %llu read, %llu copies to devices, %llu wanted by "
@@ -928,23 +1066,30 @@ static void up_free(struct vnet_updp *up)
 			(unsigned long long)up->grp_frames, (unsigned long long)up->grp_copies,
 			(unsigned long long)up->grp_nobody, (unsigned long long)up->grp_malformed,
 			(unsigned long long)ps.dropped, (unsigned long long)ps.kernel_drops);
+		epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
 		/* the program may still run: group frames go to the host alone
 		 * from here on, as they would with no vnetd at all */
 		vnet_pktring_close(up->pkt);
+		up->pkt = NULL;
+		up->grp_frames = up->grp_copies = up->grp_nobody = up->grp_malformed = 0;
 	}
-
+	/* the engine's output buffers of the last round were UMEM frames */
+	for (i = 0; i < UP_BURST; i++)
+		up->txb[i].data = NULL;
 	for (i = 0; i < up->nxsk; i++) {
 		vnet_dp_clear_xsk(up->dp, i);
 		vnet_xsk_close(up->xsk[i]);
+		up->xsk[i] = NULL;
 	}
-	/* detaches the program from the uplink */
+	up->nxsk = 0;
+	/* detaches the program from the uplink, if the uplink still has it */
 	vnet_dp_close(up->dp);
-	if (up->epfd >= 0)
-		close(up->epfd);
-	if (up->wake_fd >= 0)
-		close(up->wake_fd);
-	pthread_mutex_destroy(&up->lock);
-	free(up);
+	up->dp = NULL;
+	up->nhost4 = 0;
+	up->attached = false;
+	up->sock_error = false;
+	for (mask = up->port_mask; mask; mask &= mask - 1)
+		up->ports[__builtin_ctzll(mask)]->pushed_valid = false;
 }
 
 /*
@@ -993,6 +1138,8 @@ static void host_share_start(struct vnet_updp *up)
 		pr_warn("%s: no packet socket for the host's group frames (%s): devices that "
 			"want broadcast/multicast take them from the host\n", up->ifname,
 			strerror(-err));
+		if (up->pkt)
+			epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
 		vnet_pktring_close(up->pkt);
 		up->pkt = NULL;
 		return;
@@ -1000,72 +1147,195 @@ static void host_share_start(struct vnet_updp *up)
 	host_port_start(up);
 }
 
-int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **out)
+/* A port's device joins the maps of a new program in its reset state. */
+static int port_attach(struct vnet_updp *up, struct up_port *p)
 {
-	struct vnet_dp_opts o = { .mode = VNET_DP_ATTACH_NATIVE };
-	struct epoll_event ev = { .events = EPOLLIN };
-	struct vnet_updp *up;
+	struct vnet_netdev *dev = p->dev;
+
+	memset(&p->pushed, 0, sizeof(p->pushed));
+	memcpy(p->pushed.mac, dev->params.mac, 6);
+	p->pushed_valid = false;
+	p->push_warned = false;
+	return vnet_dp_dev_add(up->dp, p->slot, dev->params.mac, dev->params.max_vqp);
+}
+
+/*
+ * The uplink's netdev 'ifindex' gets the datapath: XDP program (native,
+ * else generic; datapath.c), one AF_XDP socket per rx queue, the host's
+ * addresses, unless DEDICATED the packet socket and the host port, and
+ * every port's device in the maps (the worker pushes their state on its
+ * next round). All or nothing. Control thread, up->lock held (or no worker).
+ */
+static int up_attach(struct vnet_updp *up, int ifindex)
+{
+	struct vnet_dp_opts o = { .mode = VNET_DP_ATTACH_NATIVE, .ifindex = ifindex };
 	unsigned int i, nq;
+	__u64 mask;
 	int err;
 
-	if (strlen(ifname) >= IFNAMSIZ)
-		return -EINVAL;
-	o.ifindex = (int)if_nametoindex(ifname);
-	if (!o.ifindex)
-		return -ENODEV;
-	up = calloc(1, sizeof(*up));
-	if (!up)
-		return -ENOMEM;
-	snprintf(up->ifname, sizeof(up->ifname), "%s", ifname);
-	up->ifindex = o.ifindex;
-	up->epfd = up->wake_fd = -1;
-	pthread_mutex_init(&up->lock, NULL);
-	detach_stale(ifname, o.ifindex);
+	up->ifindex = ifindex;
+	detach_stale(up->ifname, ifindex);
 	/* native XDP first, generic as the fallback (datapath.c) */
 	err = vnet_dp_open(&o, &up->dp);
-	if (err)
-		goto err_free;
-	up->epfd = epoll_create1(EPOLL_CLOEXEC);
-	up->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (up->epfd < 0 || up->wake_fd < 0) {
-		err = -errno;
-		goto err_free;
+	if (err) {
+		up->dp = NULL;
+		return err;
 	}
-	ev.data.u64 = EV_WAKE;
-	epoll_ctl(up->epfd, EPOLL_CTL_ADD, up->wake_fd, &ev);
 	/* the kernel delivers a frame only to the socket of its queue
 	 * (xsk_rcv_check): one socket per uplink rx queue */
-	nq = uplink_rx_queues(ifname);
+	nq = uplink_rx_queues(up->ifname);
 	for (i = 0; i < nq; i++) {
-		err = vnet_xsk_open(ifname, i, &up->xsk[i]);
+		err = vnet_xsk_open(up->ifname, i, &up->xsk[i]);
 		if (err) {
-			pr_warn("%s: AF_XDP socket on queue %u: %s\n", ifname, i, strerror(-err));
-			goto err_free;
+			pr_warn("%s: AF_XDP socket on queue %u: %s\n", up->ifname, i,
+				strerror(-err));
+			goto err_detach;
 		}
 		up->nxsk = i + 1;
 		err = vnet_dp_set_xsk(up->dp, i, vnet_xsk_fd(up->xsk[i]));
 		if (err)
-			goto err_free;
+			goto err_detach;
 		/* in the epoll set only while the worker sleeps: xsk_watch() */
 	}
-	if (!(flags & VNET_UPDP_DEDICATED))
+	for (mask = up->port_mask; mask; mask &= mask - 1) {
+		err = port_attach(up, up->ports[__builtin_ctzll(mask)]);
+		if (err)
+			goto err_detach;
+	}
+	if (!(up->flags & VNET_UPDP_DEDICATED))
 		host_share_start(up);
 	scan_host_addrs(up);
 	up->last_scan = vnet_now_ns();
+	up->attached = true;
+	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode, %s\n", up->ifname,
+		vnet_dp_attach_mode_name(up->dp), up->nxsk,
+		up->pkt ? "group frames shared with the host" : "dedicated uplink");
+	return 0;
+
+err_detach:
+	up_detach(up);
+	return err;
+}
+
+static void up_free(struct vnet_updp *up)
+{
+	up_detach(up);
+	if (up->epfd >= 0)
+		close(up->epfd);
+	if (up->wake_fd >= 0)
+		close(up->wake_fd);
+	free(up->discard);
+	pthread_mutex_destroy(&up->lock);
+	free(up);
+}
+
+int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **out)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_WAKE };
+	struct vnet_updp *up;
+	int err, ifindex;
+
+	if (strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	up = calloc(1, sizeof(*up));
+	if (!up)
+		return -ENOMEM;
+	snprintf(up->ifname, sizeof(up->ifname), "%s", ifname);
+	up->flags = flags;
+	up->epfd = up->wake_fd = -1;
+	pthread_mutex_init(&up->lock, NULL);
+	up->discard = malloc((size_t)UP_BURST * VNET_XSK_FRAME_SIZE);
+	up->epfd = epoll_create1(EPOLL_CLOEXEC);
+	up->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	err = -ENOMEM;
+	if (!up->discard)
+		goto err_free;
+	if (up->epfd < 0 || up->wake_fd < 0 ||
+	    epoll_ctl(up->epfd, EPOLL_CTL_ADD, up->wake_fd, &ev)) {
+		err = -errno;
+		goto err_free;
+	}
+	/*
+	 * An uplink that is not there yet is managed all the same: its
+	 * devices are ports with link down, and the datapath attaches when
+	 * the uplink watch sees it appear (vnet_updp_set_link). One that is
+	 * there and refuses XDP is an error: its devices get no datapath.
+	 */
+	ifindex = (int)if_nametoindex(ifname);
+	if (ifindex) {
+		err = up_attach(up, ifindex);
+		if (err)
+			goto err_free;
+	} else {
+		pr_info("%s: uplink absent: its datapath attaches when it appears\n", ifname);
+	}
 	err = -pthread_create(&up->thread, NULL, up_thread, up);
 	if (err)
 		goto err_free;
 	pthread_setname_np(up->thread, "vnetd-uplink");
 	up->running = true;
-	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode, %s\n", ifname,
-		vnet_dp_attach_mode_name(up->dp), up->nxsk,
-		up->pkt ? "group frames shared with the host" : "dedicated uplink");
 	*out = up;
 	return 0;
 
 err_free:
 	up_free(up);
 	return err;
+}
+
+/*
+ * The uplink watch's view of the netdev: 'ifindex' (0: no netdev of that
+ * name). Gone: the datapath is detached and the worker sleeps. There (again,
+ * or a new netdev under the old name): the datapath is attached to it.
+ * The program still on the same netdev: nothing to do.
+ */
+int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
+{
+	unsigned int ndev;
+	int err = 0;
+
+	if (up->attached && ifindex == up->ifindex && vnet_dp_is_attached(up->dp))
+		return 0;
+	/* nothing to detach; or a netdev that refused us already (said once) */
+	if (!up->attached && (!ifindex || ifindex == up->refused_ifindex))
+		return 0;
+	__atomic_add_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&up->lock);
+	__atomic_sub_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	ndev = (unsigned int)__builtin_popcountll(up->port_mask);
+	if (up->attached) {
+		up_detach(up);
+		pr_info("%s: uplink gone: datapath detached; %u device(s) without link, "
+			"their frames dropped, until %s returns\n", up->ifname, ndev, up->ifname);
+	}
+	if (ifindex) {
+		err = up_attach(up, ifindex);
+		up->refused_ifindex = err ? ifindex : 0;
+		if (err)
+			pr_warn("%s: uplink is back (ifindex %d) but its datapath is not: %s; "
+				"%u device(s) drop their frames\n", up->ifname, ifindex,
+				strerror(-err), ndev);
+		else
+			pr_info("%s: uplink is back (ifindex %d): datapath re-attached for %u "
+				"device(s)\n", up->ifname, ifindex, ndev);
+	}
+	pthread_mutex_unlock(&up->lock);
+	up_wake(up);
+	return err ? err : ifindex ? 1 : 0;
+}
+
+bool vnet_updp_attached(const struct vnet_updp *up)
+{
+	return __atomic_load_n(&up->attached, __ATOMIC_RELAXED);
+}
+
+/* The control thread is the only one that attaches and detaches. */
+void vnet_updp_describe(const struct vnet_updp *up, char *buf, size_t len)
+{
+	if (!up->attached)
+		snprintf(buf, len, "detached");
+	else
+		snprintf(buf, len, "%s %s", vnet_dp_attach_mode_name(up->dp),
+			 vnet_dp_attach_kind_name(up->dp));
 }
 
 void vnet_updp_close(struct vnet_updp *up)
@@ -1132,7 +1402,9 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 	if (slot == VNET_DP_MAX_DEVS)
 		goto err_unlock;
 	p->slot = slot;
-	err = vnet_dp_dev_add(up->dp, slot, dev->params.mac, dev->params.max_vqp);
+	/* detached: the device joins the maps when the uplink returns */
+	err = up->attached ? vnet_dp_dev_add(up->dp, slot, dev->params.mac,
+					     dev->params.max_vqp) : 0;
 	if (err)
 		goto err_unlock;
 	vnet_netdev_lock_ctl(dev);
@@ -1164,7 +1436,8 @@ void vnet_updp_port_del(struct vnet_updp_port *port)
 	pthread_mutex_lock(&up->lock);
 	__atomic_sub_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
 	/* the maps forget the device first: XDP stops redirecting to it */
-	vnet_dp_dev_del(up->dp, p->slot);
+	if (up->attached)
+		vnet_dp_dev_del(up->dp, p->slot);
 	up->port_mask &= ~BIT(p->slot);
 	up->ports[p->slot] = NULL;
 	vnet_netdev_lock_ctl(p->dev);

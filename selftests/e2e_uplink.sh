@@ -60,35 +60,6 @@ setup()
 	guest_up G0 v0 "$NS_G0" $MAC0 $GUEST_IP --rss --hash-report || exit 1
 }
 
-__out_grew() { [ "$(wc -l <"$1")" -gt "$2" ]; }
-
-# guest_stats VAR: the guest's counters now (one JSON document)
-guest_stats()
-{
-	local out=$TMP/$1.out pid n
-	eval "pid=\$${1}_PID"
-	n=$(wc -l <"$out")
-	kill -USR1 "$pid" || return 1
-	busywait 2000 __out_grew "$out" "$n" || return 1
-	tail -n 1 "$out"
-}
-
-__listening() { in_ns "$1" ss -ltn "sport = :$2" | grep -q "$2"; }
-
-# tcp_xfer NS_SRC NS_DST DST_IP BYTES: 0 when the receiver got every byte
-tcp_xfer()
-{
-	local src=$1 dst=$2 ip=$3 bytes=$4 sent got
-	in_ns "$dst" $FRAMES tcp-server "$ip" 5201 >"$TMP/srv.out" 2>&1 &
-	local srv=$!
-	busywait 5000 __listening "$dst" 5201
-	sent=$(in_ns "$src" timeout 60 $FRAMES tcp-client "$ip" 5201 "$bytes")
-	wait "$srv"
-	got=$(cat "$TMP/srv.out")
-	vlog "sent $sent got $got"
-	[ -n "$sent" ] && [ "$sent" = "$got" ]
-}
-
 test_ping()
 {
 	RET=0
@@ -233,12 +204,6 @@ bench_iperf()
 }
 
 __ready() { grep -q ready "$1"; }
-
-# port_counter DEV NAME: an uplink port counter from vnetctl dev show
-port_counter()
-{
-	"$VNETCTL" -j dev show "$1" | jq -e ".dev.$1.port_$2"
-}
 
 # spoof_burst TAG: 5 broadcasts from a foreign source MAC out of the guest;
 # prints how many carrying TAG reached wire0, the host (up0) and the

@@ -219,6 +219,7 @@ struct vnet_dp_counters {
 };
 
 #ifndef __bpf__
+#include <stdbool.h>
 #include <stddef.h>
 
 struct vnet_dp;
@@ -233,6 +234,7 @@ struct vnet_dp_opts {
 	int ifindex;			/* uplink; 0 with VNET_DP_ATTACH_NONE */
 	enum vnet_dp_attach_mode mode;
 	int bitloop;			/* load the bit-serial Toeplitz build (bench) */
+	unsigned int fault;		/* tests: VNET_XDP_FAULT_* (xdp_attach.h) */
 };
 
 /* rx-mode commands: VIRTIO_NET_CTRL_RX_* values */
@@ -260,9 +262,15 @@ struct vnet_rx_state;
 
 int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp);
 void vnet_dp_close(struct vnet_dp *dp);	/* detaches, frees */
-/* "native", "skb" or "none"; whether libxdp used its dispatcher */
+/* "native", "skb" or "none"; whether libxdp used its dispatcher; how it
+ * was attached: "dispatcher", "single" (libxdp, no dispatcher), "direct"
+ * (libbpf, after libxdp refused: xdp_attach.h) */
 const char *vnet_dp_attach_mode_name(const struct vnet_dp *dp);
 int vnet_dp_uses_dispatcher(const struct vnet_dp *dp);
+const char *vnet_dp_attach_kind_name(const struct vnet_dp *dp);
+/* The netdev still runs what we attached (false: it went away, or the
+ * program was detached or replaced behind our back). */
+bool vnet_dp_is_attached(const struct vnet_dp *dp);
 int vnet_dp_prog_fd(const struct vnet_dp *dp);
 /* The MAC map, for the host port's TC program (host_port.h) to share. */
 int vnet_dp_mac_devs_fd(const struct vnet_dp *dp);

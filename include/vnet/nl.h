@@ -72,6 +72,11 @@ enum vnet_attr {
 	VNET_ATTR_PORT_TX_SPOOFED,		/* dropped: foreign source MAC */
 	VNET_ATTR_PORT_TX_DROPPED,		/* runts, host port refusals */
 	VNET_ATTR_PORT_TX_RARP,			/* SEND_RARP announces */
+	VNET_ATTR_UPLINK_DATAPATH,		/* string: "native dispatcher",
+						 * "skb single", "detached", "none"
+						 * (mgmtdev show) */
+	VNET_ATTR_UPLINK_CARRIER_CHANGES,	/* u64: carrier transitions the
+						 * kernel counted (mgmtdev show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)
@@ -83,8 +88,8 @@ enum vnet_transport {
 
 /* What happens to the frames of a device (dev show). */
 enum vnet_datapath {
-	VNET_DATAPATH_NONE = 0,		/* uplink without a datapath (absent
-					 * at start, XDP refused): frames the
+	VNET_DATAPATH_NONE = 0,		/* uplink without a datapath (XDP
+					 * refused at start): frames the
 					 * driver sends are counted and
 					 * dropped, nothing is received */
 	VNET_DATAPATH_LOOPBACK = 1,	/* vnet/sim: tx comes back as rx */

@@ -14,6 +14,7 @@
 #define VNET_REGISTRY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include <linux/if.h>		/* IFNAMSIZ */
 
@@ -66,6 +67,23 @@ struct vnet_mgmtdev {
 	bool is_sim;
 	__u32 uplink_state;		/* enum vnet_uplink_state */
 	__u32 uplink_mtu;		/* 0 while unknown/absent */
+	int ifindex;			/* the uplink's netdev, 0: absent */
+	/*
+	 * Carrier transitions of the uplink since vnetd watches it, from the
+	 * kernel's own count (IFLA_CARRIER_CHANGES): exact however many
+	 * notifications a burst collapsed into. kernel_changes: its last
+	 * value, on netdev 'ifindex'.
+	 */
+	__u64 carrier_changes;
+	__u32 kernel_changes;
+};
+
+/* What the uplink watch saw of an uplink's netdev (one link dump). */
+struct vnet_uplink_link {
+	__u32 state;			/* enum vnet_uplink_state */
+	__u32 mtu;
+	int ifindex;			/* 0: no netdev of that name */
+	__u32 carrier_changes;		/* the netdev's IFLA_CARRIER_CHANGES */
 };
 
 /* virtio_net_config as the device presents it, in CPU byte order */
@@ -109,6 +127,10 @@ struct vnet_port_counters {
 struct vnet_backend_ops {
 	const char *name;
 	__u64 supported_features;	/* what DEV_NEW may provision */
+	/* the largest MTU a device on an uplink (not vnet/sim) may have, and
+	 * why, for the error message; 0: no limit but the uplink's MTU */
+	__u32 uplink_mtu_max;
+	const char *uplink_mtu_why;
 	/* make the device (transport listening, queues allocated); all or nothing */
 	int (*create)(struct vnet_dev *dev, const char **errmsg);
 	void (*destroy)(struct vnet_dev *dev);
@@ -130,6 +152,14 @@ struct vnet_backend_ops {
 	void (*get_filter_state)(struct vnet_dev *dev, struct vnet_filter_state *fs);
 	/* optional: the uplink port's counters; -ENODEV without a port */
 	int (*get_port_counters)(struct vnet_dev *dev, struct vnet_port_counters *pc);
+	/*
+	 * optional, per uplink: its netdev is 'ifindex' now (0: gone); called
+	 * before the devices hear of a link change, so the datapath is there
+	 * when they come up. 1: the datapath was (re)attached just now.
+	 */
+	int (*uplink_change)(struct vnet_mgmtdev *m, int ifindex);
+	/* optional: the uplink's datapath in words (mgmtdev show) */
+	void (*uplink_describe)(const struct vnet_mgmtdev *m, char *buf, size_t len);
 };
 
 struct vnet_dev {
@@ -144,6 +174,7 @@ struct vnet_dev {
 struct vnet_err {
 	const char *msg;
 	int attr;			/* attribute type, 0 when none */
+	char buf[128];			/* msg, when it has to say a number */
 };
 
 struct vnet_registry {
@@ -184,9 +215,9 @@ int vnet_registry_dev_new(struct vnet_registry *r, struct vnet_dev_params *p,
 int vnet_registry_dev_del(struct vnet_registry *r, const char *name, struct vnet_err *e);
 int vnet_registry_dev_set(struct vnet_registry *r, const char *name,
 			  const struct vnet_dev_params *p, struct vnet_err *e);
-/* the uplink watch reports a change of 'ifname' (state, mtu) */
+/* the uplink watch reports what it sees of 'ifname' (after every change) */
 void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
-				 __u32 state, __u32 mtu);
+				 const struct vnet_uplink_link *l);
 
 /* state.c: the registry on disk */
 int vnet_state_save(const struct vnet_registry *r);

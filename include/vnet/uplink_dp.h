@@ -12,6 +12,9 @@
  *                      (vnet_dp_dev_add), its virtqueues are served by the
  *                      uplink's worker from now on
  *   vnet_updp_port_del()   the other way round
+ *   vnet_updp_set_link()   the uplink watch saw the netdev go or come:
+ *                      detach (worker sleeps, devices keep their ports) or
+ *                      attach again (every port back in the new maps)
  *   vnet_updp_close()  worker stopped, sockets closed, XDP detached
  *
  * The worker: XSK rx ring -> metadata -> the device's receiveq meta.queue
@@ -27,6 +30,7 @@
 #define VNET_UPLINK_DP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "vnet/device.h"
@@ -44,6 +48,19 @@ struct vnet_updp_port;
 
 int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **out);
 void vnet_updp_close(struct vnet_updp *up);
+/*
+ * The uplink's netdev now (uplink watch, control thread): ifindex, or 0
+ * when there is no netdev of that name. Gone: the datapath is detached,
+ * the worker sleeps, the ports stay (their frames dropped). Back, or a new
+ * netdev under the same name: attached again, every port in the new maps.
+ * Returns 1 when it attached the datapath now, 0 when nothing changed (or
+ * it detached), -errno when the new netdev refused it.
+ */
+int vnet_updp_set_link(struct vnet_updp *up, int ifindex);
+/* XDP and AF_XDP are on the uplink now. */
+bool vnet_updp_attached(const struct vnet_updp *up);
+/* "native dispatcher", "skb direct", ..., or "detached": mgmtdev show */
+void vnet_updp_describe(const struct vnet_updp *up, char *buf, size_t len);
 
 /* The open uplinks by name (vnetd keeps a list; NULL when not open). */
 struct vnet_updp *vnet_updp_find(const char *ifname);

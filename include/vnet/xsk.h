@@ -16,6 +16,7 @@
 #ifndef VNET_XSK_H
 #define VNET_XSK_H
 
+#include <linux/bpf.h>		/* XDP_PACKET_HEADROOM */
 #include <linux/types.h>
 
 #include "vnet/datapath.h"
@@ -24,6 +25,23 @@
 #define VNET_XSK_FRAME_SIZE	2048
 #define VNET_XSK_RX_FRAMES	(VNET_XSK_FRAMES / 2)
 #define VNET_XSK_TX_FRAMES	(VNET_XSK_FRAMES - VNET_XSK_RX_FRAMES)
+
+/*
+ * The longest frame the uplink datapath receives: one UMEM frame per
+ * packet (no XDP_USE_SG yet), and in front of the data the kernel keeps
+ * XDP_PACKET_HEADROOM (256; our metadata lives there): copy mode refuses
+ * anything longer than chunk - headroom (__xsk_rcv, xsk_pool_get_rx_
+ * frame_size). Transmit frames have the whole chunk: receive is the bound.
+ */
+#define VNET_XSK_RX_FRAME_MAX	(VNET_XSK_FRAME_SIZE - XDP_PACKET_HEADROOM)
+/*
+ * ... so the largest device MTU on an uplink: a frame of that MTU with its
+ * Ethernet header and two VLAN tags (the classifier looks through two)
+ * still fits. The one place the limit lives: registry.c asks for it
+ * through the backend (vnet_backend_ops.uplink_mtu_max); a multi-buffer
+ * path raises it here.
+ */
+#define VNET_XSK_MTU_MAX	(VNET_XSK_RX_FRAME_MAX - 14 - 2 * 4)
 
 struct vnet_xsk;
 

@@ -20,11 +20,13 @@
 #include <linux/virtio_ring.h>
 
 #include "backend_stub.h"
+#include "vnet/xsk.h"
 
 #define BIT64(n)	(1ULL << (n))
 
 struct stub_dev {
 	bool link_up;
+	unsigned int link_changes;	/* link_change calls that flipped it */
 	__u8 status;
 	__u64 driver_features;
 };
@@ -117,7 +119,20 @@ static int stub_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
 
 static void stub_link_change(struct vnet_dev *dev, bool up)
 {
-	((struct stub_dev *)dev->priv)->link_up = up;
+	struct stub_dev *b = dev->priv;
+
+	b->link_changes += b->link_up != up;
+	b->link_up = up;
+}
+
+bool vnet_stub_link_up(const struct vnet_dev *dev)
+{
+	return ((const struct stub_dev *)dev->priv)->link_up;
+}
+
+unsigned int vnet_stub_link_changes(const struct vnet_dev *dev)
+{
+	return ((const struct stub_dev *)dev->priv)->link_changes;
 }
 
 static void stub_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
@@ -139,6 +154,9 @@ const struct vnet_backend_ops vnet_stub_backend = {
 		BIT64(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT64(VIRTIO_NET_F_HASH_REPORT) |
 		BIT64(VIRTIO_NET_F_RSS) | BIT64(VIRTIO_RING_F_EVENT_IDX) |
 		BIT64(VIRTIO_F_VERSION_1),
+	/* vnetd's own limit (backend_netdev.c), so the tests see its messages */
+	.uplink_mtu_max = VNET_XSK_MTU_MAX,
+	.uplink_mtu_why = "stub",
 	.create = stub_create,
 	.destroy = stub_destroy,
 	.get_config = stub_get_config,

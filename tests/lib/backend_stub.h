@@ -7,4 +7,8 @@
 
 extern const struct vnet_backend_ops vnet_stub_backend;
 
+/* A device's link as the backend was told, and how often it flipped. */
+bool vnet_stub_link_up(const struct vnet_dev *dev);
+unsigned int vnet_stub_link_changes(const struct vnet_dev *dev);
+
 #endif

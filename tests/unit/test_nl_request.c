@@ -17,6 +17,7 @@
 #include "test.h"
 #include "backend_stub.h"
 #include "vnet/nl_server.h"
+#include "vnet/xsk.h"
 
 static struct vnet_registry reg;
 static struct vnet_nl_ctx ctx;
@@ -302,7 +303,7 @@ static void test_state_roundtrip(void)
 
 	setup();
 	nlh = dev_new("p0", "eth0");
-	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, 9000);
+	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, 1700);
 	mnl_attr_put_u8(nlh, VNET_ATTR_TRUSTED, 1);
 	EXPECT(run_nlh(nlh).error == 0, "add p0");
 	EXPECT(run_nlh(dev_new("p1", "sim")).error == 0, "add p1");
@@ -315,8 +316,110 @@ static void test_state_roundtrip(void)
 	EXPECT(n == 2, "restored %d", n);
 	vnet_state_format(&reg, after, sizeof(after));
 	EXPECT(!strcmp(before, after), "state differs:\n%s\n%s", before, after);
-	EXPECT(reg.n_devs == 2 && reg.devs[0]->p.trusted && reg.devs[0]->p.mtu == 9000,
+	EXPECT(reg.n_devs == 2 && reg.devs[0]->p.trusted && reg.devs[0]->p.mtu == 1700,
 	       "fields lost");
+}
+
+/*
+ * The uplink watch's dumps, as the registry sees them: the kernel's carrier
+ * count is taken as is (a burst of notifications collapses into one dump),
+ * a device that was up at both looks is bounced once when the carrier went
+ * and came in between, never for a flap while it was down, and a new
+ * netdev under the old name starts a new count.
+ */
+static void test_uplink_flaps(void)
+{
+	struct vnet_uplink_link l = { .state = VNET_UPLINK_UP, .mtu = 1500, .ifindex = 5,
+				      .carrier_changes = 10 };
+	struct vnet_mgmtdev *m;
+	struct vnet_dev *d;
+
+	setup();
+	m = vnet_registry_find_mgmtdev(&reg, NULL, "eth0");
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(run_nlh(dev_new("f0", "eth0")).error == 0, "add f0");
+	d = vnet_registry_find(&reg, "f0");
+	EXPECT(d && vnet_stub_link_up(d), "device link not up");
+	EXPECT(m->carrier_changes == 0, "first look counted %llu",
+	       (unsigned long long)m->carrier_changes);
+	/* 120 transitions between two looks, up at both: one bounce */
+	l.carrier_changes += 120;
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(m->carrier_changes == 120, "counted %llu", (unsigned long long)m->carrier_changes);
+	EXPECT(vnet_stub_link_up(d) && vnet_stub_link_changes(d) == 2,
+	       "up %d after %u changes, want up after 2", vnet_stub_link_up(d),
+	       vnet_stub_link_changes(d));
+	/* nothing happened: nothing told */
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(vnet_stub_link_changes(d) == 2, "told %u times", vnet_stub_link_changes(d));
+	/* 3 more, ending down: told once */
+	l.carrier_changes += 3;
+	l.state = VNET_UPLINK_NO_CARRIER;
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(!vnet_stub_link_up(d) && vnet_stub_link_changes(d) == 3, "down: %u changes",
+	       vnet_stub_link_changes(d));
+	/* down at both looks: counted, not told */
+	l.carrier_changes += 2;
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(!vnet_stub_link_up(d) && vnet_stub_link_changes(d) == 3, "told a flap while down");
+	EXPECT(m->carrier_changes == 125, "counted %llu", (unsigned long long)m->carrier_changes);
+	/* gone, then a new netdev whose own count is 7: the count goes on from there */
+	vnet_registry_uplink_update(&reg, "eth0", &(struct vnet_uplink_link){ 0 });
+	EXPECT(m->uplink_state == VNET_UPLINK_ABSENT && !m->ifindex, "not absent");
+	l = (struct vnet_uplink_link){ .state = VNET_UPLINK_UP, .mtu = 1500, .ifindex = 9,
+				       .carrier_changes = 7 };
+	vnet_registry_uplink_update(&reg, "eth0", &l);
+	EXPECT(m->carrier_changes == 125 && vnet_stub_link_up(d), "new netdev: %llu",
+	       (unsigned long long)m->carrier_changes);
+}
+
+static struct nlmsghdr *dev_set_mtu(const char *name, __u16 mtu)
+{
+	struct nlmsghdr *nlh = req(VNET_VDPA_CMD_DEV_ATTR_SET, NLM_F_ACK);
+
+	mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, name);
+	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, mtu);
+	return nlh;
+}
+
+/*
+ * An uplink device's frames must fit one receive UMEM frame: an MTU above
+ * VNET_XSK_MTU_MAX is refused by dev add and dev set alike, with the limit
+ * in the message, and changes nothing; vnet/sim keeps the spec's range.
+ */
+static void test_mtu_limit(void)
+{
+	char want[64];
+	struct nlmsghdr *nlh;
+
+	setup();
+	snprintf(want, sizeof(want), "(max %u", VNET_XSK_MTU_MAX);
+	EXPECT(VNET_XSK_MTU_MAX == 2048 - 256 - 14 - 8, "limit %u", VNET_XSK_MTU_MAX);
+	nlh = dev_new("j0", "eth0");
+	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, 9000);
+	expect_rejected(nlh, nlh->nlmsg_len, -ERANGE, "MTU 9000 is more than the uplink datapath carries");
+	nlh = dev_new("j0", "eth0");
+	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, VNET_XSK_MTU_MAX + 1);
+	expect_rejected(nlh, nlh->nlmsg_len, -ERANGE, want);
+	EXPECT(!vnet_registry_find(&reg, "j0"), "j0 exists");
+	nlh = dev_new("j0", "eth0");
+	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, VNET_XSK_MTU_MAX);
+	EXPECT(run_nlh(nlh).error == 0, "the limit itself refused");
+	/* no MTU given: 1500, under the limit */
+	EXPECT(run_nlh(dev_new("j1", "eth0")).error == 0, "add j1");
+	EXPECT(vnet_registry_find(&reg, "j1")->p.mtu == 1500, "default MTU %u",
+	       vnet_registry_find(&reg, "j1")->p.mtu);
+	/* loopback, no UMEM: the spec's range only */
+	nlh = dev_new("s0", "sim");
+	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, 9000);
+	EXPECT(run_nlh(nlh).error == 0, "vnet/sim refused MTU 9000");
+	/* dev set: the same answer above the limit; no change at all */
+	nlh = dev_set_mtu("j1", 9000);
+	expect_rejected(nlh, nlh->nlmsg_len, -ERANGE, want);
+	nlh = dev_set_mtu("j1", 1400);
+	expect_rejected(nlh, nlh->nlmsg_len, -EOPNOTSUPP, "cannot change");
+	EXPECT(run_nlh(dev_set_mtu("j1", 1500)).error == 0, "set to the MTU it has refused");
+	EXPECT(vnet_registry_find(&reg, "j1")->p.mtu == 1500, "MTU changed");
 }
 
 int main(void)
@@ -330,6 +433,8 @@ int main(void)
 	RUN(test_rejections);
 	RUN(test_ack_formats);
 	RUN(test_state_roundtrip);
+	RUN(test_uplink_flaps);
+	RUN(test_mtu_limit);
 	vnet_registry_fini(&reg);
 	unlink(reg.state_path);
 	rmdir(statedir);
