@@ -41,6 +41,7 @@ LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
 # loading and attaching the XDP program (libxdp, else the program alone)
 LIB_SRCS += daemon/xdp_attach.c
 # The uplink datapath wiring: AF_XDP sockets and the uplink worker.
+LIB_SRCS += daemon/mac_learn.c
 LIB_SRCS += daemon/xsk.c daemon/uplink_dp.c daemon/uplink_pkt.c
 # host <-> devices on the uplink without the wire: TAP + TC programs
 LIB_SRCS += daemon/host_port.c
@@ -91,6 +92,7 @@ UNIT_TESTS := \
 	test_truncation
 UNIT_TESTS += test_nl_request
 UNIT_TESTS += test_netutil
+UNIT_TESTS += test_mac_learn
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop

@@ -395,6 +395,26 @@ static void print_port_counters(const struct tb *tb)
 	}
 }
 
+/* A trusted device's learned source MACs, when the daemon sent any. */
+static void print_learned_macs(const struct tb *tb)
+{
+	const struct nlattr *a = tb->v[VNET_ATTR_PORT_LEARNED_MACS - VNET_ATTR_BASE];
+	const __u8 *m;
+	char s[18];
+
+	if (!a || mnl_attr_get_payload_len(a) < 6)
+		return;
+	po_nl();
+	po_arr_open("learned_macs", "learned_macs");
+	m = mnl_attr_get_payload(a);
+	for (unsigned int i = 0; i + 6 <= mnl_attr_get_payload_len(a); i += 6) {
+		snprintf(s, sizeof(s), "%02x:%02x:%02x:%02x:%02x:%02x", m[i], m[i + 1],
+			 m[i + 2], m[i + 3], m[i + 4], m[i + 5]);
+		po_arr_str(" %s", s);
+	}
+	po_arr_close();
+}
+
 static int dev_cb(const struct nlmsghdr *nlh, void *data)
 {
 	char handle[64];
@@ -447,6 +467,7 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 		       "loopback" : mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_UPLINK ?
 		       "uplink" : "none");
 	print_port_counters(&tb);
+	print_learned_macs(&tb);
 	po_handle_close();
 	return MNL_CB_OK;
 }

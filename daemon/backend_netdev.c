@@ -354,6 +354,14 @@ static int nd_get_port_counters(struct vnet_dev *dev, struct vnet_port_counters 
 	return 0;
 }
 
+static unsigned int nd_get_learned_macs(struct vnet_dev *dev, __u8 (*macs)[6],
+					unsigned int max)
+{
+	struct nd_dev *d = nd_of(dev);
+
+	return d->port ? vnet_updp_port_learned(d->port, macs, max) : 0;
+}
+
 static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
 {
 	struct vnet_updp *up = vnet_updp_find(m->name);
@@ -408,6 +416,7 @@ static struct vnet_backend_ops nd_ops = {
 	.link_change = nd_link_change,
 	.get_filter_state = nd_get_filter_state,
 	.get_port_counters = nd_get_port_counters,
+	.get_learned_macs = nd_get_learned_macs,
 	.uplink_change = nd_uplink_change,
 	.uplink_describe = nd_uplink_describe,
 };

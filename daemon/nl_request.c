@@ -20,6 +20,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "vnet/mac_learn.h"
 #include "vnet/nl_server.h"
 
 #define BIT64(n)	(1ULL << (n))
@@ -410,6 +411,18 @@ static void put_port_counters(struct nlmsghdr *nlh, struct vnet_dev *dev)
 		mnl_attr_put_u64(nlh, VNET_ATTR_PORT_RX_FRAMES + i, v[i]);
 }
 
+static void put_learned_macs(struct nlmsghdr *nlh, struct vnet_dev *dev)
+{
+	__u8 macs[VNET_LEARN_MAX][6];
+	unsigned int n;
+
+	if (!dev->ops->get_learned_macs)
+		return;
+	n = dev->ops->get_learned_macs(dev, macs, VNET_LEARN_MAX);
+	if (n)
+		mnl_attr_put(nlh, VNET_ATTR_PORT_LEARNED_MACS, 6 * n, macs);
+}
+
 static void put_dev(struct req *rq, struct vnet_dev *dev, __u16 flags)
 {
 	char buf[MSG_BUF];
@@ -435,6 +448,7 @@ static void put_dev(struct req *rq, struct vnet_dev *dev, __u16 flags)
 	mnl_attr_put_u8(nlh, VNET_ATTR_DEV_STATUS, dev->ops->get_status(dev));
 	mnl_attr_put_u32(nlh, VNET_ATTR_DATAPATH, dev->datapath);
 	put_port_counters(nlh, dev);
+	put_learned_macs(nlh, dev);
 	out_put(rq, nlh);
 }
 

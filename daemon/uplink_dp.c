@@ -62,6 +62,7 @@
 #include "vnet/devq.h"
 #include "vnet/host_port.h"
 #include "vnet/log.h"
+#include "vnet/mac_learn.h"
 #include "vnet/net.h"
 #include "vnet/netutil.h"
 #include "vnet/uplink_dp.h"
@@ -102,6 +103,12 @@ struct up_port {
 	__u8 pushed_mode[VNET_RX_MODE_MAX + 1];
 	bool pushed_vlan_filter;
 	bool push_warned;
+	__u32 pushed_learned;		/* learned.version the MAC table holds */
+	/* trusted: the source MACs the guest sends from besides its own
+	 * (dev->lock, like the rest of a port's device state) */
+	struct vnet_mac_learn learned;
+	__u64 learn_aged_ns;		/* when learned entries were last aged */
+	bool spoof_warned;		/* the log said once why frames drop */
 	struct vnet_updp_port_stats st;
 };
 
@@ -217,6 +224,70 @@ static void coal_run(struct up_port *p, const struct vnet_net_state *st)
 /* --- control-queue state -> BPF maps ------------------------------------------- */
 
 /*
+ * The device's unicast table in the maps: the driver's (CTRL_MAC_TABLE_SET)
+ * and, for a trusted device, the source MACs learned from its frames; what
+ * does not fit is left out (the driver's table has overflowed to ALLUNI by
+ * then, spec 5.1.6.5.2).
+ */
+static int push_mac_table(struct up_port *p, const struct vnet_net_state *st)
+{
+	__u8 uc[VNET_RX_MAC_TABLE_MAX][6];
+	unsigned int n = st->n_uc < VNET_RX_MAC_TABLE_MAX ? st->n_uc : VNET_RX_MAC_TABLE_MAX;
+	unsigned int i;
+
+	memcpy(uc, st->macs, 6 * (size_t)n);
+	for (i = 0; i < p->learned.n && n < VNET_RX_MAC_TABLE_MAX; i++)
+		memcpy(uc[n++], p->learned.mac[i], 6);
+	return vnet_dp_set_mac_table(p->up->dp, p->slot, (const __u8 (*)[6])uc, n,
+				     (const __u8 (*)[6])st->macs + st->n_uc, st->n_mc);
+}
+
+/*
+ * A frame from a source MAC that is not the device's. An untrusted device
+ * drops it (DESIGN "Robustness rules") and says once why; a trusted one
+ * learns the MAC so that frames to it reach the device (ARCHITECTURE.md,
+ * "Filter policy"). False: drop the frame.
+ */
+static bool foreign_source(struct up_port *p, const __u8 *src, bool enforce)
+{
+	if (enforce) {
+		p->st.tx_spoofed++;
+		if (!p->spoof_warned) {
+			pr_warn("%s: frames from source MAC %02x:%02x:%02x:%02x:%02x:%02x "
+				"dropped: not the device's MAC (the guest changed it or "
+				"bridges); 'trust on' lets the device learn it\n",
+				p->dev->params.name, src[0], src[1], src[2], src[3],
+				src[4], src[5]);
+			p->spoof_warned = true;
+		}
+		return false;
+	}
+	if (__atomic_load_n(&p->trusted, __ATOMIC_RELAXED) &&
+	    vnet_mac_learn(&p->learned, src, vnet_now_ns()) == 1)
+		pr_info("%s: learned source MAC %02x:%02x:%02x:%02x:%02x:%02x\n",
+			p->dev->params.name, src[0], src[1], src[2], src[3], src[4], src[5]);
+	return true;
+}
+
+/* Trust turned off forgets what was learned; entries age like a bridge's. */
+static void learn_maintain(struct up_port *p)
+{
+	__u64 now;
+
+	if (!p->learned.n)
+		return;
+	if (!__atomic_load_n(&p->trusted, __ATOMIC_RELAXED)) {
+		vnet_mac_learn_clear(&p->learned);
+		return;
+	}
+	now = vnet_now_ns();
+	if (now - p->learn_aged_ns < 1000000000ull)
+		return;
+	p->learn_aged_ns = now;
+	vnet_mac_learn_age(&p->learned, now, VNET_LEARN_AGE_NS);
+}
+
+/*
  * Push what the maps must know about the device, as a diff against what
  * they hold. Cheap when nothing moved (one compare a round); the steering
  * part costs an RCU grace period per call (datapath.c), so it is pushed
@@ -249,7 +320,7 @@ static void push_state(struct up_port *p, const struct vnet_net_state *st)
 	/* every accepted change bumps version, resets included (cvq.c,
 	 * device.c): one compare instead of a memcmp of the whole state */
 	if (p->pushed_valid && drv == p->pushed_driver && pairs == p->pushed_pairs &&
-	    st->version == old->version)
+	    st->version == old->version && p->learned.version == p->pushed_learned)
 		return;
 
 	if (ctrl_rx) {
@@ -273,11 +344,10 @@ static void push_state(struct up_port *p, const struct vnet_net_state *st)
 	if (memcmp(st->mac, old->mac, 6))
 		err = err ?: vnet_dp_set_mac(dp, slot, st->mac);
 	if (st->n_uc != old->n_uc || st->n_mc != old->n_mc ||
-	    memcmp(st->macs, old->macs, 6 * (size_t)(st->n_uc + st->n_mc)))
-		err = err ?: vnet_dp_set_mac_table(dp, slot, (const __u8 (*)[6])st->macs,
-						   st->n_uc,
-						   (const __u8 (*)[6])st->macs + st->n_uc,
-						   st->n_mc);
+	    memcmp(st->macs, old->macs, 6 * (size_t)(st->n_uc + st->n_mc)) ||
+	    p->learned.version != p->pushed_learned)
+		err = err ?: push_mac_table(p, st);
+	p->pushed_learned = p->learned.version;
 
 	/* spec "VLAN Filtering": only a driver with CTRL_VLAN has a filter */
 	if (!p->pushed_valid || vf != p->pushed_vlan_filter)
@@ -624,9 +694,8 @@ static unsigned int port_tx(struct vnet_updp *up, struct up_port *p,
 				vnet_xsk_tx_free(x, addr);
 				continue;
 			}
-			/* DESIGN "Robustness rules": no foreign source MAC */
-			if (enforce && memcmp(data + 6, st->mac, 6)) {
-				p->st.tx_spoofed++;
+			if (memcmp(data + 6, st->mac, 6) &&
+			    !foreign_source(p, data + 6, enforce)) {
 				vnet_xsk_tx_free(x, addr);
 				continue;
 			}
@@ -741,6 +810,7 @@ static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
 			work += vnet_devq_run_cvq(&p->dq, &refused);
 		st = vnet_netdev_state(dev);
 		if (up->attached) {
+			learn_maintain(p);
 			push_state(p, st);
 			work += port_tx(up, p, st);
 		} else {
@@ -1456,6 +1526,19 @@ void vnet_updp_port_set_policy(struct vnet_updp_port *port, bool trusted, bool s
 
 	__atomic_store_n(&p->trusted, trusted, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->spoofchk, spoofchk, __ATOMIC_RELAXED);
+}
+
+unsigned int vnet_updp_port_learned(struct vnet_updp_port *port, __u8 (*macs)[6],
+				    unsigned int max)
+{
+	struct up_port *p = (struct up_port *)port;
+	unsigned int n;
+
+	vnet_netdev_lock_ctl(p->dev);
+	n = p->learned.n < max ? p->learned.n : max;
+	memcpy(macs, p->learned.mac, 6 * (size_t)n);
+	pthread_mutex_unlock(&p->dev->lock);
+	return n;
 }
 
 void vnet_updp_port_stats(struct vnet_updp_port *port, struct vnet_updp_port_stats *st)

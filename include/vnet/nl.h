@@ -77,6 +77,9 @@ enum vnet_attr {
 						 * (mgmtdev show) */
 	VNET_ATTR_UPLINK_CARRIER_CHANGES,	/* u64: carrier transitions the
 						 * kernel counted (mgmtdev show) */
+	VNET_ATTR_PORT_LEARNED_MACS,		/* binary, 6 bytes a MAC: a trusted
+						 * device's learned source MACs
+						 * (dev show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)

@@ -152,6 +152,9 @@ struct vnet_backend_ops {
 	void (*get_filter_state)(struct vnet_dev *dev, struct vnet_filter_state *fs);
 	/* optional: the uplink port's counters; -ENODEV without a port */
 	int (*get_port_counters)(struct vnet_dev *dev, struct vnet_port_counters *pc);
+	/* optional: a trusted uplink device's learned source MACs, how many */
+	unsigned int (*get_learned_macs)(struct vnet_dev *dev, __u8 (*macs)[6],
+					 unsigned int max);
 	/*
 	 * optional, per uplink: its netdev is 'ifindex' now (0: gone); called
 	 * before the devices hear of a link change, so the datapath is there

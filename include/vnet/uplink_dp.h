@@ -86,5 +86,9 @@ struct vnet_updp_port_stats {
 	__u64 tx_dropped;	/* runt frames */
 };
 void vnet_updp_port_stats(struct vnet_updp_port *port, struct vnet_updp_port_stats *st);
+/* A trusted device's learned source MACs (include/vnet/mac_learn.h): up to
+ * 'max' into 'macs', how many returned. Control thread. */
+unsigned int vnet_updp_port_learned(struct vnet_updp_port *port, __u8 (*macs)[6],
+				    unsigned int max);
 
 #endif
