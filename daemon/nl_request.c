@@ -739,7 +739,14 @@ static int cmd_vstats(struct req *rq)
 	mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, dev->p.name);
 	mnl_attr_put_u32(nlh, VDPA_ATTR_DEV_ID, VIRTIO_ID_NET_DEV);
 	mnl_attr_put_u64(nlh, VDPA_ATTR_DEV_NEGOTIATED_FEATURES, features);
-	put_mq(nlh, features, &cfg);
+	/* a front-end that keeps the control queue (QEMU) never negotiates MQ
+	 * with us, yet uses every pair: say how many, so readers can tell a
+	 * receive queue from a transmit queue beyond the first pair */
+	if (!(features & (BIT64(VIRTIO_NET_F_MQ) | BIT64(VIRTIO_NET_F_RSS))) &&
+	    !(features & BIT64(VIRTIO_NET_F_CTRL_VQ)) && cfg.max_virtqueue_pairs > 1)
+		mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MAX_VQP, cfg.max_virtqueue_pairs);
+	else
+		put_mq(nlh, features, &cfg);
 	mnl_attr_put_u32(nlh, VDPA_ATTR_DEV_QUEUE_INDEX, qidx);
 	for (int i = 0; i < n; i++) {
 		st[i].name[sizeof(st[i].name) - 1] = '\0';
