@@ -309,7 +309,6 @@ int main(int argc, char **argv)
 	if (!ifname || !have_mac || (drop_secs && tx_secs))
 		goto usage;
 	vnet_log_init("vnet-xsk-recv", verbose);
-	vnet_log_route_libbpf();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
