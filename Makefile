@@ -124,7 +124,7 @@ SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh
 SELFTESTS += selftests/vm_qemu.sh
-SELFTESTS += selftests/vnetd_log.sh
+SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 
 # Libraries each link needs (pkg-config names).
 PKGS := libbpf libxdp libmnl libnl-3.0 libnl-route-3.0
