@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The traffic generator's program (tests/tools/vnet-gen.c). It is never
+ * The traffic generator's program (tools/vnet-gen.c). It is never
  * attached: vnet-gen runs it with BPF_PROG_RUN and BPF_F_TEST_XDP_LIVE_FRAMES,
  * so every run turns the template frame into a real frame that XDP_TX sends
  * out of the veth it names as ingress, into the peer (the uplink).

@@ -3,11 +3,33 @@
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
+#include <xdp/libxdp.h>
 
 #include "vnet/log.h"
 
 int vnet_log_level = VNET_LOG_WARN;
 static const char *log_prog = "vnet";
+
+/*
+ * The libraries' levels one step below ours: what they call a warning is
+ * often an expected event for us (libxdp trying its dispatcher, failing and
+ * falling back to a single program prints libbpf's "permission error ...
+ * try raising 'ulimit -l'"), so it shows with -v, never on a normal run.
+ * Their messages start with "libbpf: " / "libxdp: " themselves.
+ */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	vnet_vlog(level == LIBBPF_WARN ? VNET_LOG_INFO :
+		  level == LIBBPF_INFO ? VNET_LOG_DEBUG : VNET_LOG_TRACE, fmt, ap);
+	return 0;
+}
+
+static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
+{
+	vnet_vlog(level == LIBXDP_WARN ? VNET_LOG_INFO :
+		  level == LIBXDP_INFO ? VNET_LOG_DEBUG : VNET_LOG_TRACE, fmt, ap);
+	return 0;
+}
 
 void vnet_log_init(const char *progname, int level)
 {
@@ -16,6 +38,8 @@ void vnet_log_init(const char *progname, int level)
 	if (progname)
 		log_prog = slash ? slash + 1 : progname;
 	vnet_log_level = level;
+	libbpf_set_print(libbpf_print);
+	libxdp_set_print(libxdp_print);
 }
 
 void vnet_vlog(int level, const char *fmt, va_list ap)
@@ -33,21 +57,4 @@ void vnet_log(int level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vnet_vlog(level, fmt, ap);
 	va_end(ap);
-}
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	/* libbpf warnings are our info, its info our debug, its debug our trace */
-	int ours = level == LIBBPF_WARN ? VNET_LOG_INFO :
-		   level == LIBBPF_INFO ? VNET_LOG_DEBUG : VNET_LOG_TRACE;
-
-	if (ours > vnet_log_level)
-		return 0;
-	vnet_vlog(ours, fmt, ap);
-	return 0;
-}
-
-void vnet_log_route_libbpf(void)
-{
-	libbpf_set_print(libbpf_print);
 }

@@ -19,13 +19,6 @@
 
 #define PROG_NAME	"vnet_xdp_rx"
 
-/* libxdp's chatter (e.g. the dispatcher fallback) one level below ours */
-static int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list ap)
-{
-	vnet_vlog(level == LIBXDP_WARN ? VNET_LOG_INFO : VNET_LOG_TRACE, fmt, ap);
-	return 0;
-}
-
 static __u32 xdp_flags_of(enum xdp_attach_mode m)
 {
 	return m == XDP_MODE_NATIVE ? XDP_FLAGS_DRV_MODE :
@@ -153,7 +146,6 @@ int vnet_xdp_link_open(struct vnet_xdp_link *l, const struct vnet_xdp_obj *o, in
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifindex;
 	l->prog_fd = -1;
-	libxdp_set_print(libxdp_print);
 	if (env && !strcmp(env, "libxdp"))
 		fault |= VNET_XDP_FAULT_LIBXDP;
 	if (mode == VNET_DP_ATTACH_NONE) {

@@ -25,7 +25,7 @@
 #include "vnet/classify.h"
 #include "vnet/cvq.h"
 #include "vnet/toeplitz.h"
-#include "../tests/lib/vdriver.h"
+#include "vdriver.h"
 
 #define GUEST_MAX_QP		16
 #define GUEST_RX_RING		256

@@ -9,8 +9,8 @@
 #   5. selftests (root, namespaces)      selftests/*.sh
 # Every executable prints kselftest-style lines "TEST: name [ OK ]|[FAIL]|[SKIP]"
 # which are counted; an executable that exits with a failure (or crashes)
-# without a [FAIL] line counts as one failure, exit 4 without lines as one
-# skip. Logs: build/test-logs/. Closing line: "N passed, N failed, N skipped".
+# without a [FAIL] line counts as one failure, exit 0 without any line as
+# one failure too (it tested nothing), exit 4 without lines as one skip. Logs: build/test-logs/. Closing line: "N passed, N failed, N skipped".
 #
 # Environment: O (build dir), UNIT_TESTS, BPF_TESTS, FUZZERS, SELFTESTS (from
 # the Makefile), ONLY=regex to run a subset, FUZZ_SECONDS.
@@ -47,6 +47,10 @@ run_one()
 	if [ "$rc" -eq 4 ] && [ $((p + f + s)) -eq 0 ]; then
 		s=1
 		echo "TEST: $label [SKIP] $(grep -m1 -i skip "$log")" >>"$log"
+	elif [ "$rc" -eq 0 ] && [ $((p + f + s)) -eq 0 ]; then
+		# a test that ran nothing (empty list, early return) is not a pass
+		f=1
+		echo "TEST: $label exited 0 but reported no TEST: lines [FAIL]" >>"$log"
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne 4 ] && [ "$f" -eq 0 ]; then
 		f=1
 		[ "$rc" -eq 124 ] && echo "TIMEOUT after ${tmo}s" >>"$log"

@@ -2,8 +2,10 @@
 /*
  * Logging for every vnet program: printf-checked pr_warn/pr_info/pr_debug.
  * Messages go to stderr prefixed with the program name; the level is raised
- * with -v. libbpf's own chatter is routed one level lower (see log.c), so a
- * normal run stays quiet and -vv shows it.
+ * with -v. vnet_log_init() also routes libbpf's and libxdp's output here,
+ * one level lower (their warnings with -v, info with -vv, debug with -vvv),
+ * so a normal run stays quiet. Programs that never call it (the tests) keep
+ * the libraries' own printers.
  */
 #ifndef VNET_LOG_H
 #define VNET_LOG_H
@@ -28,8 +30,5 @@ void vnet_vlog(int level, const char *fmt, va_list ap)
 #define pr_warn(...)  vnet_log(VNET_LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  vnet_log(VNET_LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) vnet_log(VNET_LOG_DEBUG, __VA_ARGS__)
-
-/* Route libbpf's print callback through vnet_log (one level lower). */
-void vnet_log_route_libbpf(void);
 
 #endif

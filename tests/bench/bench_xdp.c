@@ -38,7 +38,7 @@ static int setup(struct xdp_env *e, int bitloop, const struct xdp_env *first)
 		err = vnet_dp_open(&o, &e->dp);
 		if (!err) {
 			e->prog_fd = vnet_dp_prog_fd(e->dp);
-			err = vnet_dp_set_xsk(e->dp, 0, test_xsk_fd(&first->xsk));
+			err = vnet_dp_set_xsk(e->dp, 0, xsk_reader_fd(&first->xsk));
 		}
 	}
 	if (err)
@@ -183,7 +183,7 @@ int main(void)
 
 	empty = empty_prog();
 	e0 = empty >= 0 ? run_ns(empty, f4, l4, XDP_PASS) : -1;
-	fmap = floor_map(test_xsk_fd(&table.xsk));
+	fmap = floor_map(xsk_reader_fd(&table.xsk));
 	if (fmap >= 0)
 		floor = floor_prog(fmap);
 	if (floor >= 0)

@@ -15,11 +15,11 @@
 
 #include "vnet/datapath.h"
 #include "vnet/rx_filter.h"
-#include "test_xsk.h"
+#include "xsk_reader.h"
 
 struct xdp_env {
 	struct vnet_dp *dp;
-	struct test_xsk xsk;
+	struct xsk_reader xsk;
 	int prog_fd;
 };
 
@@ -33,9 +33,9 @@ static inline int xdp_env_open(struct xdp_env *e, int bitloop)
 	if (err)
 		return err;
 	e->prog_fd = vnet_dp_prog_fd(e->dp);
-	err = test_xsk_open(&e->xsk, "lo", 0);
+	err = xsk_reader_open(&e->xsk, "lo", 0);
 	if (!err)
-		err = vnet_dp_set_xsk(e->dp, 0, test_xsk_fd(&e->xsk));
+		err = vnet_dp_set_xsk(e->dp, 0, xsk_reader_fd(&e->xsk));
 	if (err) {
 		vnet_dp_close(e->dp);
 		e->dp = NULL;
@@ -47,7 +47,7 @@ static inline void xdp_env_close(struct xdp_env *e)
 {
 	vnet_dp_close(e->dp);
 	if (e->xsk.xsk)
-		test_xsk_close(&e->xsk);
+		xsk_reader_close(&e->xsk);
 	e->dp = NULL;
 }
 

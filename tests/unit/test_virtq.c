@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Split virtqueue engine against a well-behaved and a misbehaving driver
- * (tests/lib/vdriver.c): chain walking, indirect tables, every malformation
+ * (lib/vdriver.c): chain walking, indirect tables, every malformation
  * the engine must survive, used-ring publication and notifications.
  */
 #include <endian.h>

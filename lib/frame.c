@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Test frame builder: see frame.h. */
+/* Frame builder: see frame.h. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>

@@ -44,7 +44,7 @@
 #include "vnet/virtq.h"
 #include "vnet/xsk.h"
 #include "vnet/netutil.h"
-#include "test_xsk.h"
+#include "xsk_reader.h"
 
 static volatile sig_atomic_t stop;
 
@@ -256,7 +256,7 @@ int main(int argc, char **argv)
 	unsigned int queue = 0, count = 1, rss_pairs = 0;
 	int timeout_ms = 5000, verbose = 0, opt, err, got = 0;
 	struct vnet_dp *dp = NULL;
-	struct test_xsk x;
+	struct xsk_reader x;
 	__u8 mac[6];
 	__u32 host_ip = 0;
 	int have_mac = 0;
@@ -309,7 +309,6 @@ int main(int argc, char **argv)
 	if (!ifname || !have_mac || (drop_secs && tx_secs))
 		goto usage;
 	vnet_log_init("vnet-xsk-recv", verbose);
-	vnet_log_route_libbpf();
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 
@@ -342,12 +341,12 @@ int main(int argc, char **argv)
 		print_counters(dp, 0, "dev0");
 		goto out_dp;
 	}
-	err = test_xsk_open(&x, ifname, queue);
+	err = xsk_reader_open(&x, ifname, queue);
 	if (err) {
 		pr_warn("AF_XDP socket on %s queue %u: %s\n", ifname, queue, strerror(-err));
 		goto out_dp;
 	}
-	err = vnet_dp_set_xsk(dp, queue, test_xsk_fd(&x));
+	err = vnet_dp_set_xsk(dp, queue, xsk_reader_fd(&x));
 	if (err)
 		goto out_xsk;
 	printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\",\"dispatcher\":%s}\n",
@@ -367,7 +366,7 @@ int main(int argc, char **argv)
 		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0)
 			break;
-		n = test_xsk_recv(&x, &m, frame, sizeof(frame), left > 200 ? 200 : (int)left);
+		n = xsk_reader_recv(&x, &m, frame, sizeof(frame), left > 200 ? 200 : (int)left);
 		if (n < 0) {
 			err = n;
 			break;
@@ -389,7 +388,7 @@ int main(int argc, char **argv)
 	print_counters(dp, VNET_DP_UPLINK_SLOT, "uplink");
 	vnet_dp_clear_xsk(dp, queue);
 out_xsk:
-	test_xsk_close(&x);
+	xsk_reader_close(&x);
 out_dp:
 	vnet_dp_close(dp);
 	return err ? 1 : 0;

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Test frame builder: Ethernet (+ up to 3 VLAN tags), IPv4 with options and
+ * Frame builder: Ethernet (+ up to 3 VLAN tags), IPv4 with options and
  * fragments, IPv6 with extension-header chains (hop-by-hop, routing incl.
  * type 2, fragment, destination options incl. Home Address), TCP/UDP.
- * Used by unit tests, BPF program tests, fuzz seeds and benchmarks.
+ * Used by vnet-classify's sample frames, unit tests, BPF program tests,
+ * fuzz seeds and benchmarks.
  */
-#ifndef VNET_TEST_FRAME_H
-#define VNET_TEST_FRAME_H
+#ifndef VNET_FRAME_H
+#define VNET_FRAME_H
 
 #include <linux/types.h>
 #include <stddef.h>

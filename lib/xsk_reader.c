@@ -1,30 +1,30 @@
 // SPDX-License-Identifier: MIT
-/* An AF_XDP receiver for tests on daemon/xsk.c: see test_xsk.h. */
+/* A blocking AF_XDP reader on daemon/xsk.c: see xsk_reader.h. */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
 
-#include "test_xsk.h"
+#include "xsk_reader.h"
 
-int test_xsk_open(struct test_xsk *x, const char *ifname, __u32 queue)
+int xsk_reader_open(struct xsk_reader *x, const char *ifname, __u32 queue)
 {
 	x->xsk = NULL;
 	return vnet_xsk_open(ifname, queue, &x->xsk);
 }
 
-void test_xsk_close(struct test_xsk *x)
+void xsk_reader_close(struct xsk_reader *x)
 {
 	vnet_xsk_close(x->xsk);
 	x->xsk = NULL;
 }
 
-int test_xsk_fd(const struct test_xsk *x)
+int xsk_reader_fd(const struct xsk_reader *x)
 {
 	return vnet_xsk_fd(x->xsk);
 }
 
-int test_xsk_recv(struct test_xsk *x, struct vnet_xdp_meta *meta,
-		  void *buf, size_t cap, int timeout_ms)
+int xsk_reader_recv(struct xsk_reader *x, struct vnet_xdp_meta *meta,
+		    void *buf, size_t cap, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = vnet_xsk_fd(x->xsk), .events = POLLIN };
 	struct vnet_xsk_rx rx;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Driver half of a split virtqueue for tests: see vdriver.h. */
+/* Driver half of a split virtqueue (vnet-guest, the tests): see vdriver.h. */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>

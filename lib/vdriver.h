@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The driver's (guest's) half of a split virtqueue over memory of this
- * process, so the engine can be tested and benchmarked without a VM or
- * root. The memory is one guest-physical region starting at VDRV_GPA_BASE;
- * 'gm' describes it exactly like a transport would after SET_MEM_TABLE.
+ * process: vnet-guest's rings, and the engine's tests and benchmarks
+ * without a VM or root. The memory is one guest-physical region starting
+ * at VDRV_GPA_BASE; 'gm' describes it exactly like a transport would after
+ * SET_MEM_TABLE.
  * Tests that play a misbehaving driver write d->desc / d->avail directly.
  */
-#ifndef VNET_TEST_VDRIVER_H
-#define VNET_TEST_VDRIVER_H
+#ifndef VNET_VDRIVER_H
+#define VNET_VDRIVER_H
 
 #include <stdbool.h>
 #include <linux/types.h>
