@@ -124,6 +124,8 @@ SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh
 SELFTESTS += selftests/vm_qemu.sh
+# the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
+SELFTESTS += selftests/kernel_matrix.sh
 
 # Libraries each link needs (pkg-config names).
 PKGS := libbpf libxdp libmnl libnl-3.0 libnl-route-3.0
