@@ -142,6 +142,8 @@ SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_fau
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh
 SELFTESTS += selftests/vm_qemu.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
+# the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
+SELFTESTS += selftests/kernel_matrix.sh
 
 # Installed by `make install`: programs into sbin/ and bin/ (man pages: man/*.[18]).
 INSTALL_SBIN := vnetd vnetctl vnet-guest

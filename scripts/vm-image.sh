@@ -24,7 +24,9 @@ debs=${VNET_DEB_CACHE:-/var/cache/vnet/debs}
 
 die() { echo "vm-image: $*" >&2; exit 1; }
 
-[ -f "$dir/.done" ] && { echo "$dir"; exit 0; }
+# bump when the image's layout or contents change: older images are rebuilt
+format=2
+[ "$(cat "$dir/.done" 2>/dev/null)" = "$format" ] && { echo "$dir"; exit 0; }
 
 for c in busybox depmod xz cpio apt-get dpkg-deb; do
 	command -v "$c" >/dev/null || die "$c not found (make deps installs it)"
@@ -70,8 +72,10 @@ rm -rf "$dir.tmp/x"
 depmod -b "$dir.tmp" "$kver"
 echo "$kver" >"$dir.tmp/version"
 
-# The initramfs: busybox, the modules 9p needs (decompressed: busybox insmod
-# reads no .xz), and /init.
+# The initramfs: busybox, the modules 9p over virtio-pci needs with their
+# dependencies from modules.dep (6.12 builds virtio and virtio_pci in, 6.1
+# has them as modules and 9p needs fscache there), decompressed: busybox
+# insmod reads no .xz.
 ird=$dir.tmp/initrd
 mkdir -p "$ird/bin" "$ird/mod" "$ird/proc" "$ird/sys" "$ird/dev" "$ird/host"
 cp "$(command -v busybox)" "$ird/bin/busybox"
@@ -80,11 +84,26 @@ for app in sh mount insmod mkdir sleep cat echo poweroff chroot; do
 done
 mods=$dir.tmp/lib/modules/$kver
 load=()
-for m in netfs 9pnet 9pnet_virtio 9p; do
-	f=$(cd "$mods" && grep -E "(^|/)$m\.ko(\.xz)?:" modules.dep | cut -d: -f1)
-	[ -n "$f" ] || continue		# built in
+# add_mod PATH: the module at PATH (relative to $mods) into the initramfs
+add_mod()
+{
+	local f=$1 m
+	m=$(basename "$f")
+	m=${m%.xz}
+	m=${m%.ko}
+	case " ${load[*]} " in *" $m "*) return ;; esac
 	xz -dc "$mods/$f" >"$ird/mod/$m.ko" 2>/dev/null || cp "$mods/$f" "$ird/mod/$m.ko"
 	load+=("$m")
+}
+for m in virtio_pci 9pnet_virtio 9p; do
+	line=$(grep -E "(^|/)$m\.ko(\.xz)?:" "$mods/modules.dep" || true)
+	[ -n "$line" ] || continue		# built in
+	# modules.dep lists a module's dependencies last-loaded first
+	deps=(${line#*:})
+	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+		add_mod "${deps[i]}"
+	done
+	add_mod "${line%%:*}"
 done
 cat >"$ird/init" <<EOF
 #!/bin/sh
@@ -111,7 +130,7 @@ chmod +x "$ird/init"
 (cd "$ird" && find . | cpio -o -H newc --quiet | gzip -1) >"$dir.tmp/initrd.img"
 rm -rf "$ird"
 
-touch "$dir.tmp/.done"
+echo "$format" >"$dir.tmp/.done"
 rm -rf "$dir"
 mv "$dir.tmp" "$dir"
 echo "$dir"

@@ -213,7 +213,9 @@ spoof_burst()
 	local tag=$1 pids= w
 	for w in "wire $NS_WIRE wire0" "host $NS_HOST up0" "self $NS_G0 vg0"; do
 		set -- $w
-		in_ns "$2" $FRAMES mark-count "$3" "$tag" 2 >"$TMP/spoof.$1" 2>"$TMP/spoof.$1.rdy" &
+		# 4 s from each listener's start: the last one and the sender
+		# start a Python each, ~1 s under QEMU's TCG (kernel_matrix.sh)
+		in_ns "$2" $FRAMES mark-count "$3" "$tag" 4 >"$TMP/spoof.$1" 2>"$TMP/spoof.$1.rdy" &
 		pids="$pids $!"
 		busywait 3000 __ready "$TMP/spoof.$1.rdy"
 	done

@@ -283,17 +283,20 @@ test_libxdp_refused()
 	RET=0
 	vnetd_stop
 	check_err $? "vnetd did not stop"
+	# this vnetd's lines only: on a kernel whose dispatcher really refuses
+	# vnet's program (Debian's 6.12) the earlier ones say it too
+	local from=$(($(wc -l <"$TMP/vnetd.log") + 1))
 	export VNET_DP_FAULT=libxdp
 	vnetd_start
 	check_err $? "vnetd did not start with libxdp refused"
 	unset VNET_DP_FAULT
 	busywait 3000 __is mgmt_field datapath "native direct"
 	check_err $? "mgmtdev show: datapath $(mgmt_field datapath), want native direct"
-	n=$(grep -c "libxdp could not attach the program (.*) but the program alone attaches" \
-		"$TMP/vnetd.log")
+	n=$(tail -n +$from "$TMP/vnetd.log" |
+		grep -c "libxdp could not attach the program (.*) but the program alone attaches")
 	[ "$n" = 1 ]
 	check_err $? "the fallback was logged $n times, want once"
-	grep -q "no datapath" "$TMP/vnetd.log"
+	tail -n +$from "$TMP/vnetd.log" | grep -q "no datapath"
 	check_fail $? "vnetd says no datapath: $(grep "no datapath" "$TMP/vnetd.log")"
 	xdp_on_uplink
 	check_err $? "no XDP program on up0"

@@ -349,9 +349,9 @@ int main(int argc, char **argv)
 	err = vnet_dp_set_xsk(dp, queue, xsk_reader_fd(&x));
 	if (err)
 		goto out_xsk;
-	printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\",\"dispatcher\":%s}\n",
+	printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\",\"dispatcher\":%s,\"attach\":\"%s\"}\n",
 	       (int)getpid(), vnet_dp_attach_mode_name(dp),
-	       vnet_dp_uses_dispatcher(dp) ? "true" : "false");
+	       vnet_dp_uses_dispatcher(dp) ? "true" : "false", vnet_dp_attach_kind_name(dp));
 	fflush(stdout);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);

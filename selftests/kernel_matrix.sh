@@ -1,0 +1,154 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The kernel matrix: the XDP/AF_XDP selftests again inside QEMU guests
+# booted with Debian 12's kernels (vm_lib.sh: the host's root read-only
+# over 9p, so the guest runs this build's vnetd and tests), one guest per
+# kernel series in VM_KERNELS (default "6.1 6.12"). This machine's kernel
+# cannot load libxdp's dispatcher, Debian's 6.1 can (vnet's program runs
+# behind it), and Debian's 6.12 loads it but refuses vnet's program as its
+# extension (vnetd attaches the program directly instead): each path runs
+# here for real.
+#
+# Every inner result is one line "TEST: KERNEL SCRIPT: NAME [ OK ]|[FAIL]|
+# [SKIP]"; per kernel one more says how vnetd attached XDP (from its log in
+# e2e_uplink.sh): dispatcher, single or direct -- dispatcher wanted on 6.1,
+# dispatcher or direct on 6.12, anything but "no datapath" elsewhere.
+#
+# The inner tests (MATRIX_TESTS, a list of SCRIPT[:TEST,TEST...], replaces
+# them), about 2 minutes a kernel under TCG on 2 cores:
+#   xdp_uplink.sh          all
+#   e2e_uplink.sh          all
+#   uplink_lifecycle.sh    all but test_carrier_storm (~25 s under TCG, and
+#                          it counts netlink carrier events, nothing of XDP)
+# Guests: VM_MEM 1024 MiB, 2 vCPUs, no NIC; veth, tun and the TC modules of
+# the host port loaded (VM_LOAD).
+source "$(dirname "$0")/vm_lib.sh"
+
+VM_KERNELS=${VM_KERNELS:-6.1 6.12}
+MATRIX_TESTS=${MATRIX_TESTS:-"xdp_uplink.sh e2e_uplink.sh
+	uplink_lifecycle.sh:test_uplink_gone,test_mtu_limit,test_libxdp_refused"}
+VM_MEM=${VM_MEM:-1024}
+# veth: the uplinks; tun: vnet-guest's TAPs and the host port's; clsact and
+# cls_bpf: the host port's TC programs
+VM_LOAD=${VM_LOAD:-veth,tun,sch_ingress,cls_bpf}
+# one inner script in the guest at most this long
+MATRIX_TIMEOUT=${MATRIX_TIMEOUT:-300}
+
+require_root
+require_command jq
+require_bin vnetd
+require_bin vnetctl
+require_bin vnet-guest
+require_bin vnet-xsk-recv
+vm_require
+
+TMP=$(mktemp -d /tmp/vnet-matrix.XXXXXX) || exit 1
+chmod 755 "$TMP"
+[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
+
+# result KERNEL NAME OK|FAIL|SKIP [MESSAGE]: one line for the runner
+result()
+{
+	local tag
+	case $3 in
+	OK) tag="[ OK ]" ;;
+	FAIL) tag="[FAIL]"; __set_exit $ksft_fail ;;
+	*) tag="[SKIP]"; __set_exit $ksft_skip ;;
+	esac
+	printf "TEST: %-70s %s\n" "$1 $2" "$tag"
+	[ -n "${4:-}" ] && printf '\t%s\n' "$4"
+	return 0
+}
+
+# relay KERNEL SCRIPT RC: the inner script's output on stdin, its result
+# lines prefixed with the kernel and the script, the rest indented; a
+# script that failed without a [FAIL] line (or skipped without lines) is
+# one result of its own
+relay()
+{
+	local k=$1 s=$2 rc=$3 line name res n=0 f=0
+	while IFS= read -r line; do
+		if [[ $line =~ ^TEST:\ (.*[^ ])\ +\[( OK |FAIL|SKIP)\]$ ]]; then
+			name=${BASH_REMATCH[1]} res=${BASH_REMATCH[2]// /}
+			result "$k" "$s: $name" "$res"
+			n=$((n + 1))
+			[ "$res" = FAIL ] && f=1
+		elif [ -n "$line" ]; then
+			printf '\t%s\n' "$line"
+		fi
+	done
+	if [ "$rc" -eq $ksft_skip ] && [ $n -eq 0 ]; then
+		result "$k" "$s" SKIP "the whole script skipped"
+	elif [ "$rc" -ne 0 ] && [ "$rc" -ne $ksft_skip ] && [ $f -eq 0 ]; then
+		result "$k" "$s" FAIL "exited with status $rc$([ "$rc" = 124 ] && echo ' (no answer in time)')"
+	fi
+}
+
+# attach_line KERNEL VM: how vnetd attached XDP in that guest's e2e run
+attach_line()
+{
+	local k=$1 vm=$2 log kind want
+	log=$(vm_exec "$vm" -t 30 "grep -h -e 'datapath: attached to' -e 'no datapath' \
+		/tmp/vnet-e2e.*/vnetd.log 2>/dev/null | head -3")
+	case $log in
+	*"libxdp dispatcher"*) kind=dispatcher ;;
+	*"single program"*) kind=single ;;
+	*"attached directly"*) kind=direct ;;
+	*) kind=none ;;
+	esac
+	case $k in
+	6.1) want=dispatcher ;;
+	6.12) want="dispatcher direct" ;;
+	*) want="dispatcher single direct" ;;
+	esac
+	echo "# kernel $k ($VM_KVER): vnetd XDP attach: $kind"
+	if [[ " $want " == *" $kind "* ]]; then
+		result "$k" "vnetd's XDP attach: $kind" OK
+	else
+		result "$k" "vnetd's XDP attach: $kind" FAIL "want one of: $want; vnetd said: ${log:-nothing}"
+	fi
+}
+
+run_kernel()
+{
+	local k=$1 vm=k${1//./_} t s sel out rc t0
+	VM_IMG=$("$VNET_ROOT/scripts/vm-image.sh" "$k" "$VNET_BUILD/vm" 2>"$TMP/image-$k.log")
+	if [ -z "$VM_IMG" ]; then
+		# as vm_image(): no kernel package to be had is this machine's limit
+		result "$k" "guest image" SKIP "scripts/vm-image.sh $k: $(tail -n 1 "$TMP/image-$k.log")"
+		return
+	fi
+	VM_KVER=$(cat "$VM_IMG/version")
+	t0=$(date +%s)
+	vm_start "$vm" -smp 2
+	if ! vm_wait_ready "$vm" 180; then
+		result "$k" "guest boots" FAIL "no agent; console: $(vm_console_tail "$vm" 5)"
+		vm_stop "$vm"
+		return
+	fi
+	if ! grep -q "modprobe .* failed" "$TMP/vm-$vm/console.log"; then
+		result "$k" "guest boots ($VM_KVER, $(($(date +%s) - t0)) s), modules $VM_LOAD" OK
+	else
+		result "$k" "guest boots ($VM_KVER), modules $VM_LOAD" FAIL \
+			"$(grep -o "modprobe .* failed" "$TMP/vm-$vm/console.log" | tr '\n' ' ')"
+	fi
+	for t in $MATRIX_TESTS; do
+		s=${t%%:*} sel=
+		[ "$s" != "$t" ] && sel=${t#*:} sel=${sel//,/ }
+		t0=$(date +%s)
+		# the guest's /tmp is its own; the tests write nowhere else
+		out=$(vm_exec "$vm" -t "$MATRIX_TIMEOUT" \
+			"cd /tmp && VNET_BUILD='$VNET_BUILD' TESTS='$sel' KEEP_TMP=1 \
+			 timeout $((MATRIX_TIMEOUT - 10)) bash '$SELFTEST_DIR/$s' </dev/null")
+		rc=$?
+		relay "$k" "$s" "$rc" <<<"$out"
+		echo "# kernel $k: $s ${sel:+($sel) }took $(($(date +%s) - t0)) s"
+	done
+	attach_line "$k" "$vm"
+	vm_stop "$vm"
+}
+
+for k in $VM_KERNELS; do
+	run_kernel "$k"
+done
+exit $EXIT_STATUS
