@@ -16,39 +16,34 @@
 
 # --- what we build -----------------------------------------------------------
 
-# libvnet.a: code shared by vnetd, the CLI, the tools and the tests.
-LIB_SRCS := \
-	daemon/log.c \
-	daemon/netutil.c \
-	daemon/classify.c \
-	daemon/toeplitz.c \
-	daemon/json.c \
-	daemon/guest_mem.c \
-	daemon/virtq_split.c \
-	daemon/csum.c \
-	daemon/gso.c \
-	daemon/net_tx.c \
-	daemon/net_rx.c
-
-# The virtio-net device model and the vhost-user transport.
-LIB_SRCS += daemon/device.c daemon/cvq.c daemon/vhost_user.c daemon/vhost_user_msg.c \
-	daemon/sim.c
-# The device's queues as a worker sees them (sim.c and uplink_dp.c).
-LIB_SRCS += daemon/devq.c
-
-# The control plane: registry, persistence, netlink server, uplink watch.
-LIB_SRCS += daemon/registry.c daemon/backend_netdev.c daemon/state.c \
-	daemon/nl_request.c daemon/nl_server.c daemon/uplink.c
-
-# The XDP uplink datapath (map API) and the C reference of its decisions.
-LIB_SRCS += daemon/datapath.c daemon/rx_filter.c
-# loading and attaching the XDP program (libxdp, else the program alone)
-LIB_SRCS += daemon/xdp_attach.c
-# The uplink datapath wiring: AF_XDP sockets and the uplink worker.
-LIB_SRCS += daemon/mac_learn.c
-LIB_SRCS += daemon/xsk.c daemon/uplink_dp.c daemon/uplink_pkt.c
-# host <-> devices on the uplink without the wire: TAP + TC programs
-LIB_SRCS += daemon/host_port.c
+# libvnet.a: everything of vnetd but main(), by layer (docs/ARCHITECTURE.md
+# "The tree"); a layer uses only the layers listed before it
+# (scripts/check-layers.sh, part of make check).
+# util: logging, small helpers, JSON output
+LIB_SRCS := daemon/util/log.c daemon/util/netutil.c daemon/util/json.c
+# classify: the C reference of every receive decision (parse, hash, filter)
+LIB_SRCS += daemon/classify/classify.c daemon/classify/toeplitz.c \
+	daemon/classify/rx_filter.c
+# engine: guest memory, virtqueues, the virtio-net header, csum/GSO in software
+LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
+	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/net_tx.c \
+	daemon/engine/net_rx.c
+# device: the virtio-net device model, its control queue, its queues as a
+# worker sees them
+LIB_SRCS += daemon/device/device.c daemon/device/cvq.c daemon/device/devq.c
+# transport: how a driver reaches the device (vhost-user)
+LIB_SRCS += daemon/transport/vhost_user.c daemon/transport/vhost_user_msg.c
+# worker: the threads that run a device's queues (vnet/sim's loopback)
+LIB_SRCS += daemon/worker/sim.c
+# uplink: the XDP program's maps and attach, AF_XDP, the uplink worker, the
+# host's share of the uplink (packet socket, host port), learned MACs
+LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/xdp_attach.c \
+	daemon/uplink/xsk.c daemon/uplink/uplink_dp.c daemon/uplink/uplink_pkt.c \
+	daemon/uplink/host_port.c daemon/uplink/mac_learn.c
+# control: registry, the device backend, persistence, netlink server, uplink watch
+LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
+	daemon/control/state.c daemon/control/nl_request.c \
+	daemon/control/nl_server.c daemon/control/uplink.c
 # lib/: not the device, shared by programs and tests: the driver half of a
 # split ring (vnet-guest), the frame builder (vnet-classify's samples), a
 # blocking AF_XDP reader (vnet-xsk-recv, the BPF tests).
@@ -57,7 +52,7 @@ LIB_SRCS += lib/vdriver.c lib/frame.c lib/xsk_reader.c
 # Programs: NAME_SRCS lists the sources of build/bin/NAME, linked with
 # libvnet.a (never with the test library).
 PROGS := vnetd
-vnetd_SRCS := daemon/vnetd.c
+vnetd_SRCS := daemon/control/vnetd.c
 PROGS += vnetctl
 vnetctl_SRCS := cli/vnetctl.c cli/ctl_print.c cli/nl_client.c
 PROGS += vnet-guest
@@ -109,7 +104,7 @@ UNIT_TESTS += test_mac_learn
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop
 # vnet-gen's XDP_TX program (run with BPF_PROG_RUN, never attached)
 BPF_OBJS += vnet_gen
-# the host port's TC programs (daemon/host_port.c)
+# the host port's TC programs (daemon/uplink/host_port.c)
 BPF_OBJS += vnet_host_tc
 
 # BPF program tests: tests/bpf/NAME.c (root; BPF_PROG_TEST_RUN).

@@ -13,7 +13,7 @@
 #define VNET_BPF_HASH_H
 
 #include "parse.h"
-#include "vnet/datapath.h"
+#include "vnet/dp_layout.h"
 
 /* Words are used as loaded: input byte 4i is the low byte of w[i]. */
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__

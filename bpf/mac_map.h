@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The authoritative MAC map: destination MAC -> the devices owning it (and
- * VNET_DP_HOST_BIT for the uplink's own). Written by daemon/datapath.c; the
+ * VNET_DP_HOST_BIT for the uplink's own). Written by daemon/uplink/datapath.c; the
  * XDP program asks it when its cache cannot answer, the host port's TC
  * program (vnet_host_tc.bpf.c) shares the same map by fd.
  */
@@ -11,7 +11,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#include "vnet/datapath.h"
+#include "vnet/dp_layout.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -15,17 +15,17 @@
  *
  * vnetd's own frames leave through AF_XDP, which bypasses TC egress, so
  * nothing here sees them twice. mac_devs (mac_map.h) is the XDP program's
- * map, shared by fd (daemon/host_port.c).
+ * map, shared by fd (daemon/uplink/host_port.c).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#include "vnet/datapath.h"
+#include "vnet/dp_layout.h"
 #include "mac_map.h"
 
 
-/* Set before load (daemon/host_port.c). */
+/* Set before load (daemon/uplink/host_port.c). */
 const volatile __u32 port_ifindex;
 const volatile __u32 uplink_ifindex;
 

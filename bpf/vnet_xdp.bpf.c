@@ -8,15 +8,15 @@
  * Frames no device wants go on to the host with XDP_PASS; so do all group
  * frames when the host shares the uplink (VNET_DP_CFG_HOST_SHARED).
  *
- * The answers must equal the C reference, daemon/rx_filter.c; the maps are
- * written by daemon/datapath.c. Layouts: include/vnet/datapath.h.
+ * The answers must equal the C reference, daemon/classify/rx_filter.c; the maps are
+ * written by daemon/uplink/datapath.c. Layouts: include/vnet/dp_layout.h.
  */
 #include <linux/bpf.h>
 #include <linux/in.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
-#include "vnet/datapath.h"
+#include "vnet/dp_layout.h"
 #include "parse.h"
 #include "hash.h"
 #include "mac_map.h"

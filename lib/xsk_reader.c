@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* A blocking AF_XDP reader on daemon/xsk.c: see xsk_reader.h. */
+/* A blocking AF_XDP reader on daemon/uplink/xsk.c: see xsk_reader.h. */
 #include <errno.h>
 #include <poll.h>
 #include <string.h>

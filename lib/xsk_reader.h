@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A blocking AF_XDP reader for vnet-xsk-recv and the BPF program tests:
- * vnetd's own socket code (daemon/xsk.c: copy mode, no program loaded by
+ * vnetd's own socket code (daemon/uplink/xsk.c: copy mode, no program loaded by
  * libxdp, the caller puts the socket into its own XSKMAP), plus a receive
  * that waits. xsk_reader_recv() returns one frame with the vnet metadata
  * block XDP wrote in front of it.

@@ -75,7 +75,7 @@
 #            the AF_XDP tx ring of up0.
 #   DPDK     dpdk-testpmd, io forwarding net_vhost -> net_af_xdp (iface=up0,
 #            queue 0); the same generator on net_vhost's socket.
-#   ceiling  vnet-xsk-recv --tx: vnetd's AF_XDP socket code (daemon/xsk.c)
+#   ceiling  vnet-xsk-recv --tx: vnetd's AF_XDP socket code (daemon/uplink/xsk.c)
 #            transmitting one pre-written 64 B frame in bursts of 64 on up0
 #            (copy mode), no generator: the best any AF_XDP design gets
 #            out of this veth.

@@ -6,7 +6,8 @@
 #   2. unit tests under ASan/UBSan       build/asan/tests/unit/*
 #   3. BPF program tests (root)          build/tests/bpf/*
 #   4. fuzzers, a short run each         build/fuzz/*  (FUZZ_SECONDS, default 15)
-#   5. selftests (root, namespaces)      selftests/*.sh
+#   5. source checks                     scripts/check-layers.sh
+#   6. selftests (root, namespaces)      selftests/*.sh
 # Every executable prints kselftest-style lines "TEST: name [ OK ]|[FAIL]|[SKIP]"
 # which are counted; an executable that exits with a failure (or crashes)
 # without a [FAIL] line counts as one failure, exit 0 without any line as
@@ -105,6 +106,10 @@ for t in ${FUZZERS:-}; do
 		   -artifact_prefix='$work/' '$work' '$corpus' && \
 		 echo 'TEST: $t: no crash in ${FUZZ_SECONDS}s [ OK ]'"
 done
+
+echo "== source checks"
+run_one "layers" 60 scripts/check-layers.sh
+run_one "layers-self-test" 60 scripts/check-layers.sh --self-test
 
 echo "== selftests"
 for t in ${SELFTESTS:-}; do

@@ -77,12 +77,17 @@ test_tcp()
 	before=$(guest_stats G0)
 	tcp_xfer "$NS_G0" "$NS_WIRE" $WIRE_IP $((32 << 20))
 	check_err $? "guest -> wire TCP data differs"
-	# vnetd turns the driver's kicks off while it polls (spec 2.7.10)
+	# vnetd turns the driver's kicks off while it polls (spec 2.7.10):
+	# fewer than half the publishes kick. Under emulation (the kernel
+	# matrix's TCG guests, VNET_EMULATED=1) vnetd's 50 us poll window is
+	# a few guest instructions, so only "fewer kicks than publishes".
+	local ratio=2
+	[ -n "${VNET_EMULATED:-}" ] && ratio=1
 	after=$(guest_stats G0)
-	jq -e -n --argjson b "$before" --argjson a "$after" '
+	jq -e -n --argjson b "$before" --argjson a "$after" --argjson r $ratio '
 		(([$a.tx[].publishes] | add) - ([$b.tx[].publishes] | add)) as $p |
 		(([$a.tx[].kicks] | add) - ([$b.tx[].kicks] | add)) as $k |
-		$p >= 100 and $k * 2 < $p' >/dev/null
+		$p >= 100 and $k * $r < $p' >/dev/null
 	check_err $? "kicks not suppressed while vnetd polls: $(jq -c '[.tx[] | {publishes, kicks}]' <<<"$after")"
 	vlog "tx batches/kicks: $(jq -c '[.tx[] | {publishes, kicks}]' <<<"$after")"
 	tcp_xfer "$NS_WIRE" "$NS_G0" $GUEST_IP $((32 << 20))

@@ -139,6 +139,7 @@ run_kernel()
 		# the guest's /tmp is its own; the tests write nowhere else
 		out=$(vm_exec "$vm" -t "$MATRIX_TIMEOUT" \
 			"cd /tmp && VNET_BUILD='$VNET_BUILD' TESTS='$sel' KEEP_TMP=1 \
+			 VNET_EMULATED=$([ "$VM_ACCEL" = tcg ] && echo 1) \
 			 timeout $((MATRIX_TIMEOUT - 10)) bash '$SELFTEST_DIR/$s' </dev/null")
 		rc=$?
 		relay "$k" "$s" "$rc" <<<"$out"

@@ -7,7 +7,7 @@
  * same frame. Used by selftests/xdp_uplink.sh.
  *
  * --drop SECONDS: count and drop instead, for SECONDS, through vnetd's own
- * socket code (daemon/xsk.c, same ring sizes) and with vnetd's idle policy
+ * socket code (daemon/uplink/xsk.c, same ring sizes) and with vnetd's idle policy
  * (busy-poll 50 us after the last frame, then sleep in poll()); prints one
  * JSON line with the count. This is the AF_XDP receive ceiling of make
  * bench-e2e: the same XDP program and socket as vnetd, no virtio work.

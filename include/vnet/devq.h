@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The device's queues as a queue worker sees them (daemon/devq.c): one
+ * The device's queues as a queue worker sees them (daemon/device/devq.c): one
  * engine queue per vring of a struct vnet_netdev, rebuilt when the vring's
  * 'gen' moves, with the rules every worker follows (docs/ARCHITECTURE.md,
  * "vhost-user and the device model"): never touch a ring without dev->lock,

@@ -31,7 +31,7 @@
 #include <stddef.h>
 
 #include "vnet/classify.h"
-#include "vnet/datapath.h"
+#include "vnet/dp_layout.h"
 
 #define VNET_RX_MAC_TABLE_MAX	64	/* entries per table per device */
 #define VNET_RX_HOST_MACS_MAX	8

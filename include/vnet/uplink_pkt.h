@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host's group frames, copied for the devices (daemon/uplink_pkt.c,
+ * The host's group frames, copied for the devices (daemon/uplink/uplink_pkt.c,
  * docs/ARCHITECTURE.md "Uplink datapath wiring"). When the host shares the
  * uplink (VNET_DP_CFG_HOST_SHARED) the XDP program passes every broadcast
  * and multicast frame to the host, because XDP cannot clone; vnetd reads

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The host port (daemon/host_port.c, bpf/vnet_host_tc.bpf.c) against the
+ * The host port (daemon/uplink/host_port.c, bpf/vnet_host_tc.bpf.c) against the
  * real kernel: in a network namespace of its own, uplink veth up0
  * (10.9.0.1) with wire0 as the far end; a "device" with MAC DEV_MAC and
  * address 10.9.0.2 exists only in the MAC map. Shown: the host answers a

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * How vnet_dp_open() attaches the XDP program (daemon/xdp_attach.c)
+ * How vnet_dp_open() attaches the XDP program (daemon/uplink/xdp_attach.c)
  * against the real kernel, in a network namespace of its own (veth up0,
  * far end wire0). Shown: the normal attach (libxdp: dispatcher or single
  * program) runs and detaches on close; when libxdp refuses -- the test

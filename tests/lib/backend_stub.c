@@ -3,7 +3,7 @@
  * A backend without I/O for the netlink and registry tests (and the
  * fuzzer): config space comes from the device's parameters, LINK_UP from
  * the uplink's carrier, counters are zero, no socket, no thread. vnetd
- * itself uses the device model (daemon/backend_netdev.c).
+ * itself uses the device model (daemon/control/backend_netdev.c).
  *
  * Driver side: a device on vnet/sim gets a simulated driver that negotiated
  * every offered feature at creation (like vdpa_sim bound to virtio_vdpa),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The C reference of the uplink receive decision (daemon/rx_filter.c) on
+ * The C reference of the uplink receive decision (daemon/classify/rx_filter.c) on
  * its own, without root or BPF, so it also runs under ASan/UBSan: the
  * spec's rx-mode truth table (shared with tests/bpf/test_xdp_filter.c),
  * VLAN filtering on and off, RSS / automatic / single-queue steering with

@@ -2,7 +2,7 @@
 /*
  * The C reference of the uplink receive decision: see include/vnet/rx_filter.h
  * for the rules. Written for clarity; it runs on the configuration shadow
- * that daemon/datapath.c keeps, so it sees exactly what the maps hold.
+ * that daemon/uplink/datapath.c keeps, so it sees exactly what the maps hold.
  */
 #include <errno.h>
 #include <string.h>
