@@ -101,6 +101,7 @@ UNIT_TESTS := \
 UNIT_TESTS += test_nl_request
 UNIT_TESTS += test_netutil
 UNIT_TESTS += test_mac_learn
+UNIT_TESTS += test_features test_dev_setup test_transport
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,9 +175,16 @@ static int parse_dev_line(char *line, struct vnet_dev_params *p)
 			p->max_vqp = v;
 			p->mask |= VNET_P_MAX_VQP;
 		} else if (!strcmp(tok, "features")) {
-			/* hexadecimal, as written (a bare number is not) */
-			if (strncmp(val, "0x", 2) || vnet_features_parse(val, &p->features))
-				return -EINVAL;
+			/* hexadecimal, as written, any width; a number in
+			 * another base (a hand-edited line) holds bits 0-63 */
+			if (!strncmp(val, "0x", 2)) {
+				if (vnet_features_parse(val, &p->features))
+					return -EINVAL;
+			} else {
+				if (parse_ulong(val, UINT64_MAX, &v))
+					return -EINVAL;
+				p->features = vnet_features_from_u64(v);
+			}
 			p->mask |= VNET_P_FEATURES;
 		} else if (!strcmp(tok, "transport")) {
 			if (parse_ulong(val, 0xffffffff, &v))

@@ -154,6 +154,9 @@ const struct vnet_backend_ops vnet_stub_backend = {
 		BIT64(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT64(VIRTIO_NET_F_HASH_REPORT) |
 		BIT64(VIRTIO_NET_F_RSS) | BIT64(VIRTIO_RING_F_EVENT_IDX) |
 		BIT64(VIRTIO_F_VERSION_1),
+	/* bit 64 (RSS_CONTEXT): a set wider than netlink's u64, which only
+	 * the state file carries whole */
+	.supported_features.w[1] = 1,
 	/* vnetd's own limit (backend_netdev.c), so the tests see its messages */
 	.uplink_mtu_max = VNET_XSK_MTU_MAX,
 	.uplink_mtu_why = "stub",

@@ -581,6 +581,27 @@ static void test_fresh_disconnect_keeps_fd0(void)
 	EXPECT(fcntl(0, F_GETFD) >= 0, "fd 0 was closed by destroy");
 }
 
+/*
+ * A memory table of one region leaves the other slots empty: they must
+ * hold no fd, or the disconnect closes fd 0 (in vnetd, soon a socket of
+ * someone else's).
+ */
+static void test_table_disconnect_keeps_fd0(void)
+{
+	int fd, mfd = mem_fd(MEM_SIZE);
+	__u64 ack = 1;
+
+	if (fcntl(0, F_GETFD) < 0)
+		EXPECT(open("/dev/null", O_RDONLY) == 0, "cannot open fd 0");
+	fd = fe_connect();
+	EXPECT(fe_handshake(fd, good_features()) == 0, "handshake");
+	EXPECT(fe_mem_table(fd, mfd, MEM_SIZE, &ack) == 0 && ack == 0, "mem table");
+	close(mfd);
+	fe_close(fd);
+	EXPECT(!vu_open() && dev->mem.nregions == 0, "disconnected");
+	EXPECT(fcntl(0, F_GETFD) >= 0, "fd 0 was closed with the memory table");
+}
+
 /* 1,000 front-ends, each with memory, eventfds and a half-set-up ring */
 static void test_connect_cycles(void)
 {
@@ -650,6 +671,7 @@ int main(void)
 	RUN(test_protocol_offer);
 	RUN(test_connect_cycles);
 	RUN(test_fresh_disconnect_keeps_fd0);
+	RUN(test_table_disconnect_keeps_fd0);
 	RUN(test_memory_sealed_against_shrink);
 	vnet_vu_destroy(vu);
 	vnet_netdev_destroy(dev);
