@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vnet/features.h"
+#include "vnet/netutil.h"
 
 int vnet_features_format(const struct vnet_features *f, char *buf, size_t len)
 {
@@ -27,17 +28,6 @@ int vnet_features_format(const struct vnet_features *f, char *buf, size_t len)
 	return (int)off;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int vnet_features_parse(const char *s, struct vnet_features *f)
 {
 	struct vnet_features r = { 0 };
@@ -55,7 +45,7 @@ int vnet_features_parse(const char *s, struct vnet_features *f)
 		return -EINVAL;
 	/* the last digit holds bits 0-3 */
 	for (i = 0; i < n; i++) {
-		int d = hex_digit(s[n - 1 - i]);
+		int d = vnet_hex_digit(s[n - 1 - i]);
 
 		if (d < 0)
 			return -EINVAL;

@@ -8,7 +8,6 @@
  * queue pair), refused when they overlap, replaced all or nothing and
  * invalidated by range; and no fd is left behind on any path.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -46,33 +45,9 @@ static struct vnet_netdev *make_dev(void)
 	return dev;
 }
 
-static int mem_fd(size_t size)
-{
-	int fd = memfd_create("guest", MFD_CLOEXEC);
-
-	if (fd >= 0 && ftruncate(fd, (off_t)size)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static bool fd_open(int fd)
 {
 	return fcntl(fd, F_GETFD) >= 0;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
 }
 
 static const struct vnet_mem_desc one_mb = {
@@ -138,7 +113,7 @@ static void test_addresses(void)
 
 	/* no memory yet */
 	EXPECT(vnet_netdev_vring_set_addr(dev, 0, &a) == -EFAULT, "before memory");
-	EXPECT(vnet_netdev_mem_add(dev, &one_mb, mem_fd(MEM_SIZE), VNET_MEM_UVA) == 0, "memory");
+	EXPECT(vnet_netdev_mem_add(dev, &one_mb, test_memfd(MEM_SIZE), VNET_MEM_UVA) == 0, "memory");
 	EXPECT(vnet_netdev_vring_set_num(dev, 0, 256) == 0, "num");
 	gen = dev->vrings[0].gen;
 	/* the used ring runs past the end of memory */
@@ -185,7 +160,7 @@ static void test_base(void)
 /* A new fd replaces the old one, which is closed; so does -1, stop, reset. */
 static void test_fds_replaced(void)
 {
-	int before = count_fds();
+	int before = test_count_fds();
 	struct vnet_netdev *dev = make_dev();
 	int k1 = eventfd(0, EFD_CLOEXEC), k2 = eventfd(0, EFD_CLOEXEC);
 	int c1 = eventfd(0, EFD_CLOEXEC), c2 = eventfd(0, EFD_CLOEXEC);
@@ -210,7 +185,7 @@ static void test_fds_replaced(void)
 	EXPECT(!fd_open(c2) && !fd_open(e1), "reset left call/err open");
 	EXPECT(dev->vrings[1].call_fd == -1 && dev->vrings[1].err_fd == -1, "reset");
 	vnet_netdev_destroy(dev);
-	EXPECT(count_fds() == before, "fds %d -> %d", before, count_fds());
+	EXPECT(test_count_fds() == before, "fds %d -> %d", before, test_count_fds());
 }
 
 /* 'ready' needs num, addresses, a start and enable; each change moves gen. */
@@ -224,7 +199,7 @@ static void test_ready_and_enable(void)
 	__u32 gen;
 	int calls;
 
-	vnet_netdev_mem_add(dev, &one_mb, mem_fd(MEM_SIZE), 0);
+	vnet_netdev_mem_add(dev, &one_mb, test_memfd(MEM_SIZE), 0);
 	EXPECT(vnet_netdev_vring_set_num(dev, 2, 256) == 0, "num");
 	EXPECT(vnet_netdev_vring_set_addr(dev, 2, &a) == 0, "addr");
 	EXPECT(vnet_netdev_vring_start(dev, 2) == 0 && !vr->ready, "ready while disabled");
@@ -261,7 +236,7 @@ static void test_regions_refcounted(void)
 	/* elsewhere in guest memory, but at the low region's front-end address */
 	const struct vnet_mem_desc other_uva = { .gpa = 0x200000, .size = 0x1000, .uaddr = MEM_UVA };
 	const unsigned int fl = VNET_MEM_UVA | VNET_MEM_FILE;
-	int before = count_fds(), mfd = mem_fd(MEM_SIZE);
+	int before = test_count_fds(), mfd = test_memfd(MEM_SIZE);
 	struct vnet_netdev *dev = make_dev();
 
 	for (int pair = 0; pair < 2; pair++) {
@@ -282,13 +257,13 @@ static void test_regions_refcounted(void)
 	EXPECT(vnet_netdev_mem_remove(dev, &lo) == -EINVAL, "remove of nothing");
 	close(mfd);
 	vnet_netdev_destroy(dev);
-	EXPECT(count_fds() == before, "fds %d -> %d", before, count_fds());
+	EXPECT(test_count_fds() == before, "fds %d -> %d", before, test_count_fds());
 }
 
 /* What an untrusted front-end's fd must be, and all-or-nothing tables. */
 static void test_table_checks(void)
 {
-	int before = count_fds();
+	int before = test_count_fds();
 	struct vnet_netdev *dev = make_dev();
 	struct vnet_mem_desc d[2] = { one_mb, one_mb };
 	int fds[2];
@@ -297,30 +272,30 @@ static void test_table_checks(void)
 	 * SIGBUS us on access */
 	EXPECT(vnet_netdev_mem_add(dev, &one_mb, eventfd(0, EFD_CLOEXEC), VNET_MEM_FILE) ==
 	       -EINVAL, "eventfd as memory");
-	EXPECT(vnet_netdev_mem_add(dev, &one_mb, mem_fd(4096), VNET_MEM_FILE) == -EINVAL,
+	EXPECT(vnet_netdev_mem_add(dev, &one_mb, test_memfd(4096), VNET_MEM_FILE) == -EINVAL,
 	       "short memfd");
 	EXPECT(vnet_netdev_mem_add(dev, &one_mb, -1, VNET_MEM_FILE) < 0, "no fd");
 	EXPECT(dev->mem.nregions == 0, "refused regions kept");
 	/* a table whose second region overlaps the first: the old one stays */
-	EXPECT(vnet_netdev_mem_add(dev, &one_mb, mem_fd(MEM_SIZE), VNET_MEM_FILE) == 0, "old");
-	fds[0] = mem_fd(MEM_SIZE), fds[1] = mem_fd(MEM_SIZE);
+	EXPECT(vnet_netdev_mem_add(dev, &one_mb, test_memfd(MEM_SIZE), VNET_MEM_FILE) == 0, "old");
+	fds[0] = test_memfd(MEM_SIZE), fds[1] = test_memfd(MEM_SIZE);
 	d[0].gpa = 0x10000000;
 	EXPECT(vnet_netdev_mem_set(dev, d, fds, 2, VNET_MEM_FILE) == 0, "two regions");
 	EXPECT(dev->mem.nregions == 2 && dev->mem.regions[0].gpa == 0x10000000, "new table");
-	fds[0] = mem_fd(MEM_SIZE), fds[1] = mem_fd(MEM_SIZE);
+	fds[0] = test_memfd(MEM_SIZE), fds[1] = test_memfd(MEM_SIZE);
 	d[0].gpa = MEM_GPA + 4096;
 	EXPECT(vnet_netdev_mem_set(dev, d, fds, 2, VNET_MEM_FILE) == -EINVAL, "overlap");
 	EXPECT(dev->mem.nregions == 2 && dev->mem.regions[0].gpa == 0x10000000,
 	       "a refused table changed the old one");
 	EXPECT(fds[0] == -1 && fds[1] == -1, "fds not taken");
-	fds[0] = mem_fd(MEM_SIZE);
+	fds[0] = test_memfd(MEM_SIZE);
 	EXPECT(vnet_netdev_mem_set(dev, d, fds, 0, 0) == -EINVAL, "empty table");
 	close(fds[0]);
 	/* a region that wraps */
 	d[0].gpa = ~0ull - 4095;
-	EXPECT(vnet_netdev_mem_add(dev, &d[0], mem_fd(MEM_SIZE), 0) == -EINVAL, "wraps");
+	EXPECT(vnet_netdev_mem_add(dev, &d[0], test_memfd(MEM_SIZE), 0) == -EINVAL, "wraps");
 	vnet_netdev_destroy(dev);
-	EXPECT(count_fds() == before, "fds %d -> %d", before, count_fds());
+	EXPECT(test_count_fds() == before, "fds %d -> %d", before, test_count_fds());
 }
 
 /* An IOTLB invalidation drops what it overlaps, whatever the references. */
@@ -331,10 +306,10 @@ static void test_invalidate(void)
 
 	b.gpa = MEM_GPA + 2 * MEM_SIZE;
 	c.gpa = ~0ull - 2 * MEM_SIZE;	/* near the top of the space */
-	vnet_netdev_mem_add(dev, &a, mem_fd(MEM_SIZE), 0);
-	vnet_netdev_mem_add(dev, &a, mem_fd(MEM_SIZE), 0);	/* 2 references */
-	vnet_netdev_mem_add(dev, &b, mem_fd(MEM_SIZE), 0);
-	EXPECT(vnet_netdev_mem_add(dev, &c, mem_fd(MEM_SIZE), 0) == 0, "top of the space");
+	vnet_netdev_mem_add(dev, &a, test_memfd(MEM_SIZE), 0);
+	vnet_netdev_mem_add(dev, &a, test_memfd(MEM_SIZE), 0);	/* 2 references */
+	vnet_netdev_mem_add(dev, &b, test_memfd(MEM_SIZE), 0);
+	EXPECT(vnet_netdev_mem_add(dev, &c, test_memfd(MEM_SIZE), 0) == 0, "top of the space");
 	EXPECT(dev->mem.nregions == 3, "%u regions", dev->mem.nregions);
 	EXPECT(vnet_netdev_mem_invalidate(dev, 0, 0) == 0, "empty range");
 	/* the byte before a and the one after it touch nothing */
@@ -353,7 +328,7 @@ static void test_invalidate(void)
 static void test_table_keeps_fd0(void)
 {
 	struct vnet_netdev *dev = make_dev();
-	int fds[1] = { mem_fd(MEM_SIZE) };
+	int fds[1] = { test_memfd(MEM_SIZE) };
 
 	if (fcntl(0, F_GETFD) < 0)
 		EXPECT(open("/dev/null", O_RDONLY) == 0, "cannot open fd 0");
