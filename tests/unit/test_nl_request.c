@@ -321,6 +321,76 @@ static void test_state_roundtrip(void)
 }
 
 /*
+ * The command table, row by row: what each command needs, what it accepts,
+ * who may run it, whether it dumps. Each refusal leaves the registry as it
+ * was; a read is answered without CAP_NET_ADMIN.
+ */
+static void test_command_rows(void)
+{
+	static const struct {
+		__u8 cmd;
+		bool admin, dump;
+		const char *missing;	/* the message for what it needs */
+	} rows[] = {
+		{ VDPA_CMD_MGMTDEV_GET, false, true, "management device" },
+		{ VDPA_CMD_DEV_GET, false, true, "device name" },
+		{ VDPA_CMD_DEV_CONFIG_GET, false, true, "device name" },
+		{ VDPA_CMD_DEV_NEW, true, false, "device name" },
+		{ VDPA_CMD_DEV_DEL, true, false, "device name" },
+		{ VNET_VDPA_CMD_DEV_ATTR_SET, true, false, "device name" },
+		{ VDPA_CMD_DEV_VSTATS_GET, true, false, "device name" },
+	};
+	struct nlmsghdr *nlh;
+	struct answer a;
+
+	setup();
+	EXPECT(run_nlh(dev_new("keep", "sim")).error == 0, "setup add");
+	for (unsigned int i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		__u8 cmd = rows[i].cmd;
+
+		/* the attribute it needs, missing */
+		nlh = req(cmd, NLM_F_ACK);
+		if (cmd == VDPA_CMD_DEV_NEW)	/* the other one it needs */
+			mnl_attr_put_strz(nlh, VDPA_ATTR_MGMTDEV_DEV_NAME, "sim");
+		expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, rows[i].missing);
+		/* an attribute of another command (the kernel's UPLINK state is ours) */
+		nlh = req(cmd, NLM_F_ACK);
+		mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_STATE, 0);
+		expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "not valid for this command");
+		/* a dump of a command that has none */
+		if (!rows[i].dump) {
+			nlh = req(cmd, NLM_F_DUMP);
+			expect_rejected(nlh, nlh->nlmsg_len, -EOPNOTSUPP, "command cannot dump");
+		} else {
+			ctx.admin = false;
+			a = run_nlh(req(cmd, NLM_F_DUMP));
+			ctx.admin = true;
+			EXPECT(a.done && a.error == 1 && a.replies >= 1, "cmd %u: dump %d/%d", cmd,
+			       a.error, a.replies);
+		}
+		/* without CAP_NET_ADMIN */
+		ctx.admin = false;
+		nlh = req(cmd, NLM_F_ACK);
+		mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, "keep");
+		a = run_nlh(nlh);
+		ctx.admin = true;
+		EXPECT(rows[i].admin == (a.error == -EPERM), "cmd %u: admin %d, error %d (%s)", cmd,
+		       rows[i].admin, a.error, a.msg);
+	}
+	/* a device a get names must exist */
+	nlh = req(VDPA_CMD_DEV_GET, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, "nope");
+	expect_rejected(nlh, nlh->nlmsg_len, -ENODEV, "device not found");
+	nlh = req(VDPA_CMD_MGMTDEV_GET, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, VDPA_ATTR_MGMTDEV_DEV_NAME, "nope");
+	expect_rejected(nlh, nlh->nlmsg_len, -ENODEV, "mgmt device");
+	/* vstats needs a queue index too */
+	nlh = req(VDPA_CMD_DEV_VSTATS_GET, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, "keep");
+	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "queue index");
+}
+
+/*
  * Feature sets wider than 64 bits live in the registry and its state file
  * (netlink's u64 attributes carry bits 0-63): written whole, read back
  * whole; a hand-edited decimal number still reads as bits 0-63.
@@ -470,6 +540,7 @@ int main(void)
 	RUN(test_add_show_del);
 	RUN(test_sim_vstats);
 	RUN(test_rejections);
+	RUN(test_command_rows);
 	RUN(test_ack_formats);
 	RUN(test_state_roundtrip);
 	RUN(test_state_features_above_63);
