@@ -174,6 +174,7 @@ int main(int argc, char **argv)
 	while (!stop) {
 		struct pollfd pfd = { .fd = t->ops->fd(t), .events = POLLIN };
 
+		/* poll() ignores a negative fd: a transport with its own thread */
 		if (poll(&pfd, 1, 200) > 0)
 			t->ops->process(t);
 		if (stats_path && time(NULL) != last) {

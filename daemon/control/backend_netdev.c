@@ -132,10 +132,11 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 		*errmsg = "cannot start the queue worker";
 		goto err_tr;
 	}
+	/* a transport with a thread of its own has no fd for us */
 	d->evt.fd = d->tr->ops->fd(d->tr);
 	d->evt.fn = nd_transport_event;
 	ee.data.ptr = &d->evt;
-	if (epoll_ctl(nd_epfd, EPOLL_CTL_ADD, d->evt.fd, &ee)) {
+	if (d->evt.fd >= 0 && epoll_ctl(nd_epfd, EPOLL_CTL_ADD, d->evt.fd, &ee)) {
 		err = -errno;
 		*errmsg = "cannot watch the transport";
 		goto err_sim;
@@ -165,7 +166,8 @@ static void nd_destroy(struct vnet_dev *dev)
 
 	if (!d)
 		return;
-	epoll_ctl(nd_epfd, EPOLL_CTL_DEL, d->evt.fd, NULL);
+	if (d->evt.fd >= 0)
+		epoll_ctl(nd_epfd, EPOLL_CTL_DEL, d->evt.fd, NULL);
 	/* the worker first: the front-end's rings and memory go with vu */
 	vnet_updp_port_del(d->port);
 	vnet_sim_stop(d->sim);

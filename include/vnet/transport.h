@@ -84,10 +84,15 @@ struct vnet_transport_ops {
 	/* Detach the driver (the device is reset, its memory unmapped),
 	 * unbind, release everything. Control thread; the worker is gone. */
 	void (*destroy)(struct vnet_transport *t);
-	/* One pollable fd for the control thread's epoll; process() when it
+	/*
+	 * One pollable fd for the control thread's epoll; process() when it
 	 * is readable: handles what is pending, never blocks for long; 0, or
 	 * -errno for a failure of the transport itself (a bad driver is not
-	 * one: it is refused and counted). */
+	 * one: it is refused and counted). fd() -1: the transport serves
+	 * itself on a thread of its own and process() is never called (VDUSE
+	 * may: the kernel waits for its answers while the control thread
+	 * waits in a netlink call that caused them).
+	 */
 	int (*fd)(const struct vnet_transport *t);
 	int (*process)(struct vnet_transport *t);
 	/*
