@@ -417,7 +417,8 @@ static int handle_vdpa(struct req *rq, bool *dumped)
 		return req_fail(rq, -EOPNOTSUPP, rq->errbuf, 0);
 	}
 	if (c->admin && !rq->ctx->admin)
-		return req_fail(rq, -EPERM, "Operation not permitted: needs root or CAP_NET_ADMIN", 0);
+		return req_fail(rq, -EPERM, "Operation not permitted: needs root or CAP_NET_ADMIN",
+				0);
 	if (dump && !c->can_dump)
 		return req_fail(rq, -EOPNOTSUPP, "command cannot dump", 0);
 	err = check_attrs(rq, c, dump);

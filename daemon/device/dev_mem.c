@@ -64,8 +64,10 @@ static int region_check(const struct vnet_guest_mem *mem, const struct vnet_mem_
 	for (i = 0; i < mem->nregions; i++) {
 		const struct vnet_mem_region *o = &mem->regions[i];
 
-		if (ranges_overlap(o->gpa, o->size, d->gpa, d->size) ||
-		    ((flags & VNET_MEM_UVA) && ranges_overlap(o->uaddr, o->size, d->uaddr, d->size)))
+		if (ranges_overlap(o->gpa, o->size, d->gpa, d->size))
+			return -EINVAL;
+		if ((flags & VNET_MEM_UVA) &&
+		    ranges_overlap(o->uaddr, o->size, d->uaddr, d->size))
 			return -EINVAL;
 	}
 	return 0;

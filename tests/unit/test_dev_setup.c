@@ -113,7 +113,8 @@ static void test_addresses(void)
 
 	/* no memory yet */
 	EXPECT(vnet_netdev_vring_set_addr(dev, 0, &a) == -EFAULT, "before memory");
-	EXPECT(vnet_netdev_mem_add(dev, &one_mb, test_memfd(MEM_SIZE), VNET_MEM_UVA) == 0, "memory");
+	EXPECT(vnet_netdev_mem_add(dev, &one_mb, test_memfd(MEM_SIZE), VNET_MEM_UVA) == 0,
+	       "memory");
 	EXPECT(vnet_netdev_vring_set_num(dev, 0, 256) == 0, "num");
 	gen = dev->vrings[0].gen;
 	/* the used ring runs past the end of memory */
@@ -234,7 +235,9 @@ static void test_regions_refcounted(void)
 	struct vnet_mem_desc inside = { .gpa = 0x1000, .size = 0x1000, .uaddr = MEM_UVA + 0x1000,
 					.mmap_offset = 0x1000 };
 	/* elsewhere in guest memory, but at the low region's front-end address */
-	const struct vnet_mem_desc other_uva = { .gpa = 0x200000, .size = 0x1000, .uaddr = MEM_UVA };
+	const struct vnet_mem_desc other_uva = {
+		.gpa = 0x200000, .size = 0x1000, .uaddr = MEM_UVA,
+	};
 	const unsigned int fl = VNET_MEM_UVA | VNET_MEM_FILE;
 	int before = test_count_fds(), mfd = test_memfd(MEM_SIZE);
 	struct vnet_netdev *dev = make_dev();

@@ -15,8 +15,6 @@
 #include "test.h"
 
 #define BIT(n) (1ull << (n))
-/* a feature set from a 64-bit word, as most cases write them */
-#define FS(word) (&(struct vnet_features){ .w = { (word) } })
 
 static int config_notifies;
 
@@ -24,6 +22,17 @@ static int config_notifies;
 static void on_config(struct vnet_transport *t)
 {
 	config_notifies++;
+}
+
+/* the feature calls with a 64-bit word, as most cases write features */
+static int check_word(__u64 word, const char **why)
+{
+	return vnet_net_features_check(&(struct vnet_features){ .w = { word } }, why);
+}
+
+static int set_driver_word(struct vnet_netdev *dev, __u64 word)
+{
+	return vnet_netdev_set_driver_features(dev, &(struct vnet_features){ .w = { word } });
 }
 
 /* negotiated driver features, bits 0-63 */
@@ -69,27 +78,27 @@ static void test_feature_rules(void)
 	struct vnet_features all = vnet_netdev_default_features();
 
 	EXPECT(vnet_net_features_check(&all, NULL) == 0, "offered set keeps the rules");
-	EXPECT(vnet_net_features_check(FS(BIT(VIRTIO_NET_F_GUEST_TSO4)), &why) == -EINVAL,
+	EXPECT(check_word(BIT(VIRTIO_NET_F_GUEST_TSO4), &why) == -EINVAL,
 	       "GUEST_TSO4 without GUEST_CSUM");
 	EXPECT(why && strstr(why, "GUEST_TSO4"), "why: %s", why ? why : "-");
-	EXPECT(vnet_net_features_check(FS(BIT(VIRTIO_NET_F_GUEST_ECN) |
-				       BIT(VIRTIO_NET_F_GUEST_CSUM)), NULL) == -EINVAL,
+	EXPECT(check_word(BIT(VIRTIO_NET_F_GUEST_ECN) |
+				       BIT(VIRTIO_NET_F_GUEST_CSUM), NULL) == -EINVAL,
 	       "GUEST_ECN without TSO");
-	EXPECT(vnet_net_features_check(FS(BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
-				       BIT(VIRTIO_NET_F_GUEST_CSUM)), NULL) == 0,
+	EXPECT(check_word(BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+				       BIT(VIRTIO_NET_F_GUEST_CSUM), NULL) == 0,
 	       "GUEST_ECN with TSO6");
-	EXPECT(vnet_net_features_check(FS(BIT(VIRTIO_NET_F_HOST_TSO6)), NULL) == -EINVAL, "HOST_TSO6");
-	EXPECT(vnet_net_features_check(FS(BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_CSUM)), NULL),
+	EXPECT(check_word(BIT(VIRTIO_NET_F_HOST_TSO6), NULL) == -EINVAL, "HOST_TSO6");
+	EXPECT(check_word(BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_CSUM), NULL),
 	       "HOST_ECN without TSO");
-	EXPECT(vnet_net_features_check(FS(BIT(61) | BIT(VIRTIO_NET_F_CSUM)), NULL), "RSC_EXT");
+	EXPECT(check_word(BIT(61) | BIT(VIRTIO_NET_F_CSUM), NULL), "RSC_EXT");
 	static const int need_cvq[] = { VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VLAN,
 		VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_MAC_ADDR,
 		VIRTIO_NET_F_NOTF_COAL, VIRTIO_NET_F_RSS };
 	for (unsigned int i = 0; i < sizeof(need_cvq) / sizeof(need_cvq[0]); i++) {
-		EXPECT(vnet_net_features_check(FS(BIT(need_cvq[i])), NULL) == -EINVAL,
+		EXPECT(check_word(BIT(need_cvq[i]), NULL) == -EINVAL,
 		       "bit %d without CTRL_VQ", need_cvq[i]);
-		EXPECT(vnet_net_features_check(FS(BIT(need_cvq[i]) | BIT(VIRTIO_NET_F_CTRL_VQ) |
-					       BIT(VIRTIO_NET_F_CTRL_RX)), NULL) == 0,
+		EXPECT(check_word(BIT(need_cvq[i]) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+					       BIT(VIRTIO_NET_F_CTRL_RX), NULL) == 0,
 		       "bit %d with CTRL_VQ", need_cvq[i]);
 	}
 }
@@ -103,23 +112,24 @@ static void test_features_ok(void)
 	if (!dev)
 		return;
 	/* not offered: refused */
-	EXPECT(vnet_netdev_set_driver_features(dev, FS(BIT(VIRTIO_F_VERSION_1) | BIT(41))) == -EINVAL,
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) | BIT(41)) == -EINVAL,
 	       "unoffered bit accepted");
 	/* breaking a rule: refused, FEATURES_OK does not stick */
-	EXPECT(vnet_netdev_set_driver_features(dev, FS(BIT(VIRTIO_F_VERSION_1) |
-					       BIT(VIRTIO_NET_F_MQ))) == -EINVAL, "MQ w/o CTRL_VQ");
-	dev->driver_set = *FS(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MQ));	/* forced */
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) |
+					       BIT(VIRTIO_NET_F_MQ)) == -EINVAL, "MQ w/o CTRL_VQ");
+	dev->driver_set = vnet_features_from_u64(BIT(VIRTIO_F_VERSION_1) |
+						 BIT(VIRTIO_NET_F_MQ));	/* forced */
 	vnet_netdev_set_status(dev, s | VIRTIO_CONFIG_S_FEATURES_OK);
 	EXPECT(!(vnet_netdev_status(dev) & VIRTIO_CONFIG_S_FEATURES_OK), "FEATURES_OK stuck");
 	/* a good set */
-	EXPECT(vnet_netdev_set_driver_features(dev, FS(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) |
-					       BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ))) == 0,
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) |
+					       BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ)) == 0,
 	       "good set");
 	vnet_netdev_set_status(dev, s | VIRTIO_CONFIG_S_FEATURES_OK);
 	EXPECT(vnet_netdev_status(dev) & VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK refused");
 	EXPECT(driver_word(dev) & BIT(VIRTIO_NET_F_MQ), "negotiated");
 	/* features are frozen after FEATURES_OK */
-	EXPECT(vnet_netdev_set_driver_features(dev, FS(BIT(VIRTIO_F_VERSION_1))) == -EBUSY, "frozen");
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1)) == -EBUSY, "frozen");
 	/* reset: status 0, features forgotten */
 	vnet_netdev_set_status(dev, 0);
 	EXPECT(vnet_netdev_status(dev) == 0 && driver_word(dev) == 0, "reset");
@@ -227,8 +237,8 @@ static void test_cvq_rx_mode(void)
 
 	/* CTRL_RX without RX_EXTRA: only PROMISC/ALLMULTI */
 	dev = make_dev(1);
-	vnet_netdev_set_driver_features(dev, FS(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ) |
-					BIT(VIRTIO_NET_F_CTRL_RX)));
+	set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+					BIT(VIRTIO_NET_F_CTRL_RX));
 	__u8 c[3] = { VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, 1 };
 	EXPECT(cmd(dev, c, 3) == VIRTIO_NET_OK, "allmulti");
 	c[1] = VIRTIO_NET_CTRL_RX_ALLUNI;
@@ -237,7 +247,7 @@ static void test_cvq_rx_mode(void)
 
 	/* nothing without CTRL_VQ */
 	dev = make_dev(1);
-	vnet_netdev_set_driver_features(dev, FS(BIT(VIRTIO_F_VERSION_1)));
+	set_driver_word(dev, BIT(VIRTIO_F_VERSION_1));
 	c[1] = VIRTIO_NET_CTRL_RX_PROMISC;
 	expect_err(dev, c, 3, "no CTRL_VQ");
 	vnet_netdev_destroy(dev);
@@ -380,8 +390,8 @@ static void test_cvq_mq_rss(void)
 
 	/* RSS not negotiated */
 	dev = make_dev(4);
-	vnet_netdev_set_driver_features(dev, FS(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ) |
-					BIT(VIRTIO_NET_F_MQ)));
+	set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+					BIT(VIRTIO_NET_F_MQ));
 	n = rss_cmd(b, 0x3f, 8, 4, 4, 40);
 	expect_err(dev, b, n, "rss without RSS");
 	vnet_netdev_destroy(dev);
@@ -397,7 +407,7 @@ static void test_cvq_offloads_coal(void)
 
 	if (!dev)
 		return;
-	EXPECT(vnet_netdev_set_driver_features(dev, FS(f)) == 0, "features");
+	EXPECT(set_driver_word(dev, f) == 0, "features");
 	vnet_netdev_set_status(dev, VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
 	EXPECT(vnet_netdev_state(dev)->guest_offloads == BIT(VIRTIO_NET_F_GUEST_CSUM),
 	       "negotiated offloads start enabled");
@@ -505,14 +515,14 @@ static void test_cvq_index(void)
 	EXPECT(dev, "create");
 	if (!dev)
 		return;
-	EXPECT(vnet_netdev_set_driver_features(dev, FS(base)) == 0, "features");
+	EXPECT(set_driver_word(dev, base) == 0, "features");
 	EXPECT(vnet_netdev_cvq_index(dev) == 2 && vnet_netdev_data_pairs(dev) == 1,
 	       "no MQ: cvq %u pairs %u", vnet_netdev_cvq_index(dev), vnet_netdev_data_pairs(dev));
-	EXPECT(vnet_netdev_set_driver_features(dev, FS(base | BIT(VIRTIO_NET_F_MQ))) == 0, "MQ");
+	EXPECT(set_driver_word(dev, base | BIT(VIRTIO_NET_F_MQ)) == 0, "MQ");
 	EXPECT(vnet_netdev_cvq_index(dev) == 8 && vnet_netdev_data_pairs(dev) == 4,
 	       "MQ: cvq %u pairs %u", vnet_netdev_cvq_index(dev), vnet_netdev_data_pairs(dev));
 	/* a front-end keeping the control queue may use every pair */
-	EXPECT(vnet_netdev_set_driver_features(dev, FS(BIT(VIRTIO_F_VERSION_1))) == 0, "no cvq");
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1)) == 0, "no cvq");
 	EXPECT(vnet_netdev_data_pairs(dev) == 4, "no cvq: pairs %u", vnet_netdev_data_pairs(dev));
 	vnet_netdev_destroy(dev);
 }

@@ -420,7 +420,8 @@ static void test_state_features_above_63(void)
 	d = vnet_registry_find(&reg, "w0");
 	EXPECT(d && vnet_features_has(&d->p.features, 64) &&
 	       vnet_features_has(&d->p.features, VIRTIO_F_VERSION_1) &&
-	       vnet_features_u64(&d->p.features) == (1ull << 32 | 1ull << 5 | 1ull << 3), "w0 features");
+	       vnet_features_u64(&d->p.features) == (1ull << 32 | 1ull << 5 | 1ull << 3),
+	       "w0 features");
 	d = vnet_registry_find(&reg, "w1");
 	EXPECT(d && vnet_features_u64(&d->p.features) == (1ull << 32 | 1ull << 5 | 1ull << 3) &&
 	       !vnet_features_has(&d->p.features, 64), "w1 features (decimal)");
