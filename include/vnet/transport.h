@@ -133,8 +133,8 @@ static inline void vnet_transport_destroy(struct vnet_transport *t)
 		t->ops->destroy(t);
 }
 
-/* For a transport's create/destroy: t->ops->notify and ->config_changed
- * become the device's way to its driver (NULL dev: unbind t). */
+/* For a transport's create and destroy: t->ops->notify and ->config_changed
+ * become the device's way to its driver, and stop being it. */
 void vnet_transport_bind(struct vnet_transport *t, struct vnet_netdev *dev);
 void vnet_transport_unbind(struct vnet_transport *t);
 
