@@ -30,9 +30,11 @@ LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
 	daemon/engine/net_rx.c
 # device: the virtio-net device model, its control queue, its queues as a
 # worker sees them
-LIB_SRCS += daemon/device/device.c daemon/device/cvq.c daemon/device/devq.c
-# transport: how a driver reaches the device (vhost-user)
-LIB_SRCS += daemon/transport/vhost_user.c daemon/transport/vhost_user_msg.c
+LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.c \
+	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c
+# transport: how a driver reaches the device (the table; vhost-user)
+LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
+	daemon/transport/vhost_user_msg.c
 # worker: the threads that run a device's queues (vnet/sim's loopback)
 LIB_SRCS += daemon/worker/sim.c
 # uplink: the XDP program's maps and attach, AF_XDP, the uplink worker, the
@@ -42,7 +44,7 @@ LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/xdp_attach.c \
 	daemon/uplink/host_port.c daemon/uplink/mac_learn.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
-	daemon/control/state.c daemon/control/nl_request.c \
+	daemon/control/state.c daemon/control/nl_request.c daemon/control/nl_reply.c \
 	daemon/control/nl_server.c daemon/control/uplink.c
 # lib/: not the device, shared by programs and tests: the driver half of a
 # split ring (vnet-guest), the frame builder (vnet-classify's samples), a
@@ -99,6 +101,7 @@ UNIT_TESTS := \
 UNIT_TESTS += test_nl_request
 UNIT_TESTS += test_netutil
 UNIT_TESTS += test_mac_learn
+UNIT_TESTS += test_features test_dev_setup test_transport
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop

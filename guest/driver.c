@@ -66,8 +66,9 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 		pr_warn("device does not offer HASH_REPORT\n");
 	/* spec 5.1.3.1: a feature needs its dependencies; drop those whose
 	 * dependency the device did not offer, until the set is consistent */
-	for (int i = 0; i < 64 && vnet_net_features_check(f, &why); i++) {
-		const char *sp = strchr(why, ' ');
+	for (int i = 0; i < 64; i++) {
+		struct vnet_features fs = vnet_features_from_u64(f);
+		const char *sp;
 		static const struct { const char *name; int bit; } names[] = {
 #define N(b) { #b, b }
 			N(VIRTIO_NET_F_HOST_TSO4), N(VIRTIO_NET_F_HOST_TSO6),
@@ -80,6 +81,9 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 		};
 		unsigned int k;
 
+		if (!vnet_net_features_check(&fs, &why))
+			break;
+		sp = strchr(why, ' ');
 		for (k = 0; k < sizeof(names) / sizeof(names[0]); k++)
 			if (sp && (size_t)(sp - why) == strlen(names[k].name) &&
 			    !strncmp(why, names[k].name, (size_t)(sp - why)))

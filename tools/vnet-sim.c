@@ -16,7 +16,7 @@
 #include "vnet/device.h"
 #include "vnet/log.h"
 #include "vnet/sim.h"
-#include "vnet/vhost_user.h"
+#include "vnet/transport.h"
 #include "vnet/netutil.h"
 
 static volatile sig_atomic_t stop;
@@ -36,16 +36,18 @@ static void usage(FILE *f)
 
 /* one JSON line: the device's counters (selftests read it) */
 static void write_stats(const char *path, struct vnet_netdev *dev, struct vnet_sim *sim,
-			struct vnet_vu *vu)
+			struct vnet_transport *t)
 {
+	struct vnet_transport_stats v;
+	struct vnet_features drv;
 	struct vnet_sim_stats s;
-	struct vnet_vu_stats v;
 	char tmp[4200];
 	unsigned int i;
 	FILE *f;
 
 	vnet_sim_get_stats(sim, &s);
-	vnet_vu_get_stats(vu, &v);
+	t->ops->stats(t, &v);
+	vnet_netdev_features(dev, &drv, NULL);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
 	if (!f)
@@ -61,7 +63,7 @@ static void write_stats(const char *path, struct vnet_netdev *dev, struct vnet_s
 		(unsigned long long)v.connections, (unsigned long long)v.disconnects,
 		(unsigned long long)v.bad_messages, (unsigned long long)s.sleeps,
 		vnet_netdev_status(dev),
-		(unsigned long long)vnet_netdev_features(dev, NULL));
+		(unsigned long long)vnet_features_u64(&drv));
 	/* per receive queue: packets placed */
 	for (i = 0; i < dev->params.max_vqp; i++) {
 		struct vnet_queue_stats qs = { 0 };
@@ -99,7 +101,8 @@ int main(int argc, char **argv)
 	const char *path = NULL, *stats_path = NULL;
 	struct vnet_netdev *dev = NULL;
 	struct vnet_sim *sim = NULL;
-	struct vnet_vu *vu = NULL;
+	struct vnet_transport *t = NULL;
+	const char *errmsg = NULL;
 	bool client = false;
 	int c, err, verbose = 0;
 	time_t last = 0;
@@ -128,7 +131,12 @@ int main(int argc, char **argv)
 			break;
 		case 'g': so.gen = true; break;
 		case 'C': so.cpu = atoi(optarg); break;
-		case 'f': p.features = strtoull(optarg, NULL, 16); break;
+		case 'f':
+			if (vnet_features_parse(optarg, &p.features)) {
+				fprintf(stderr, "vnet-sim: bad feature set %s\n", optarg);
+				return 2;
+			}
+			break;
 		case 'S': stats_path = optarg; break;
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
@@ -140,16 +148,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	vnet_log_init("vnet-sim", verbose);
-	p.sock_mode = client;
+	p.transport = VNET_TRANSPORT_VHOST_USER;
+	p.sock_mode = client ? VNET_SOCK_CLIENT : VNET_SOCK_SERVER;
 	snprintf(p.socket_path, sizeof(p.socket_path), "%s", path);
 	err = vnet_netdev_create(&p, &dev);
 	if (err) {
 		fprintf(stderr, "vnet-sim: device: %s\n", strerror(-err));
 		return 1;
 	}
-	err = vnet_vu_create(dev, path, client, &vu);
+	err = vnet_transport_create(dev, &t, &errmsg);
 	if (err) {
-		fprintf(stderr, "vnet-sim: vhost-user socket %s: %s\n", path, strerror(-err));
+		fprintf(stderr, "vnet-sim: vhost-user socket %s: %s (%s)\n", path, errmsg,
+			strerror(-err));
 		goto out;
 	}
 	err = vnet_sim_start(dev, &so, &sim);
@@ -162,21 +172,22 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	pr_info("%s: vnet/sim device on %s (%u queue pairs)\n", p.name, path, p.max_vqp);
 	while (!stop) {
-		struct pollfd pfd = { .fd = vnet_vu_fd(vu), .events = POLLIN };
+		struct pollfd pfd = { .fd = t->ops->fd(t), .events = POLLIN };
 
+		/* poll() ignores a negative fd: a transport with its own thread */
 		if (poll(&pfd, 1, 200) > 0)
-			vnet_vu_process(vu);
+			t->ops->process(t);
 		if (stats_path && time(NULL) != last) {
 			last = time(NULL);
-			write_stats(stats_path, dev, sim, vu);
+			write_stats(stats_path, dev, sim, t);
 		}
 	}
 	if (stats_path)
-		write_stats(stats_path, dev, sim, vu);
+		write_stats(stats_path, dev, sim, t);
 	err = 0;
 out:
 	vnet_sim_stop(sim);
-	vnet_vu_destroy(vu);
+	vnet_transport_destroy(t);
 	vnet_netdev_destroy(dev);
 	return err ? 1 : 0;
 }

@@ -5,9 +5,11 @@
  *
  * One device is three objects, made in this order and undone in reverse:
  *
- *   struct vnet_netdev   the model (features, config, status, cvq state)
- *   struct vnet_vu       its vhost-user back-end on dev->p.socket_path,
- *                        served by vnetd's control loop (vnet_vu_fd())
+ *   struct vnet_netdev     the model (features, config, status, cvq state)
+ *   struct vnet_transport  how its driver reaches it, as dev->p.transport
+ *                        says (include/vnet/transport.h; vhost-user on
+ *                        dev->p.socket_path), served by vnetd's control
+ *                        loop through its ops->fd / ops->process
  *   the queue worker     vnet/sim: a struct vnet_sim thread in LOOPBACK
  *                        (tx comes back as rx);
  *                        vnet/<uplink>: a port of the uplink's datapath
@@ -18,6 +20,7 @@
  *                        mode: frames the driver sends are counted and
  *                        dropped (datapath none)
  *
+ * Nothing here knows which transport it is.
  * Everything here runs on the control thread. Getters take the device lock
  * through vnet_netdev_lock_ctl() (the worker steps aside); nothing waits on
  * a front-end. Destroy joins the worker thread, which leaves within one
@@ -30,7 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/stat.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
@@ -41,18 +43,16 @@
 #include "vnet/log.h"
 #include "vnet/registry.h"
 #include "vnet/sim.h"
+#include "vnet/transport.h"
 #include "vnet/uplink_dp.h"
-#include "vnet/vhost_user.h"
-
-#define BIT64(n)	(1ULL << (n))
 
 struct nd_dev {
 	struct vnet_dev *dev;
 	struct vnet_netdev *nd;
-	struct vnet_vu *vu;
+	struct vnet_transport *tr;
 	struct vnet_sim *sim;
 	struct vnet_updp_port *port;	/* uplink devices with a datapath */
-	struct vnet_evt evt;		/* vnet_vu_fd() in the control loop */
+	struct vnet_evt evt;		/* tr->ops->fd() in the control loop */
 };
 
 /* the control thread's epoll set: one per vnetd, given at start */
@@ -63,34 +63,13 @@ static struct nd_dev *nd_of(struct vnet_dev *dev)
 	return dev->priv;
 }
 
-static void nd_vu_event(struct vnet_evt *ev, unsigned int events)
+static void nd_transport_event(struct vnet_evt *ev, unsigned int events)
 {
 	struct nd_dev *d = (struct nd_dev *)((char *)ev - offsetof(struct nd_dev, evt));
-	int err = vnet_vu_process(d->vu);
+	int err = d->tr->ops->process(d->tr);
 
 	if (err)
-		pr_warn("%s: vhost-user: %s\n", d->dev->p.name, strerror(-err));
-}
-
-/*
- * The server side unlinks a stale socket before it binds: never let a
- * socket path given by an admin remove something that is not a socket.
- */
-static int check_socket_path(const char *path, const char **errmsg)
-{
-	struct stat st;
-
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			return 0;
-		*errmsg = "cannot inspect the socket path";
-		return -errno;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		*errmsg = "socket path exists and is not a socket";
-		return -EEXIST;
-	}
-	return 0;
+		pr_warn("%s: %s: %s\n", d->dev->p.name, d->tr->ops->name, strerror(-err));
 }
 
 static int nd_create(struct vnet_dev *dev, const char **errmsg)
@@ -108,7 +87,6 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 		.mode = dev->mgmt->is_sim ? VNET_SIM_LOOPBACK : VNET_SIM_SINK,
 		.cpu = -1,
 	};
-	bool client = dev->p.sock_mode == VNET_SOCK_CLIENT;
 	struct vnet_updp *updp = dev->mgmt->is_sim ? NULL : vnet_updp_find(dev->mgmt->name);
 	const char *why = NULL;
 	struct nd_dev *d;
@@ -120,14 +98,9 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 	}
 	/* the registry checked subset/VERSION_1; the model's own rules give
 	 * the clearer message (spec 5.1.3.1) */
-	if (vnet_net_features_check(dev->p.features, &why)) {
+	if (vnet_net_features_check(&dev->p.features, &why)) {
 		*errmsg = why;
 		return -EINVAL;
-	}
-	if (!client) {
-		err = check_socket_path(dev->p.socket_path, errmsg);
-		if (err)
-			return err;
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -148,43 +121,38 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 	vnet_netdev_set_link(d->nd, dev->mgmt->is_sim ||
 				    dev->mgmt->uplink_state == VNET_UPLINK_UP);
 
-	err = vnet_vu_create(d->nd, dev->p.socket_path, client, &d->vu);
-	if (err) {
-		pr_warn("%s: vhost-user socket %s: %s\n", dev->p.name, dev->p.socket_path,
-			strerror(-err));
-		*errmsg = client ? "cannot set up the vhost-user client socket" :
-				   "cannot listen on the vhost-user socket path";
+	err = vnet_transport_create(d->nd, &d->tr, errmsg);
+	if (err)
 		goto err_netdev;
-	}
 	if (updp)
 		err = vnet_updp_port_add(updp, d->nd, dev->p.trusted, dev->p.spoofchk, &d->port);
 	else
 		err = vnet_sim_start(d->nd, &so, &d->sim);
 	if (err) {
 		*errmsg = "cannot start the queue worker";
-		goto err_vu;
+		goto err_tr;
 	}
-	d->evt.fd = vnet_vu_fd(d->vu);
-	d->evt.fn = nd_vu_event;
+	/* a transport with a thread of its own has no fd for us */
+	d->evt.fd = d->tr->ops->fd(d->tr);
+	d->evt.fn = nd_transport_event;
 	ee.data.ptr = &d->evt;
-	if (epoll_ctl(nd_epfd, EPOLL_CTL_ADD, d->evt.fd, &ee)) {
+	if (d->evt.fd >= 0 && epoll_ctl(nd_epfd, EPOLL_CTL_ADD, d->evt.fd, &ee)) {
 		err = -errno;
-		*errmsg = "cannot watch the vhost-user socket";
+		*errmsg = "cannot watch the transport";
 		goto err_sim;
 	}
 	dev->priv = d;
 	dev->datapath = dev->mgmt->is_sim ? VNET_DATAPATH_LOOPBACK :
 			updp ? VNET_DATAPATH_UPLINK : VNET_DATAPATH_NONE;
-	pr_info("%s: vhost-user %s on %s, %s\n", dev->p.name, client ? "client" : "server",
-		dev->p.socket_path, dev->mgmt->is_sim ? "loopback" : updp ? "uplink datapath" :
-		"no datapath (guest frames counted and dropped)");
+	pr_info("%s: %s, %s\n", dev->p.name, d->tr->ops->name, dev->mgmt->is_sim ? "loopback" :
+		updp ? "uplink datapath" : "no datapath (guest frames counted and dropped)");
 	return 0;
 
 err_sim:
 	vnet_updp_port_del(d->port);
 	vnet_sim_stop(d->sim);
-err_vu:
-	vnet_vu_destroy(d->vu);
+err_tr:
+	vnet_transport_destroy(d->tr);
 err_netdev:
 	vnet_netdev_destroy(d->nd);
 err_free:
@@ -198,13 +166,14 @@ static void nd_destroy(struct vnet_dev *dev)
 
 	if (!d)
 		return;
-	epoll_ctl(nd_epfd, EPOLL_CTL_DEL, d->evt.fd, NULL);
+	if (d->evt.fd >= 0)
+		epoll_ctl(nd_epfd, EPOLL_CTL_DEL, d->evt.fd, NULL);
 	/* the worker first: the front-end's rings and memory go with vu */
 	vnet_updp_port_del(d->port);
 	vnet_sim_stop(d->sim);
-	/* closes the front-end's connection (it sees EOF) and, in server
-	 * mode, removes the socket */
-	vnet_vu_destroy(d->vu);
+	/* detaches the driver (vhost-user: closes the front-end's
+	 * connection, which sees EOF, and in server mode removes the socket) */
+	vnet_transport_destroy(d->tr);
 	vnet_netdev_destroy(d->nd);
 	free(d);
 	dev->priv = NULL;
@@ -227,18 +196,21 @@ static __u8 nd_get_status(struct vnet_dev *dev)
 	return vnet_netdev_status(nd_of(dev)->nd);
 }
 
-static __u64 nd_get_device_features(struct vnet_dev *dev)
+static struct vnet_features nd_get_device_features(struct vnet_dev *dev)
 {
-	__u64 offered;
+	struct vnet_features offered;
 
-	vnet_netdev_features(nd_of(dev)->nd, &offered);
+	vnet_netdev_features(nd_of(dev)->nd, NULL, &offered);
 	return offered;
 }
 
-static __u64 nd_get_driver_features(struct vnet_dev *dev)
+static struct vnet_features nd_get_driver_features(struct vnet_dev *dev)
 {
-	/* 0 until FEATURES_OK: the kernel shows none before either */
-	return vnet_netdev_features(nd_of(dev)->nd, NULL);
+	struct vnet_features driver;
+
+	/* empty until FEATURES_OK: the kernel shows none before either */
+	vnet_netdev_features(nd_of(dev)->nd, &driver, NULL);
+	return driver;
 }
 
 /*
@@ -268,7 +240,7 @@ static int nd_get_vq_stats(struct vnet_dev *dev, __u32 qidx, struct vnet_vq_stat
 	vnet_netdev_lock_ctl(nd);
 	cvq_idx = vnet_netdev_cvq_index(nd);
 	data_q = 2 * vnet_netdev_data_pairs(nd);
-	has_cvq = nd->driver & BIT64(VIRTIO_NET_F_CTRL_VQ);
+	has_cvq = vnet_features_has(&nd->driver_set, VIRTIO_NET_F_CTRL_VQ);
 	pthread_mutex_unlock(&nd->lock);
 
 	is_cvq = has_cvq && qidx == cvq_idx;
@@ -325,7 +297,7 @@ static int nd_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
 
 static void nd_link_change(struct vnet_dev *dev, bool up)
 {
-	/* LINK_UP in status + BACKEND_CONFIG_CHANGE_MSG to the front-end */
+	/* LINK_UP in status + the transport's config change notification */
 	vnet_netdev_set_link(nd_of(dev)->nd, up);
 	/*
 	 * Spec 5.1.6.5.4 "Gratuitous Packet Sending": the device asks for an

@@ -15,8 +15,7 @@
 
 #include "vnet/log.h"
 #include "vnet/registry.h"
-
-#define BIT64(n)	(1ULL << (n))
+#include "vnet/transport.h"
 
 static int fail(struct vnet_err *e, int err, const char *msg, int attr)
 {
@@ -201,7 +200,8 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 			 struct vnet_mgmtdev **mgmtp, struct vnet_err *e)
 {
 	struct vnet_mgmtdev *m;
-	__u64 features;
+	struct vnet_features features;
+	const char *msg;
 	int err;
 
 	err = vnet_valid_dev_name(p->name, e);
@@ -217,10 +217,10 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 		return fail(e, -ENOSPC, "too many devices", 0);
 
 	features = (p->mask & VNET_P_FEATURES) ? p->features : r->ops->supported_features;
-	if (features & ~r->ops->supported_features)
+	if (!vnet_features_subset(&features, &r->ops->supported_features))
 		return fail(e, -EINVAL, "Some provisioned features are not supported",
 			    VDPA_ATTR_DEV_FEATURES);
-	if (!(features & BIT64(VIRTIO_F_VERSION_1)))
+	if (!vnet_features_has(&features, VIRTIO_F_VERSION_1))
 		return fail(e, -EINVAL, "feature VERSION_1 is required", VDPA_ATTR_DEV_FEATURES);
 	p->features = features;
 
@@ -228,7 +228,7 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 		err = vnet_valid_mac(p->mac, e);
 		if (err)
 			return err;
-		if (!(features & BIT64(VIRTIO_NET_F_MAC)))
+		if (!vnet_features_has(&features, VIRTIO_NET_F_MAC))
 			return fail(e, -EINVAL, "MAC address given but feature MAC not provisioned",
 				    VDPA_ATTR_DEV_NET_CFG_MACADDR);
 	} else {
@@ -242,7 +242,7 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 		err = vnet_valid_mtu(p->mtu, e);
 		if (err)
 			return err;
-		if (!(features & BIT64(VIRTIO_NET_F_MTU)))
+		if (!vnet_features_has(&features, VIRTIO_NET_F_MTU))
 			return fail(e, -EINVAL, "MTU given but feature MTU not provisioned",
 				    VDPA_ATTR_DEV_NET_CFG_MTU);
 		err = uplink_mtu_check(r, m, p->mtu, e);
@@ -260,21 +260,20 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 		err = vnet_valid_max_vqp(p->max_vqp, e);
 		if (err)
 			return err;
-		if (p->max_vqp > 1 && !(features & BIT64(VIRTIO_NET_F_MQ)) &&
-		    !(features & BIT64(VIRTIO_NET_F_RSS)))
+		if (p->max_vqp > 1 && !vnet_features_has(&features, VIRTIO_NET_F_MQ) &&
+		    !vnet_features_has(&features, VIRTIO_NET_F_RSS))
 			return fail(e, -EINVAL, "max_vqp above 1 needs feature MQ or RSS",
 				    VDPA_ATTR_DEV_NET_CFG_MAX_VQP);
 	} else {
 		p->max_vqp = 1;
 	}
 
-	/* every device, vnet/sim included, is reached through vhost-user */
+	/* vhost-user unless told otherwise, vnet/sim included; the transport
+	 * table knows which transports this vnetd has */
 	if (!(p->mask & VNET_P_TRANSPORT))
 		p->transport = VNET_TRANSPORT_VHOST_USER;
-	if (p->transport == VNET_TRANSPORT_VDUSE)
-		return fail(e, -EOPNOTSUPP, "VDUSE transport not available", VNET_ATTR_TRANSPORT);
-	if (p->transport != VNET_TRANSPORT_VHOST_USER)
-		return fail(e, -EINVAL, "unknown transport", VNET_ATTR_TRANSPORT);
+	if (!vnet_transport_find(p->transport, &err, &msg))
+		return fail(e, err, msg, VNET_ATTR_TRANSPORT);
 	if ((p->mask & VNET_P_SOCK_MODE) && p->sock_mode > VNET_SOCK_CLIENT)
 		return fail(e, -EINVAL, "unknown socket mode", VNET_ATTR_SOCKET_MODE);
 
@@ -413,7 +412,7 @@ int vnet_registry_dev_set(struct vnet_registry *r, const char *name,
 		err = vnet_valid_mac(p->mac, e);
 		if (err)
 			return err;
-		if (!(dev->p.features & BIT64(VIRTIO_NET_F_MAC)))
+		if (!vnet_features_has(&dev->p.features, VIRTIO_NET_F_MAC))
 			return fail(e, -EOPNOTSUPP, "feature MAC not provisioned",
 				    VDPA_ATTR_DEV_NET_CFG_MACADDR);
 	}

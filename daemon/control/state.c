@@ -13,8 +13,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <libgen.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,13 +37,16 @@ int vnet_state_format(const struct vnet_registry *r, char *buf, size_t len)
 	off = n;
 	for (int i = 0; i < r->n_devs; i++) {
 		const struct vnet_dev_params *p = &r->devs[i]->p;
+		char features[2 + VNET_FEATURE_BITS / 4 + 1];
 
+		/* every bit: above 63 too ("0x" and up to 32 digits) */
+		vnet_features_format(&p->features, features, sizeof(features));
 		n = snprintf(buf + off, len - off,
 			     "dev name=%s mgmtdev=%s mac=%02x:%02x:%02x:%02x:%02x:%02x mtu=%u "
-			     "max_vqp=%u features=0x%" PRIx64 " transport=%u sock_mode=%u "
+			     "max_vqp=%u features=%s transport=%u sock_mode=%u "
 			     "socket=%s trusted=%d spoofchk=%d\n",
 			     p->name, p->mgmtdev, p->mac[0], p->mac[1], p->mac[2], p->mac[3],
-			     p->mac[4], p->mac[5], p->mtu, p->max_vqp, (uint64_t)p->features,
+			     p->mac[4], p->mac[5], p->mtu, p->max_vqp, features,
 			     p->transport, p->sock_mode, p->socket_path[0] ? p->socket_path : "-",
 			     p->trusted, p->spoofchk);
 		if (n < 0 || (size_t)n >= len - off)
@@ -172,9 +175,16 @@ static int parse_dev_line(char *line, struct vnet_dev_params *p)
 			p->max_vqp = v;
 			p->mask |= VNET_P_MAX_VQP;
 		} else if (!strcmp(tok, "features")) {
-			if (parse_ulong(val, UINT64_MAX, &v))
-				return -EINVAL;
-			p->features = v;
+			/* hexadecimal, as written, any width; a number in
+			 * another base (a hand-edited line) holds bits 0-63 */
+			if (!strncmp(val, "0x", 2)) {
+				if (vnet_features_parse(val, &p->features))
+					return -EINVAL;
+			} else {
+				if (parse_ulong(val, UINT64_MAX, &v))
+					return -EINVAL;
+				p->features = vnet_features_from_u64(v);
+			}
 			p->mask |= VNET_P_FEATURES;
 		} else if (!strcmp(tok, "transport")) {
 			if (parse_ulong(val, 0xffffffff, &v))

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The virtio-net device model (spec 5.1): features, config space, status,
- * reset, link and announce, control-queue state publication.
+ * reset, link and announce, control-queue state publication, the transport
+ * it is bound to. Ring state: vring.c; guest memory: dev_mem.c.
  */
 #include <endian.h>
 #include <errno.h>
@@ -13,24 +14,19 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
-#include "vnet/device.h"
 #include "vnet/log.h"
-
-#ifndef VIRTIO_NET_F_GUEST_USO4
-#define VIRTIO_NET_F_GUEST_USO4	54
-#define VIRTIO_NET_F_GUEST_USO6	55
-#define VIRTIO_NET_F_HOST_USO	56
-#endif
+#include "device_int.h"
 
 #define BIT(n)	(1ull << (n))
 
-__u64 vnet_netdev_default_features(void)
+struct vnet_features vnet_netdev_default_features(void)
 {
 	/*
 	 * IN_ORDER (spec 2.7.9): the engine uses buffers in ring order; DPDK's
-	 * virtio driver takes its cheaper in-order paths with it.
+	 * virtio driver takes its cheaper in-order paths with it. Nothing
+	 * above bit 63 yet.
 	 */
-	return BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_RING_F_EVENT_IDX) |
+	return vnet_features_from_u64(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_RING_F_EVENT_IDX) |
 	       BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_F_IN_ORDER) |
 	       BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_MTU) |
 	       BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_SPEED_DUPLEX) |
@@ -43,71 +39,86 @@ __u64 vnet_netdev_default_features(void)
 	       BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | BIT(VIRTIO_NET_F_MQ) |
 	       BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) |
 	       BIT(VIRTIO_NET_F_NOTF_COAL) | BIT(VIRTIO_NET_F_HASH_REPORT) |
-	       BIT(VIRTIO_NET_F_RSS);
+	       BIT(VIRTIO_NET_F_RSS));
 }
 
-/* spec 5.1.3.1 "Feature bit requirements", one row per rule */
+/*
+ * spec 5.1.3.1 "Feature bit requirements" (virtio-net v1.4), one row per
+ * rule: 'bit' needs at least one of 'needs' (any) or every one (all).
+ */
+#define RULE_NEEDS_MAX	4
+
 static const struct feature_rule {
-	int bit;
-	__u64 needs_any;	/* at least one of these */
+	__u8 bit;
+	bool all;
+	__u8 n;
+	__u8 needs[RULE_NEEDS_MAX];
 	const char *why;
 } feature_rules[] = {
-#define NEEDS(b, need) { b, need, #b " requires " #need }
-	NEEDS(VIRTIO_NET_F_GUEST_TSO4, BIT(VIRTIO_NET_F_GUEST_CSUM)),
-	NEEDS(VIRTIO_NET_F_GUEST_TSO6, BIT(VIRTIO_NET_F_GUEST_CSUM)),
-	NEEDS(VIRTIO_NET_F_GUEST_ECN, BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6)),
-	NEEDS(VIRTIO_NET_F_GUEST_UFO, BIT(VIRTIO_NET_F_GUEST_CSUM)),
-	NEEDS(VIRTIO_NET_F_GUEST_USO4, BIT(VIRTIO_NET_F_GUEST_CSUM)),
-	NEEDS(VIRTIO_NET_F_GUEST_USO6, BIT(VIRTIO_NET_F_GUEST_CSUM)),
-	NEEDS(VIRTIO_NET_F_HOST_TSO4, BIT(VIRTIO_NET_F_CSUM)),
-	NEEDS(VIRTIO_NET_F_HOST_TSO6, BIT(VIRTIO_NET_F_CSUM)),
-	NEEDS(VIRTIO_NET_F_HOST_ECN, BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6)),
-	NEEDS(VIRTIO_NET_F_HOST_UFO, BIT(VIRTIO_NET_F_CSUM)),
-	NEEDS(VIRTIO_NET_F_HOST_USO, BIT(VIRTIO_NET_F_CSUM)),
-	NEEDS(VIRTIO_NET_F_CTRL_RX, BIT(VIRTIO_NET_F_CTRL_VQ)),
-	NEEDS(VIRTIO_NET_F_CTRL_VLAN, BIT(VIRTIO_NET_F_CTRL_VQ)),
-	NEEDS(VIRTIO_NET_F_GUEST_ANNOUNCE, BIT(VIRTIO_NET_F_CTRL_VQ)),
-	NEEDS(VIRTIO_NET_F_MQ, BIT(VIRTIO_NET_F_CTRL_VQ)),
-	NEEDS(VIRTIO_NET_F_CTRL_MAC_ADDR, BIT(VIRTIO_NET_F_CTRL_VQ)),
-	NEEDS(VIRTIO_NET_F_NOTF_COAL, BIT(VIRTIO_NET_F_CTRL_VQ)),
-	NEEDS(VIRTIO_NET_F_RSC_EXT, BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6)),
-	NEEDS(VIRTIO_NET_F_RSS, BIT(VIRTIO_NET_F_CTRL_VQ)),
+#define NBITS(...)	(sizeof((const __u8[]){ __VA_ARGS__ }))
+#define ANY(b, ...) { b, false, NBITS(__VA_ARGS__), { __VA_ARGS__ }, \
+		      #b " requires one of " #__VA_ARGS__ }
+#define ALL(b, ...) { b, true, NBITS(__VA_ARGS__), { __VA_ARGS__ }, #b " requires " #__VA_ARGS__ }
+	ALL(VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_CSUM),
+	ALL(VIRTIO_NET_F_GUEST_TSO6, VIRTIO_NET_F_GUEST_CSUM),
+	ANY(VIRTIO_NET_F_GUEST_ECN, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6),
+	ALL(VIRTIO_NET_F_GUEST_UFO, VIRTIO_NET_F_GUEST_CSUM),
+	ALL(VIRTIO_NET_F_GUEST_USO4, VIRTIO_NET_F_GUEST_CSUM),
+	ALL(VIRTIO_NET_F_GUEST_USO6, VIRTIO_NET_F_GUEST_CSUM),
+	ALL(VIRTIO_NET_F_GUEST_UDP_TUNNEL_GSO, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6,
+	    VIRTIO_NET_F_GUEST_USO4, VIRTIO_NET_F_GUEST_USO6),
+	ALL(VIRTIO_NET_F_GUEST_UDP_TUNNEL_GSO_CSUM, VIRTIO_NET_F_GUEST_UDP_TUNNEL_GSO),
+	ALL(VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_CSUM),
+	ALL(VIRTIO_NET_F_HOST_TSO6, VIRTIO_NET_F_CSUM),
+	ANY(VIRTIO_NET_F_HOST_ECN, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6),
+	ALL(VIRTIO_NET_F_HOST_UFO, VIRTIO_NET_F_CSUM),
+	ALL(VIRTIO_NET_F_HOST_USO, VIRTIO_NET_F_CSUM),
+	ALL(VIRTIO_NET_F_HOST_UDP_TUNNEL_GSO, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6,
+	    VIRTIO_NET_F_HOST_USO),
+	ALL(VIRTIO_NET_F_HOST_UDP_TUNNEL_GSO_CSUM, VIRTIO_NET_F_HOST_UDP_TUNNEL_GSO),
+	ALL(VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ),
+	ALL(VIRTIO_NET_F_CTRL_VLAN, VIRTIO_NET_F_CTRL_VQ),
+	ALL(VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_CTRL_VQ),
+	ALL(VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_VQ),
+	ALL(VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_VQ),
+	ALL(VIRTIO_NET_F_NOTF_COAL, VIRTIO_NET_F_CTRL_VQ),
+	ANY(VIRTIO_NET_F_RSC_EXT, VIRTIO_NET_F_HOST_TSO4, VIRTIO_NET_F_HOST_TSO6),
+	ALL(VIRTIO_NET_F_RSS, VIRTIO_NET_F_CTRL_VQ),
+	ALL(VIRTIO_NET_F_VQ_NOTF_COAL, VIRTIO_NET_F_CTRL_VQ),
+	/* CTRL_VQ along with RSS or HASH_REPORT: two rows */
+	ALL(VIRTIO_NET_F_HASH_TUNNEL, VIRTIO_NET_F_CTRL_VQ),
+	ANY(VIRTIO_NET_F_HASH_TUNNEL, VIRTIO_NET_F_RSS, VIRTIO_NET_F_HASH_REPORT),
+	ALL(VIRTIO_NET_F_RSS_CONTEXT, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_RSS),
 	/* not in the table, but CTRL_RX_EXTRA commands are CTRL_RX ones */
-	NEEDS(VIRTIO_NET_F_CTRL_RX_EXTRA, BIT(VIRTIO_NET_F_CTRL_RX)),
-#undef NEEDS
+	ALL(VIRTIO_NET_F_CTRL_RX_EXTRA, VIRTIO_NET_F_CTRL_RX),
+#undef ALL
+#undef ANY
+#undef NBITS
 };
 
-int vnet_net_features_check(__u64 features, const char **why)
+static bool rule_kept(const struct feature_rule *r, const struct vnet_features *f)
+{
+	unsigned int i, have = 0;
+
+	if (!vnet_features_has(f, r->bit))
+		return true;
+	for (i = 0; i < r->n; i++)
+		have += vnet_features_has(f, r->needs[i]);
+	return r->all ? have == r->n : have > 0;
+}
+
+int vnet_net_features_check(const struct vnet_features *f, const char **why)
 {
 	size_t i;
 
 	for (i = 0; i < sizeof(feature_rules) / sizeof(feature_rules[0]); i++) {
-		const struct feature_rule *r = &feature_rules[i];
-
-		if ((features & BIT(r->bit)) && !(features & r->needs_any)) {
+		if (!rule_kept(&feature_rules[i], f)) {
 			if (why)
-				*why = r->why;
+				*why = feature_rules[i].why;
 			return -EINVAL;
 		}
 	}
 	return 0;
-}
-
-static void vring_forget(struct vnet_vring *vr)
-{
-	__u32 gen;
-
-	if (vr->kick_fd >= 0)
-		close(vr->kick_fd);
-	if (vr->call_fd >= 0)
-		close(vr->call_fd);
-	if (vr->err_fd >= 0)
-		close(vr->err_fd);
-	gen = vr->gen;
-	/* counters survive a reset: they are the device's, not the driver's */
-	memset(vr, 0, offsetof(struct vnet_vring, stats));
-	vr->kick_fd = vr->call_fd = vr->err_fd = -1;
-	vr->gen = gen + 1;
 }
 
 int vnet_netdev_create(const struct vnet_netdev_params *p, struct vnet_netdev **out)
@@ -123,7 +134,7 @@ int vnet_netdev_create(const struct vnet_netdev_params *p, struct vnet_netdev **
 		return -EINVAL;
 	if (p->mac[0] & 1)
 		return -EINVAL;
-	if (p->features && vnet_net_features_check(p->features, &why)) {
+	if (vnet_net_features_check(&p->features, &why)) {
 		pr_warn("%s: offered features break a rule: %s\n", p->name, why);
 		return -EINVAL;
 	}
@@ -135,7 +146,8 @@ int vnet_netdev_create(const struct vnet_netdev_params *p, struct vnet_netdev **
 		dev->params.mtu = 1500;
 	if (!dev->params.speed)
 		dev->params.speed = 0xffffffff;
-	dev->offered = p->features ? p->features : vnet_netdev_default_features();
+	dev->offered_set = vnet_features_empty(&p->features) ? vnet_netdev_default_features() :
+							      p->features;
 	/* one pair: MQ/RSS still work, with max_virtqueue_pairs == 1 */
 	dev->nvrings = 2u * p->max_vqp + 1;
 	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++) {
@@ -160,15 +172,10 @@ void vnet_netdev_destroy(struct vnet_netdev *dev)
 	if (!dev)
 		return;
 	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
-		vring_forget(&dev->vrings[i]);
+		vnet_vring_forget(&dev->vrings[i]);
+	vnet_netdev_mem_clear(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
-}
-
-void vnet_netdev_set_ops(struct vnet_netdev *dev, const struct vnet_netdev_ops *ops, void *opaque)
-{
-	dev->ops = ops;
-	dev->ops_opaque = opaque;
 }
 
 void vnet_netdev_set_worker_ops(struct vnet_netdev *dev, const struct vnet_netdev_ops *ops,
@@ -178,16 +185,20 @@ void vnet_netdev_set_worker_ops(struct vnet_netdev *dev, const struct vnet_netde
 	dev->wops_opaque = opaque;
 }
 
-static void notify_config(struct vnet_netdev *dev)
+void vnet_netdev_bind_transport(struct vnet_netdev *dev, struct vnet_transport *t,
+				vnet_notify_fn *notify, vnet_config_changed_fn *config_changed)
 {
-	if (dev->ops && dev->ops->config_changed)
-		dev->ops->config_changed(dev, dev->ops_opaque);
+	vnet_netdev_lock_ctl(dev);
+	dev->transport = t;
+	dev->tr_notify = notify;
+	dev->tr_config_changed = config_changed;
+	pthread_mutex_unlock(&dev->lock);
 }
 
-static void notify_rings(struct vnet_netdev *dev)
+void vnet_netdev_config_changed(struct vnet_netdev *dev)
 {
-	if (dev->wops && dev->wops->rings_changed)
-		dev->wops->rings_changed(dev, dev->wops_opaque);
+	if (dev->tr_config_changed)
+		dev->tr_config_changed(dev->transport);
 }
 
 /* Publish a new control state: write the spare copy, then flip. */
@@ -202,23 +213,25 @@ static void state_publish(struct vnet_netdev *dev, const struct vnet_net_state *
 		dev->wops->state_changed(dev, changed, dev->wops_opaque);
 }
 
-int vnet_netdev_set_driver_features(struct vnet_netdev *dev, __u64 features)
+int vnet_netdev_set_driver_features(struct vnet_netdev *dev, const struct vnet_features *f)
 {
+	struct vnet_features extra = vnet_features_andnot(f, &dev->offered_set);
 	const char *why = NULL;
+	char buf[40];
 
-	if (features & ~dev->offered) {
-		pr_info("%s: driver accepts features not offered: %#llx\n",
-			dev->params.name, (unsigned long long)(features & ~dev->offered));
+	if (!vnet_features_empty(&extra)) {
+		vnet_features_format(&extra, buf, sizeof(buf));
+		pr_info("%s: driver accepts features not offered: %s\n", dev->params.name, buf);
 		return -EINVAL;
 	}
-	if (vnet_net_features_check(features, &why)) {
+	if (vnet_net_features_check(f, &why)) {
 		pr_info("%s: driver features break a rule: %s\n", dev->params.name, why);
 		return -EINVAL;
 	}
 	/* spec 2.2.1: features are fixed once FEATURES_OK is set */
-	if (dev->status & VIRTIO_CONFIG_S_FEATURES_OK && features != dev->driver)
+	if (dev->status & VIRTIO_CONFIG_S_FEATURES_OK && !vnet_features_equal(f, &dev->driver_set))
 		return -EBUSY;
-	dev->driver = features;
+	dev->driver_set = *f;
 	return 0;
 }
 
@@ -228,14 +241,41 @@ void vnet_netdev_reset(struct vnet_netdev *dev)
 	unsigned int i;
 
 	dev->status = 0;
-	dev->driver = 0;
+	memset(&dev->driver_set, 0, sizeof(dev->driver_set));
 	dev->announce = false;
-	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++) {
-		vring_forget(&dev->vrings[i]);
-	}
+	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
+		vnet_vring_forget(&dev->vrings[i]);
 	vnet_net_state_reset(&st, dev->params.mac, 0);
 	state_publish(dev, &st, ~0u);
-	notify_rings(dev);
+	vnet_rings_changed(dev);
+}
+
+void vnet_netdev_detach(struct vnet_netdev *dev)
+{
+	/* reset first: it drops the rings the worker runs, then the memory */
+	vnet_netdev_reset(dev);
+	vnet_netdev_mem_clear(dev);
+	dev->front_mtu = 0;
+	dev->rarp_pending = false;
+}
+
+int vnet_netdev_set_front_mtu(struct vnet_netdev *dev, __u64 mtu)
+{
+	/* spec 5.1.4.1: 68 .. 65535, and not above what the device can do */
+	if (mtu < 68 || mtu > dev->params.mtu)
+		return -EINVAL;
+	dev->front_mtu = (__u16)mtu;
+	return 0;
+}
+
+int vnet_netdev_request_rarp(struct vnet_netdev *dev, const __u8 mac[6])
+{
+	/* a group address cannot be announced as a station's */
+	if (mac[0] & 1)
+		return -EINVAL;
+	memcpy(dev->rarp_mac, mac, 6);
+	dev->rarp_pending = true;
+	return 0;
 }
 
 void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status)
@@ -248,9 +288,9 @@ void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status)
 	 * (set_driver_features refused the others, so check once more) */
 	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
 	    !(dev->status & VIRTIO_CONFIG_S_FEATURES_OK)) {
-		if ((dev->driver & ~dev->offered) ||
-		    vnet_net_features_check(dev->driver, NULL) ||
-		    !(dev->driver & BIT(VIRTIO_F_VERSION_1)))
+		if (!vnet_features_subset(&dev->driver_set, &dev->offered_set) ||
+		    vnet_net_features_check(&dev->driver_set, NULL) ||
+		    !vnet_features_has(&dev->driver_set, VIRTIO_F_VERSION_1))
 			status &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	}
 	if ((status & VIRTIO_CONFIG_S_FEATURES_OK) &&
@@ -258,10 +298,15 @@ void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status)
 		struct vnet_net_state st = *vnet_netdev_state(dev);
 
 		/* offloads of negotiated features start enabled (5.1.6.5.6.1) */
-		vnet_net_state_reset(&st, st.mac, dev->driver);
+		vnet_net_state_reset(&st, st.mac, vnet_features_u64(&dev->driver_set));
 		state_publish(dev, &st, ~0u);
 	}
 	dev->status = status;
+}
+
+static bool drv_has(const struct vnet_netdev *dev, unsigned int bit)
+{
+	return vnet_features_has(&dev->driver_set, bit);
 }
 
 /*
@@ -270,7 +315,7 @@ void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status)
  */
 unsigned int vnet_netdev_cvq_index(const struct vnet_netdev *dev)
 {
-	if (dev->driver & (BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_RSS)))
+	if (drv_has(dev, VIRTIO_NET_F_MQ) || drv_has(dev, VIRTIO_NET_F_RSS))
 		return 2u * dev->params.max_vqp;
 	return 2u;
 }
@@ -283,8 +328,8 @@ unsigned int vnet_netdev_cvq_index(const struct vnet_netdev *dev)
  */
 unsigned int vnet_netdev_data_pairs(const struct vnet_netdev *dev)
 {
-	if ((dev->driver & BIT(VIRTIO_NET_F_CTRL_VQ)) &&
-	    !(dev->driver & (BIT(VIRTIO_NET_F_MQ) | BIT(VIRTIO_NET_F_RSS))))
+	if (drv_has(dev, VIRTIO_NET_F_CTRL_VQ) &&
+	    !drv_has(dev, VIRTIO_NET_F_MQ) && !drv_has(dev, VIRTIO_NET_F_RSS))
 		return 1;
 	return dev->params.max_vqp;
 }
@@ -330,7 +375,7 @@ int vnet_netdev_cvq_command(struct vnet_netdev *dev, const void *cmd, size_t len
 {
 	struct vnet_net_state st = *vnet_netdev_state(dev);
 	struct vnet_cvq_ctx ctx = {
-		.features = dev->driver,
+		.features = vnet_features_u64(&dev->driver_set),	/* all below 64 */
 		.max_vqp = dev->params.max_vqp,
 	};
 	__u32 changed;
@@ -343,31 +388,23 @@ int vnet_netdev_cvq_command(struct vnet_netdev *dev, const void *cmd, size_t len
 		dev->announce = false;
 	state_publish(dev, &st, changed);
 	/* 5.1.6.5.2: config mac follows MAC_ADDR_SET when MAC is negotiated */
-	if ((changed & VNET_CHG_MAC) && (dev->driver & BIT(VIRTIO_NET_F_MAC)))
-		notify_config(dev);
+	if ((changed & VNET_CHG_MAC) && drv_has(dev, VIRTIO_NET_F_MAC))
+		vnet_netdev_config_changed(dev);
 	return ack;
 }
 
-void vnet_netdev_vring_update(struct vnet_netdev *dev, unsigned int i)
+void vnet_netdev_features(struct vnet_netdev *dev, struct vnet_features *driver,
+			  struct vnet_features *offered)
 {
-	struct vnet_vring *vr = &dev->vrings[i];
-	bool ready = vr->num && vr->addr_set && vr->started && vr->enabled;
-
-	vr->ready = ready;
-	vr->gen++;
-	notify_rings(dev);
-}
-
-__u64 vnet_netdev_features(struct vnet_netdev *dev, __u64 *offered)
-{
-	__u64 f;
-
 	vnet_netdev_lock_ctl(dev);
-	f = (dev->status & VIRTIO_CONFIG_S_FEATURES_OK) ? dev->driver : 0;
+	if (driver) {
+		memset(driver, 0, sizeof(*driver));
+		if (dev->status & VIRTIO_CONFIG_S_FEATURES_OK)
+			*driver = dev->driver_set;
+	}
 	if (offered)
-		*offered = dev->offered;
+		*offered = dev->offered_set;
 	pthread_mutex_unlock(&dev->lock);
-	return f;
 }
 
 __u8 vnet_netdev_status(struct vnet_netdev *dev)
@@ -406,8 +443,8 @@ void vnet_netdev_set_link(struct vnet_netdev *dev, bool up)
 	vnet_netdev_lock_ctl(dev);
 	if (dev->link_up != up) {
 		dev->link_up = up;
-		if (dev->driver & BIT(VIRTIO_NET_F_STATUS))
-			notify_config(dev);
+		if (drv_has(dev, VIRTIO_NET_F_STATUS))
+			vnet_netdev_config_changed(dev);
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -427,8 +464,8 @@ void vnet_netdev_set_mac(struct vnet_netdev *dev, const __u8 mac[6])
 	memcpy(st.mac, mac, 6);
 	st.version++;
 	state_publish(dev, &st, VNET_CHG_MAC);
-	if (dev->driver & BIT(VIRTIO_NET_F_MAC))
-		notify_config(dev);
+	if (drv_has(dev, VIRTIO_NET_F_MAC))
+		vnet_netdev_config_changed(dev);
 	pthread_mutex_unlock(&dev->lock);
 }
 
@@ -438,12 +475,12 @@ int vnet_netdev_announce(struct vnet_netdev *dev)
 
 	vnet_netdev_lock_ctl(dev);
 	/* only a driver that can answer (GUEST_ANNOUNCE + DRIVER_OK) is asked */
-	if (!(dev->driver & BIT(VIRTIO_NET_F_GUEST_ANNOUNCE)) ||
+	if (!drv_has(dev, VIRTIO_NET_F_GUEST_ANNOUNCE) ||
 	    !(dev->status & VIRTIO_CONFIG_S_DRIVER_OK)) {
 		err = -EOPNOTSUPP;
 	} else {
 		dev->announce = true;
-		notify_config(dev);
+		vnet_netdev_config_changed(dev);
 	}
 	pthread_mutex_unlock(&dev->lock);
 	return err;

@@ -20,15 +20,15 @@
 
 #define BIT(n)		(1ull << (n))
 
+/* Per burst: the transport delivers it (vhost-user writes the call eventfd,
+ * VDUSE injects an interrupt); never the worker's own write. */
 static void q_notify(struct vnet_virtq *vq, void *opaque)
 {
 	struct vnet_devq_q *q = opaque;
-	struct vnet_vring *vr = &q->dq->dev->vrings[q->index];
-	__u64 one = 1;
+	struct vnet_netdev *dev = q->dq->dev;
 
-	if (vr->call_fd >= 0 && write(vr->call_fd, &one, sizeof(one)) < 0)
-		return;
-	vr->stats.notifies++;
+	if (vnet_netdev_notify(dev, q->index) == 0)
+		dev->vrings[q->index].stats.notifies++;
 }
 
 static void q_error(struct vnet_virtq *vq, int err, void *opaque)
@@ -41,8 +41,7 @@ static void q_error(struct vnet_virtq *vq, int err, void *opaque)
 		q->index, err);
 	dev->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
 	dev->vrings[q->index].stats.errors++;
-	if (dev->ops && dev->ops->config_changed)
-		dev->ops->config_changed(dev, dev->ops_opaque);
+	vnet_netdev_config_changed(dev);
 }
 
 static const struct vnet_virtq_ops q_ops = { .notify = q_notify, .error = q_error };

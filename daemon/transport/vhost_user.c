@@ -2,13 +2,15 @@
 /*
  * vhost-user sockets: listening (server mode) or connecting with retries
  * (client mode), reading messages with their fds, replies, the back-end
- * channel for config-change notifications, and disconnect cleanup.
+ * channel for config-change notifications, disconnect cleanup, and the
+ * transport ops (include/vnet/transport.h) over all of it.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -17,8 +19,6 @@
 #include "vhost_user_int.h"
 
 #define RECONNECT_NS	1000000000ll	/* client mode: retry every second */
-
-void vnet_vu_mem_clear(struct vnet_netdev *dev);
 
 static void ep_add(struct vnet_vu *vu, int fd)
 {
@@ -32,10 +32,10 @@ static void ep_del(struct vnet_vu *vu, int fd)
 	epoll_ctl(vu->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-/* config_changed hook: VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, no reply wanted */
-static void vu_config_changed(struct vnet_netdev *dev, void *opaque)
+/* config_changed: VHOST_USER_BACKEND_CONFIG_CHANGE_MSG, no reply wanted */
+static void vu_config_changed(struct vnet_transport *t)
 {
-	struct vnet_vu *vu = opaque;
+	struct vnet_vu *vu = vu_of(t);
 	struct vhost_user_hdr hdr = {
 		.request = VHOST_USER_BACKEND_CONFIG_CHANGE_MSG,
 		.flags = VHOST_USER_VERSION,
@@ -46,22 +46,24 @@ static void vu_config_changed(struct vnet_netdev *dev, void *opaque)
 		return;
 	/* never block the caller on a front-end that does not read */
 	if (send(vu->backend_fd, &hdr, sizeof(hdr), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		pr_info("%s: config change not sent: %s\n", dev->params.name, strerror(errno));
+		pr_info("%s: config change not sent: %s\n", vu->dev->params.name,
+			strerror(errno));
 }
 
-static const struct vnet_netdev_ops vu_dev_ops = {
-	.config_changed = vu_config_changed,
-};
+/* notify: the ring's call eventfd (none: the front-end polls) */
+static int vu_notify(struct vnet_transport *t, unsigned int index)
+{
+	int fd = t->dev->vrings[index].call_fd;
+	__u64 one = 1;
+
+	if (fd < 0)
+		return 0;
+	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -errno;
+}
 
 void vnet_vu_disconnect_state(struct vnet_vu *vu)
 {
-	struct vnet_netdev *dev = vu->dev;
-
-	/* reset first: it drops the rings the worker runs, then the memory */
-	vnet_netdev_reset(dev);
-	vnet_vu_mem_clear(dev);
-	dev->front_mtu = 0;
-	dev->rarp_pending = false;
+	vnet_netdev_detach(vu->dev);
 	if (vu->backend_fd >= 0)
 		close(vu->backend_fd);
 	vu->backend_fd = -1;
@@ -78,6 +80,7 @@ static int alloc_vu(struct vnet_netdev *dev, struct vnet_vu **out)
 
 	if (!vu)
 		return -ENOMEM;
+	vu->t.ops = &vnet_vhost_user_transport;
 	vu->dev = dev;
 	vu->listen_fd = vu->conn_fd = vu->timer_fd = vu->backend_fd = -1;
 	vu->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -85,7 +88,7 @@ static int alloc_vu(struct vnet_netdev *dev, struct vnet_vu **out)
 		free(vu);
 		return -errno;
 	}
-	vnet_netdev_set_ops(dev, &vu_dev_ops, vu);
+	vnet_transport_bind(&vu->t, dev);
 	*out = vu;
 	return 0;
 }
@@ -212,7 +215,7 @@ void vnet_vu_destroy(struct vnet_vu *vu)
 	vnet_netdev_lock_ctl(vu->dev);
 	vnet_vu_disconnect_state(vu);
 	pthread_mutex_unlock(&vu->dev->lock);
-	vnet_netdev_set_ops(vu->dev, NULL, NULL);
+	vnet_transport_unbind(&vu->t);
 	if (vu->listen_fd >= 0) {
 		close(vu->listen_fd);
 		unlink(vu->path);
@@ -231,11 +234,6 @@ int vnet_vu_fd(const struct vnet_vu *vu)
 bool vnet_vu_connected(const struct vnet_vu *vu)
 {
 	return vu->conn_fd >= 0;
-}
-
-void vnet_vu_get_stats(const struct vnet_vu *vu, struct vnet_vu_stats *st)
-{
-	*st = vu->stats;
 }
 
 /*
@@ -366,3 +364,87 @@ int vnet_vu_process(struct vnet_vu *vu)
 	}
 	return n < 0 && errno != EINTR ? -errno : 0;
 }
+
+/* --- the transport ops --------------------------------------------------- */
+
+/*
+ * The server side unlinks a stale socket before it binds: never let a
+ * socket path given by an admin remove something that is not a socket.
+ */
+static int check_socket_path(const char *path, const char **errmsg)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		*errmsg = "cannot inspect the socket path";
+		return -errno;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		*errmsg = "socket path exists and is not a socket";
+		return -EEXIST;
+	}
+	return 0;
+}
+
+static int vu_create(struct vnet_netdev *dev, struct vnet_transport **out, const char **errmsg)
+{
+	const char *path = dev->params.socket_path;
+	bool client = dev->params.sock_mode == VNET_SOCK_CLIENT;
+	struct vnet_vu *vu;
+	int err;
+
+	if (!client) {
+		err = check_socket_path(path, errmsg);
+		if (err)
+			return err;
+	}
+	err = vnet_vu_create(dev, path, client, &vu);
+	if (err) {
+		pr_warn("%s: vhost-user socket %s: %s\n", dev->params.name, path, strerror(-err));
+		*errmsg = client ? "cannot set up the vhost-user client socket" :
+				   "cannot listen on the vhost-user socket path";
+		return err;
+	}
+	pr_info("%s: vhost-user %s on %s\n", dev->params.name, client ? "client" : "server", path);
+	*out = &vu->t;
+	return 0;
+}
+
+static void vu_destroy(struct vnet_transport *t)
+{
+	vnet_vu_destroy(vu_of(t));
+}
+
+static int vu_fd(const struct vnet_transport *t)
+{
+	return ((const struct vnet_vu *)t)->epfd;
+}
+
+static int vu_process(struct vnet_transport *t)
+{
+	return vnet_vu_process(vu_of(t));
+}
+
+static bool vu_connected(const struct vnet_transport *t)
+{
+	return vnet_vu_connected((const struct vnet_vu *)t);
+}
+
+static void vu_stats(const struct vnet_transport *t, struct vnet_transport_stats *st)
+{
+	*st = ((const struct vnet_vu *)t)->stats;
+}
+
+const struct vnet_transport_ops vnet_vhost_user_transport = {
+	.name = "vhost-user",
+	.create = vu_create,
+	.destroy = vu_destroy,
+	.fd = vu_fd,
+	.process = vu_process,
+	.notify = vu_notify,
+	.config_changed = vu_config_changed,
+	.connected = vu_connected,
+	.stats = vu_stats,
+};

@@ -6,6 +6,7 @@
 #include "vnet/vhost_user.h"
 
 struct vnet_vu {
+	struct vnet_transport t;	/* first: the ops see this */
 	struct vnet_netdev *dev;
 	char path[108];
 	bool client;
@@ -19,7 +20,13 @@ struct vnet_vu {
 	__u64 protocol_offer;	/* what this connection is offered (0: not asked yet) */
 	bool features_set;	/* SET_FEATURES seen */
 	bool proto_features;	/* VHOST_USER_F_PROTOCOL_FEATURES negotiated */
-	struct vnet_vu_stats stats;
+	struct vnet_transport_stats stats;
 };
+
+/* the back-end of a transport whose ops are vnet_vhost_user_transport */
+static inline struct vnet_vu *vu_of(struct vnet_transport *t)
+{
+	return (struct vnet_vu *)t;
+}
 
 #endif

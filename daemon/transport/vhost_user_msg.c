@@ -3,18 +3,15 @@
  * vhost-user message handlers (QEMU docs/interop/vhost-user.rst, "Front-end
  * message types"). Each request has one row in 'handlers': payload size,
  * how many fds it carries, the protocol feature it needs. Those are checked
- * before the handler runs; the handler checks values (ring index, sizes,
- * addresses inside the memory table). Every fd passed in is either stored
- * or closed, on every path.
+ * before the handler runs; the handler decodes the payload and hands it
+ * to the device model's setters (vnet_netdev_vring_*, vnet_netdev_mem_*),
+ * which check values (ring index, sizes, addresses inside the memory table)
+ * and own the ring state. Every fd passed in is either stored or closed,
+ * on every path.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
-#include <stdint.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -53,211 +50,51 @@ static void reply_u64(struct vhost_user_msg *reply, __u64 v)
 
 /* --- memory table ------------------------------------------------------------ */
 
-static void region_unmap(struct vnet_mem_region *r)
+/* front-end memory is an untrusted file mapped at its virtual address too */
+#define VU_MEM_FLAGS	(VNET_MEM_UVA | VNET_MEM_FILE)
+
+static struct vnet_mem_desc mem_desc(const struct vhost_user_mem_region *r)
 {
-	if (r->mmap_base)
-		munmap(r->mmap_base, r->mmap_len);
-	if (r->fd >= 0)
-		close(r->fd);
-	memset(r, 0, sizeof(*r));
-	r->fd = -1;
-}
-
-/* The engine's queues hold pointers into guest memory: make the worker
- * rebuild every ring before it runs again (it checks 'gen' under the lock). */
-static void mem_changed(struct vnet_netdev *dev)
-{
-	unsigned int i;
-
-	for (i = 0; i < dev->nvrings; i++)
-		vnet_netdev_vring_update(dev, i);
-}
-
-void vnet_vu_mem_clear(struct vnet_netdev *dev);
-void vnet_vu_mem_clear(struct vnet_netdev *dev)
-{
-	unsigned int i;
-
-	for (i = 0; i < VNET_MAX_MEM_REGIONS; i++)
-		region_unmap(&dev->mem.regions[i]);
-	dev->mem.nregions = 0;
-}
-
-static bool ranges_overlap(__u64 a, __u64 alen, __u64 b, __u64 blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-/* Check a region against overflow and the regions already in 'mem'. */
-static int region_check(const struct vnet_guest_mem *mem,
-			const struct vhost_user_mem_region *r)
-{
-	unsigned int i;
-
-	if (!r->size || r->guest_addr + r->size < r->guest_addr ||
-	    r->user_addr + r->size < r->user_addr ||
-	    r->mmap_offset + r->size < r->mmap_offset ||
-	    r->mmap_offset + r->size > (__u64)SIZE_MAX)
-		return -EINVAL;
-	for (i = 0; i < mem->nregions; i++) {
-		const struct vnet_mem_region *o = &mem->regions[i];
-
-		if (ranges_overlap(o->gpa, o->size, r->guest_addr, r->size) ||
-		    ranges_overlap(o->uaddr, o->size, r->user_addr, r->size))
-			return -EINVAL;
-	}
-	return 0;
-}
-
-/* Map one region; takes ownership of fd (closed on success and failure:
- * the mapping keeps the memory alive, one fd fewer per region). */
-static int region_map(struct vnet_mem_region *out,
-		      const struct vhost_user_mem_region *r, int fd)
-{
-	size_t len = (size_t)(r->mmap_offset + r->size);
-	struct stat st;
-	void *p;
-
-	/* a file shorter than the mapping would SIGBUS us on access */
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (__u64)st.st_size < len) {
-		close(fd);
-		return -EINVAL;
-	}
-	/*
-	 * ...and so would one the front-end shrinks later. Seal it against
-	 * shrinking where the front-end allows sealing (memfd with
-	 * MFD_ALLOW_SEALING, QEMU's default memfd backend); other memory
-	 * (hugetlbfs, unsealable memfds) keeps that risk, as with every
-	 * vhost-user back-end.
-	 */
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
-		pr_debug("vhost-user: memory region fd cannot be sealed against shrinking\n");
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	close(fd);
-	if (p == MAP_FAILED)
-		return -errno;
-	out->gpa = r->guest_addr;
-	out->size = r->size;
-	out->uaddr = r->user_addr;
-	out->hva = (__u8 *)p + r->mmap_offset;
-	out->mmap_base = p;
-	out->mmap_len = len;
-	out->fd = -1;
-	out->refs = 1;
-	return 0;
+	return (struct vnet_mem_desc){
+		.gpa = r->guest_addr, .size = r->size,
+		.uaddr = r->user_addr, .mmap_offset = r->mmap_offset,
+	};
 }
 
 static int set_mem_table(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			 int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	const struct vhost_user_memory *vm = &m->payload.memory;
-	struct vnet_guest_mem mem = { 0 };
+	struct vnet_mem_desc d[VHOST_USER_MAX_FDS];
 	unsigned int i;
-	int err = 0;
 
 	if (vm->nregions < 1 || vm->nregions > VHOST_USER_MAX_FDS || nfds != vm->nregions) {
 		close_fds(fds, nfds);
 		return -EINVAL;
 	}
-	for (i = 0; i < vm->nregions; i++) {
-		err = region_check(&mem, &vm->regions[i]);
-		if (!err)
-			err = region_map(&mem.regions[i], &vm->regions[i], fds[i]);
-		else
-			close(fds[i]);
-		fds[i] = -1;
-		if (err)
-			goto undo;
-		mem.nregions = i + 1;
-	}
-	vnet_vu_mem_clear(vu->dev);
-	vu->dev->mem = mem;
-	mem_changed(vu->dev);
-	return 0;
-undo:
-	close_fds(fds + i + 1, nfds - i - 1);
-	for (i = 0; i < mem.nregions; i++)
-		region_unmap(&mem.regions[i]);
-	return err;
+	for (i = 0; i < vm->nregions; i++)
+		d[i] = mem_desc(&vm->regions[i]);
+	return vnet_netdev_mem_set(vu->dev, d, fds, nfds, VU_MEM_FLAGS);
 }
 
-/* The region 'r' describes, if 'mem' has it already: same guest and
- * front-end addresses, size and file offset. */
-static struct vnet_mem_region *region_find(struct vnet_guest_mem *mem,
-					   const struct vhost_user_mem_region *r)
-{
-	unsigned int i;
-
-	for (i = 0; i < mem->nregions; i++) {
-		struct vnet_mem_region *o = &mem->regions[i];
-
-		if (o->gpa == r->guest_addr && o->size == r->size &&
-		    o->uaddr == r->user_addr &&
-		    (__u64)(o->hva - (__u8 *)o->mmap_base) == r->mmap_offset)
-			return o;
-	}
-	return NULL;
-}
-
-/*
- * QEMU keeps one vhost device per queue pair on the same socket, and each
- * sends ADD_MEM_REG (and later REM_MEM_REG) for the same regions: a repeat
- * of a region we have is a reference, not an overlap. A region that overlaps
- * another without being it is still refused.
- */
 static int add_mem_reg(struct vnet_vu *vu, const struct vhost_user_msg *m,
 		       int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	struct vnet_guest_mem *mem = &vu->dev->mem;
-	const struct vhost_user_mem_region *r = &m->payload.mem_reg.region;
-	struct vnet_mem_region *have = region_find(mem, r);
-	int err;
+	struct vnet_mem_desc d = mem_desc(&m->payload.mem_reg.region);
+	int fd = fds[0];
 
-	if (have) {
-		close_fds(fds, nfds);
-		have->refs++;
-		return 0;
-	}
-	if (mem->nregions >= VNET_MAX_MEM_REGIONS || region_check(mem, r)) {
-		close_fds(fds, nfds);
-		return -EINVAL;
-	}
-	err = region_map(&mem->regions[mem->nregions], r, fds[0]);
 	fds[0] = -1;
-	if (err)
-		return err;
-	mem->nregions++;
-	mem_changed(vu->dev);
-	return 0;
+	return vnet_netdev_mem_add(vu->dev, &d, fd, VU_MEM_FLAGS);
 }
 
 static int rem_mem_reg(struct vnet_vu *vu, const struct vhost_user_msg *m,
 		       int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	struct vnet_guest_mem *mem = &vu->dev->mem;
-	const struct vhost_user_mem_region *r = &m->payload.mem_reg.region;
-	unsigned int i;
+	struct vnet_mem_desc d = mem_desc(&m->payload.mem_reg.region);
 
 	/* older front-ends send the region's fd along; we do not need it */
 	close_fds(fds, nfds);
-	for (i = 0; i < mem->nregions; i++) {
-		if (mem->regions[i].gpa == r->guest_addr && mem->regions[i].size == r->size)
-			break;
-	}
-	if (i == mem->nregions)
-		return -EINVAL;
-	/* the other vhost devices of the front-end still use it */
-	if (mem->regions[i].refs > 1) {
-		mem->regions[i].refs--;
-		return 0;
-	}
-	region_unmap(&mem->regions[i]);
-	mem->regions[i] = mem->regions[mem->nregions - 1];
-	memset(&mem->regions[mem->nregions - 1], 0, sizeof(mem->regions[0]));
-	mem->regions[mem->nregions - 1].fd = -1;
-	mem->nregions--;
-	mem_changed(vu->dev);
-	return 0;
+	return vnet_netdev_mem_remove(vu->dev, &d);
 }
 
 static int get_max_mem_slots(struct vnet_vu *vu, const struct vhost_user_msg *m,
@@ -276,9 +113,10 @@ static int get_max_mem_slots(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			   BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | BIT(VIRTIO_NET_F_NOTF_COAL) | \
 			   BIT(VIRTIO_NET_F_RSS))
 
+/* vhost-user carries bits 0-63: the device's first word, and ours */
 static __u64 vu_features(struct vnet_vu *vu)
 {
-	return vu->dev->offered | BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	return vnet_features_u64(&vu->dev->offered_set) | BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 }
 
 static int get_features(struct vnet_vu *vu, const struct vhost_user_msg *m,
@@ -292,6 +130,7 @@ static int set_features(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	__u64 f = m->payload.u64;
+	struct vnet_features drv;
 	unsigned int i;
 	int err;
 
@@ -306,19 +145,17 @@ static int set_features(struct vnet_vu *vu, const struct vhost_user_msg *m,
 	 */
 	if (!(f & BIT(VIRTIO_NET_F_CTRL_VQ)))
 		f &= ~CVQ_ONLY_FEATURES;
-	err = vnet_netdev_set_driver_features(vu->dev, f & ~BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	drv = vnet_features_from_u64(f & ~BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	err = vnet_netdev_set_driver_features(vu->dev, &drv);
 	if (err)
 		return err;
 	vu->features_set = true;
 	vu->proto_features = !!(f & BIT(VHOST_USER_F_PROTOCOL_FEATURES));
 	/* without protocol features rings start enabled (vhost-user.rst
 	 * "Ring states"); with them they wait for SET_VRING_ENABLE */
-	if (!vu->proto_features) {
-		for (i = 0; i < vu->dev->nvrings; i++) {
-			vu->dev->vrings[i].enabled = true;
-			vnet_netdev_vring_update(vu->dev, i);
-		}
-	}
+	if (!vu->proto_features)
+		for (i = 0; i < vu->dev->nvrings; i++)
+			vnet_netdev_vring_enable(vu->dev, i, true);
 	/* vhost-user has no FEATURES_OK without STATUS: the front-end's
 	 * SET_FEATURES is its final word */
 	if (!(vu->protocol & BIT(VHOST_USER_PROTOCOL_F_STATUS)))
@@ -384,164 +221,112 @@ static int get_queue_num(struct vnet_vu *vu, const struct vhost_user_msg *m,
 
 /* --- vrings ------------------------------------------------------------------ */
 
-static struct vnet_vring *vring_get(struct vnet_vu *vu, __u32 index)
-{
-	return index < vu->dev->nvrings ? &vu->dev->vrings[index] : NULL;
-}
-
 static int set_vring_num(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			 int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	struct vnet_vring *vr = vring_get(vu, m->payload.state.index);
-	__u32 num = m->payload.state.num;
-
-	/* spec 2.7: a split queue size is a power of two, at most 32768 */
-	if (!vr || !num || num > 32768 || (num & (num - 1)))
-		return -EINVAL;
-	vr->num = (__u16)num;
-	vnet_netdev_vring_update(vu->dev, m->payload.state.index);
-	return 0;
-}
-
-/* [addr, addr + len) must be one contiguous piece of the memory table */
-static bool uva_range_ok(const struct vnet_guest_mem *mem, __u64 addr, __u64 len)
-{
-	__u64 got = len;
-
-	return vnet_uva_to_hva(mem, addr, &got) && got == len;
+	return vnet_netdev_vring_set_num(vu->dev, m->payload.state.index, m->payload.state.num);
 }
 
 static int set_vring_addr(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			  int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	const struct vhost_user_vring_addr *a = &m->payload.addr;
-	struct vnet_vring *vr = vring_get(vu, a->index);
-	const struct vnet_guest_mem *mem = &vu->dev->mem;
-	__u64 num;
+	/* no IOMMU: the front-end's virtual addresses */
+	struct vnet_vring_addr ra = {
+		.desc = a->desc, .avail = a->avail, .used = a->used,
+		.uva = true, .flags = a->flags,
+	};
 
-	if (!vr)
-		return -EINVAL;
-	num = vr->num ? vr->num : 1;
-	/* spec 2.7.2 alignment: descriptors 16, available 2, used 4 */
-	if ((a->desc & 15) || (a->avail & 1) || (a->used & 3))
-		return -EINVAL;
-	if (!uva_range_ok(mem, a->desc, 16 * num) ||
-	    !uva_range_ok(mem, a->avail, 6 + 2 * num) ||
-	    !uva_range_ok(mem, a->used, 6 + 8 * num)) {
-		pr_info("vhost-user: ring %u addresses outside the memory table\n", a->index);
-		return -EFAULT;
-	}
-	vr->desc = a->desc;
-	vr->avail = a->avail;
-	vr->used = a->used;
-	vr->addr_flags = a->flags;
-	vr->uva = true;
-	vr->addr_set = true;
-	vnet_netdev_vring_update(vu->dev, a->index);
-	return 0;
+	return vnet_netdev_vring_set_addr(vu->dev, a->index, &ra);
 }
 
 static int set_vring_base(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			  int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	struct vnet_vring *vr = vring_get(vu, m->payload.state.index);
+	struct vnet_vring_base b = { .last_avail_idx = (__u16)m->payload.state.num };
 
 	/* split rings: a 16-bit index */
-	if (!vr || m->payload.state.num > 0xffff)
+	if (m->payload.state.num > 0xffff)
 		return -EINVAL;
-	vr->last_avail_idx = (__u16)m->payload.state.num;
-	vnet_netdev_vring_update(vu->dev, m->payload.state.index);
-	return 0;
+	return vnet_netdev_vring_set_base(vu->dev, m->payload.state.index, &b);
 }
 
 static int get_vring_base(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			  int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	__u32 index = m->payload.state.index;
-	struct vnet_vring *vr = vring_get(vu, index);
+	struct vnet_vring_base b;
+	int err;
 
-	if (!vr)
-		return -EINVAL;
-	/* vhost-user.rst: GET_VRING_BASE stops the ring. The worker wrote
-	 * its position back before it released the lock we hold. */
-	vr->started = false;
-	if (vr->kick_fd >= 0)
-		close(vr->kick_fd);
-	vr->kick_fd = -1;
-	vnet_netdev_vring_update(vu->dev, index);
+	/* vhost-user.rst: GET_VRING_BASE stops the ring */
+	err = vnet_netdev_vring_stop(vu->dev, index);
+	if (!err)
+		err = vnet_netdev_vring_get_base(vu->dev, index, &b);
+	if (err)
+		return err;
 	reply->hdr.size = sizeof(reply->payload.state);
 	reply->payload.state.index = index;
-	reply->payload.state.num = vr->last_avail_idx;
+	reply->payload.state.num = b.last_avail_idx;
 	return 0;
 }
 
 /* KICK/CALL/ERR: u64 with the index in bits 0-7 and "no fd" in bit 8. */
 static int vring_fd_msg(struct vnet_vu *vu, const struct vhost_user_msg *m,
-			int *fds, unsigned int nfds, int **slot, __u32 *index)
+			int *fds, unsigned int nfds, enum vnet_vring_fd which, __u32 *index)
 {
 	__u64 v = m->payload.u64;
 	bool nofd = v & VHOST_USER_VRING_NOFD_MASK;
-	struct vnet_vring *vr;
+	int fd;
 
 	*index = v & VHOST_USER_VRING_IDX_MASK;
-	vr = vring_get(vu, *index);
-	if (!vr || (v & ~(__u64)(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK)) ||
+	if ((v & ~(__u64)(VHOST_USER_VRING_IDX_MASK | VHOST_USER_VRING_NOFD_MASK)) ||
 	    nfds != (nofd ? 0u : 1u)) {
 		close_fds(fds, nfds);
 		return -EINVAL;
 	}
-	switch (m->hdr.request) {
-	case VHOST_USER_SET_VRING_KICK: *slot = &vr->kick_fd; break;
-	case VHOST_USER_SET_VRING_CALL: *slot = &vr->call_fd; break;
-	default: *slot = &vr->err_fd; break;
-	}
-	if (**slot >= 0)
-		close(**slot);
-	**slot = nofd ? -1 : fds[0];
+	fd = nofd ? -1 : fds[0];
 	if (nfds)
 		fds[0] = -1;
-	return 0;
+	return vnet_netdev_vring_set_fd(vu->dev, *index, which, fd);
 }
 
 static int set_vring_kick(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			  int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	__u32 index;
-	int *slot, err;
+	int err;
 
-	err = vring_fd_msg(vu, m, fds, nfds, &slot, &index);
+	err = vring_fd_msg(vu, m, fds, nfds, VNET_VRING_KICK, &index);
 	if (err)
 		return err;
 	/* the kick starts the ring (no fd: the back-end polls it) */
-	vu->dev->vrings[index].started = true;
 	if (!vu->proto_features)
-		vu->dev->vrings[index].enabled = true;
-	vnet_netdev_vring_update(vu->dev, index);
-	return 0;
+		vnet_netdev_vring_enable(vu->dev, index, true);
+	return vnet_netdev_vring_start(vu->dev, index);
 }
 
-static int set_vring_call_err(struct vnet_vu *vu, const struct vhost_user_msg *m,
-			      int *fds, unsigned int nfds, struct vhost_user_msg *reply)
+static int set_vring_call(struct vnet_vu *vu, const struct vhost_user_msg *m,
+			  int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	__u32 index;
-	int *slot, err;
 
-	err = vring_fd_msg(vu, m, fds, nfds, &slot, &index);
-	if (!err)
-		vnet_netdev_vring_update(vu->dev, index);
-	return err;
+	return vring_fd_msg(vu, m, fds, nfds, VNET_VRING_CALL, &index);
+}
+
+static int set_vring_err(struct vnet_vu *vu, const struct vhost_user_msg *m,
+			 int *fds, unsigned int nfds, struct vhost_user_msg *reply)
+{
+	__u32 index;
+
+	return vring_fd_msg(vu, m, fds, nfds, VNET_VRING_ERR, &index);
 }
 
 static int set_vring_enable(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			    int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	struct vnet_vring *vr = vring_get(vu, m->payload.state.index);
-
-	if (!vr || m->payload.state.num > 1)
+	if (m->payload.state.num > 1)
 		return -EINVAL;
-	vr->enabled = m->payload.state.num;
-	vnet_netdev_vring_update(vu->dev, m->payload.state.index);
-	return 0;
+	return vnet_netdev_vring_enable(vu->dev, m->payload.state.index, m->payload.state.num);
 }
 
 /* --- net specifics, config, status ------------------------------------------- */
@@ -549,25 +334,13 @@ static int set_vring_enable(struct vnet_vu *vu, const struct vhost_user_msg *m,
 static int send_rarp(struct vnet_vu *vu, const struct vhost_user_msg *m,
 		     int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	const __u8 *mac = (const __u8 *)&m->payload.u64;
-
-	if (mac[0] & 1)
-		return -EINVAL;
-	memcpy(vu->dev->rarp_mac, mac, 6);
-	vu->dev->rarp_pending = true;
-	return 0;
+	return vnet_netdev_request_rarp(vu->dev, (const __u8 *)&m->payload.u64);
 }
 
 static int net_set_mtu(struct vnet_vu *vu, const struct vhost_user_msg *m,
 		       int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	__u64 mtu = m->payload.u64;
-
-	/* spec 5.1.4.1: 68 .. 65535, and not above what the device can do */
-	if (mtu < 68 || mtu > vu->dev->params.mtu)
-		return -EINVAL;
-	vu->dev->front_mtu = (__u16)mtu;
-	return 0;
+	return vnet_netdev_set_front_mtu(vu->dev, m->payload.u64);
 }
 
 static int set_backend_req_fd(struct vnet_vu *vu, const struct vhost_user_msg *m,
@@ -657,8 +430,8 @@ static const struct {
 	H(SET_VRING_BASE, set_vring_base, 8, 0, -1, false),
 	H(GET_VRING_BASE, get_vring_base, 8, 0, -1, true),
 	H(SET_VRING_KICK, set_vring_kick, 8, ANY_FDS, -1, false),
-	H(SET_VRING_CALL, set_vring_call_err, 8, ANY_FDS, -1, false),
-	H(SET_VRING_ERR, set_vring_call_err, 8, ANY_FDS, -1, false),
+	H(SET_VRING_CALL, set_vring_call, 8, ANY_FDS, -1, false),
+	H(SET_VRING_ERR, set_vring_err, 8, ANY_FDS, -1, false),
 	H(GET_PROTOCOL_FEATURES, get_protocol_features, 0, 0, -1, true),
 	H(SET_PROTOCOL_FEATURES, set_protocol_features, 8, 0, -1, false),
 	H(GET_QUEUE_NUM, get_queue_num, 0, 0, VHOST_USER_PROTOCOL_F_MQ, true),

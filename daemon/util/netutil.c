@@ -9,7 +9,7 @@
 
 #include "vnet/netutil.h"
 
-static int hex_digit(char c)
+int vnet_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -30,7 +30,7 @@ int vnet_mac_parse(const char *s, __u8 mac[6])
 	for (int i = 0; i < 6; i++) {
 		int n, d, v = 0;
 
-		for (n = 0; n < 2 && (d = hex_digit(*s)) >= 0; n++, s++)
+		for (n = 0; n < 2 && (d = vnet_hex_digit(*s)) >= 0; n++, s++)
 			v = v * 16 + d;
 		if (!n)
 			return -EINVAL;

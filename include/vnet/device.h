@@ -4,16 +4,23 @@
  * offered features, the "Feature bit requirements" of 5.1.3.1, config space
  * (struct vnet_netdev_config), device status and reset, the control-queue state
  * (struct vnet_net_state, include/vnet/cvq.h), link state and announce,
- * per-queue counters.
+ * per-queue counters, and the state of every ring and of guest memory as a
+ * transport set it up.
  *
  * Who calls what:
  *  - the control plane (registry backend ops): vnet_netdev_create/destroy,
  *    vnet_netdev_read_config, vnet_netdev_features, vnet_netdev_status,
  *    vnet_netdev_queue_stats, vnet_netdev_set_link, vnet_netdev_announce;
- *  - a transport (vhost-user, in-process): vnet_netdev_set_driver_features,
- *    vnet_netdev_set_status, vnet_netdev_reset, vnet_netdev_config_read, the vrings[]
- *    table, and ops->config_changed to reach the driver;
- *  - the queue worker: vrings[], vnet_netdev_cvq_command, vnet_netdev_state.
+ *  - a transport (include/vnet/transport.h): vnet_netdev_bind_transport,
+ *    vnet_netdev_set_driver_features, vnet_netdev_set_status,
+ *    vnet_netdev_reset, vnet_netdev_config_read, and every change of ring
+ *    state and memory through the setters (vnet_netdev_vring_*,
+ *    vnet_netdev_mem_*, daemon/device/vring.c, dev_mem.c), which keep the
+ *    ring invariants: a transport never writes vrings[] or mem itself;
+ *  - the queue worker: reads vrings[] and mem, vnet_netdev_cvq_command,
+ *    vnet_netdev_state, and reaches the driver through vnet_netdev_notify()
+ *    (the transport's notify: an eventfd write, an ioctl, never the
+ *    worker's business which).
  *
  * Locking: 'lock' protects everything below it. The worker holds it while it
  * runs a burst; the transport holds it while it changes rings or memory, so
@@ -23,11 +30,13 @@
 #ifndef VNET_DEVICE_H
 #define VNET_DEVICE_H
 
+#include <errno.h>
 #include <linux/types.h>
 #include <pthread.h>
 #include <stdbool.h>
 
 #include "vnet/cvq.h"
+#include "vnet/features.h"
 #include "vnet/guest_mem.h"
 
 #define VNET_NETDEV_NAME_MAX	32	/* with the NUL */
@@ -57,9 +66,9 @@ struct vnet_netdev_params {
 	__u16 mtu;			/* 0: 1500 */
 	__u32 speed;			/* Mbit/s; 0: unknown (0xffffffff) */
 	__u8 duplex;			/* 1 full, 0 half, 0xff unknown */
-	__u64 features;			/* offered; 0: vnet_netdev_default_features() */
-	char socket_path[108];
-	__u32 transport;		/* enum vnet_transport (vnet/nl.h) */
+	struct vnet_features features;	/* offered; empty: vnet_netdev_default_features() */
+	char socket_path[108];		/* vhost-user */
+	__u32 transport;		/* enum vnet_transport_id (vnet/transport.h) */
 	__u32 sock_mode;		/* enum vnet_sock_mode: server / client */
 };
 
@@ -70,35 +79,81 @@ struct vnet_queue_stats {
 };
 
 /*
- * One virtqueue as the transport configured it. The worker builds its
- * engine queue from this when 'ready' (addresses translated, kick set,
- * enabled) and drops it when 'ready' clears. 'gen' changes whenever the
- * transport changes anything, so the worker notices a re-setup.
+ * One virtqueue as the transport configured it, through the setters below
+ * (never field by field). The worker builds its engine queue from this when
+ * 'ready' (addresses translated, kick set, enabled) and drops it when 'ready'
+ * clears. 'gen' changes whenever the transport changes anything, so the
+ * worker notices a re-setup.
  */
 struct vnet_vring {
 	__u16 num;
-	__u16 last_avail_idx;		/* SET/GET_VRING_BASE */
+	__u16 last_avail_idx;		/* struct vnet_vring_base; the worker
+					 * writes it back after each round */
 	__u16 last_used_idx;
-	__u64 desc, avail, used;	/* front-end addresses (vhost-user: its
-					 * virtual addresses), checked against
-					 * the memory table when set */
+	__u64 desc, avail, used;	/* driver's addresses (vhost-user: the
+					 * front-end's virtual addresses),
+					 * checked against the memory table
+					 * when set */
 	bool addr_set;
 	bool uva;			/* addresses are front-end VAs, not GPAs */
 	__u32 addr_flags;
 	int kick_fd, call_fd, err_fd;	/* -1: none */
-	bool enabled;			/* SET_VRING_ENABLE */
+	bool enabled;			/* vhost-user SET_VRING_ENABLE */
 	bool started;			/* kick fd received, not stopped */
 	bool ready;			/* all of the above: the worker may run it */
 	__u32 gen;
 	struct vnet_queue_stats stats;
 };
 
-struct vnet_netdev;
+/* Ring addresses as a transport gives them (vhost-user SET_VRING_ADDR,
+ * VDUSE_VQ_GET_INFO): descriptor table, driver area, device area. */
+struct vnet_vring_addr {
+	__u64 desc, avail, used;
+	bool uva;			/* front-end virtual addresses (vhost-user
+					 * without IOMMU); else guest physical
+					 * addresses / IOVAs, as the memory
+					 * table's 'gpa' */
+	__u32 flags;			/* vhost-user's VHOST_VRING_F_LOG, kept */
+};
 
-/* Hooks a transport or a worker registers. All are optional. */
+/*
+ * Where a ring stands (vhost-user SET/GET_VRING_BASE, VDUSE's vq state):
+ * for a split ring, the next available entry the device reads. Packed rings
+ * add their wrap counters here; each transport decodes its own encoding.
+ */
+struct vnet_vring_base {
+	__u16 last_avail_idx;
+};
+
+/* The three eventfds of a ring (vhost-user SET_VRING_KICK/CALL/ERR). */
+enum vnet_vring_fd { VNET_VRING_KICK, VNET_VRING_CALL, VNET_VRING_ERR };
+
+/* A region of guest memory as a transport describes it, before mapping. */
+struct vnet_mem_desc {
+	__u64 gpa;			/* guest physical address (VDUSE: IOVA) */
+	__u64 size;			/* bytes */
+	__u64 uaddr;			/* front-end virtual address (VNET_MEM_UVA) */
+	__u64 mmap_offset;		/* where 'gpa' lies in the fd */
+};
+
+/* flags of vnet_netdev_mem_add/set */
+#define VNET_MEM_UVA	(1u << 0)	/* 'uaddr' is meaningful: ring addresses
+					 * may use it, overlaps are refused */
+#define VNET_MEM_FILE	(1u << 1)	/* the fd must be a regular file at least
+					 * mmap_offset + size long: a shorter one
+					 * would SIGBUS us (an untrusted
+					 * front-end's memfd or hugetlbfs file) */
+
+struct vnet_netdev;
+struct vnet_transport;		/* include/vnet/transport.h, the layer above */
+
+/* The two calls from the device to its driver, through the transport that
+ * serves it (the members of the same name of struct vnet_transport_ops). */
+typedef int vnet_notify_fn(struct vnet_transport *t, unsigned int index);
+typedef void vnet_config_changed_fn(struct vnet_transport *t);
+
+/* Hooks a worker registers. All are optional. */
 struct vnet_netdev_ops {
-	/* config space changed (link, announce, MAC): notify the driver */
-	void (*config_changed)(struct vnet_netdev *dev, void *opaque);
 	/* control-queue state changed (VNET_CHG_*): push it to the datapath */
 	void (*state_changed)(struct vnet_netdev *dev, __u32 changed, void *opaque);
 	/* vring table or memory changed: the worker re-reads vrings[] */
@@ -109,23 +164,36 @@ struct vnet_netdev {
 	pthread_mutex_t lock;
 	int ctl_waiting;		/* control threads waiting for 'lock' */
 	struct vnet_netdev_params params;
+	/* the transport serving the device (vnet_netdev_bind_transport) */
+	struct vnet_transport *transport;
+	vnet_notify_fn *tr_notify;
+	vnet_config_changed_fn *tr_config_changed;
 	__u16 front_mtu;		/* vhost-user NET_SET_MTU, 0: not told */
 	bool rarp_pending;		/* vhost-user SEND_RARP, for the datapath */
 	__u8 rarp_mac[6];
-	__u64 offered;			/* device features */
-	__u64 driver;			/* driver features (valid once set) */
+	/*
+	 * Device features and driver features (valid once set), every bit.
+	 * The engine and the workers test bits below 64 only and read the
+	 * first word under its old name: 'offered', 'driver'.
+	 */
+	union {
+		struct vnet_features offered_set;
+		__u64 offered;
+	};
+	union {
+		struct vnet_features driver_set;
+		__u64 driver;
+	};
 	__u8 status;			/* VIRTIO_CONFIG_S_* */
 	bool link_up;
 	bool announce;			/* VIRTIO_NET_S_ANNOUNCE pending */
-	struct vnet_guest_mem mem;	/* filled by the transport */
+	struct vnet_guest_mem mem;	/* vnet_netdev_mem_* (dev_mem.c) */
 	struct vnet_vring vrings[VNET_NETDEV_MAX_VRINGS];
 	unsigned int nvrings;		/* 2 * max_vqp + 1 */
 	/* two copies of the control-queue state: changes are made in the
 	 * spare one and published by flipping 'cur' (never seen half done) */
 	struct vnet_net_state state[2];
 	unsigned int cur;
-	const struct vnet_netdev_ops *ops;
-	void *ops_opaque;		/* the transport's */
 	const struct vnet_netdev_ops *wops;
 	void *wops_opaque;		/* the worker's / datapath's */
 };
@@ -140,34 +208,64 @@ static inline void vnet_netdev_lock_ctl(struct vnet_netdev *dev)
 }
 
 /* Everything vnet can offer today (engine capabilities included). */
-__u64 vnet_netdev_default_features(void);
+struct vnet_features vnet_netdev_default_features(void);
 
 /*
- * spec 5.1.3.1: 0 when 'features' keeps every dependency, else -EINVAL and
+ * spec 5.1.3.1: 0 when 'f' keeps every dependency, else -EINVAL and
  * (if why != NULL) the name of the first broken rule.
  */
-int vnet_net_features_check(__u64 features, const char **why);
+int vnet_net_features_check(const struct vnet_features *f, const char **why);
 
 int vnet_netdev_create(const struct vnet_netdev_params *p, struct vnet_netdev **out);
 void vnet_netdev_destroy(struct vnet_netdev *dev);
 
-void vnet_netdev_set_ops(struct vnet_netdev *dev, const struct vnet_netdev_ops *ops, void *opaque);
 void vnet_netdev_set_worker_ops(struct vnet_netdev *dev, const struct vnet_netdev_ops *ops,
 			     void *opaque);
+
+/*
+ * The transport that serves 'dev' from now on (NULL: none). Takes dev->lock;
+ * vnet_transport_bind() calls it with the transport's own ops.
+ */
+void vnet_netdev_bind_transport(struct vnet_netdev *dev, struct vnet_transport *t,
+				vnet_notify_fn *notify, vnet_config_changed_fn *config_changed);
+
+/*
+ * Used-buffer notification for ring 'index' (spec 2.7.10), once per burst
+ * from the worker, dev->lock held: one indirect call into the transport.
+ * 0 when delivered (or nothing to deliver to: a polling driver), -errno
+ * when not (-ENOTCONN: no transport).
+ */
+static inline int vnet_netdev_notify(struct vnet_netdev *dev, unsigned int index)
+{
+	return dev->tr_notify ? dev->tr_notify(dev->transport, index) : -ENOTCONN;
+}
+
+/* Config space changed (link, announce, MAC, NEEDS_RESET): tell the driver. */
+void vnet_netdev_config_changed(struct vnet_netdev *dev);
 
 /* --- transport side (caller holds dev->lock unless noted) ---------------- */
 
 /* Features the driver accepts: must be a subset of the offered ones and keep
  * the dependency rules; otherwise -EINVAL and nothing changes. */
-int vnet_netdev_set_driver_features(struct vnet_netdev *dev, __u64 features);
+int vnet_netdev_set_driver_features(struct vnet_netdev *dev, const struct vnet_features *f);
 
 /* Status write (spec 2.1): 0 resets; FEATURES_OK is kept only when the
  * features are acceptable (spec 3.1.1 step 5: the driver re-reads it). */
 void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status);
 
 /* Reset to the state after power-on: status 0, control state reset,
- * rings forgotten (fds closed), memory kept (it belongs to the transport). */
+ * rings forgotten (fds closed), memory kept (the driver's memory table
+ * outlives a device reset; vnet_netdev_detach drops it). */
 void vnet_netdev_reset(struct vnet_netdev *dev);
+
+/* The driver is gone (vhost-user disconnect): reset, memory unmapped, what
+ * the front-end told (its MTU, a pending RARP) forgotten. */
+void vnet_netdev_detach(struct vnet_netdev *dev);
+
+/* vhost-user NET_SET_MTU: 68 .. the device's MTU (spec 5.1.4.1), else -EINVAL. */
+int vnet_netdev_set_front_mtu(struct vnet_netdev *dev, __u64 mtu);
+/* vhost-user SEND_RARP: announce 'mac' (a unicast address, else -EINVAL). */
+int vnet_netdev_request_rarp(struct vnet_netdev *dev, const __u8 mac[6]);
 
 /* Fill the config space as the negotiated (or, before, offered) features
  * say; returns its size in bytes. */
@@ -187,8 +285,62 @@ static inline const struct vnet_net_state *vnet_netdev_state(const struct vnet_n
 	return &dev->state[__atomic_load_n(&dev->cur, __ATOMIC_ACQUIRE)];
 }
 
-/* Recompute vrings[i].ready and bump gen; calls rings_changed. */
-void vnet_netdev_vring_update(struct vnet_netdev *dev, unsigned int i);
+/* --- ring state (daemon/device/vring.c; dev->lock held) -----------------
+ *
+ * Every setter checks the index (-EINVAL beyond the device's rings) and its
+ * value; a refused call changes nothing. A change bumps the ring's 'gen'
+ * and recomputes 'ready' (num, addresses, started and enabled), so the
+ * worker rebuilds its queue before it touches the ring again.
+ */
+
+/* spec 2.7: a split ring's size is a power of two, 1 .. 32768 */
+int vnet_netdev_vring_set_num(struct vnet_netdev *dev, unsigned int index, __u32 num);
+/* spec 2.7.2 alignment (descriptors 16, driver area 2, device area 4) and
+ * each part inside one region of the memory table (sized by num, or 1
+ * entry before num is known): -EINVAL misaligned, -EFAULT outside memory */
+int vnet_netdev_vring_set_addr(struct vnet_netdev *dev, unsigned int index,
+			       const struct vnet_vring_addr *a);
+int vnet_netdev_vring_set_base(struct vnet_netdev *dev, unsigned int index,
+			       const struct vnet_vring_base *b);
+/* Where the worker stopped (it writes its position back after each round). */
+int vnet_netdev_vring_get_base(struct vnet_netdev *dev, unsigned int index,
+			       struct vnet_vring_base *b);
+/* Takes 'fd' (-1: none), also on failure; the one it replaces is closed. */
+int vnet_netdev_vring_set_fd(struct vnet_netdev *dev, unsigned int index,
+			     enum vnet_vring_fd which, int fd);
+/* Start the ring (vhost-user: its kick arrived, with an fd or without for a
+ * polling driver); stop it (GET_VRING_BASE): kick fd closed. */
+int vnet_netdev_vring_start(struct vnet_netdev *dev, unsigned int index);
+int vnet_netdev_vring_stop(struct vnet_netdev *dev, unsigned int index);
+/* vhost-user SET_VRING_ENABLE (and every ring without protocol features) */
+int vnet_netdev_vring_enable(struct vnet_netdev *dev, unsigned int index, bool on);
+
+/* --- guest memory (daemon/device/dev_mem.c; dev->lock held) --------------
+ *
+ * The device owns the table and the mappings. Every change makes the worker
+ * rebuild every ring before it runs again (its pointers into the old
+ * memory die with the change), so a region may be unmapped at once.
+ */
+
+/*
+ * One region, mapped from 'fd' (taken, also on failure). A region that is
+ * already there (same gpa, size, uaddr and offset: QEMU's vhost device of
+ * every queue pair sends the same ones) gains a reference instead. One that
+ * overlaps another, wraps, or does not fit the table: -EINVAL.
+ */
+int vnet_netdev_mem_add(struct vnet_netdev *dev, const struct vnet_mem_desc *d, int fd,
+			unsigned int flags);
+/* The region at d->gpa of d->size: one reference less, unmapped with the
+ * last one. -EINVAL when there is none. */
+int vnet_netdev_mem_remove(struct vnet_netdev *dev, const struct vnet_mem_desc *d);
+/* The whole table at once (vhost-user SET_MEM_TABLE): all or nothing; the
+ * fds are taken. */
+int vnet_netdev_mem_set(struct vnet_netdev *dev, const struct vnet_mem_desc *d,
+			int *fds, unsigned int n, unsigned int flags);
+/* Drop every region overlapping [gpa, gpa + len), whatever its references
+ * (an IOTLB invalidation: VDUSE_UPDATE_IOTLB). Returns how many went. */
+unsigned int vnet_netdev_mem_invalidate(struct vnet_netdev *dev, __u64 gpa, __u64 len);
+void vnet_netdev_mem_clear(struct vnet_netdev *dev);
 
 /* Index of the control queue: 2 * max_vqp with MQ or RSS, else 2 (5.1.2). */
 unsigned int vnet_netdev_cvq_index(const struct vnet_netdev *dev);
@@ -197,7 +349,9 @@ unsigned int vnet_netdev_data_pairs(const struct vnet_netdev *dev);
 
 /* --- control-plane side (these take dev->lock) -------------------------- */
 
-__u64 vnet_netdev_features(struct vnet_netdev *dev, __u64 *offered);
+/* Driver features (empty until FEATURES_OK) and offered ones; either may be NULL. */
+void vnet_netdev_features(struct vnet_netdev *dev, struct vnet_features *driver,
+			  struct vnet_features *offered);
 __u8 vnet_netdev_status(struct vnet_netdev *dev);
 size_t vnet_netdev_read_config(struct vnet_netdev *dev, struct vnet_netdev_config *cfg);
 int vnet_netdev_queue_stats(struct vnet_netdev *dev, unsigned int qidx,

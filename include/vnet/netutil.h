@@ -12,6 +12,9 @@
 /* <net/if.h> or <linux/if.h>: whichever the caller uses (they clash) */
 struct ifreq;
 
+/* The value of one hexadecimal digit, or -1. */
+int vnet_hex_digit(char c);
+
 /*
  * "xx:xx:xx:xx:xx:xx" (each byte one or two hex digits, nothing before or
  * after) into mac: 0, or -EINVAL with mac unchanged.

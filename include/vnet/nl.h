@@ -16,6 +16,8 @@
 #include <linux/types.h>
 #include <linux/vdpa.h>
 
+#include "vnet/transport.h"	/* enum vnet_transport_id, enum vnet_sock_mode */
+
 #define VNET_NL_DEFAULT_SOCK	"/run/vnetd/vnetd.sock"
 #define VNET_NL_SOCK_ENV	"VNET_SOCK"	/* overrides the default path */
 
@@ -47,7 +49,7 @@
  */
 enum vnet_attr {
 	VNET_ATTR_BASE = 0x100,
-	VNET_ATTR_TRANSPORT = VNET_ATTR_BASE,	/* u32 enum vnet_transport */
+	VNET_ATTR_TRANSPORT = VNET_ATTR_BASE,	/* u32 enum vnet_transport_id */
 	VNET_ATTR_SOCKET_PATH,			/* string, vhost-user socket */
 	VNET_ATTR_SOCKET_MODE,			/* u32 enum vnet_sock_mode */
 	VNET_ATTR_UPLINK,			/* string, uplink ifname */
@@ -84,11 +86,6 @@ enum vnet_attr {
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)
 
-enum vnet_transport {
-	VNET_TRANSPORT_VHOST_USER = 0,
-	VNET_TRANSPORT_VDUSE = 1,		/* not implemented: EOPNOTSUPP */
-};
-
 /* What happens to the frames of a device (dev show). */
 enum vnet_datapath {
 	VNET_DATAPATH_NONE = 0,		/* uplink without a datapath (XDP
@@ -97,11 +94,6 @@ enum vnet_datapath {
 					 * dropped, nothing is received */
 	VNET_DATAPATH_LOOPBACK = 1,	/* vnet/sim: tx comes back as rx */
 	VNET_DATAPATH_UPLINK = 2,	/* XDP + AF_XDP on the uplink */
-};
-
-enum vnet_sock_mode {
-	VNET_SOCK_SERVER = 0,		/* vnetd listens, the frontend connects */
-	VNET_SOCK_CLIENT = 1,		/* vnetd connects (reconnecting) */
 };
 
 enum vnet_uplink_state {

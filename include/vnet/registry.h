@@ -18,6 +18,7 @@
 #include <linux/types.h>
 #include <linux/if.h>		/* IFNAMSIZ */
 
+#include "vnet/features.h"
 #include "vnet/nl.h"
 
 #define VNET_DEV_NAME_MAX	31	/* characters, without the NUL */
@@ -54,8 +55,8 @@ struct vnet_dev_params {
 	__u8 mac[6];
 	__u16 mtu;
 	__u16 max_vqp;
-	__u64 features;			/* provisioned device features */
-	__u32 transport;		/* enum vnet_transport */
+	struct vnet_features features;	/* provisioned device features */
+	__u32 transport;		/* enum vnet_transport_id */
 	__u32 sock_mode;		/* enum vnet_sock_mode */
 	char socket_path[VNET_SOCK_PATH_MAX + 1];
 	bool trusted;			/* may change its MAC / go promiscuous */
@@ -126,7 +127,7 @@ struct vnet_port_counters {
  */
 struct vnet_backend_ops {
 	const char *name;
-	__u64 supported_features;	/* what DEV_NEW may provision */
+	struct vnet_features supported_features;	/* what DEV_NEW may provision */
 	/* the largest MTU a device on an uplink (not vnet/sim) may have, and
 	 * why, for the error message; 0: no limit but the uplink's MTU */
 	__u32 uplink_mtu_max;
@@ -138,9 +139,9 @@ struct vnet_backend_ops {
 	void (*get_config)(struct vnet_dev *dev, struct vnet_net_config *cfg);
 	/* virtio device status (VIRTIO_CONFIG_S_*) */
 	__u8 (*get_status)(struct vnet_dev *dev);
-	__u64 (*get_device_features)(struct vnet_dev *dev);
+	struct vnet_features (*get_device_features)(struct vnet_dev *dev);
 	/* meaningful only once the driver set FEATURES_OK */
-	__u64 (*get_driver_features)(struct vnet_dev *dev);
+	struct vnet_features (*get_driver_features)(struct vnet_dev *dev);
 	/* counters of virtqueue qidx; returns how many filled, or -errno */
 	int (*get_vq_stats)(struct vnet_dev *dev, __u32 qidx, struct vnet_vq_stat *st,
 			    int max, const char **errmsg);

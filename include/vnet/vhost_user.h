@@ -13,8 +13,11 @@
  * closed. Closing a connection resets the device and releases every fd and
  * mapping it brought; the device then waits for the next front-end.
  *
- * Event loop: vnet_vu_fd() is one pollable fd (an epoll fd inside); call
- * vnet_vu_process() when it is readable.
+ * The control plane reaches it as a transport (vnet_vhost_user_transport,
+ * include/vnet/transport.h); the vnet_vu_* calls below are that
+ * transport's own, for its tests and the fuzzer. Event loop: vnet_vu_fd()
+ * is one pollable fd (an epoll fd inside); call vnet_vu_process() when it
+ * is readable.
  */
 #ifndef VNET_VHOST_USER_H
 #define VNET_VHOST_USER_H
@@ -24,6 +27,7 @@
 #include <stddef.h>
 
 #include "vnet/device.h"
+#include "vnet/transport.h"
 
 /* --- protocol (vhost-user.rst) ------------------------------------------ */
 
@@ -158,7 +162,8 @@ struct vnet_vu;
 /* Protocol features vnet offers. */
 __u64 vnet_vu_protocol_features(void);
 
-/* Bind (server) or start connecting (client) for 'dev' on 'path'. */
+/* Bind (server) or start connecting (client) for 'dev' on 'path'; the
+ * back-end is bound to the device as its transport. */
 int vnet_vu_create(struct vnet_netdev *dev, const char *path, bool client,
 		   struct vnet_vu **out);
 /* Close the connection (resetting the device) and the socket. */
@@ -169,12 +174,6 @@ int vnet_vu_fd(const struct vnet_vu *vu);
  * for long. 0, or -errno for a failure of the back-end itself. */
 int vnet_vu_process(struct vnet_vu *vu);
 bool vnet_vu_connected(const struct vnet_vu *vu);
-
-/* Count of connections served and closed because of a bad message. */
-struct vnet_vu_stats {
-	__u64 connections, disconnects, bad_messages, messages;
-};
-void vnet_vu_get_stats(const struct vnet_vu *vu, struct vnet_vu_stats *st);
 
 /*
  * The message handler without a socket (fuzzing, unit tests): handle one

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include <dirent.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include "test.h"
 
 int test_case_failed;
@@ -19,4 +23,28 @@ void test_report(const char *name)
 int test_summary(void)
 {
 	return test_total_failed ? 1 : 0;
+}
+
+int test_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
+}
+
+int test_memfd(size_t size)
+{
+	int fd = memfd_create("guest", MFD_CLOEXEC);
+
+	if (fd >= 0 && ftruncate(fd, (off_t)size)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -10,6 +10,7 @@
 #ifndef VNET_TEST_H
 #define VNET_TEST_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 extern int test_case_failed;	/* the running case has failed */
@@ -18,6 +19,11 @@ extern int test_total_failed;
 
 void test_report(const char *name);
 int test_summary(void);
+
+/* Open fds of this process (leak checks). */
+int test_count_fds(void);
+/* A memfd of 'size' bytes (guest memory), or -1. */
+int test_memfd(size_t size);
 
 #define RUN(fn)	do {						\
 		test_case_failed = test_case_skipped = 0;		\

@@ -18,12 +18,31 @@
 
 static int config_notifies;
 
-static void on_config(struct vnet_netdev *dev, void *opaque)
+/* the transport's config change notification, as the device calls it */
+static void on_config(struct vnet_transport *t)
 {
 	config_notifies++;
 }
 
-static const struct vnet_netdev_ops test_ops = { .config_changed = on_config };
+/* the feature calls with a 64-bit word, as most cases write features */
+static int check_word(__u64 word, const char **why)
+{
+	return vnet_net_features_check(&(struct vnet_features){ .w = { word } }, why);
+}
+
+static int set_driver_word(struct vnet_netdev *dev, __u64 word)
+{
+	return vnet_netdev_set_driver_features(dev, &(struct vnet_features){ .w = { word } });
+}
+
+/* negotiated driver features, bits 0-63 */
+static __u64 driver_word(struct vnet_netdev *dev)
+{
+	struct vnet_features f;
+
+	vnet_netdev_features(dev, &f, NULL);
+	return vnet_features_u64(&f);
+}
 
 static struct vnet_netdev *make_dev(__u16 max_vqp)
 {
@@ -35,7 +54,7 @@ static struct vnet_netdev *make_dev(__u16 max_vqp)
 
 	if (vnet_netdev_create(&p, &dev))
 		return NULL;
-	vnet_netdev_set_ops(dev, &test_ops, NULL);
+	vnet_netdev_bind_transport(dev, NULL, NULL, on_config);
 	return dev;
 }
 
@@ -47,7 +66,7 @@ static struct vnet_netdev *ready_dev(__u16 max_vqp)
 	if (!dev)
 		return NULL;
 	vnet_netdev_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	vnet_netdev_set_driver_features(dev, dev->offered);
+	vnet_netdev_set_driver_features(dev, &dev->offered_set);
 	vnet_netdev_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 			       VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
 	return dev;
@@ -56,29 +75,29 @@ static struct vnet_netdev *ready_dev(__u16 max_vqp)
 static void test_feature_rules(void)
 {
 	const char *why = NULL;
-	__u64 all = vnet_netdev_default_features();
+	struct vnet_features all = vnet_netdev_default_features();
 
-	EXPECT(vnet_net_features_check(all, NULL) == 0, "offered set keeps the rules");
-	EXPECT(vnet_net_features_check(BIT(VIRTIO_NET_F_GUEST_TSO4), &why) == -EINVAL,
+	EXPECT(vnet_net_features_check(&all, NULL) == 0, "offered set keeps the rules");
+	EXPECT(check_word(BIT(VIRTIO_NET_F_GUEST_TSO4), &why) == -EINVAL,
 	       "GUEST_TSO4 without GUEST_CSUM");
 	EXPECT(why && strstr(why, "GUEST_TSO4"), "why: %s", why ? why : "-");
-	EXPECT(vnet_net_features_check(BIT(VIRTIO_NET_F_GUEST_ECN) |
+	EXPECT(check_word(BIT(VIRTIO_NET_F_GUEST_ECN) |
 				       BIT(VIRTIO_NET_F_GUEST_CSUM), NULL) == -EINVAL,
 	       "GUEST_ECN without TSO");
-	EXPECT(vnet_net_features_check(BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+	EXPECT(check_word(BIT(VIRTIO_NET_F_GUEST_ECN) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
 				       BIT(VIRTIO_NET_F_GUEST_CSUM), NULL) == 0,
 	       "GUEST_ECN with TSO6");
-	EXPECT(vnet_net_features_check(BIT(VIRTIO_NET_F_HOST_TSO6), NULL) == -EINVAL, "HOST_TSO6");
-	EXPECT(vnet_net_features_check(BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_CSUM), NULL),
+	EXPECT(check_word(BIT(VIRTIO_NET_F_HOST_TSO6), NULL) == -EINVAL, "HOST_TSO6");
+	EXPECT(check_word(BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_CSUM), NULL),
 	       "HOST_ECN without TSO");
-	EXPECT(vnet_net_features_check(BIT(61) | BIT(VIRTIO_NET_F_CSUM), NULL), "RSC_EXT");
+	EXPECT(check_word(BIT(61) | BIT(VIRTIO_NET_F_CSUM), NULL), "RSC_EXT");
 	static const int need_cvq[] = { VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VLAN,
 		VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_MQ, VIRTIO_NET_F_CTRL_MAC_ADDR,
 		VIRTIO_NET_F_NOTF_COAL, VIRTIO_NET_F_RSS };
 	for (unsigned int i = 0; i < sizeof(need_cvq) / sizeof(need_cvq[0]); i++) {
-		EXPECT(vnet_net_features_check(BIT(need_cvq[i]), NULL) == -EINVAL,
+		EXPECT(check_word(BIT(need_cvq[i]), NULL) == -EINVAL,
 		       "bit %d without CTRL_VQ", need_cvq[i]);
-		EXPECT(vnet_net_features_check(BIT(need_cvq[i]) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+		EXPECT(check_word(BIT(need_cvq[i]) | BIT(VIRTIO_NET_F_CTRL_VQ) |
 					       BIT(VIRTIO_NET_F_CTRL_RX), NULL) == 0,
 		       "bit %d with CTRL_VQ", need_cvq[i]);
 	}
@@ -93,26 +112,27 @@ static void test_features_ok(void)
 	if (!dev)
 		return;
 	/* not offered: refused */
-	EXPECT(vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1) | BIT(41)) == -EINVAL,
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) | BIT(41)) == -EINVAL,
 	       "unoffered bit accepted");
 	/* breaking a rule: refused, FEATURES_OK does not stick */
-	EXPECT(vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1) |
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) |
 					       BIT(VIRTIO_NET_F_MQ)) == -EINVAL, "MQ w/o CTRL_VQ");
-	dev->driver = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MQ);	/* forced */
+	dev->driver_set = vnet_features_from_u64(BIT(VIRTIO_F_VERSION_1) |
+						 BIT(VIRTIO_NET_F_MQ));	/* forced */
 	vnet_netdev_set_status(dev, s | VIRTIO_CONFIG_S_FEATURES_OK);
 	EXPECT(!(vnet_netdev_status(dev) & VIRTIO_CONFIG_S_FEATURES_OK), "FEATURES_OK stuck");
 	/* a good set */
-	EXPECT(vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) |
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) |
 					       BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_MQ)) == 0,
 	       "good set");
 	vnet_netdev_set_status(dev, s | VIRTIO_CONFIG_S_FEATURES_OK);
 	EXPECT(vnet_netdev_status(dev) & VIRTIO_CONFIG_S_FEATURES_OK, "FEATURES_OK refused");
-	EXPECT(vnet_netdev_features(dev, NULL) & BIT(VIRTIO_NET_F_MQ), "negotiated");
+	EXPECT(driver_word(dev) & BIT(VIRTIO_NET_F_MQ), "negotiated");
 	/* features are frozen after FEATURES_OK */
-	EXPECT(vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1)) == -EBUSY, "frozen");
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1)) == -EBUSY, "frozen");
 	/* reset: status 0, features forgotten */
 	vnet_netdev_set_status(dev, 0);
-	EXPECT(vnet_netdev_status(dev) == 0 && vnet_netdev_features(dev, NULL) == 0, "reset");
+	EXPECT(vnet_netdev_status(dev) == 0 && driver_word(dev) == 0, "reset");
 	vnet_netdev_destroy(dev);
 }
 
@@ -217,7 +237,7 @@ static void test_cvq_rx_mode(void)
 
 	/* CTRL_RX without RX_EXTRA: only PROMISC/ALLMULTI */
 	dev = make_dev(1);
-	vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+	set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ) |
 					BIT(VIRTIO_NET_F_CTRL_RX));
 	__u8 c[3] = { VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, 1 };
 	EXPECT(cmd(dev, c, 3) == VIRTIO_NET_OK, "allmulti");
@@ -227,7 +247,7 @@ static void test_cvq_rx_mode(void)
 
 	/* nothing without CTRL_VQ */
 	dev = make_dev(1);
-	vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1));
+	set_driver_word(dev, BIT(VIRTIO_F_VERSION_1));
 	c[1] = VIRTIO_NET_CTRL_RX_PROMISC;
 	expect_err(dev, c, 3, "no CTRL_VQ");
 	vnet_netdev_destroy(dev);
@@ -370,7 +390,7 @@ static void test_cvq_mq_rss(void)
 
 	/* RSS not negotiated */
 	dev = make_dev(4);
-	vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+	set_driver_word(dev, BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_CTRL_VQ) |
 					BIT(VIRTIO_NET_F_MQ));
 	n = rss_cmd(b, 0x3f, 8, 4, 4, 40);
 	expect_err(dev, b, n, "rss without RSS");
@@ -387,7 +407,7 @@ static void test_cvq_offloads_coal(void)
 
 	if (!dev)
 		return;
-	EXPECT(vnet_netdev_set_driver_features(dev, f) == 0, "features");
+	EXPECT(set_driver_word(dev, f) == 0, "features");
 	vnet_netdev_set_status(dev, VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK);
 	EXPECT(vnet_netdev_state(dev)->guest_offloads == BIT(VIRTIO_NET_F_GUEST_CSUM),
 	       "negotiated offloads start enabled");
@@ -458,7 +478,7 @@ static void test_state_version_every_change(void)
 	       vnet_netdev_state(dev)->version);
 	v = vnet_netdev_state(dev)->version;
 	vnet_netdev_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
-	vnet_netdev_set_driver_features(dev, dev->offered);
+	vnet_netdev_set_driver_features(dev, &dev->offered_set);
 	vnet_netdev_set_status(dev, VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
 			       VIRTIO_CONFIG_S_FEATURES_OK);
 	EXPECT(vnet_netdev_state(dev)->version > v, "FEATURES_OK kept version %u", v);
@@ -495,14 +515,14 @@ static void test_cvq_index(void)
 	EXPECT(dev, "create");
 	if (!dev)
 		return;
-	EXPECT(vnet_netdev_set_driver_features(dev, base) == 0, "features");
+	EXPECT(set_driver_word(dev, base) == 0, "features");
 	EXPECT(vnet_netdev_cvq_index(dev) == 2 && vnet_netdev_data_pairs(dev) == 1,
 	       "no MQ: cvq %u pairs %u", vnet_netdev_cvq_index(dev), vnet_netdev_data_pairs(dev));
-	EXPECT(vnet_netdev_set_driver_features(dev, base | BIT(VIRTIO_NET_F_MQ)) == 0, "MQ");
+	EXPECT(set_driver_word(dev, base | BIT(VIRTIO_NET_F_MQ)) == 0, "MQ");
 	EXPECT(vnet_netdev_cvq_index(dev) == 8 && vnet_netdev_data_pairs(dev) == 4,
 	       "MQ: cvq %u pairs %u", vnet_netdev_cvq_index(dev), vnet_netdev_data_pairs(dev));
 	/* a front-end keeping the control queue may use every pair */
-	EXPECT(vnet_netdev_set_driver_features(dev, BIT(VIRTIO_F_VERSION_1)) == 0, "no cvq");
+	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1)) == 0, "no cvq");
 	EXPECT(vnet_netdev_data_pairs(dev) == 4, "no cvq: pairs %u", vnet_netdev_data_pairs(dev));
 	vnet_netdev_destroy(dev);
 }

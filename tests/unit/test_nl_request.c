@@ -321,6 +321,116 @@ static void test_state_roundtrip(void)
 }
 
 /*
+ * The command table, row by row: what each command needs, what it accepts,
+ * who may run it, whether it dumps. Each refusal leaves the registry as it
+ * was; a read is answered without CAP_NET_ADMIN.
+ */
+static void test_command_rows(void)
+{
+	static const struct {
+		__u8 cmd;
+		bool admin, dump;
+		const char *missing;	/* the message for what it needs */
+	} rows[] = {
+		{ VDPA_CMD_MGMTDEV_GET, false, true, "management device" },
+		{ VDPA_CMD_DEV_GET, false, true, "device name" },
+		{ VDPA_CMD_DEV_CONFIG_GET, false, true, "device name" },
+		{ VDPA_CMD_DEV_NEW, true, false, "device name" },
+		{ VDPA_CMD_DEV_DEL, true, false, "device name" },
+		{ VNET_VDPA_CMD_DEV_ATTR_SET, true, false, "device name" },
+		{ VDPA_CMD_DEV_VSTATS_GET, true, false, "device name" },
+	};
+	struct nlmsghdr *nlh;
+	struct answer a;
+
+	setup();
+	EXPECT(run_nlh(dev_new("keep", "sim")).error == 0, "setup add");
+	for (unsigned int i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		__u8 cmd = rows[i].cmd;
+
+		/* the attribute it needs, missing */
+		nlh = req(cmd, NLM_F_ACK);
+		if (cmd == VDPA_CMD_DEV_NEW)	/* the other one it needs */
+			mnl_attr_put_strz(nlh, VDPA_ATTR_MGMTDEV_DEV_NAME, "sim");
+		expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, rows[i].missing);
+		/* an attribute of another command (the kernel's UPLINK state is ours) */
+		nlh = req(cmd, NLM_F_ACK);
+		mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_STATE, 0);
+		expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "not valid for this command");
+		/* a dump of a command that has none */
+		if (!rows[i].dump) {
+			nlh = req(cmd, NLM_F_DUMP);
+			expect_rejected(nlh, nlh->nlmsg_len, -EOPNOTSUPP, "command cannot dump");
+		} else {
+			ctx.admin = false;
+			a = run_nlh(req(cmd, NLM_F_DUMP));
+			ctx.admin = true;
+			EXPECT(a.done && a.error == 1 && a.replies >= 1, "cmd %u: dump %d/%d", cmd,
+			       a.error, a.replies);
+		}
+		/* without CAP_NET_ADMIN */
+		ctx.admin = false;
+		nlh = req(cmd, NLM_F_ACK);
+		mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, "keep");
+		a = run_nlh(nlh);
+		ctx.admin = true;
+		EXPECT(rows[i].admin == (a.error == -EPERM), "cmd %u: admin %d, error %d (%s)", cmd,
+		       rows[i].admin, a.error, a.msg);
+	}
+	/* a device a get names must exist */
+	nlh = req(VDPA_CMD_DEV_GET, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, "nope");
+	expect_rejected(nlh, nlh->nlmsg_len, -ENODEV, "device not found");
+	nlh = req(VDPA_CMD_MGMTDEV_GET, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, VDPA_ATTR_MGMTDEV_DEV_NAME, "nope");
+	expect_rejected(nlh, nlh->nlmsg_len, -ENODEV, "mgmt device");
+	/* vstats needs a queue index too */
+	nlh = req(VDPA_CMD_DEV_VSTATS_GET, NLM_F_ACK);
+	mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_NAME, "keep");
+	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "queue index");
+}
+
+/*
+ * Feature sets wider than 64 bits live in the registry and its state file
+ * (netlink's u64 attributes carry bits 0-63): written whole, read back
+ * whole; a hand-edited decimal number still reads as bits 0-63.
+ */
+static void test_state_features_above_63(void)
+{
+	char path[sizeof(reg.state_path)], text[4096];
+	struct vnet_dev *d;
+	FILE *f;
+
+	setup();
+	snprintf(path, sizeof(path), "%s", reg.state_path);
+	f = fopen(path, "w");
+	EXPECT(f, "state file");
+	if (!f)
+		return;
+	fprintf(f, "dev name=w0 mgmtdev=sim mac=02:00:00:00:00:07 mtu=1500 max_vqp=1 "
+		"features=0x10000000100000028 transport=0 sock_mode=0 socket=/tmp/w0.sock "
+		"trusted=0 spoofchk=1\n");
+	fprintf(f, "dev name=w1 mgmtdev=sim mac=02:00:00:00:00:08 mtu=1500 max_vqp=1 "
+		"features=4294967336 transport=0 sock_mode=0 socket=/tmp/w1.sock "
+		"trusted=0 spoofchk=1\n");
+	fclose(f);
+	vnet_registry_fini(&reg);
+	vnet_registry_init(&reg, &vnet_stub_backend, "/run/test", path);
+	EXPECT(vnet_state_load(&reg) == 2, "restored");
+	d = vnet_registry_find(&reg, "w0");
+	EXPECT(d && vnet_features_has(&d->p.features, 64) &&
+	       vnet_features_has(&d->p.features, VIRTIO_F_VERSION_1) &&
+	       vnet_features_u64(&d->p.features) == (1ull << 32 | 1ull << 5 | 1ull << 3),
+	       "w0 features");
+	d = vnet_registry_find(&reg, "w1");
+	EXPECT(d && vnet_features_u64(&d->p.features) == (1ull << 32 | 1ull << 5 | 1ull << 3) &&
+	       !vnet_features_has(&d->p.features, 64), "w1 features (decimal)");
+	vnet_state_format(&reg, text, sizeof(text));
+	EXPECT(strstr(text, "features=0x10000000100000028 ") &&
+	       strstr(text, "features=0x100000028 "), "written back:\n%s", text);
+}
+
+/*
  * The uplink watch's dumps, as the registry sees them: the kernel's carrier
  * count is taken as is (a burst of notifications collapses into one dump),
  * a device that was up at both looks is bounced once when the carrier went
@@ -431,8 +541,10 @@ int main(void)
 	RUN(test_add_show_del);
 	RUN(test_sim_vstats);
 	RUN(test_rejections);
+	RUN(test_command_rows);
 	RUN(test_ack_formats);
 	RUN(test_state_roundtrip);
+	RUN(test_state_features_above_63);
 	RUN(test_uplink_flaps);
 	RUN(test_mtu_limit);
 	vnet_registry_fini(&reg);

@@ -8,7 +8,6 @@
  * cycles without leaking fds or mappings. After every bad connection the
  * device must serve the next one.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -161,17 +160,6 @@ static __u64 good_features(void)
 	       BIT(VIRTIO_NET_F_MQ) | BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 }
 
-static int mem_fd(size_t size)
-{
-	int fd = memfd_create("guest", MFD_CLOEXEC);
-
-	if (fd >= 0 && ftruncate(fd, (off_t)size)) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 static int fe_mem_table(int fd, int mfd, __u64 size, __u64 *ack)
 {
 	struct vhost_user_memory m = { .nregions = 1 };
@@ -183,19 +171,6 @@ static int fe_mem_table(int fd, int mfd, __u64 size, __u64 *ack)
 		    8 + sizeof(m.regions[0]), &mfd, 1))
 		return -1;
 	return fe_recv(fd, VHOST_USER_SET_MEM_TABLE, ack, 8) == 8 ? 0 : -1;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	while (d && (e = readdir(d)))
-		n += e->d_name[0] != '.';
-	if (d)
-		closedir(d);
-	return n;
 }
 
 static int count_maps(void)
@@ -261,7 +236,7 @@ static void test_bad_features(void)
 		    BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 
 	EXPECT(fe_handshake(fd, bad) == -1, "GUEST_TSO4 without GUEST_CSUM accepted");
-	EXPECT(vnet_netdev_features(dev, NULL) == 0, "nothing negotiated");
+	EXPECT(vnet_features_empty(&dev->driver_set), "nothing negotiated");
 	/* not offered at all */
 	EXPECT(fe_u64(fd, VHOST_USER_SET_FEATURES, BIT(41), true, &ack) == 0 && ack, "bit 41");
 	/* FEATURES_OK does not stick after a refused set (spec 3.1.1) */
@@ -327,7 +302,7 @@ static void test_truncated_and_oversized(void)
 
 static void test_fd_counts_and_indexes(void)
 {
-	int before = count_fds();
+	int before = test_count_fds();
 	int fd = fe_connect();
 	int efd[3] = { eventfd(0, 0), eventfd(0, 0), eventfd(0, 0) };
 	__u64 ack, v;
@@ -365,7 +340,7 @@ static void test_fd_counts_and_indexes(void)
 	/* a region fd that is not memory (an eventfd) */
 	EXPECT(fe_mem_table(fd, efd[0], 4096, &ack) == 0 && ack, "eventfd as memory");
 	/* a memfd shorter than the region (would SIGBUS on access) */
-	int mfd = mem_fd(4096);
+	int mfd = test_memfd(4096);
 	EXPECT(fe_mem_table(fd, mfd, MEM_SIZE, &ack) == 0 && ack, "short memfd");
 	close(mfd);
 	EXPECT(fe_alive(fd), "still connected");
@@ -373,13 +348,13 @@ static void test_fd_counts_and_indexes(void)
 	 * the disconnect, none of ours are left over there */
 	fe_close(fd);
 	close(efd[0]), close(efd[1]), close(efd[2]);
-	EXPECT(count_fds() == before, "fds %d -> %d", before, count_fds());
+	EXPECT(test_count_fds() == before, "fds %d -> %d", before, test_count_fds());
 }
 
 static void test_ring_addresses(void)
 {
 	int fd = fe_connect();
-	int mfd = mem_fd(MEM_SIZE);
+	int mfd = test_memfd(MEM_SIZE);
 	struct vhost_user_vring_state st = { .index = 0, .num = 256 };
 	struct vhost_user_vring_addr a = { .index = 0 };
 	__u64 ack;
@@ -523,7 +498,7 @@ static __u64 mem_reg(int fd, __u32 req, __u64 gpa, __u64 size, __u64 off, int mf
 static void test_mem_slots(void)
 {
 	const __u64 lo = 0xa0000, hi = 0xc0000, hi_len = MEM_SIZE - 0xc0000;
-	int fd = fe_connect(), mfd = mem_fd(MEM_SIZE);
+	int fd = fe_connect(), mfd = test_memfd(MEM_SIZE);
 	unsigned int pair;
 
 	fe_handshake(fd, good_features());
@@ -581,13 +556,34 @@ static void test_fresh_disconnect_keeps_fd0(void)
 	EXPECT(fcntl(0, F_GETFD) >= 0, "fd 0 was closed by destroy");
 }
 
+/*
+ * A memory table of one region leaves the other slots empty: they must
+ * hold no fd, or the disconnect closes fd 0 (in vnetd, soon a socket of
+ * someone else's).
+ */
+static void test_table_disconnect_keeps_fd0(void)
+{
+	int fd, mfd = test_memfd(MEM_SIZE);
+	__u64 ack = 1;
+
+	if (fcntl(0, F_GETFD) < 0)
+		EXPECT(open("/dev/null", O_RDONLY) == 0, "cannot open fd 0");
+	fd = fe_connect();
+	EXPECT(fe_handshake(fd, good_features()) == 0, "handshake");
+	EXPECT(fe_mem_table(fd, mfd, MEM_SIZE, &ack) == 0 && ack == 0, "mem table");
+	close(mfd);
+	fe_close(fd);
+	EXPECT(!vu_open() && dev->mem.nregions == 0, "disconnected");
+	EXPECT(fcntl(0, F_GETFD) >= 0, "fd 0 was closed with the memory table");
+}
+
 /* 1,000 front-ends, each with memory, eventfds and a half-set-up ring */
 static void test_connect_cycles(void)
 {
-	int fds0 = count_fds(), maps0 = count_maps(), i, bad = 0;
+	int fds0 = test_count_fds(), maps0 = count_maps(), i, bad = 0;
 
 	for (i = 0; i < 1000; i++) {
-		int fd = fe_connect(), mfd = mem_fd(MEM_SIZE), kfd = eventfd(0, 0);
+		int fd = fe_connect(), mfd = test_memfd(MEM_SIZE), kfd = eventfd(0, 0);
 		__u64 ack = 1, v = 0;
 
 		if (fd < 0 || fe_handshake(fd, good_features()) ||
@@ -602,7 +598,7 @@ static void test_connect_cycles(void)
 		fe_close(fd);
 	}
 	EXPECT(bad == 0, "%d cycles failed", bad);
-	EXPECT(count_fds() == fds0, "fds %d -> %d", fds0, count_fds());
+	EXPECT(test_count_fds() == fds0, "fds %d -> %d", fds0, test_count_fds());
 	EXPECT(count_maps() == maps0, "mappings %d -> %d", maps0, count_maps());
 }
 
@@ -650,6 +646,7 @@ int main(void)
 	RUN(test_protocol_offer);
 	RUN(test_connect_cycles);
 	RUN(test_fresh_disconnect_keeps_fd0);
+	RUN(test_table_disconnect_keeps_fd0);
 	RUN(test_memory_sealed_against_shrink);
 	vnet_vu_destroy(vu);
 	vnet_netdev_destroy(dev);
