@@ -29,9 +29,10 @@ LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
 	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/net_tx.c \
 	daemon/engine/net_rx.c
 # device: the virtio-net device model, its control queue, its queues as a
-# worker sees them
+# worker sees them, the receive configuration its state makes
 LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.c \
-	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c
+	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c \
+	daemon/device/rx_conf.c
 # transport: how a driver reaches the device (the table; vhost-user)
 LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
 	daemon/transport/vhost_user_msg.c
@@ -102,6 +103,8 @@ UNIT_TESTS += test_nl_request
 UNIT_TESTS += test_netutil
 UNIT_TESTS += test_mac_learn
 UNIT_TESTS += test_features test_dev_setup test_transport
+# every receive path (C reference, vnet/sim, device to device) decides alike
+UNIT_TESTS += test_rx_agree
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop
@@ -116,6 +119,8 @@ BPF_TESTS := test_xdp_hash test_xdp_filter test_xdp_rss_race
 BPF_TESTS += test_host_port
 # how the XDP program gets onto an uplink (libxdp, else the program alone)
 BPF_TESTS += test_xdp_attach
+# the XDP program, the C reference, vnet/sim and device to device decide alike
+BPF_TESTS += test_xdp_agree
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
 FUZZERS := fuzz_classify fuzz_virtq

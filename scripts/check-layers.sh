@@ -26,7 +26,7 @@ declare -A HDR=(
 	[guest_mem]=engine [virtq]=engine [net]=engine [csum]=engine
 	[classify]=classify [toeplitz]=classify [rx_filter]=classify
 	[dp_layout]=classify
-	[device]=device [cvq]=device [devq]=device [features]=device
+	[device]=device [cvq]=device [devq]=device [features]=device [rx_conf]=device
 	[vhost_user]=transport [transport]=transport [vduse]=transport
 	[sim]=worker [worker]=worker
 	[datapath]=uplink [xdp_attach]=uplink [xsk]=uplink [uplink_dp]=uplink

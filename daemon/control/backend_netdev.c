@@ -36,7 +36,6 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
-/* xsk.h (datapath.h) before device.h: see cvq.h on enum vnet_steering */
 #include "vnet/xsk.h"
 #include "vnet/device.h"
 #include "vnet/evloop.h"

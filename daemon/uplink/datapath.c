@@ -37,15 +37,11 @@
 #include "vnet_xdp.skel.h"
 #include "vnet_xdp_bitloop.skel.h"
 
-/* The key a device hashes with for automatic steering (no HASH_CONFIG). */
-static const __u8 default_key[VNET_TOEPLITZ_KEY_MAX] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
-	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
-	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
-	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
-};
-
-/* What the driver asked for; the live vnet_dp_steer is derived from it. */
+/*
+ * What the command API (set_rss, set_hash_config, set_queue_pairs) was
+ * told, so that the last command decides the mode; the live vnet_dp_steer
+ * is derived from it (vnet_rx_steer_derive, the receive decision's own).
+ */
 struct dev_ctl {
 	enum vnet_steer_mode mode;
 	__u16 vq_pairs;
@@ -423,32 +419,24 @@ static void mask_set(__u64 *mask, unsigned int dev, int on)
 
 /* --- steering: spare slot, flip, grace period ------------------------------ */
 
-static void derive_steer(const struct dev_ctl *c, struct vnet_dp_steer *st)
+/* The request the command API's memory of a device amounts to. */
+static void ctl_request(const struct dev_ctl *c, struct vnet_rx_steer_req *r)
 {
-	memset(st, 0, sizeof(*st));
-	st->mode = c->mode;
-	st->vq_pairs = c->vq_pairs ? c->vq_pairs : 1;
+	memset(r, 0, sizeof(*r));
+	r->mode = (__u8)c->mode;
+	r->vq_pairs = c->vq_pairs ? c->vq_pairs : 1;
 	if (c->mode == VNET_STEER_RSS) {
-		st->hash_types = c->rss.hash_types;
-		st->table_mask = c->rss.table_len - 1;
-		st->unclassified_queue = c->rss.unclassified_queue;
-		memcpy(st->table, c->rss.table, sizeof(st->table[0]) * c->rss.table_len);
-		st->key_len = c->rss.key_len;
-		memcpy(st->key, c->rss.key, c->rss.key_len);
+		r->hash_types = c->rss.hash_types;
+		r->table_len = c->rss.table_len;
+		r->unclassified_queue = c->rss.unclassified_queue;
+		memcpy(r->table, c->rss.table, sizeof(r->table[0]) * c->rss.table_len);
+		r->key_len = c->rss.key_len;
+		memcpy(r->key, c->rss.key, c->rss.key_len);
 		return;
 	}
-	if (c->hash_types) {
-		/* spec "Hash calculation": HASH_CONFIG without RSS, reported */
-		st->hash_types = c->hash_types;
-		st->key_len = c->hash_key_len;
-		memcpy(st->key, c->hash_key, c->hash_key_len);
-	} else if (c->mode == VNET_STEER_AUTO) {
-		/* our own flow hash: steers, never reported */
-		st->hash_types = VNET_HASH_TYPE_ALL;
-		st->flags = VNET_STEER_F_INTERNAL_HASH;
-		st->key_len = sizeof(default_key);
-		memcpy(st->key, default_key, sizeof(default_key));
-	}
+	r->hash_types = c->hash_types;
+	r->key_len = c->hash_key_len;
+	memcpy(r->key, c->hash_key, c->hash_key_len);
 }
 
 static int commit_steer(struct vnet_dp *dp, unsigned int dev)
@@ -456,9 +444,11 @@ static int commit_steer(struct vnet_dp *dp, unsigned int dev)
 	struct vnet_rx_dev *d = &dp->st->dev[dev];
 	struct vnet_dp_steer_slot *sl = dp->scratch;
 	__u32 spare = dp->slot[dev] ^ 1, k = dev * 2 + spare;
+	struct vnet_rx_steer_req req;
 	int err;
 
-	derive_steer(&dp->ctl[dev], &sl->steer);
+	ctl_request(&dp->ctl[dev], &req);
+	vnet_rx_steer_derive(&req, &sl->steer);
 	vnet_toeplitz_expand(sl->steer.key, sl->steer.key_len, &sl->tbl);
 	err = update(dp->fd_steer, &k, sl);
 	if (err)
@@ -641,6 +631,20 @@ int vnet_dp_vlan_del(struct vnet_dp *dp, unsigned int dev, __u16 vid)
 	return vlan_set(dp, dev, vid, 0);
 }
 
+/* spec "Setting RSS parameters": table length a power of two, queues the device has */
+static bool rss_valid(const struct vnet_rx_dev *d, __u32 types, __u16 table_len,
+		      const __u16 *table, __u16 unclassified, __u8 key_len)
+{
+	if (!table_len || table_len > VNET_RSS_TABLE_MAX || (table_len & (table_len - 1)) ||
+	    key_len > VNET_TOEPLITZ_KEY_MAX || (types & ~VNET_HASH_TYPE_ALL) ||
+	    unclassified >= d->max_vq_pairs)
+		return false;
+	for (unsigned int i = 0; i < table_len; i++)
+		if (table[i] >= d->max_vq_pairs)
+			return false;
+	return true;
+}
+
 int vnet_dp_set_rss(struct vnet_dp *dp, unsigned int dev,
 		    const struct vnet_rss_config *rss)
 {
@@ -649,16 +653,9 @@ int vnet_dp_set_rss(struct vnet_dp *dp, unsigned int dev,
 
 	if (!d)
 		return -ENODEV;
-	/* spec "Setting RSS parameters": table length a power of two */
-	if (!rss || !rss->table_len || rss->table_len > VNET_RSS_TABLE_MAX ||
-	    (rss->table_len & (rss->table_len - 1)) ||
-	    rss->key_len > VNET_TOEPLITZ_KEY_MAX ||
-	    (rss->hash_types & ~VNET_HASH_TYPE_ALL) ||
-	    rss->unclassified_queue >= d->max_vq_pairs)
+	if (!rss || !rss_valid(d, rss->hash_types, rss->table_len, rss->table,
+			       rss->unclassified_queue, rss->key_len))
 		return -EINVAL;
-	for (unsigned int i = 0; i < rss->table_len; i++)
-		if (rss->table[i] >= d->max_vq_pairs)
-			return -EINVAL;
 	c = &dp->ctl[dev];
 	c->rss = *rss;
 	c->mode = VNET_STEER_RSS;
@@ -700,6 +697,40 @@ int vnet_dp_set_queue_pairs(struct vnet_dp *dp, unsigned int dev, __u16 pairs)
 	c = &dp->ctl[dev];
 	c->vq_pairs = pairs;
 	c->mode = pairs > 1 ? VNET_STEER_AUTO : VNET_STEER_SINGLE;
+	return commit_steer(dp, dev);
+}
+
+int vnet_dp_set_steering(struct vnet_dp *dp, unsigned int dev,
+			 const struct vnet_rx_steer_req *r)
+{
+	struct vnet_rx_dev *d = dev_get(dp, dev);
+	struct dev_ctl *c;
+
+	if (!d)
+		return -ENODEV;
+	if (!r || !r->vq_pairs || r->vq_pairs > d->max_vq_pairs || r->mode > VNET_STEER_RSS ||
+	    r->key_len > VNET_TOEPLITZ_KEY_MAX || (r->hash_types & ~VNET_HASH_TYPE_ALL))
+		return -EINVAL;
+	if (r->mode == VNET_STEER_RSS &&
+	    !rss_valid(d, r->hash_types, r->table_len, r->table, r->unclassified_queue,
+		       r->key_len))
+		return -EINVAL;
+	c = &dp->ctl[dev];
+	c->mode = r->mode;
+	c->vq_pairs = r->vq_pairs;
+	if (r->mode == VNET_STEER_RSS) {
+		c->rss.hash_types = r->hash_types;
+		c->rss.table_len = r->table_len;
+		c->rss.unclassified_queue = r->unclassified_queue;
+		memcpy(c->rss.table, r->table, sizeof(r->table[0]) * r->table_len);
+		c->rss.key_len = r->key_len;
+		memcpy(c->rss.key, r->key, r->key_len);
+	} else {
+		c->hash_types = r->hash_types;
+		c->hash_key_len = r->key_len;
+		memset(c->hash_key, 0, sizeof(c->hash_key));
+		memcpy(c->hash_key, r->key, r->key_len);
+	}
 	return commit_steer(dp, dev);
 }
 

@@ -55,7 +55,6 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
-/* datapath.h before device.h: see cvq.h on enum vnet_steering */
 #include "vnet/datapath.h"
 #include "vnet/rx_filter.h"
 #include "vnet/device.h"
@@ -65,6 +64,7 @@
 #include "vnet/mac_learn.h"
 #include "vnet/net.h"
 #include "vnet/netutil.h"
+#include "vnet/rx_conf.h"
 #include "vnet/uplink_dp.h"
 #include "vnet/uplink_pkt.h"
 #include "vnet/xsk.h"
@@ -95,15 +95,14 @@ struct up_port {
 	struct vnet_devq dq;		/* the device's queues */
 	struct vnet_rx_pkt *rxb;	/* [max_vqp][UP_RXB] */
 	unsigned int *rxn;		/* [max_vqp] */
-	/* what the maps hold: push_state() diffs against it */
+	/* what the last push_state() was made from (the maps' shadow,
+	 * vnet_dp_state(), holds what it pushed) */
 	bool pushed_valid;
-	struct vnet_net_state pushed;
+	__u32 pushed_version;		/* of the control-queue state */
 	__u64 pushed_driver;
-	__u16 pushed_pairs;
-	__u8 pushed_mode[VNET_RX_MODE_MAX + 1];
-	bool pushed_vlan_filter;
-	bool push_warned;
+	unsigned int pushed_active;	/* receive queues set up */
 	__u32 pushed_learned;		/* learned.version the MAC table holds */
+	bool push_warned;
 	/* trusted: the source MACs the guest sends from besides its own
 	 * (dev->lock, like the rest of a port's device state) */
 	struct vnet_mac_learn learned;
@@ -224,25 +223,6 @@ static void coal_run(struct up_port *p, const struct vnet_net_state *st)
 /* --- control-queue state -> BPF maps ------------------------------------------- */
 
 /*
- * The device's unicast table in the maps: the driver's (CTRL_MAC_TABLE_SET)
- * and, for a trusted device, the source MACs learned from its frames; what
- * does not fit is left out (the driver's table has overflowed to ALLUNI by
- * then, spec 5.1.6.5.2).
- */
-static int push_mac_table(struct up_port *p, const struct vnet_net_state *st)
-{
-	__u8 uc[VNET_RX_MAC_TABLE_MAX][6];
-	unsigned int n = st->n_uc < VNET_RX_MAC_TABLE_MAX ? st->n_uc : VNET_RX_MAC_TABLE_MAX;
-	unsigned int i;
-
-	memcpy(uc, st->macs, 6 * (size_t)n);
-	for (i = 0; i < p->learned.n && n < VNET_RX_MAC_TABLE_MAX; i++)
-		memcpy(uc[n++], p->learned.mac[i], 6);
-	return vnet_dp_set_mac_table(p->up->dp, p->slot, (const __u8 (*)[6])uc, n,
-				     (const __u8 (*)[6])st->macs + st->n_uc, st->n_mc);
-}
-
-/*
  * A frame from a source MAC that is not the device's. An untrusted device
  * drops it (DESIGN "Robustness rules") and says once why; a trusted one
  * learns the MAC so that frames to it reach the device (ARCHITECTURE.md,
@@ -288,119 +268,33 @@ static void learn_maintain(struct up_port *p)
 }
 
 /*
- * Push what the maps must know about the device, as a diff against what
- * they hold. Cheap when nothing moved (one compare a round); the steering
- * part costs an RCU grace period per call (datapath.c), so it is pushed
- * only when one of its inputs changed.
+ * Push what the maps must know about the device: the one configuration its
+ * control-queue state makes (rx_conf.h), the difference only
+ * (vnet_updp_push_dev). Cheap when nothing moved: one compare a round
+ * (every accepted change bumps the state's version, resets included).
  */
 static void push_state(struct up_port *p, const struct vnet_net_state *st)
 {
-	struct vnet_dp *dp = p->up->dp;
 	struct vnet_netdev *dev = p->dev;
-	const struct vnet_net_state *old = &p->pushed;
-	__u64 drv = dev->driver;
-	const __u64 steer_bits = BIT(VIRTIO_NET_F_RSS) | BIT(VIRTIO_NET_F_HASH_REPORT) |
-				 BIT(VIRTIO_NET_F_CTRL_VQ);
-	bool cvq = drv & BIT(VIRTIO_NET_F_CTRL_VQ);
-	bool ctrl_rx = cvq && (drv & BIT(VIRTIO_NET_F_CTRL_RX));
-	bool vf = cvq && (drv & BIT(VIRTIO_NET_F_CTRL_VLAN));
-	__u8 mode[VNET_RX_MODE_MAX + 1] = { 0 };
-	unsigned int i, w, slot = p->slot;
-	__u16 pairs = st->vq_pairs;
-	int err = 0;
+	unsigned int active = vnet_devq_active_rx(&p->dq);
+	struct vnet_rx_conf c;
+	int err;
 
-	/* a front-end that keeps the control queue (QEMU style) uses the
-	 * receive queues it enabled, steered by flow (ARCHITECTURE.md) */
-	if (!cvq)
-		pairs = (__u16)vnet_devq_active_rx(&p->dq);
-	if (!pairs)
-		pairs = 1;
-	if (pairs > dev->params.max_vqp)
-		pairs = dev->params.max_vqp;
-	/* every accepted change bumps version, resets included (cvq.c,
-	 * device.c): one compare instead of a memcmp of the whole state */
-	if (p->pushed_valid && drv == p->pushed_driver && pairs == p->pushed_pairs &&
-	    st->version == old->version && p->learned.version == p->pushed_learned)
+	if (p->pushed_valid && dev->driver == p->pushed_driver && active == p->pushed_active &&
+	    st->version == p->pushed_version && p->learned.version == p->pushed_learned)
 		return;
-
-	if (ctrl_rx) {
-		mode[VNET_RX_PROMISC] = st->promisc;
-		/* spec 5.1.6.5.2 footnote: a table too long -> all-multi/all-uni */
-		mode[VNET_RX_ALLMULTI] = st->allmulti || st->mc_overflow;
-		mode[VNET_RX_ALLUNI] = st->alluni || st->uc_overflow;
-		mode[VNET_RX_NOMULTI] = st->nomulti;
-		mode[VNET_RX_NOUNI] = st->nouni;
-		mode[VNET_RX_NOBCAST] = st->nobcast;
-	} else {
-		/* a driver without CTRL_RX cannot ask for multicast: it gets all
-		 * of it, like the Linux driver expects (ARCHITECTURE.md, XDP) */
-		mode[VNET_RX_ALLMULTI] = 1;
-	}
-	for (i = 0; i <= VNET_RX_MODE_MAX; i++)
-		if (!p->pushed_valid || mode[i] != p->pushed_mode[i])
-			err = err ?: vnet_dp_set_rx_mode(dp, slot, i, mode[i]);
-	memcpy(p->pushed_mode, mode, sizeof(mode));
-
-	if (memcmp(st->mac, old->mac, 6))
-		err = err ?: vnet_dp_set_mac(dp, slot, st->mac);
-	if (st->n_uc != old->n_uc || st->n_mc != old->n_mc ||
-	    memcmp(st->macs, old->macs, 6 * (size_t)(st->n_uc + st->n_mc)) ||
-	    p->learned.version != p->pushed_learned)
-		err = err ?: push_mac_table(p, st);
-	p->pushed_learned = p->learned.version;
-
-	/* spec "VLAN Filtering": only a driver with CTRL_VLAN has a filter */
-	if (!p->pushed_valid || vf != p->pushed_vlan_filter)
-		err = err ?: vnet_dp_set_vlan_filter(dp, slot, vf);
-	p->pushed_vlan_filter = vf;
-	for (w = 0; w < VNET_VLAN_N / 32; w++) {
-		__u32 diff = st->vlans[w] ^ old->vlans[w];
-
-		while (diff && !err) {
-			unsigned int b = (unsigned int)__builtin_ctz(diff);
-			__u16 vid = (__u16)(w * 32 + b);
-
-			diff &= diff - 1;
-			err = st->vlans[w] & (1u << b) ? vnet_dp_vlan_add(dp, slot, vid) :
-							 vnet_dp_vlan_del(dp, slot, vid);
-		}
-	}
-
-	if (!p->pushed_valid || pairs != p->pushed_pairs ||
-	    (drv & steer_bits) != (p->pushed_driver & steer_bits) ||
-	    st->steering != old->steering || st->vq_pairs != old->vq_pairs ||
-	    st->hash_types != old->hash_types || st->indir_mask != old->indir_mask ||
-	    st->unclassified_queue != old->unclassified_queue ||
-	    memcmp(st->indir, old->indir, sizeof(st->indir)) ||
-	    st->key_len != old->key_len || memcmp(st->key, old->key, sizeof(st->key))) {
-		if (cvq && st->steering == VNET_STEER_RSS && (drv & BIT(VIRTIO_NET_F_RSS))) {
-			struct vnet_rss_config rss = {
-				.hash_types = st->hash_types,
-				.table_len = (__u16)(st->indir_mask + 1u),
-				.unclassified_queue = st->unclassified_queue,
-				.key_len = st->key_len,
-			};
-
-			memcpy(rss.table, st->indir, sizeof(__u16) * rss.table_len);
-			memcpy(rss.key, st->key, st->key_len);
-			err = err ?: vnet_dp_set_rss(dp, slot, &rss);
-		} else {
-			/* hash parameters only matter with HASH_REPORT (spec
-			 * "Hash calculation for incoming packets") */
-			bool report = cvq && (drv & BIT(VIRTIO_NET_F_HASH_REPORT));
-
-			err = err ?: vnet_dp_set_queue_pairs(dp, slot, pairs);
-			err = err ?: vnet_dp_set_hash_config(dp, slot, report ? st->hash_types : 0,
-							     st->key, report ? st->key_len : 0);
-		}
-	}
+	vnet_rx_conf_of(st, dev->driver, active, dev->params.max_vqp, VNET_RX_UNFILTERED_OWN,
+			&c);
+	err = vnet_updp_push_dev(p->up->dp, p->slot, st, &c,
+				 (const __u8 (*)[6])p->learned.mac, p->learned.n);
 	if (err && !p->push_warned) {
 		pr_warn("%s: datapath update failed: %s\n", dev->params.name, strerror(-err));
 		p->push_warned = true;
 	}
-	p->pushed = *st;
-	p->pushed_driver = drv;
-	p->pushed_pairs = pairs;
+	p->pushed_version = st->version;
+	p->pushed_driver = dev->driver;
+	p->pushed_active = active;
+	p->pushed_learned = p->learned.version;
 	p->pushed_valid = true;
 }
 
@@ -476,26 +370,12 @@ static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet
 static int replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude,
 		     bool copy)
 {
-	const struct vnet_rx_state *s = vnet_dp_state(up->dp);
-	struct vnet_rx_result r;
-	struct vnet_xdp_meta m;
-	__u64 want;
-	int n = 0;
+	struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
+	int i, n;
 
-	if ((copy ? vnet_rx_classify_copy(s, data, len, &r) :
-		    vnet_rx_classify(s, data, len, &r)) ||
-	    r.verdict == VNET_RX_PASS)
-		return r.pass_reason == VNET_CNT_MALFORMED ? -EINVAL : 0;
-	want = r.want & up->port_mask & ~exclude;
-	while (want) {
-		unsigned int d = (unsigned int)__builtin_ctzll(want);
-
-		want &= want - 1;
-		if (!vnet_rx_steer(s, d, data, len, &m)) {
-			batch_add(up, up->ports[d], &m, data, len);
-			n++;
-		}
-	}
+	n = vnet_rx_fanout(vnet_dp_state(up->dp), data, len, exclude | ~up->port_mask, copy, m);
+	for (i = 0; i < n; i++)
+		batch_add(up, up->ports[m[i].dev], &m[i], data, len);
 	return n;
 }
 
@@ -1222,8 +1102,6 @@ static int port_attach(struct vnet_updp *up, struct up_port *p)
 {
 	struct vnet_netdev *dev = p->dev;
 
-	memset(&p->pushed, 0, sizeof(p->pushed));
-	memcpy(p->pushed.mac, dev->params.mac, 6);
 	p->pushed_valid = false;
 	p->push_warned = false;
 	return vnet_dp_dev_add(up->dp, p->slot, dev->params.mac, dev->params.max_vqp);
@@ -1460,9 +1338,6 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 		err = -ENOMEM;
 		goto err_free;
 	}
-	/* the maps' reset state for the device (vnet_dp_dev_add) */
-	memcpy(p->pushed.mac, dev->params.mac, 6);
-
 	__atomic_add_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
 	pthread_mutex_lock(&up->lock);
 	__atomic_sub_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
@@ -1585,4 +1460,70 @@ void vnet_updp_close_all(void)
 		vnet_updp_close(uplinks[i]);
 		uplinks[i] = NULL;
 	}
+}
+
+/* --- one device into the maps (push_state, tests) ------------------------------ */
+
+int vnet_updp_push_dev(struct vnet_dp *dp, unsigned int slot, const struct vnet_net_state *st,
+		       const struct vnet_rx_conf *c, const __u8 (*extra_uc)[6],
+		       unsigned int n_extra)
+{
+	const struct vnet_rx_state *s = vnet_dp_state(dp);
+	const struct vnet_dp_filter *f = &s->filter;
+	const __u64 *modes[VNET_RX_MODE_MAX + 1] = {
+		[VNET_RX_PROMISC] = &f->promisc, [VNET_RX_ALLMULTI] = &f->allmulti,
+		[VNET_RX_ALLUNI] = &f->alluni, [VNET_RX_NOMULTI] = &f->nomulti,
+		[VNET_RX_NOUNI] = &f->nouni, [VNET_RX_NOBCAST] = &f->nobcast,
+	};
+	const struct vnet_rx_dev *d;
+	__u8 uc[VNET_RX_MAC_TABLE_MAX][6];
+	unsigned int n_uc = 0, n_mc, i, w;
+	struct vnet_dp_steer steer;
+	int err = 0;
+
+	if (!vnet_rx_dev_present(s, slot))
+		return -ENODEV;
+	d = &s->dev[slot];
+	for (i = 0; i <= VNET_RX_MODE_MAX; i++)
+		if ((*modes[i] >> slot & 1) != c->mode[i])
+			err = err ?: vnet_dp_set_rx_mode(dp, slot, i, c->mode[i]);
+	if (memcmp(st->mac, d->mac, 6))
+		err = err ?: vnet_dp_set_mac(dp, slot, st->mac);
+
+	/*
+	 * The unicast table in the maps: the driver's (CTRL_MAC_TABLE_SET)
+	 * and the extra MACs (a trusted device's learned sources); what does
+	 * not fit is left out (the driver's table overflowed to ALLUNI by
+	 * then, spec 5.1.6.5.2).
+	 */
+	for (i = 0; i < st->n_uc && n_uc < VNET_RX_MAC_TABLE_MAX; i++)
+		memcpy(uc[n_uc++], st->macs[i], 6);
+	for (i = 0; i < n_extra && n_uc < VNET_RX_MAC_TABLE_MAX; i++)
+		memcpy(uc[n_uc++], extra_uc[i], 6);
+	n_mc = st->n_mc < VNET_RX_MAC_TABLE_MAX ? st->n_mc : VNET_RX_MAC_TABLE_MAX;
+	if (n_uc != d->n_uc || n_mc != d->n_mc || memcmp(uc, d->uc, 6 * (size_t)n_uc) ||
+	    memcmp(st->macs + st->n_uc, d->mc, 6 * (size_t)n_mc))
+		err = err ?: vnet_dp_set_mac_table(dp, slot, (const __u8 (*)[6])uc, n_uc,
+						   (const __u8 (*)[6])st->macs + st->n_uc, n_mc);
+
+	if ((f->vlan_filter >> slot & 1) != c->vlan_filter)
+		err = err ?: vnet_dp_set_vlan_filter(dp, slot, c->vlan_filter);
+	for (w = 0; w < VNET_VLAN_N / 64; w++) {
+		__u64 want = vnet_rx_conf_vlan_word(st, w), diff = want ^ d->vlans[w];
+
+		while (diff && !err) {
+			unsigned int b = (unsigned int)__builtin_ctzll(diff);
+			__u16 vid = (__u16)(w * 64 + b);
+
+			diff &= diff - 1;
+			err = want >> b & 1 ? vnet_dp_vlan_add(dp, slot, vid) :
+					      vnet_dp_vlan_del(dp, slot, vid);
+		}
+	}
+
+	/* each steering push waits a grace period (datapath.c): only a change */
+	vnet_rx_steer_derive(&c->steer, &steer);
+	if (memcmp(&steer, &d->steer, sizeof(steer)))
+		err = err ?: vnet_dp_set_steering(dp, slot, &c->steer);
+	return err;
 }

@@ -18,12 +18,13 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
-#include "vnet/classify.h"
 #include "vnet/devq.h"
 #include "vnet/log.h"
 #include "vnet/net.h"
-#include "vnet/sim.h"
 #include "vnet/netutil.h"
+#include "vnet/rx_conf.h"
+#include "vnet/rx_filter.h"
+#include "vnet/sim.h"
 
 #define BIT(n)		(1ull << (n))
 #define SIM_NBUF	64	/* tx output buffers per burst (GSO: 64 KiB) */
@@ -54,113 +55,21 @@ struct vnet_sim {
 	/* receive batches per receiveq for one tx burst */
 	struct vnet_rx_pkt *rx_batch;	/* [max_vqp][SIM_NBUF] */
 	unsigned int *rx_n;
-	__u32 key_version;
-	struct vnet_toeplitz_table key_tbl;	/* the driver's key */
-	struct vnet_toeplitz_table auto_tbl;	/* automatic steering */
+	/*
+	 * The receive decision's view of this one device (slot 0 of a filter
+	 * of its own, rx_filter.h), rebuilt when the control-queue state, the
+	 * features or the receive queues in use change (rx_version...).
+	 */
+	struct vnet_dp_filter rx_filter;
+	struct vnet_rx_dev rx_dev;
+	bool rx_valid;
+	__u32 rx_version;
+	__u64 rx_driver;
+	unsigned int rx_active;
 	__u8 gen_frames[SIM_GEN_FLOWS][SIM_GEN_LEN];
 	unsigned int gen_next;
 	struct vnet_sim_stats stats;
 };
-
-/* the key of the Microsoft RSS verification suite: any fixed key works */
-static const __u8 auto_key[40] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d,
-	0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,
-	0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b,
-	0xbe, 0xac, 0x01, 0xfa,
-};
-
-/* --- the receive decision ----------------------------------------------------- */
-
-static bool mac_in(const __u8 (*macs)[6], unsigned int n, const __u8 *mac)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		if (!memcmp(macs[i], mac, 6))
-			return true;
-	return false;
-}
-
-/* spec 5.1.6.5.1 / 5.1.6.5.2 / 5.1.6.5.3 */
-static bool rx_filter_pass(const struct vnet_net_state *st, __u64 features,
-			   const struct vnet_parsed *p)
-{
-	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
-	const __u8 *dst = p->dst_mac;
-
-	if ((features & BIT(VIRTIO_NET_F_CTRL_VLAN)) && p->vlan_tags &&
-	    !vnet_net_state_vlan_ok(st, p->vlan_id))
-		return false;
-	if (st->promisc)
-		return true;
-	if (!memcmp(dst, bcast, 6))
-		return !st->nobcast;
-	if (dst[0] & 1) {
-		if (st->nomulti)
-			return false;
-		return st->allmulti || st->mc_overflow ||
-		       mac_in(st->macs + st->n_uc, st->n_mc, dst);
-	}
-	if (st->nouni)
-		return false;
-	return st->alluni || st->uc_overflow || !memcmp(dst, st->mac, 6) ||
-	       mac_in(st->macs, st->n_uc, dst);
-}
-
-int vnet_sim_rx_select(const struct vnet_net_state *st, __u64 features, bool filter,
-		       unsigned int nq, const void *frame, __u32 len,
-		       const struct vnet_toeplitz_table *key_tbl,
-		       const struct vnet_toeplitz_table *auto_tbl,
-		       struct vnet_sim_rx *out)
-{
-	struct vnet_hash_result h = { 0 };
-	struct vnet_parsed p;
-	bool report = features & BIT(VIRTIO_NET_F_HASH_REPORT);
-	unsigned int pairs;
-
-	memset(out, 0, sizeof(*out));
-	if (vnet_parse_frame(frame, len, &p))
-		return filter ? -ENOENT : 0;	/* no L2 header: nothing to filter on */
-	if (filter && (features & BIT(VIRTIO_NET_F_CTRL_RX)) && !rx_filter_pass(st, features, &p))
-		return -ENOENT;
-	if (filter && !(features & BIT(VIRTIO_NET_F_CTRL_RX)) &&
-	    (features & BIT(VIRTIO_NET_F_CTRL_VLAN)) && p.vlan_tags &&
-	    !vnet_net_state_vlan_ok(st, p.vlan_id))
-		return -ENOENT;
-
-	/* with the control queue elsewhere (QEMU style) the pairs in use are
-	 * those the driver enabled: nq */
-	pairs = filter ? st->vq_pairs : nq;
-	if (pairs > nq)
-		pairs = nq;
-	if (!pairs)
-		pairs = 1;
-
-	if (filter && st->steering == VNET_STEER_RSS) {
-		/* 5.1.6.5.7.2: hash; none -> unclassified_queue; else indirection */
-		vnet_classify_hash(frame, len, st->hash_types, key_tbl, &h);
-		out->queue = h.report == VNET_HASH_REPORT_NONE ? st->unclassified_queue
-			     : st->indir[h.value & st->indir_mask];
-	} else if (pairs > 1) {
-		/* automatic steering (5.1.6.5.5): by flow over the active pairs */
-		struct vnet_hash_result a;
-
-		vnet_classify_hash(frame, len, VNET_HASH_TYPE_ALL, auto_tbl, &a);
-		out->queue = (__u16)(a.value % pairs);
-		if (report && st->hash_types)
-			vnet_classify_hash(frame, len, st->hash_types, key_tbl, &h);
-	} else if (report && st->hash_types) {
-		vnet_classify_hash(frame, len, st->hash_types, key_tbl, &h);
-	}
-	if (report) {
-		out->hash = h.value;
-		out->report = h.report;
-	}
-	if (out->queue >= nq)
-		out->queue = 0;
-	return 0;
-}
 
 static unsigned int sim_pairs(const struct vnet_sim *sim)
 {
@@ -169,12 +78,27 @@ static unsigned int sim_pairs(const struct vnet_sim *sim)
 
 /* --- work --------------------------------------------------------------------- */
 
-/* Follow the control-queue state: the key table, NOTF_COAL parameters. */
-static void state_apply(struct vnet_sim *sim, const struct vnet_net_state *st)
+/*
+ * Follow the control-queue state: the receive decision's configuration
+ * (the one derivation, rx_conf.h: a loopback takes every frame when its
+ * driver cannot say what it wants) and the NOTF_COAL parameters.
+ */
+static void state_apply(struct vnet_sim *sim, const struct vnet_net_state *st,
+			unsigned int nq)
 {
-	if (st->version != sim->key_version) {
-		vnet_toeplitz_expand(st->key, st->key_len, &sim->key_tbl);
-		sim->key_version = st->version;
+	struct vnet_netdev *dev = sim->dev;
+	struct vnet_rx_conf c;
+
+	if (!sim->rx_valid || st->version != sim->rx_version || dev->driver != sim->rx_driver ||
+	    nq != sim->rx_active) {
+		vnet_rx_conf_of(st, dev->driver, nq, dev->params.max_vqp,
+				VNET_RX_UNFILTERED_ALL, &c);
+		memset(&sim->rx_filter, 0, sizeof(sim->rx_filter));
+		vnet_rx_conf_fill(st, &c, dev->params.max_vqp, &sim->rx_filter, 0, &sim->rx_dev);
+		sim->rx_version = st->version;
+		sim->rx_driver = dev->driver;
+		sim->rx_active = nq;
+		sim->rx_valid = true;
 	}
 	vnet_devq_coal_apply(&sim->dq, st);
 }
@@ -196,36 +120,39 @@ static void deliver_batches(struct vnet_sim *sim, unsigned int nq)
 	}
 }
 
-/* Loopback one frame: decide its receiveq, add it to that batch. */
-static void loop_frame(struct vnet_sim *sim, const struct vnet_net_state *st,
-		       unsigned int nq, const __u8 *data, __u32 len)
+/*
+ * Loopback one frame: the receive decision (rx_filter.h) for this device
+ * picks its receiveq and hash; it joins that queue's batch.
+ */
+static void loop_frame(struct vnet_sim *sim, unsigned int nq, const __u8 *data, __u32 len)
 {
-	struct vnet_sim_rx rx;
+	struct vnet_xdp_meta m;
 	struct vnet_rx_pkt *p;
+	unsigned int q;
 
 	if (!nq) {
 		sim->stats.rx_dropped++;
 		return;
 	}
-	if (vnet_sim_rx_select(st, sim->dev->driver, sim->dq.cvq_active, nq, data, len,
-			       &sim->key_tbl, &sim->auto_tbl, &rx)) {
+	if (vnet_rx_dev_decide(&sim->rx_filter, 0, &sim->rx_dev, data, len, &m)) {
 		sim->stats.filtered++;
 		return;
 	}
-	if (rx.report)
+	/* a queue the driver has not set up: receiveq1 (as the uplink does) */
+	q = m.queue < nq ? m.queue : 0;
+	if (m.report && (sim->dev->driver & BIT(VIRTIO_NET_F_HASH_REPORT)))
 		sim->stats.hash_reported++;
-	if (sim->rx_n[rx.queue] == SIM_NBUF)
+	if (sim->rx_n[q] == SIM_NBUF)
 		deliver_batches(sim, nq);
-	p = &sim->rx_batch[rx.queue * SIM_NBUF + sim->rx_n[rx.queue]++];
+	p = &sim->rx_batch[q * SIM_NBUF + sim->rx_n[q]++];
 	p->data = data;
 	p->len = len;
-	p->hash_value = rx.hash;
-	p->hash_report = rx.report;
+	p->hash_value = m.hash;
+	p->hash_report = m.report;
 	p->flags = 0;
 }
 
-static unsigned int run_tx(struct vnet_sim *sim, const struct vnet_net_state *st,
-			   unsigned int nq)
+static unsigned int run_tx(struct vnet_sim *sim, unsigned int nq)
 {
 	unsigned int i, k, n, work = 0;
 
@@ -243,7 +170,7 @@ static unsigned int run_tx(struct vnet_sim *sim, const struct vnet_net_state *st
 			continue;
 		/* the frames live in tx_bufs until the next burst: deliver now */
 		for (k = 0; k < n; k++)
-			loop_frame(sim, st, nq, sim->tx_bufs[k].data, sim->tx_bufs[k].len);
+			loop_frame(sim, nq, sim->tx_bufs[k].data, sim->tx_bufs[k].len);
 		deliver_batches(sim, nq);
 	}
 	return work;
@@ -283,7 +210,7 @@ static unsigned int run_cvq(struct vnet_sim *sim)
 }
 
 /* vhost-user SEND_RARP: a RARP request for the MAC, like QEMU's announce */
-static void run_rarp(struct vnet_sim *sim, const struct vnet_net_state *st, unsigned int nq)
+static void run_rarp(struct vnet_sim *sim, unsigned int nq)
 {
 	static __u8 f[VNET_RARP_LEN];
 	struct vnet_netdev *dev = sim->dev;
@@ -291,7 +218,7 @@ static void run_rarp(struct vnet_sim *sim, const struct vnet_net_state *st, unsi
 	vnet_rarp_build(f, dev->rarp_mac);
 	dev->rarp_pending = false;
 	if (sim->opts.mode == VNET_SIM_LOOPBACK) {
-		loop_frame(sim, st, nq, f, sizeof(f));
+		loop_frame(sim, nq, f, sizeof(f));
 		deliver_batches(sim, nq);
 	}
 }
@@ -340,11 +267,11 @@ static unsigned int run_once(struct vnet_sim *sim)
 		if (sim->dq.cvq_active)
 			work += run_cvq(sim);
 		st = vnet_netdev_state(dev);
-		state_apply(sim, st);
 		nq = vnet_devq_active_rx(&sim->dq);
+		state_apply(sim, st, nq);
 		if (dev->rarp_pending)
-			run_rarp(sim, st, nq);
-		work += run_tx(sim, st, nq);
+			run_rarp(sim, nq);
+		work += run_tx(sim, nq);
 		if (sim->opts.gen)
 			work += run_gen(sim, st, nq);
 		vnet_devq_coal_expire(&sim->dq);
@@ -465,8 +392,6 @@ int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 	sim->rx_n = calloc(dev->params.max_vqp, sizeof(*sim->rx_n));
 	if (!sim->tx_mem || !sim->rx_batch || !sim->rx_n)
 		goto err_free;
-	vnet_toeplitz_expand(auto_key, sizeof(auto_key), &sim->auto_tbl);
-	sim->key_version = ~0u;
 	build_gen_frames(sim);
 	for (i = 0; i < SIM_NBUF; i++) {
 		sim->tx_bufs[i].data = sim->tx_mem + (size_t)i * sim->tx_buf_size;
