@@ -36,8 +36,9 @@ LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.
 # transport: how a driver reaches the device (the table; vhost-user)
 LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
 	daemon/transport/vhost_user_msg.c
-# worker: the threads that run a device's queues (vnet/sim's loopback)
-LIB_SRCS += daemon/worker/sim.c
+# worker: the threads that run a device's queues: the loop they share,
+# vnet/sim's loopback
+LIB_SRCS += daemon/worker/worker.c daemon/worker/sim.c
 # uplink: the XDP program's maps and attach, AF_XDP, the uplink worker, the
 # host's share of the uplink (packet socket, host port), learned MACs
 LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/xdp_attach.c \

@@ -41,13 +41,11 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -67,15 +65,14 @@
 #include "vnet/rx_conf.h"
 #include "vnet/uplink_dp.h"
 #include "vnet/uplink_pkt.h"
+#include "vnet/worker.h"
 #include "vnet/xsk.h"
 
 #define BIT(n)		(1ull << (n))
 #define UP_BURST	64	/* XSK rx peek; tx output buffers (64 KiB GSO) */
 #define UP_RXB		64	/* frames per (device, receive queue) batch */
 #define UP_LOCAL_MAX	256	/* device-to-device frames per device turn */
-#define UP_POLL_NS	50000ull	/* busy-poll this long after work (sim.c) */
-#define UP_SLEEP_MS	100
-#define UP_CLOCK_ROUNDS	32
+#define UP_HOST_ROUNDS	32	/* busy rounds between reads of a quiet host port */
 #define UP_SCAN_NS	1000000000ull	/* host IPv4 addresses re-read */
 #define UP_MAX_UPLINKS	32
 #define UP_PKT_BUDGET	256	/* packet-ring frames per round: XSK gets its turn */
@@ -84,7 +81,7 @@
 #define ETH_HLEN_	14
 
 /* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
-enum { EV_WAKE = 0, EV_XSK, EV_PKT, EV_HOST };
+enum { EV_WAKE = VNET_WORKER_EV_WAKE, EV_XSK, EV_PKT, EV_HOST };
 
 struct up_port {
 	struct vnet_updp *up;
@@ -136,10 +133,7 @@ struct vnet_updp {
 	struct vnet_xsk *xsk[VNET_DP_MAX_QUEUES];
 	bool xsk_watched;		/* the XSK fds are in epfd (xsk_watch) */
 	bool sock_error;		/* an uplink socket reported one (logged) */
-	pthread_t thread;
-	bool running;
-	int epfd, wake_fd;
-	volatile bool stop;
+	struct vnet_worker w;		/* the thread, its loop and epoll set */
 	pthread_mutex_t lock;
 	int ctl_waiting;
 	struct up_port *ports[VNET_DP_MAX_DEVS];
@@ -422,7 +416,7 @@ static unsigned int run_host(struct vnet_updp *up)
 	unsigned int i, n = 0;
 
 	/* a read is a system call: only when epoll said so, a full burst
-	 * came last time, or every UP_CLOCK_ROUNDS rounds of busy polling */
+	 * came last time, or every UP_HOST_ROUNDS rounds of busy polling */
 	if (!up->hport || !up->host_due)
 		return 0;
 	up->host_due = false;
@@ -683,8 +677,7 @@ static unsigned int port_service(struct vnet_updp *up, struct up_port *p)
 	pthread_mutex_lock(&dev->lock);
 	vnet_devq_sync(&p->dq);
 	/* polling: the driver need not kick (spec 2.7.10); on before we sleep */
-	if (p->dq.kicks_on)
-		vnet_devq_kicks_set(&p->dq, false, false);
+	vnet_worker_devq_poll(&p->dq, false);
 	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		if (p->dq.cvq_active)
 			work += vnet_devq_run_cvq(&p->dq, &refused);
@@ -726,7 +719,7 @@ static unsigned int run_round(struct vnet_updp *up)
 	vnet_xsk_tx_kick(up->xsk[0]);
 	work += run_rx(up);
 	work += run_pkt(up);
-	if (++up->host_rounds % UP_CLOCK_ROUNDS == 0)
+	if (++up->host_rounds % UP_HOST_ROUNDS == 0)
 		up->host_due = true;
 	work += run_host(up);
 	return work;
@@ -748,17 +741,15 @@ static void xsk_watch(struct vnet_updp *up, bool on)
 	if (on == up->xsk_watched || (on && !up->attached))
 		return;
 	for (i = 0; i < up->nxsk; i++)
-		epoll_ctl(up->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
+		epoll_ctl(up->w.epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL,
 			  vnet_xsk_fd(up->xsk[i]), &ev);
 	up->xsk_watched = on;
 }
 
 /*
  * Before sleeping (up->lock held): every port's transmit and control
- * queues get their kicks back, then a last look. False: a driver posted
- * buffers meanwhile, poll on (the next round turns kicks off again). A
- * device that needs a reset serves nothing, so its buffers are no reason
- * to stay awake.
+ * queues get their kicks back, then a last look (vnet_worker_devq_arm).
+ * False: a driver posted buffers meanwhile, poll on.
  */
 static bool kicks_arm(struct vnet_updp *up)
 {
@@ -767,14 +758,9 @@ static bool kicks_arm(struct vnet_updp *up)
 
 	for (mask = up->port_mask; mask; mask &= mask - 1) {
 		struct up_port *p = up->ports[__builtin_ctzll(mask)];
-		struct vnet_netdev *dev = p->dev;
 
-		pthread_mutex_lock(&dev->lock);
-		vnet_devq_sync(&p->dq);
-		if (vnet_devq_kicks_set(&p->dq, true, false) &&
-		    !(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET))
+		if (vnet_worker_devq_arm(&p->dq, false, false))
 			pending = true;
-		pthread_mutex_unlock(&dev->lock);
 	}
 	return !pending;
 }
@@ -791,7 +777,7 @@ static int sleep_timeout(const struct vnet_updp *up)
 		return 1;
 	if (!up->attached)
 		return -1;
-	return vnet_xsk_tx_outstanding(up->xsk[0]) ? 1 : UP_SLEEP_MS;
+	return vnet_xsk_tx_outstanding(up->xsk[0]) ? 1 : VNET_WORKER_SLEEP_MS;
 }
 
 /* Reads (and so clears) a socket's pending error: 0 when there was none. */
@@ -822,12 +808,12 @@ static void sock_error(struct vnet_updp *up, __u64 which, __u32 events)
 	if (which == EV_PKT && up->pkt) {
 		err = sock_take_error(vnet_pktring_fd(up->pkt));
 		if (events & EPOLLHUP)
-			epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
+			epoll_ctl(up->w.epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
 	} else if (which == EV_XSK) {
 		for (unsigned int i = 0; i < up->nxsk; i++)
 			err = sock_take_error(vnet_xsk_fd(up->xsk[i])) ?: err;
 	} else if (which == EV_HOST && up->hport) {
-		epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
+		epoll_ctl(up->w.epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
 		err = EIO;
 	}
 	if (!up->sock_error)
@@ -836,74 +822,59 @@ static void sock_error(struct vnet_updp *up, __u64 which, __u32 events)
 	up->sock_error = true;	/* logged once per attach */
 }
 
-static void *up_thread(void *arg)
+/* --- the worker's loop (worker.h) ----------------------------------------------- */
+
+static unsigned int up_round(struct vnet_worker *w)
 {
-	struct vnet_updp *up = arg;
-	__u64 idle_since = 0, now;
-	unsigned int empty = 0, work;
+	struct vnet_updp *up = w->ctx;
+	unsigned int work;
 
-	while (!up->stop) {
-		struct epoll_event evs[16];
-		int n, i, timeout;
+	pthread_mutex_lock(&up->lock);
+	work = run_round(up);
+	pthread_mutex_unlock(&up->lock);
+	return work;
+}
 
-		pthread_mutex_lock(&up->lock);
-		work = run_round(up);
-		pthread_mutex_unlock(&up->lock);
-		/* let the control thread in: the mutex is not fair */
-		for (i = 0; i < 1000 && __atomic_load_n(&up->ctl_waiting, __ATOMIC_RELAXED); i++)
-			sched_yield();
-		if (work) {
-			idle_since = 0;
-			empty = 0;
-			continue;
-		}
-		if (++empty % UP_CLOCK_ROUNDS)
-			continue;
-		now = vnet_now_ns();
-		if (!idle_since)
-			idle_since = now;
-		if (now - idle_since < UP_POLL_NS)
-			continue;
-		idle_since = 0;
-		pthread_mutex_lock(&up->lock);
-		if (up->attached && now - up->last_scan > UP_SCAN_NS) {
-			scan_host_addrs(up);
-			up->last_scan = now;
-		}
-		/* sleep until a kick, a frame, a change or the timeout */
-		if (!kicks_arm(up)) {
-			pthread_mutex_unlock(&up->lock);
-			continue;
-		}
+/* Idle: the host addresses when due, kicks on, the XSK fds watched. */
+static int up_sleep(struct vnet_worker *w, __u64 now)
+{
+	struct vnet_updp *up = w->ctx;
+	int timeout = VNET_WORKER_POLL;
+
+	pthread_mutex_lock(&up->lock);
+	if (up->attached && now - up->last_scan > UP_SCAN_NS) {
+		scan_host_addrs(up);
+		up->last_scan = now;
+	}
+	/* sleep until a kick, a frame, a change or the timeout */
+	if (kicks_arm(up)) {
 		timeout = sleep_timeout(up);
 		xsk_watch(up, true);
-		pthread_mutex_unlock(&up->lock);
-		n = epoll_wait(up->epfd, evs, 16, timeout);
-		pthread_mutex_lock(&up->lock);
-		xsk_watch(up, false);
-		for (i = 0; i < n; i++) {
-			__u64 v;
-
-			if (evs[i].data.u64 != EV_WAKE && evs[i].data.u64 <= EV_HOST &&
-			    (evs[i].events & (EPOLLERR | EPOLLHUP)))
-				sock_error(up, evs[i].data.u64, evs[i].events);
-			if (evs[i].data.u64 == EV_HOST)
-				up->host_due = true;
-			if (evs[i].data.u64 == EV_WAKE && read(up->wake_fd, &v, sizeof(v)) < 0)
-				continue;
-		}
-		pthread_mutex_unlock(&up->lock);
 	}
-	return NULL;
+	pthread_mutex_unlock(&up->lock);
+	return timeout;
 }
 
-static void up_wake(struct vnet_updp *up)
+static void up_wake(struct vnet_worker *w, const struct epoll_event *ev, int n)
 {
-	__u64 one = 1;
+	struct vnet_updp *up = w->ctx;
 
-	if (write(up->wake_fd, &one, sizeof(one)) < 0)
-		return;
+	pthread_mutex_lock(&up->lock);
+	xsk_watch(up, false);
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u64 <= EV_HOST && (ev[i].events & (EPOLLERR | EPOLLHUP)))
+			sock_error(up, ev[i].data.u64, ev[i].events);
+		if (ev[i].data.u64 == EV_HOST)
+			up->host_due = true;
+	}
+	pthread_mutex_unlock(&up->lock);
 }
+
+static const struct vnet_worker_ops up_loop_ops = {
+	.round = up_round,
+	.sleep = up_sleep,
+	.wake = up_wake,
+};
 
 /* --- device hooks (called with dev->lock held: flag + wake only) ---------------- */
 
@@ -911,14 +882,13 @@ static void port_rings_changed(struct vnet_netdev *dev, void *opaque)
 {
 	struct up_port *p = opaque;
 
-	vnet_devq_rings_changed(&p->dq);
-	up_wake(p->up);
+	vnet_worker_rings_changed(&p->up->w, &p->dq);
 }
 
 static void port_state_changed(struct vnet_netdev *dev, __u32 changed, void *opaque)
 {
 	/* the worker diffs the state each round: it only needs to wake up */
-	up_wake(((struct up_port *)opaque)->up);
+	vnet_worker_wake(&((struct up_port *)opaque)->up->w);
 }
 
 static const struct vnet_netdev_ops port_worker_ops = {
@@ -1001,7 +971,7 @@ static void up_detach(struct vnet_updp *up)
 			(unsigned long long)hs.to_host, (unsigned long long)hs.errors,
 			(unsigned long long)hs.from_host, (unsigned long long)up->host_copies,
 			(unsigned long long)up->host_nobody);
-		epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
+		epoll_ctl(up->w.epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
 		/* filters first: from here on the host's frames go to the wire */
 		vnet_host_port_close(up->hport);
 		up->hport = NULL;
@@ -1016,7 +986,7 @@ static void up_detach(struct vnet_updp *up)
 			(unsigned long long)up->grp_frames, (unsigned long long)up->grp_copies,
 			(unsigned long long)up->grp_nobody, (unsigned long long)up->grp_malformed,
 			(unsigned long long)ps.dropped, (unsigned long long)ps.kernel_drops);
-		epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
+		epoll_ctl(up->w.epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
 		/* the program may still run: group frames go to the host alone
 		 * from here on, as they would with no vnetd at all */
 		vnet_pktring_close(up->pkt);
@@ -1057,7 +1027,7 @@ static void host_port_start(struct vnet_updp *up)
 	up->hbuf = malloc((size_t)UP_HOST_BURST * UP_HOST_FRAME);
 	err = up->hbuf ? vnet_host_port_open(up->ifindex, vnet_dp_mac_devs_fd(up->dp),
 					     &up->hport) : -ENOMEM;
-	if (!err && epoll_ctl(up->epfd, EPOLL_CTL_ADD, vnet_host_port_fd(up->hport), &ev))
+	if (!err && epoll_ctl(up->w.epfd, EPOLL_CTL_ADD, vnet_host_port_fd(up->hport), &ev))
 		err = -errno;
 	if (err) {
 		pr_warn("%s: no host port (%s): the host cannot reach the devices on it\n",
@@ -1080,7 +1050,7 @@ static void host_share_start(struct vnet_updp *up)
 	int err;
 
 	err = vnet_pktring_open(up->ifindex, &up->pkt);
-	if (!err && epoll_ctl(up->epfd, EPOLL_CTL_ADD, vnet_pktring_fd(up->pkt), &ev))
+	if (!err && epoll_ctl(up->w.epfd, EPOLL_CTL_ADD, vnet_pktring_fd(up->pkt), &ev))
 		err = -errno;
 	if (!err)
 		err = vnet_dp_set_host_shared(up->dp, 1);
@@ -1089,7 +1059,7 @@ static void host_share_start(struct vnet_updp *up)
 			"want broadcast/multicast take them from the host\n", up->ifname,
 			strerror(-err));
 		if (up->pkt)
-			epoll_ctl(up->epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
+			epoll_ctl(up->w.epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
 		vnet_pktring_close(up->pkt);
 		up->pkt = NULL;
 		return;
@@ -1167,11 +1137,9 @@ err_detach:
 
 static void up_free(struct vnet_updp *up)
 {
+	vnet_worker_stop(&up->w);
 	up_detach(up);
-	if (up->epfd >= 0)
-		close(up->epfd);
-	if (up->wake_fd >= 0)
-		close(up->wake_fd);
+	vnet_worker_fini(&up->w);
 	free(up->discard);
 	pthread_mutex_destroy(&up->lock);
 	free(up);
@@ -1179,7 +1147,6 @@ static void up_free(struct vnet_updp *up)
 
 int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **out)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_WAKE };
 	struct vnet_updp *up;
 	int err, ifindex;
 
@@ -1190,19 +1157,17 @@ int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **ou
 		return -ENOMEM;
 	snprintf(up->ifname, sizeof(up->ifname), "%s", ifname);
 	up->flags = flags;
-	up->epfd = up->wake_fd = -1;
 	pthread_mutex_init(&up->lock, NULL);
+	err = vnet_worker_init(&up->w, &up_loop_ops, up, &up->ctl_waiting);
+	if (err) {
+		pthread_mutex_destroy(&up->lock);
+		free(up);
+		return err;
+	}
 	up->discard = malloc((size_t)UP_BURST * VNET_XSK_FRAME_SIZE);
-	up->epfd = epoll_create1(EPOLL_CLOEXEC);
-	up->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	err = -ENOMEM;
 	if (!up->discard)
 		goto err_free;
-	if (up->epfd < 0 || up->wake_fd < 0 ||
-	    epoll_ctl(up->epfd, EPOLL_CTL_ADD, up->wake_fd, &ev)) {
-		err = -errno;
-		goto err_free;
-	}
 	/*
 	 * An uplink that is not there yet is managed all the same: its
 	 * devices are ports with link down, and the datapath attaches when
@@ -1217,11 +1182,9 @@ int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **ou
 	} else {
 		pr_info("%s: uplink absent: its datapath attaches when it appears\n", ifname);
 	}
-	err = -pthread_create(&up->thread, NULL, up_thread, up);
+	err = vnet_worker_start(&up->w, "vnetd-uplink", -1);
 	if (err)
 		goto err_free;
-	pthread_setname_np(up->thread, "vnetd-uplink");
-	up->running = true;
 	*out = up;
 	return 0;
 
@@ -1246,9 +1209,7 @@ int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
 	/* nothing to detach; or a netdev that refused us already (said once) */
 	if (!up->attached && (!ifindex || ifindex == up->refused_ifindex))
 		return 0;
-	__atomic_add_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&up->lock);
-	__atomic_sub_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	vnet_worker_lock_ctl(&up->lock, &up->ctl_waiting);
 	ndev = (unsigned int)__builtin_popcountll(up->port_mask);
 	if (up->attached) {
 		up_detach(up);
@@ -1267,7 +1228,7 @@ int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
 				"device(s)\n", up->ifname, ifindex, ndev);
 	}
 	pthread_mutex_unlock(&up->lock);
-	up_wake(up);
+	vnet_worker_wake(&up->w);
 	return err ? err : ifindex ? 1 : 0;
 }
 
@@ -1290,11 +1251,7 @@ void vnet_updp_close(struct vnet_updp *up)
 {
 	if (!up)
 		return;
-	if (up->running) {
-		up->stop = true;
-		up_wake(up);
-		pthread_join(up->thread, NULL);
-	}
+	vnet_worker_stop(&up->w);
 	if (up->port_mask)
 		pr_warn("%s: closing the uplink with devices attached\n", up->ifname);
 	up_free(up);
@@ -1329,7 +1286,7 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 	 * kicks wake the worker. Edge-triggered, so the eventfd is never read:
 	 * every write is a new edge (fs/eventfd.c wakes on each write).
 	 */
-	err = vnet_devq_init(&p->dq, dev, up->epfd, EPOLLIN | EPOLLET, false, true);
+	err = vnet_devq_init(&p->dq, dev, up->w.epfd, EPOLLIN | EPOLLET, false, true);
 	if (err)
 		goto err_free;
 	p->rxb = calloc((size_t)dev->params.max_vqp * UP_RXB, sizeof(*p->rxb));
@@ -1338,9 +1295,7 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 		err = -ENOMEM;
 		goto err_free;
 	}
-	__atomic_add_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&up->lock);
-	__atomic_sub_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	vnet_worker_lock_ctl(&up->lock, &up->ctl_waiting);
 	for (slot = 0; slot < VNET_DP_MAX_DEVS && (up->port_mask & BIT(slot)); slot++)
 		;
 	err = -ENOSPC;
@@ -1358,7 +1313,7 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 	up->ports[slot] = p;
 	up->port_mask |= BIT(slot);
 	pthread_mutex_unlock(&up->lock);
-	up_wake(up);
+	vnet_worker_wake(&up->w);
 	*out = (struct vnet_updp_port *)p;
 	return 0;
 
@@ -1377,9 +1332,7 @@ void vnet_updp_port_del(struct vnet_updp_port *port)
 	if (!p)
 		return;
 	up = p->up;
-	__atomic_add_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
-	pthread_mutex_lock(&up->lock);
-	__atomic_sub_fetch(&up->ctl_waiting, 1, __ATOMIC_RELAXED);
+	vnet_worker_lock_ctl(&up->lock, &up->ctl_waiting);
 	/* the maps forget the device first: XDP stops redirecting to it */
 	if (up->attached)
 		vnet_dp_dev_del(up->dp, p->slot);

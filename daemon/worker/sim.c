@@ -9,11 +9,9 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
@@ -25,28 +23,17 @@
 #include "vnet/rx_conf.h"
 #include "vnet/rx_filter.h"
 #include "vnet/sim.h"
+#include "vnet/worker.h"
 
 #define BIT(n)		(1ull << (n))
 #define SIM_NBUF	64	/* tx output buffers per burst (GSO: 64 KiB) */
 #define SIM_GEN_BURST	32
 #define SIM_GEN_FLOWS	64
 #define SIM_GEN_LEN	60	/* 64 B on the wire with the FCS */
-/*
- * Busy-poll this long after the last work before sleeping on the kick
- * eventfds. Under load a burst comes every few microseconds and the worker
- * never sleeps (kicks stay off: no eventfd write on the driver's side, no
- * wake-up on ours); an idle device costs one wake-up per timeout.
- */
-#define SIM_POLL_NS	50000ull
-#define SIM_SLEEP_MS	100	/* epoll timeout when idle (RARP, safety) */
-#define SIM_CLOCK_ROUNDS 32	/* empty rounds between clock reads */
-
 struct vnet_sim {
 	struct vnet_netdev *dev;
 	struct vnet_sim_opts opts;
-	pthread_t thread;
-	int epfd, wake_fd;
-	volatile bool stop;
+	struct vnet_worker w;		/* the thread and its loop (worker.h) */
 	/* the queues; dq.kicks_on: asleep or about to be (kicks on) */
 	struct vnet_devq dq;
 	__u8 *tx_mem;
@@ -224,45 +211,26 @@ static void run_rarp(struct vnet_sim *sim, unsigned int nq)
 }
 
 /*
- * Kicks on or off (vnet_devq_kicks_set). Receive queues wake only the
- * generator, which waits for buffers: loopback frames that find no
- * receive buffer are dropped (like a NIC without descriptors), so a
- * refill is no reason to wake.
+ * Which kicks wake the worker (vnet_devq_kicks_set): transmit and control
+ * queues; receive queues only for the generator, which waits for buffers.
+ * Loopback frames that find no receive buffer are dropped (like a NIC
+ * without descriptors), so a refill is no reason to wake.
  */
-static bool kicks_set(struct vnet_sim *sim, bool on)
+static bool rx_wakes(const struct vnet_sim *sim)
 {
-	return vnet_devq_kicks_set(&sim->dq, on, sim->opts.gen);
+	return sim->opts.gen;
 }
 
-/* Before sleeping: kicks on, then look once more. True: safe to sleep. */
-static bool kicks_arm(struct vnet_sim *sim)
+static unsigned int sim_round(struct vnet_worker *w)
 {
-	struct vnet_netdev *dev = sim->dev;
-	bool pending;
-
-	pthread_mutex_lock(&dev->lock);
-	vnet_devq_sync(&sim->dq);
-	pending = kicks_set(sim, true) || dev->rarp_pending;
-	/* a device that needs a reset serves nothing: waiting buffers are
-	 * no reason to stay awake (the reset comes as a ring change) */
-	if (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
-		pending = false;
-	if (pending)
-		kicks_set(sim, false);
-	pthread_mutex_unlock(&dev->lock);
-	return !pending;
-}
-
-static unsigned int run_once(struct vnet_sim *sim)
-{
+	struct vnet_sim *sim = w->ctx;
 	struct vnet_netdev *dev = sim->dev;
 	const struct vnet_net_state *st;
 	unsigned int work = 0, nq, i;
 
 	pthread_mutex_lock(&dev->lock);
 	vnet_devq_sync(&sim->dq);
-	if (sim->dq.kicks_on)
-		kicks_set(sim, false);
+	vnet_worker_devq_poll(&sim->dq, rx_wakes(sim));
 	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		if (sim->dq.cvq_active)
 			work += run_cvq(sim);
@@ -280,76 +248,44 @@ static unsigned int run_once(struct vnet_sim *sim)
 	}
 	vnet_devq_save_positions(&sim->dq);
 	pthread_mutex_unlock(&dev->lock);
-	/* let the control thread in: the mutex is not fair */
-	for (i = 0; i < 1000 && __atomic_load_n(&dev->ctl_waiting, __ATOMIC_RELAXED); i++)
-		sched_yield();
 	return work;
 }
 
-static void *sim_thread(void *arg)
+/* Kicks on and a last look; asleep until a kick or a ring change (a
+ * generator: the receive queue's kick), 1 ms with NOTF_COAL pending. */
+static int sim_sleep(struct vnet_worker *w, __u64 now)
 {
-	struct vnet_sim *sim = arg;
-	__u64 idle_since = 0, now;
-	unsigned int empty = 0;
+	struct vnet_sim *sim = w->ctx;
 
-	if (sim->opts.cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(sim->opts.cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-	}
-	while (!sim->stop) {
-		struct epoll_event evs[16];
-		int n, i;
-
-		if (run_once(sim)) {
-			idle_since = 0;
-			empty = 0;
-			continue;
-		}
-		/* adaptive: keep polling (kicks off) for a while after work;
-		 * the clock is read every few empty rounds only (in a VM a
-		 * clock read can cost more than an empty round) */
-		if (++empty % SIM_CLOCK_ROUNDS)
-			continue;
-		now = vnet_now_ns();
-		if (!idle_since)
-			idle_since = now;
-		if (now - idle_since < SIM_POLL_NS)
-			continue;
-		idle_since = 0;
-		if (!kicks_arm(sim))
-			continue;
-		/* nothing to do: sleep until a kick (or a ring change); a
-		 * generator is woken by the receive queue's kick */
-		sim->stats.sleeps++;
-		n = epoll_wait(sim->epfd, evs, 16, sim->dq.coal_pending ? 1 : SIM_SLEEP_MS);
-		for (i = 0; i < n; i++) {
-			__u64 v;
-
-			if (evs[i].data.ptr == NULL) {
-				if (read(sim->wake_fd, &v, sizeof(v)) < 0)
-					continue;
-			} else {
-				struct vnet_devq_q *q = evs[i].data.ptr;
-
-				if (read(q->kick_fd, &v, sizeof(v)) < 0)
-					continue;
-			}
-		}
-	}
-	return NULL;
+	if (vnet_worker_devq_arm(&sim->dq, rx_wakes(sim), true))
+		return VNET_WORKER_POLL;
+	return sim->dq.coal_pending ? 1 : VNET_WORKER_SLEEP_MS;
 }
+
+/* The kick eventfds are level-triggered here: read what woke us. */
+static void sim_wake(struct vnet_worker *w, const struct epoll_event *ev, int n)
+{
+	__u64 v;
+
+	for (int i = 0; i < n; i++) {
+		const struct vnet_devq_q *q = ev[i].data.ptr;
+
+		if (read(q->kick_fd, &v, sizeof(v)) < 0)
+			continue;	/* another wake-up read it */
+	}
+}
+
+static const struct vnet_worker_ops sim_loop_ops = {
+	.round = sim_round,
+	.sleep = sim_sleep,
+	.wake = sim_wake,
+};
 
 static void sim_rings_changed(struct vnet_netdev *dev, void *opaque)
 {
 	struct vnet_sim *sim = opaque;
-	__u64 one = 1;
 
-	vnet_devq_rings_changed(&sim->dq);
-	if (write(sim->wake_fd, &one, sizeof(one)) < 0)
-		return;
+	vnet_worker_rings_changed(&sim->w, &sim->dq);
 }
 
 static const struct vnet_netdev_ops sim_worker_ops = { .rings_changed = sim_rings_changed };
@@ -372,24 +308,37 @@ static void build_gen_frames(struct vnet_sim *sim)
 	}
 }
 
+static void sim_free(struct vnet_sim *sim)
+{
+	vnet_worker_fini(&sim->w);
+	free(sim->tx_mem);
+	free(sim->rx_batch);
+	free(sim->rx_n);
+	free(sim);
+}
+
 int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 		   struct vnet_sim **out)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	struct vnet_sim *sim;
 	unsigned int i;
-	int err = -ENOMEM;
+	int err;
 
 	sim = calloc(1, sizeof(*sim));
 	if (!sim)
 		return -ENOMEM;
 	sim->dev = dev;
 	sim->opts = *opts;
-	sim->epfd = sim->wake_fd = -1;
+	err = vnet_worker_init(&sim->w, &sim_loop_ops, sim, &dev->ctl_waiting);
+	if (err) {
+		free(sim);
+		return err;
+	}
 	sim->tx_buf_size = dev->params.mtu + 64 > 2048 ? dev->params.mtu + 64u : 2048u;
 	sim->tx_mem = malloc((size_t)SIM_NBUF * sim->tx_buf_size);
 	sim->rx_batch = calloc((size_t)dev->params.max_vqp * SIM_NBUF, sizeof(*sim->rx_batch));
 	sim->rx_n = calloc(dev->params.max_vqp, sizeof(*sim->rx_n));
+	err = -ENOMEM;
 	if (!sim->tx_mem || !sim->rx_batch || !sim->rx_n)
 		goto err_free;
 	build_gen_frames(sim);
@@ -397,22 +346,15 @@ int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 		sim->tx_bufs[i].data = sim->tx_mem + (size_t)i * sim->tx_buf_size;
 		sim->tx_bufs[i].cap = sim->tx_buf_size;
 	}
-	sim->epfd = epoll_create1(EPOLL_CLOEXEC);
-	sim->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (sim->epfd < 0 || sim->wake_fd < 0) {
-		err = -errno;
-		goto err_free;
-	}
-	epoll_ctl(sim->epfd, EPOLL_CTL_ADD, sim->wake_fd, &ev);
 	/* level-triggered on every queue (the sleeper reads the kick); new
 	 * queues start with kicks off: the worker polls until it sleeps */
-	err = vnet_devq_init(&sim->dq, dev, sim->epfd, EPOLLIN, true, false);
+	err = vnet_devq_init(&sim->dq, dev, sim->w.epfd, EPOLLIN, true, false);
 	if (err)
 		goto err_free;
 	pthread_mutex_lock(&dev->lock);
 	vnet_netdev_set_worker_ops(dev, &sim_worker_ops, sim);
 	pthread_mutex_unlock(&dev->lock);
-	err = -pthread_create(&sim->thread, NULL, sim_thread, sim);
+	err = vnet_worker_start(&sim->w, NULL, opts->cpu);
 	if (err)
 		goto err_ops;
 	*out = sim;
@@ -421,17 +363,10 @@ int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 err_ops:
 	pthread_mutex_lock(&dev->lock);
 	vnet_netdev_set_worker_ops(dev, NULL, NULL);
-	pthread_mutex_unlock(&dev->lock);
 	vnet_devq_fini(&sim->dq);
+	pthread_mutex_unlock(&dev->lock);
 err_free:
-	if (sim->epfd >= 0)
-		close(sim->epfd);
-	if (sim->wake_fd >= 0)
-		close(sim->wake_fd);
-	free(sim->tx_mem);
-	free(sim->rx_batch);
-	free(sim->rx_n);
-	free(sim);
+	sim_free(sim);
 	return err;
 }
 
@@ -439,19 +374,12 @@ void vnet_sim_stop(struct vnet_sim *sim)
 {
 	if (!sim)
 		return;
-	sim->stop = true;
-	sim_rings_changed(sim->dev, sim);
-	pthread_join(sim->thread, NULL);
+	vnet_worker_stop(&sim->w);
 	pthread_mutex_lock(&sim->dev->lock);
 	vnet_netdev_set_worker_ops(sim->dev, NULL, NULL);
 	vnet_devq_fini(&sim->dq);
 	pthread_mutex_unlock(&sim->dev->lock);
-	close(sim->epfd);
-	close(sim->wake_fd);
-	free(sim->tx_mem);
-	free(sim->rx_batch);
-	free(sim->rx_n);
-	free(sim);
+	sim_free(sim);
 }
 
 void vnet_sim_get_stats(struct vnet_sim *sim, struct vnet_sim_stats *st)
@@ -459,4 +387,5 @@ void vnet_sim_get_stats(struct vnet_sim *sim, struct vnet_sim_stats *st)
 	pthread_mutex_lock(&sim->dev->lock);
 	*st = sim->stats;
 	pthread_mutex_unlock(&sim->dev->lock);
+	st->sleeps = __atomic_load_n(&sim->w.sleeps, __ATOMIC_RELAXED);
 }
