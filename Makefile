@@ -39,11 +39,13 @@ LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
 # worker: the threads that run a device's queues: the loop they share,
 # vnet/sim's loopback
 LIB_SRCS += daemon/worker/worker.c daemon/worker/sim.c
-# uplink: the XDP program's maps and attach, AF_XDP, the uplink worker, the
-# host's share of the uplink (packet socket, host port), learned MACs
+# uplink: the XDP program's maps and attach, AF_XDP, the uplink worker (life
+# cycle, round, maps, receive, transmit), the host's share of the uplink
+# (packet socket, host port), learned MACs
 LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/xdp_attach.c \
-	daemon/uplink/xsk.c daemon/uplink/uplink_dp.c daemon/uplink/uplink_pkt.c \
-	daemon/uplink/host_port.c daemon/uplink/mac_learn.c
+	daemon/uplink/xsk.c daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
+	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
+	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
 	daemon/control/state.c daemon/control/nl_request.c daemon/control/nl_reply.c \

@@ -62,11 +62,6 @@ bool vnet_updp_attached(const struct vnet_updp *up);
 /* "native dispatcher", "skb direct", ..., or "detached": mgmtdev show */
 void vnet_updp_describe(const struct vnet_updp *up, char *buf, size_t len);
 
-/* The open uplinks by name (vnetd keeps a list; NULL when not open). */
-struct vnet_updp *vnet_updp_find(const char *ifname);
-int vnet_updp_open_named(const char *ifname, unsigned int flags);	/* open + remember */
-void vnet_updp_close_all(void);
-
 int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trusted,
 		       bool spoofchk, struct vnet_updp_port **out);
 void vnet_updp_port_del(struct vnet_updp_port *port);
