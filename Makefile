@@ -42,8 +42,9 @@ LIB_SRCS += daemon/worker/worker.c daemon/worker/sim.c
 # uplink: the XDP program's maps and attach, AF_XDP, the uplink worker (life
 # cycle, round, maps, receive, transmit), the host's share of the uplink
 # (packet socket, host port), learned MACs
-LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/xdp_attach.c \
-	daemon/uplink/xsk.c daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
+LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_mac_cache.c \
+	daemon/uplink/xdp_attach.c daemon/uplink/xsk.c \
+	daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
 	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
 	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
@@ -110,7 +111,7 @@ UNIT_TESTS += test_features test_dev_setup test_transport
 UNIT_TESTS += test_rx_agree
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
-BPF_OBJS := vnet_xdp vnet_xdp_bitloop
+BPF_OBJS := vnet_xdp
 # vnet-gen's XDP_TX program (run with BPF_PROG_RUN, never attached)
 BPF_OBJS += vnet_gen
 # the host port's TC programs (daemon/uplink/host_port.c)

@@ -24,7 +24,8 @@ enum vnet_dp_attach_mode {
 struct vnet_dp_opts {
 	int ifindex;			/* uplink; 0 with VNET_DP_ATTACH_NONE */
 	enum vnet_dp_attach_mode mode;
-	int bitloop;			/* load the bit-serial Toeplitz build (bench) */
+	int bitloop;			/* the bit-serial Toeplitz loop, not the table
+				 * (bench; the program's rodata knob) */
 	unsigned int fault;		/* tests: VNET_XDP_FAULT_* (xdp_attach.h) */
 };
 
