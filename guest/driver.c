@@ -89,7 +89,7 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 			N(VIRTIO_NET_F_RSS), N(VIRTIO_NET_F_HASH_REPORT),
 			N(VIRTIO_NET_F_CTRL_RX_EXTRA), N(VIRTIO_NET_F_GUEST_CSUM),
 			N(VIRTIO_NET_F_GUEST_TSO4), N(VIRTIO_NET_F_GUEST_TSO6),
-			N(VIRTIO_NET_F_GUEST_ECN),
+			N(VIRTIO_NET_F_GUEST_ECN), N(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS),
 #undef N
 		};
 		unsigned int k;
