@@ -26,7 +26,8 @@ LIB_SRCS += daemon/classify/classify.c daemon/classify/toeplitz.c \
 	daemon/classify/rx_filter.c
 # engine: guest memory, virtqueues, the virtio-net header, csum/GSO in software
 LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
-	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/net_tx.c \
+	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/gro.c \
+	daemon/engine/net_tx.c \
 	daemon/engine/net_rx.c
 # device: the virtio-net device model, its control queue, its queues as a
 # worker sees them
@@ -85,6 +86,8 @@ SCRIPTS := vnet-vdpa
 # vectors, a registry backend without sockets. Tests only.
 TESTLIB_SRCS := tests/lib/test.c tests/lib/json_read.c tests/lib/toeplitz_vectors.c
 TESTLIB_SRCS += tests/lib/backend_stub.c
+# TCP streams and the independent reference of receive coalescing
+TESTLIB_SRCS += tests/lib/tcp_stream.c tests/lib/gro_ref.c
 
 # Unit tests: tests/unit/NAME.c, no root, linked with the test library and libvnet.a.
 UNIT_TESTS := \
@@ -102,6 +105,7 @@ UNIT_TESTS += test_nl_request
 UNIT_TESTS += test_netutil
 UNIT_TESTS += test_mac_learn
 UNIT_TESTS += test_features test_dev_setup test_transport
+UNIT_TESTS += test_gro
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop
@@ -121,6 +125,7 @@ BPF_TESTS += test_xdp_attach
 FUZZERS := fuzz_classify fuzz_virtq
 FUZZERS += fuzz_vhost_user
 FUZZERS += fuzz_nl
+FUZZERS += fuzz_gro
 
 # Benchmarks: tests/bench/bench_NAME.c, run by `make bench-NAME` (never by check).
 BENCHES := engine
