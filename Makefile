@@ -131,6 +131,9 @@ FUZZERS += fuzz_gro
 BENCHES := engine
 BENCHES += xdp
 
+# Source checks: scripts that check the tree itself (and themselves, --self-test).
+SOURCE_CHECKS := scripts/check-layers.sh
+
 # Selftests: every selftests/*.sh is run by `make check` (listed, not globbed,
 # so an unfinished script cannot sneak in).
 SELFTESTS := \
