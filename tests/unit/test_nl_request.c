@@ -243,9 +243,6 @@ static void test_rejections(void)
 	nlh = dev_new("x", "sim");
 	mnl_attr_put_u64(nlh, VDPA_ATTR_DEV_FEATURES, 1ULL << 62);
 	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "not supported");
-	nlh = dev_new("x", "eth0");
-	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
-	expect_rejected(nlh, nlh->nlmsg_len, -EOPNOTSUPP, "VDUSE transport not available");
 	nlh = dev_new("x", "sim");
 	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, 7);
 	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "unknown transport");
