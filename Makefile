@@ -152,6 +152,8 @@ SELFTESTS += selftests/vm_qemu.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh
+# VDUSE devices on the kernel's vdpa bus, in a guest booted with Debian's 6.12
+SELFTESTS += selftests/vduse.sh
 
 # Installed by `make install`: programs into sbin/ and bin/ (man pages: man/*.[18]).
 INSTALL_SBIN := vnetd vnetctl vnet-guest
