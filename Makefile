@@ -33,9 +33,13 @@ LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
 # worker sees them
 LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.c \
 	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c
-# transport: how a driver reaches the device (the table; vhost-user)
+# transport: how a driver reaches the device (the table; vhost-user; VDUSE:
+# the kernel's vdpa bus)
 LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
 	daemon/transport/vhost_user_msg.c
+LIB_SRCS += daemon/transport/vduse.c daemon/transport/vduse_bus.c \
+	daemon/transport/vduse_iotlb.c daemon/transport/vduse_probe.c \
+	daemon/transport/kvdpa.c
 # worker: the threads that run a device's queues (vnet/sim's loopback)
 LIB_SRCS += daemon/worker/sim.c
 # uplink: the XDP program's maps and attach, AF_XDP, the uplink worker, the
@@ -106,6 +110,7 @@ UNIT_TESTS += test_netutil
 UNIT_TESTS += test_mac_learn
 UNIT_TESTS += test_features test_dev_setup test_transport
 UNIT_TESTS += test_gro
+UNIT_TESTS += test_vduse
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop
@@ -150,6 +155,8 @@ SELFTESTS += selftests/vm_qemu.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh
+# VDUSE devices on the kernel's vdpa bus, in a guest booted with Debian's 6.12
+SELFTESTS += selftests/vduse.sh
 
 # Installed by `make install`: programs into sbin/ and bin/ (man pages: man/*.[18]).
 INSTALL_SBIN := vnetd vnetctl vnet-guest

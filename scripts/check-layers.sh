@@ -28,7 +28,7 @@ declare -A HDR=(
 	[classify]=classify [toeplitz]=classify [rx_filter]=classify
 	[dp_layout]=classify
 	[device]=device [cvq]=device [devq]=device [features]=device
-	[vhost_user]=transport [transport]=transport [vduse]=transport
+	[vhost_user]=transport [transport]=transport [vduse]=transport [kvdpa]=transport
 	[sim]=worker [worker]=worker
 	[datapath]=uplink [xdp_attach]=uplink [xsk]=uplink [uplink_dp]=uplink
 	[uplink_pkt]=uplink [host_port]=uplink [mac_learn]=uplink
