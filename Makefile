@@ -26,16 +26,21 @@ LIB_SRCS += daemon/classify/classify.c daemon/classify/toeplitz.c \
 	daemon/classify/rx_filter.c
 # engine: guest memory, virtqueues, the virtio-net header, csum/GSO in software
 LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
-	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/net_tx.c \
+	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/gro.c \
+	daemon/engine/net_tx.c \
 	daemon/engine/net_rx.c
 # device: the virtio-net device model, its control queue, its queues as a
 # worker sees them, the receive configuration its state makes
 LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.c \
 	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c \
 	daemon/device/rx_conf.c
-# transport: how a driver reaches the device (the table; vhost-user)
+# transport: how a driver reaches the device (the table; vhost-user; VDUSE:
+# the kernel's vdpa bus)
 LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
 	daemon/transport/vhost_user_msg.c
+LIB_SRCS += daemon/transport/vduse.c daemon/transport/vduse_bus.c \
+	daemon/transport/vduse_iotlb.c daemon/transport/vduse_probe.c \
+	daemon/transport/kvdpa.c
 # worker: the threads that run a device's queues: the loop they share,
 # vnet/sim's loopback
 LIB_SRCS += daemon/worker/worker.c daemon/worker/sim.c
@@ -90,6 +95,8 @@ SCRIPTS := vnet-vdpa
 # vectors, a registry backend without sockets. Tests only.
 TESTLIB_SRCS := tests/lib/test.c tests/lib/json_read.c tests/lib/toeplitz_vectors.c
 TESTLIB_SRCS += tests/lib/backend_stub.c
+# TCP streams and the independent reference of receive coalescing
+TESTLIB_SRCS += tests/lib/tcp_stream.c tests/lib/gro_ref.c
 
 # Unit tests: tests/unit/NAME.c, no root, linked with the test library and libvnet.a.
 UNIT_TESTS := \
@@ -109,6 +116,8 @@ UNIT_TESTS += test_mac_learn
 UNIT_TESTS += test_features test_dev_setup test_transport
 # every receive path (C reference, vnet/sim, device to device) decides alike
 UNIT_TESTS += test_rx_agree
+UNIT_TESTS += test_gro
+UNIT_TESTS += test_vduse
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp
@@ -130,10 +139,14 @@ BPF_TESTS += test_xdp_agree
 FUZZERS := fuzz_classify fuzz_virtq
 FUZZERS += fuzz_vhost_user
 FUZZERS += fuzz_nl
+FUZZERS += fuzz_gro
 
 # Benchmarks: tests/bench/bench_NAME.c, run by `make bench-NAME` (never by check).
 BENCHES := engine
 BENCHES += xdp
+
+# Source checks: scripts that check the tree itself (and themselves, --self-test).
+SOURCE_CHECKS := scripts/check-layers.sh
 
 # Selftests: every selftests/*.sh is run by `make check` (listed, not globbed,
 # so an unfinished script cannot sneak in).
@@ -151,6 +164,8 @@ SELFTESTS += selftests/vm_qemu.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh
+# VDUSE devices on the kernel's vdpa bus, in a guest booted with Debian's 6.12
+SELFTESTS += selftests/vduse.sh
 
 # Installed by `make install`: programs into sbin/ and bin/ (man pages: man/*.[18]).
 INSTALL_SBIN := vnetd vnetctl vnet-guest
