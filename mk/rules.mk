@@ -144,12 +144,6 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
-# The same XDP program with the bit-serial Toeplitz loop (bench-xdp's peer).
-$(O)/bpf/vnet_xdp_bitloop.bpf.o: bpf/vnet_xdp.bpf.c
-	$(call msg,CLANG,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -DVNET_TOEPLITZ_BITLOOP -MMD -MP -c $< -o $@
-
 $(O)/skel/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	@mkdir -p $(@D)

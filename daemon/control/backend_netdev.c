@@ -36,7 +36,6 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
-/* xsk.h (datapath.h) before device.h: see cvq.h on enum vnet_steering */
 #include "vnet/xsk.h"
 #include "vnet/device.h"
 #include "vnet/evloop.h"
@@ -91,7 +90,7 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 		.mode = dev->mgmt->is_sim ? VNET_SIM_LOOPBACK : VNET_SIM_SINK,
 		.cpu = -1,
 	};
-	struct vnet_updp *updp = dev->mgmt->is_sim ? NULL : vnet_updp_find(dev->mgmt->name);
+	struct vnet_updp *updp = dev->mgmt->datapath;
 	const char *why = NULL;
 	struct nd_dev *d;
 	int err;
@@ -358,7 +357,7 @@ static unsigned int nd_get_learned_macs(struct vnet_dev *dev, __u8 (*macs)[6],
 
 static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
 {
-	struct vnet_updp *up = vnet_updp_find(m->name);
+	struct vnet_updp *up = m->datapath;
 
 	/* an uplink without a datapath since start has nothing to re-attach */
 	return up ? vnet_updp_set_link(up, ifindex) : 0;
@@ -366,7 +365,7 @@ static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
 
 static void nd_uplink_describe(const struct vnet_mgmtdev *m, char *buf, size_t len)
 {
-	const struct vnet_updp *up = vnet_updp_find(m->name);
+	const struct vnet_updp *up = m->datapath;
 
 	if (up)
 		vnet_updp_describe(up, buf, len);

@@ -70,6 +70,8 @@ struct vnet_dev_params {
 	char netns[VNET_NETNS_MAX + 1];
 };
 
+struct vnet_updp;
+
 struct vnet_mgmtdev {
 	char name[IFNAMSIZ];		/* ifname, or "sim" */
 	bool is_sim;
@@ -84,6 +86,12 @@ struct vnet_mgmtdev {
 	 */
 	__u64 carrier_changes;
 	__u32 kernel_changes;
+	/*
+	 * The uplink's datapath (uplink_dp.h), opened by vnetd at start and
+	 * closed after every device at exit; NULL for vnet/sim and for an
+	 * uplink whose netdev refused XDP at start (devices: datapath none).
+	 */
+	struct vnet_updp *datapath;
 };
 
 /* What the uplink watch saw of an uplink's netdev (one link dump). */
