@@ -26,6 +26,7 @@ vm_require()
 {
 	require_command qemu-system-x86_64
 	require_command python3
+	require_command setpriv
 	[ -r /dev/kvm ] && [ -w /dev/kvm ] && VM_ACCEL=kvm || VM_ACCEL=tcg
 }
 
@@ -38,14 +39,16 @@ vm_image()
 }
 
 # vm_start NAME [QEMU ARGS...]: boot a guest of $VM_IMG (VM_MEM MiB; extra
-# modules to load from VM_LOAD, comma-separated); its pid in VM_PID_NAME
+# modules to load from VM_LOAD, comma-separated); its pid in VM_PID_NAME.
+# QEMU dies with the script even when the script is killed (SIGKILL runs
+# no defer): an orphaned TCG guest would eat a CPU of every test after it
 vm_start()
 {
 	local name=$1 dir=$TMP/vm-$1
 	shift
 	mkdir -p "$dir"
 	rm -f "$dir/cmd.sock" "$dir/mon.sock"
-	qemu-system-x86_64 -nodefaults -no-user-config -display none \
+	setpriv --pdeathsig KILL qemu-system-x86_64 -nodefaults -no-user-config -display none \
 		-machine pc -accel "$VM_ACCEL" -cpu max -m "$VM_MEM" \
 		-object memory-backend-memfd,id=mem,size="${VM_MEM}M",share=on \
 		-numa node,memdev=mem \
