@@ -22,13 +22,24 @@
 #   uplink_lifecycle.sh    all but test_carrier_storm (~25 s under TCG, and
 #                          it counts netlink carrier events, nothing of XDP)
 # Guests: VM_MEM 1024 MiB, 2 vCPUs, no NIC; veth, tun and the TC modules of
-# the host port loaded (VM_LOAD).
+# the host port loaded (VM_LOAD). The scripts wait for events with generous
+# bounds (uplink_lib.sh), so TCG's slowness costs time, never a result.
+#
+# A script gets MATRIX_TIMEOUT seconds; one still running then is killed
+# with what it started (its output so far is relayed) and the guest's
+# processes and kernel log are shown. A guest whose agent stops answering
+# is reported after VM_SILENCE (60) seconds, not after the script's time,
+# with the kernel's own account (SysRq: CPU stacks, blocked tasks, memory).
+# Either way the scripts after it run in a freshly booted guest. Per kernel
+# a last line says how tight the guest's memory was (PSI stall time, OOM
+# kills).
+# before vm_lib.sh, whose default (512) is for the small guests of vm_qemu.sh
+VM_MEM=${VM_MEM:-1024}
 source "$(dirname "$0")/vm_lib.sh"
 
 VM_KERNELS=${VM_KERNELS:-6.1 6.12}
 MATRIX_TESTS=${MATRIX_TESTS:-"xdp_uplink.sh e2e_uplink.sh
 	uplink_lifecycle.sh:test_uplink_gone,test_mtu_limit,test_libxdp_refused"}
-VM_MEM=${VM_MEM:-1024}
 # veth: the uplinks; tun: vnet-guest's TAPs and the host port's; clsact and
 # cls_bpf: the host port's TC programs
 VM_LOAD=${VM_LOAD:-veth,tun,sch_ingress,cls_bpf}
@@ -182,7 +193,18 @@ run_kernel()
 			;;
 		esac
 	done
+	[ $up = 1 ] && memory_line "$k" "$vm"
 	vm_stop "$vm"
+}
+
+# memory_line KERNEL VM: how tight the guest's memory was, for the log: the
+# time its tasks stalled on memory (PSI), OOM kills, what is left
+memory_line()
+{
+	echo "# kernel $1: guest memory ($VM_MEM MiB): $(vm_exec "$2" -t 30 \
+		"awk '/^MemAvailable/ {printf \"%d MiB available, \", \$2 / 1024}' /proc/meminfo
+		 awk '/^some/ {sub(\"total=\", \"\", \$5); printf \"stalled %d ms, \", \$5 / 1000}' /proc/pressure/memory
+		 awk '/^oom_kill / {printf \"%d OOM kills\", \$2}' /proc/vmstat" 2>&1)"
 }
 
 for k in $VM_KERNELS; do
