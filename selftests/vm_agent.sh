@@ -39,6 +39,11 @@ export MODPROBE_OPTIONS
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
+# and so does the kernel when it loads a module on demand (ss's sock_diag,
+# a qdisc, a classifier): its helper gets no environment, so a wrapper
+printf '#!/bin/sh\nexec /sbin/modprobe -d %s "$@"\n' "$img" >/tmp/.vm-modprobe
+chmod 755 /tmp/.vm-modprobe
+echo /tmp/.vm-modprobe >/proc/sys/kernel/modprobe
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 for m in virtio_net $load; do

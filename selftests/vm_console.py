@@ -77,7 +77,8 @@ def ready(path, timeout):
 
 
 PING_EVERY = 5.0     # a PING this often while a script runs
-KILL_GRACE = 30.0    # after KILL: the agent's TERM, 5 s, KILL, the reply
+KILL_GRACE = 30.0    # after KILL: the agent's TERM, 5 s, KILL, the reply...
+KILL_SILENCE = 12.0  # ...unless the agent says nothing (a guest rebooting)
 
 
 def run(path, timeout, silence):
@@ -91,8 +92,8 @@ def run(path, timeout, silence):
     out, inside = [], False
     heard, next_ping, killed = now, now + PING_EVERY, None
     while True:
-        until = next_ping if killed is None else killed + KILL_GRACE
-        line = lines.next(min(until, deadline) if killed is None else until)
+        end = deadline if killed is None else killed + KILL_GRACE
+        line = lines.next(min(next_ping, end))
         now = time.monotonic()
         if line is not None:
             heard = now    # any line: the agent is alive
@@ -109,17 +110,14 @@ def run(path, timeout, silence):
             elif inside:
                 out.append(line)
             continue
-        if killed is not None:
-            if now >= killed + KILL_GRACE:
-                sys.stderr.write("vm_console: no answer in %ss, nor %ds after KILL\n"
-                                 % (timeout, KILL_GRACE))
-                return 124
-            continue
-        if now >= deadline:
+        if killed is None and now >= deadline:
             s.sendall(("KILL %s\n" % tag).encode())
             killed = now
-            continue
-        if now - heard > silence:
+        elif killed is not None:
+            if now >= end or now - max(heard, killed) > KILL_SILENCE:
+                sys.stderr.write("vm_console: no answer in %ss, nor after KILL\n" % timeout)
+                return 124
+        elif now - heard > silence:
             sys.stderr.write("vm_console: the guest stopped answering: no PONG in %ds "
                              "(%ds into the script)\n"
                              % (silence, now - deadline + timeout))
