@@ -9,11 +9,11 @@
 
 SOCK is QEMU's unix socket (server=on,wait=off). Exit 124 on timeout: a
 script still running after TIMEOUT is killed (the agent's KILL) and what it
-printed until then is printed. While a script runs the agent is pinged every
-few seconds; a guest whose agent says nothing for SILENCE seconds (env
-VM_SILENCE, default 60) has stopped -- a dead kernel, a livelock -- and run
-exits 123 at once instead of waiting out TIMEOUT. Exit 125: the channel
-failed.
+printed until then is printed. While a script runs the agent is pinged
+(every 5 s, or a third of SILENCE if that is shorter); a guest whose agent
+says nothing for SILENCE seconds (env VM_SILENCE, default 60) has stopped
+-- a dead kernel, a livelock -- and run exits 123 at once instead of
+waiting out TIMEOUT. Exit 125: the channel failed.
 """
 import base64
 import os
@@ -76,7 +76,7 @@ def ready(path, timeout):
     return 124
 
 
-PING_EVERY = 5.0     # a PING this often while a script runs
+PING_EVERY = 5.0     # a PING this often while a script runs (at most)
 KILL_GRACE = 30.0    # after KILL: the agent's TERM, 5 s, KILL, the reply...
 KILL_SILENCE = 12.0  # ...unless the agent says nothing (a guest rebooting)
 
@@ -90,7 +90,9 @@ def run(path, timeout, silence):
     script = base64.b64encode(sys.stdin.buffer.read()).decode()
     s.sendall(("RUN %s %s\n" % (tag, script)).encode())
     out, inside = [], False
-    heard, next_ping, killed = now, now + PING_EVERY, None
+    # three pings at least within the silence that means a stopped guest
+    every = min(PING_EVERY, silence / 3)
+    heard, next_ping, killed = now, now + every, None
     while True:
         end = deadline if killed is None else killed + KILL_GRACE
         line = lines.next(min(next_ping, end))
@@ -124,7 +126,7 @@ def run(path, timeout, silence):
             return 123
         if now >= next_ping:
             s.sendall(("PING %s-%d\n" % (tag, int(now))).encode())
-            next_ping = now + PING_EVERY
+            next_ping = now + every
 
 
 def hmp(path, timeout, cmd):
