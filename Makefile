@@ -160,8 +160,9 @@ SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
 SELFTESTS += selftests/uplink_lifecycle.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
-# real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh
-SELFTESTS += selftests/vm_qemu.sh
+# real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,
+# whose agent and hang detection vm_harness.sh checks
+SELFTESTS += selftests/vm_harness.sh selftests/vm_qemu.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh
