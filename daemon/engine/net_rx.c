@@ -75,7 +75,7 @@ static int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg)
 			return 0;
 		}
 		k = room < p->len - done ? room : p->len - done;
-		vnet_iov_write(in_iov(c), c->nr_in, at, p->data + done, k);
+		vnet_iov_write(&q->vq, in_iov(c), c->nr_in, at, p->data + done, k);
 		q->rx_bufs[nbufs].id = c->head;
 		q->rx_bufs[nbufs].len = at + k;	/* full, but for the last */
 		nbufs++;
@@ -88,7 +88,7 @@ static int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg)
 
 	/* 5.1.6.4.1: num_buffers = buffers the frame is spread over */
 	rx_header(q, p, (__u16)nbufs, &hdr);
-	vnet_iov_write(in_iov(first), first->nr_in, 0, &hdr, hlen);
+	vnet_iov_write(&q->vq, in_iov(first), first->nr_in, 0, &hdr, hlen);
 	/* all buffers of a frame become visible together (5.1.6.4.1) */
 	if (vnet_virtq_shadow_room(&q->vq) < nbufs)
 		vnet_virtq_publish(&q->vq);
