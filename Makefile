@@ -27,11 +27,12 @@ LIB_SRCS += daemon/classify/classify.c daemon/classify/toeplitz.c \
 # engine: guest memory, virtqueues, the virtio-net header, csum/GSO in software
 LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
 	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/net_tx.c \
-	daemon/engine/net_rx.c
+	daemon/engine/net_rx.c daemon/engine/dirty_log.c
 # device: the virtio-net device model, its control queue, its queues as a
 # worker sees them
 LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.c \
-	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c
+	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c \
+	daemon/device/dev_log.c
 # transport: how a driver reaches the device (the table; vhost-user)
 LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
 	daemon/transport/vhost_user_msg.c

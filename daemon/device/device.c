@@ -174,6 +174,7 @@ void vnet_netdev_destroy(struct vnet_netdev *dev)
 	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
 		vnet_vring_forget(&dev->vrings[i]);
 	vnet_netdev_mem_clear(dev);
+	vnet_netdev_log_clear(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -243,6 +244,8 @@ void vnet_netdev_reset(struct vnet_netdev *dev)
 	dev->status = 0;
 	memset(&dev->driver_set, 0, sizeof(dev->driver_set));
 	dev->announce = false;
+	/* LOG_ALL is a feature: renegotiated (the bitmap stays mapped) */
+	dev->log_all = false;
 	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
 		vnet_vring_forget(&dev->vrings[i]);
 	vnet_net_state_reset(&st, dev->params.mac, 0);
@@ -255,6 +258,7 @@ void vnet_netdev_detach(struct vnet_netdev *dev)
 	/* reset first: it drops the rings the worker runs, then the memory */
 	vnet_netdev_reset(dev);
 	vnet_netdev_mem_clear(dev);
+	vnet_netdev_log_clear(dev);
 	dev->front_mtu = 0;
 	dev->rarp_pending = false;
 }
