@@ -429,8 +429,11 @@ static void port_flush(struct up_port *p)
 		      vnet_net_rx_burst(&q->nq, p->rxb + r * UP_RXB, total) : 0;
 		p->st.rx_frames += got;
 		p->st.rx_dropped += total - got;
-		if (q->active)
+		if (q->active) {
 			vnet_devq_rx_stats(q);
+			/* GET_VRING_BASE may come before the next round */
+			vnet_devq_save_position(q);
+		}
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
@@ -1044,6 +1047,7 @@ static void port_state_changed(struct vnet_netdev *dev, __u32 changed, void *opa
 static const struct vnet_netdev_ops port_worker_ops = {
 	.rings_changed = port_rings_changed,
 	.state_changed = port_state_changed,
+	.dirty_log = true,	/* guest memory only through the engine */
 };
 
 /* --- open / close --------------------------------------------------------------- */
