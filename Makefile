@@ -103,6 +103,8 @@ UNIT_TESTS += test_nl_request
 UNIT_TESTS += test_netutil
 UNIT_TESTS += test_mac_learn
 UNIT_TESTS += test_features test_dev_setup test_transport
+# dirty-page logging: every guest-memory write of the engine marks its pages
+UNIT_TESTS += test_dirty_log
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp vnet_xdp_bitloop
