@@ -246,8 +246,19 @@ void vnet_netdev_reset(struct vnet_netdev *dev)
 	dev->announce = false;
 	/* LOG_ALL is a feature: renegotiated (the bitmap stays mapped) */
 	dev->log_all = false;
-	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
+	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++) {
+		/*
+		 * The rings stop, but each keeps where it stood: QEMU 7.2 stops
+		 * a vhost-user device (pause, migration) with SET_STATUS(0)
+		 * before GET_VRING_BASE and resumes from that answer; 0 would
+		 * make it hand out buffers the guest already got. A new base
+		 * comes with the next SET_VRING_BASE (or a new driver, detach).
+		 */
+		__u16 base = dev->vrings[i].last_avail_idx;
+
 		vnet_vring_forget(&dev->vrings[i]);
+		dev->vrings[i].last_avail_idx = base;
+	}
 	vnet_net_state_reset(&st, dev->params.mac, 0);
 	state_publish(dev, &st, ~0u);
 	vnet_rings_changed(dev);
@@ -257,6 +268,8 @@ void vnet_netdev_detach(struct vnet_netdev *dev)
 {
 	/* reset first: it drops the rings the worker runs, then the memory */
 	vnet_netdev_reset(dev);
+	for (unsigned int i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
+		dev->vrings[i].last_avail_idx = 0;
 	vnet_netdev_mem_clear(dev);
 	vnet_netdev_log_clear(dev);
 	dev->front_mtu = 0;

@@ -276,8 +276,9 @@ int vnet_netdev_set_driver_features(struct vnet_netdev *dev, const struct vnet_f
 void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status);
 
 /* Reset to the state after power-on: status 0, control state reset,
- * rings forgotten (fds closed), memory kept (the driver's memory table
- * outlives a device reset; vnet_netdev_detach drops it). */
+ * rings forgotten (fds closed) but for their positions (GET_VRING_BASE
+ * after a reset answers where the ring stopped), memory kept (the driver's
+ * memory table outlives a device reset; vnet_netdev_detach drops it). */
 void vnet_netdev_reset(struct vnet_netdev *dev);
 
 /* The driver is gone (vhost-user disconnect): reset, memory unmapped, what

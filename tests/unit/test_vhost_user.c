@@ -646,8 +646,10 @@ static __u64 log_base(int fd, int lfd, __u64 size, __u64 off)
  * a device whose worker logs; SET_LOG_BASE always answered (mapped, or
  * refused with the current log kept), again with a new fd when QEMU
  * resizes; LOG_ALL set and cleared on a running device; VHOST_VRING_F_LOG
- * and log_guest_addr reach the ring; the log goes with the front-end.
- * Without LOG_SHMFD the message cannot be answered: the connection ends.
+ * and log_guest_addr reach the ring; the log goes with the front-end. A
+ * ring's position survives SET_STATUS(0), which QEMU 7.2 sends before
+ * GET_VRING_BASE. Without LOG_SHMFD, SET_LOG_BASE cannot be answered: the
+ * connection ends.
  */
 static void test_migration(void)
 {
@@ -712,6 +714,15 @@ static void test_migration(void)
 	/* done or cancelled: LOG_ALL off, the virtio features untouched */
 	EXPECT(fe_u64(fd, VHOST_USER_SET_FEATURES, good_features(), true, &ack) == 0 && !ack &&
 	       !vnet_netdev_logging(dev), "LOG_ALL off");
+	/* QEMU 7.2 stops a device (switchover, pause) with SET_STATUS(0),
+	 * then GET_VRING_BASE: the position survives the reset */
+	st.num = 77;
+	fe_send(fd, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0);
+	EXPECT(fe_u64(fd, VHOST_USER_SET_STATUS, 0, true, &ack) == 0 && !ack, "status 0");
+	fe_send(fd, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0);
+	memset(&st, 0, sizeof(st));
+	EXPECT(fe_recv(fd, VHOST_USER_GET_VRING_BASE, &st, 8) == 8 && st.num == 77,
+	       "GET_VRING_BASE after SET_STATUS(0): %u", st.num);
 	fe_close(fd);
 	EXPECT(!dev->log.bitmap, "the log outlived its front-end");
 
@@ -720,6 +731,11 @@ static void test_migration(void)
 	EXPECT(fe_send(fd, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0) == 0, "owner");
 	p = fe_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES);
 	EXPECT(fe_u64(fd, VHOST_USER_SET_PROTOCOL_FEATURES, p & ~shmfd, false, NULL) == 0, "proto");
+	/* a new front-end starts from 0 */
+	st.index = 0;
+	fe_send(fd, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0);
+	EXPECT(fe_recv(fd, VHOST_USER_GET_VRING_BASE, &st, 8) == 8 && st.num == 0,
+	       "the last front-end's position: %u", st.num);
 	EXPECT(log_base(fd, l1, 4096, 0) == ~0ull && !fe_alive(fd), "answered without LOG_SHMFD");
 	fe_close(fd);
 	vnet_sim_stop(sim);
