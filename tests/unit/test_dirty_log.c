@@ -30,6 +30,7 @@
 #include "vnet/device.h"
 #include "vnet/sim.h"
 
+#include "frame.h"
 #include "test.h"
 #include "vdriver.h"
 
@@ -347,6 +348,16 @@ static void test_event_idx(void)
  * write's own offset shows. Without VHOST_VRING_F_LOG nothing of the ring
  * is logged, only the buffers.
  */
+/* The queue afresh with 'cfg', one receive buffer posted, the log cleared. */
+static void requeue(struct img *m, const struct vnet_virtq_cfg *cfg)
+{
+	vnet_virtq_reset(&m->q.vq);
+	EXPECT(vnet_virtq_setup_split(&m->q.vq, &m->d.gm, cfg) == 0, "setup");
+	post_buf(m, vdriver_alloc(&m->d, 2048, NULL), 2048, 0, 0);
+	vdriver_publish(&m->d);
+	memset(m->bits, 0, m->log.size);
+}
+
 static void test_used_log_address(void)
 {
 	const __u64 at = 0x3000 - 4;	/* below the image: GPA 0x40000000 */
@@ -361,12 +372,8 @@ static void test_used_log_address(void)
 	cfg.log = &m->log;
 	cfg.used_log = true;
 	cfg.used_log_gpa = at;
-	vnet_virtq_reset(&m->q.vq);
-	EXPECT(vnet_virtq_setup_split(&m->q.vq, &m->d.gm, &cfg) == 0, "setup");
-	post_buf(m, vdriver_alloc(&m->d, 2048, NULL), 2048, 0, 0);
-	vdriver_publish(&m->d);
+	requeue(m, &cfg);
 	/* a completion: the entry (page 0x3000) and idx (page 0x2000) */
-	memset(m->bits, 0, m->log.size);
 	EXPECT(vnet_net_rx_burst(&m->q, &p, 1) == 1, "delivered");
 	EXPECT(vnet_dirty_log_test(&m->log, 0x2000), "used->idx not logged at its offset");
 	EXPECT(vnet_dirty_log_test(&m->log, 0x3000), "used entry not logged at its offset");
@@ -379,11 +386,7 @@ static void test_used_log_address(void)
 
 	/* no VHOST_VRING_F_LOG: the buffer's page, not the ring */
 	cfg.used_log = false;
-	vnet_virtq_reset(&m->q.vq);
-	EXPECT(vnet_virtq_setup_split(&m->q.vq, &m->d.gm, &cfg) == 0, "setup");
-	post_buf(m, vdriver_alloc(&m->d, 2048, NULL), 2048, 0, 0);
-	vdriver_publish(&m->d);
-	memset(m->bits, 0, m->log.size);
+	requeue(m, &cfg);
 	EXPECT(vnet_net_rx_burst(&m->q, &p, 1) == 1, "delivered");
 	EXPECT(bits_set(m) == 1, "%u pages without used-ring logging", bits_set(m));
 	img_free(m);
@@ -479,16 +482,17 @@ static int dring_setup(struct vnet_netdev *dev, unsigned int index, const struct
 	       vnet_netdev_vring_start(dev, index);
 }
 
+/* n broadcast ARP requests behind a zeroed virtio_net_hdr_v1 */
 static void d_tx_frames(struct vdriver *tx, __u8 *mem, unsigned int n)
 {
+	static const __u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	static const __u8 src[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
 	for (unsigned int i = 0; i < n; i++) {
-		__u8 *fr = mem + D_TX + i * 128;
 		struct vdrv_seg s = { DMEM_GPA + D_TX + i * 128, 12 + 60, false };
 
-		memset(fr, 0, 12 + 60);		/* virtio_net_hdr_v1, then the frame */
-		memset(fr + 12, 0xff, 6);	/* broadcast */
-		fr[12 + 6] = 0x02, fr[12 + 11] = 0x02;
-		fr[12 + 12] = 0x08, fr[12 + 13] = 0x00;
+		memset(mem + D_TX + i * 128, 0, 12);
+		frame_build_arp_request(mem + D_TX + i * 128 + 12, bcast, src, "10.0.0.9");
 		vdriver_add(tx, &s, 1, false);
 	}
 	vdriver_publish(tx);
