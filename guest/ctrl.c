@@ -3,12 +3,14 @@
  * The control queue (spec 5.1.6.5), driven the way Linux's virtio_net
  * does: queue pairs / RSS / hash reporting once after DRIVER_OK, then the
  * interface's receive filter mirrored whenever it changes (virtnet's
- * rx_mode work: PROMISC, ALLMULTI, MAC_TABLE_SET; VLAN_ADD/DEL; MAC_ADDR_SET).
+ * rx_mode work: PROMISC, ALLMULTI, MAC_TABLE_SET; VLAN_ADD/DEL; MAC_ADDR_SET;
+ * and, for the interface's GRO switch, GUEST_OFFLOADS_SET).
  *
  * Commands are synchronous: one in flight, the driver waits for the used
  * buffer with a deadline. A device that does not answer is a broken device:
  * -ETIMEDOUT, and the caller drops the connection.
  */
+#include <endian.h>
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
@@ -16,6 +18,7 @@
 #include <linux/virtio_net.h>
 
 #include "vnet/log.h"
+#include "vnet/net.h"
 #include "guest.h"
 
 #define BIT(n)		(1ull << (n))
@@ -213,6 +216,31 @@ static int send_mac_table(struct guest *g, const struct guest_rxmode *m)
 	return ctrl_command(g, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, d, off);
 }
 
+/*
+ * The TAP's GRO switch (ethtool -K TAP gro on|off) turns the device's
+ * coalescing on and off, as rx-gro-hw does for Linux's virtio_net:
+ * CTRL_GUEST_OFFLOADS_SET (spec 5.1.6.5.6.1) with or without GUEST_TSO4/
+ * TSO6/ECN; GUEST_CSUM stays as negotiated.
+ */
+static int ctrl_offloads(struct guest *g, bool gro)
+{
+	__u64 want = g->features & VNET_GUEST_OFFLOADS, le;
+	int err;
+
+	if (!gro)
+		want &= ~(BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+			  BIT(VIRTIO_NET_F_GUEST_ECN));
+	le = htole64(want);
+	err = ctrl_command(g, VIRTIO_NET_CTRL_GUEST_OFFLOADS,
+			   VIRTIO_NET_CTRL_GUEST_OFFLOADS_SET, &le, sizeof(le));
+	if (!err) {
+		g->guest_offloads = want;
+		g->offload_changes++;
+		pr_info("%s: receive coalescing %s\n", g->tap_name, gro ? "on" : "off");
+	}
+	return err;
+}
+
 static bool vlan_test(const __u32 *v, unsigned int vid)
 {
 	return v[vid / 32] & (1u << (vid % 32));
@@ -239,6 +267,9 @@ int ctrl_sync_rxmode(struct guest *g, bool force)
 		memset(s, 0, sizeof(*s));
 		/* MAC unknown to us: always MAC_ADDR_SET once (s->mac all zero) */
 		force = true;
+		/* spec 5.1.6.5.6.1: negotiation turned every offload on */
+		s->gro = true;
+		g->guest_offloads = g->features & VNET_GUEST_OFFLOADS;
 	}
 	if (has(g, VIRTIO_NET_F_CTRL_MAC_ADDR) && memcmp(now.mac, s->mac, 6)) {
 		err = ctrl_command(g, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, now.mac, 6);
@@ -281,6 +312,12 @@ int ctrl_sync_rxmode(struct guest *g, bool force)
 				return err;
 			s->vlans[vid / 32] ^= 1u << (vid % 32);
 		}
+	}
+	if (has(g, VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) && now.gro != s->gro) {
+		err = ctrl_offloads(g, now.gro);
+		if (err == -ETIMEDOUT || err == -EPROTO)
+			return err;
+		s->gro = now.gro;
 	}
 	g->sent_valid = true;
 	return 0;

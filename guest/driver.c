@@ -46,11 +46,17 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 		if (!o->no_tso)
 			want |= BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
 				BIT(VIRTIO_NET_F_HOST_ECN);
+		/* coalesced frames from the device: up to 64 KiB, which we
+		 * take in mergeable buffers only (below) */
+		if (!o->no_guest_tso)
+			want |= BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+				BIT(VIRTIO_NET_F_GUEST_ECN);
 	}
 	if (!o->no_ctrl) {
 		want |= BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_RX) |
 			BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) | BIT(VIRTIO_NET_F_CTRL_VLAN) |
-			BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+			BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+			BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
 		if (!o->no_mq && o->queues != 1)
 			want |= BIT(VIRTIO_NET_F_MQ);
 		if (o->rss)
@@ -60,6 +66,11 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 	}
 	/* spec 6.1: never accept what was not offered */
 	f = want & offered;
+	/* spec 5.1.6.3.1: GUEST_TSO without MRG_RXBUF wants 65562-byte
+	 * buffers; we do not post those */
+	if (!(f & BIT(VIRTIO_NET_F_MRG_RXBUF)))
+		f &= ~(BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+		       BIT(VIRTIO_NET_F_GUEST_ECN));
 	if (o->rss && !(f & BIT(VIRTIO_NET_F_RSS)))
 		pr_warn("device does not offer RSS\n");
 	if (o->hash_report && !(f & BIT(VIRTIO_NET_F_HASH_REPORT)))
@@ -77,6 +88,8 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 			N(VIRTIO_NET_F_MQ), N(VIRTIO_NET_F_CTRL_MAC_ADDR),
 			N(VIRTIO_NET_F_RSS), N(VIRTIO_NET_F_HASH_REPORT),
 			N(VIRTIO_NET_F_CTRL_RX_EXTRA), N(VIRTIO_NET_F_GUEST_CSUM),
+			N(VIRTIO_NET_F_GUEST_TSO4), N(VIRTIO_NET_F_GUEST_TSO6),
+			N(VIRTIO_NET_F_GUEST_ECN), N(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS),
 #undef N
 		};
 		unsigned int k;
@@ -110,6 +123,8 @@ static void *mem_take(struct guest *g, size_t len, size_t align)
 
 static size_t rx_buf_size(const struct guest *g)
 {
+	if (g->features & (BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6)))
+		return GUEST_RX_BUF_TSO;
 	if (g->features & BIT(VIRTIO_NET_F_MRG_RXBUF))
 		return GUEST_RX_BUF_MRG;
 	/* spec 5.1.6.3.1: without MRG_RXBUF (and no GUEST_TSO) a buffer
@@ -286,6 +301,16 @@ void guest_rx_fill(struct guest *g, unsigned int q)
 		publish_kick(&rx->vd, rx->kick_fd);
 }
 
+/* What the device did for us: a coalesced frame, a checksum taken care of.
+ * The TAP takes the header as it is (a GSO frame goes into the stack whole). */
+static void rx_count_offloads(struct guest_rxq_stats *st, const __u8 *hdr)
+{
+	if (hdr[1] != VIRTIO_NET_HDR_GSO_NONE)
+		st->gso++;
+	if (hdr[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))
+		st->csum++;
+}
+
 /* Check the device's hash and queue against the C reference. */
 static void rx_check_hash(struct guest *g, unsigned int q, const __u8 *hdr,
 			  const __u8 *frame, __u32 len)
@@ -319,7 +344,7 @@ int guest_rx_poll(struct guest *g, unsigned int q)
 	struct guest_rxq *rx = &g->rxq[q];
 	bool mrg = g->features & BIT(VIRTIO_NET_F_MRG_RXBUF);
 	bool hash = g->features & BIT(VIRTIO_NET_F_HASH_REPORT);
-	struct iovec iov[64];
+	struct iovec iov[GUEST_RX_MAX_BUFS];
 	unsigned int done = 0;
 	int id;
 	__u32 len;
@@ -343,7 +368,7 @@ int guest_rx_poll(struct guest *g, unsigned int q)
 			nb = (unsigned int)(buf[10] | buf[11] << 8);
 		/* spec 5.1.6.4.2: num_buffers buffers make the packet; more
 		 * than we can gather is a device error: drop the packet */
-		if (!nb || nb > 64) {
+		if (!nb || nb > GUEST_RX_MAX_BUFS) {
 			rx->st.tap_errors++;
 			continue;
 		}
@@ -364,6 +389,7 @@ int guest_rx_poll(struct guest *g, unsigned int q)
 		}
 		if (nb > 1)
 			rx->st.merged++;
+		rx_count_offloads(&rx->st, buf);
 		rx->st.packets++;
 		rx->st.bytes += total - g->hdr_len;
 		if (hash) {
@@ -426,6 +452,7 @@ static unsigned int rx_sink_burst(struct guest *g, unsigned int q)
 		}
 		if (nb > 1)
 			rx->st.merged++;
+		rx_count_offloads(&rx->st, buf);
 		rx->st.packets++;
 		rx->st.bytes += total - g->hdr_len;
 	}

@@ -34,6 +34,8 @@
 /* tx slot: the largest header, a 64 KiB GSO frame and its L2 header */
 #define GUEST_TX_SLOT		(65536 + 128)
 #define GUEST_RX_BUF_MRG	1024	/* small on purpose: big frames merge */
+#define GUEST_RX_BUF_TSO	4096	/* with GUEST_TSO: 64 KiB frames in 17 */
+#define GUEST_RX_MAX_BUFS	80	/* buffers of one frame: 65562 / 1024 + */
 #define GUEST_RX_BUF		2048	/* spec 5.1.6.3.1: >= 1526 without TSO */
 #define GUEST_CVQ_BUF		4096
 #define GUEST_BURST		64
@@ -44,6 +46,7 @@ struct guest_opts {
 	const char *netns;
 	unsigned int queues;		/* pairs to use; 0: all the device has */
 	bool no_mrg, no_csum, no_tso, no_ctrl, no_mq, no_event;
+	bool no_guest_tso;		/* refuse GUEST_TSO4/TSO6/ECN */
 	bool rss, hash_report;
 	__u32 hash_types;
 	__u8 key[VNET_TOEPLITZ_KEY_MAX];
@@ -64,6 +67,8 @@ struct guest_opts {
 /* per receive queue */
 struct guest_rxq_stats {
 	__u64 packets, bytes, merged, hash_checked, hash_mismatch, queue_mismatch;
+	__u64 gso;			/* coalesced frames (gso_type set) */
+	__u64 csum;			/* NEEDS_CSUM or DATA_VALID */
 	__u64 report[VNET_HASH_REPORT_MAX + 1];	/* hash types seen */
 	__u64 tap_errors;
 	__u64 calls;			/* used-buffer notifications taken */
@@ -106,6 +111,7 @@ struct guest_rxmode {
 	unsigned int n_mc;
 	__u8 mc[VNET_MAC_TABLE_MAX][6];
 	__u32 vlans[VNET_VLAN_N / 32];
+	bool gro;			/* the TAP's GRO: GUEST_TSO4/TSO6/ECN on */
 };
 
 struct guest {
@@ -148,6 +154,8 @@ struct guest {
 	__u64 connects, disconnects, config_changes, announces, announce_frames;
 	__u64 rarps_sent;		/* SEND_RARP requests the back-end took (SIGUSR2) */
 	__u64 nl_events, syncs, vlan_reloads;
+	__u64 guest_offloads;		/* CTRL_GUEST_OFFLOADS state of the device */
+	__u64 offload_changes;		/* CTRL_GUEST_OFFLOADS_SET sent */
 	__u8 scratch[65536 + 64];
 };
 
@@ -192,6 +200,7 @@ int tap_set_carrier(struct guest *g, bool up);
 int tap_set_mac(struct guest *g, const __u8 mac[6]);
 int tap_get_mac(struct guest *g, __u8 mac[6]);
 int tap_read_rxmode(struct guest *g, struct guest_rxmode *m);
+int tap_get_gro(struct guest *g, bool *on);
 int tap_events_open(struct guest *g);
 bool tap_events_drain(struct guest *g);
 int tap_announce(struct guest *g);

@@ -31,6 +31,9 @@ static void print_json(const struct guest *g)
 	jw_uint(&jw, "ctrl_ok", g->cvq.ok);
 	jw_uint(&jw, "ctrl_err", g->cvq.err);
 	jw_uint(&jw, "hash_types", g->hash_types);
+	snprintf(hex, sizeof(hex), "0x%llx", (unsigned long long)g->guest_offloads);
+	jw_str(&jw, "guest_offloads", hex);
+	jw_uint(&jw, "offload_changes", g->offload_changes);
 	jw_arr_open(&jw, "rx");
 	for (q = 0; q < g->nqp; q++) {
 		const struct guest_rxq_stats *s = &g->rxq[q].st;
@@ -40,6 +43,8 @@ static void print_json(const struct guest *g)
 		jw_uint(&jw, "packets", s->packets);
 		jw_uint(&jw, "bytes", s->bytes);
 		jw_uint(&jw, "merged", s->merged);
+		jw_uint(&jw, "gso", s->gso);
+		jw_uint(&jw, "csum", s->csum);
 		jw_uint(&jw, "hash_checked", s->hash_checked);
 		jw_uint(&jw, "hash_mismatch", s->hash_mismatch);
 		jw_uint(&jw, "queue_mismatch", s->queue_mismatch);
@@ -94,10 +99,12 @@ void stats_print(const struct guest *g, bool json)
 		const struct guest_rxq_stats *s = &g->rxq[q].st;
 		const struct guest_txq_stats *t = &g->txq[q].st;
 
-		printf("  rx%u: packets %llu bytes %llu merged %llu hash checked %llu "
-		       "mismatch %llu queue mismatch %llu errors %llu calls %llu", q,
+		printf("  rx%u: packets %llu bytes %llu merged %llu gso %llu csum %llu "
+		       "hash checked %llu mismatch %llu queue mismatch %llu errors %llu "
+		       "calls %llu", q,
 		       (unsigned long long)s->packets, (unsigned long long)s->bytes,
-		       (unsigned long long)s->merged, (unsigned long long)s->hash_checked,
+		       (unsigned long long)s->merged, (unsigned long long)s->gso,
+		       (unsigned long long)s->csum, (unsigned long long)s->hash_checked,
 		       (unsigned long long)s->hash_mismatch,
 		       (unsigned long long)s->queue_mismatch, (unsigned long long)s->tap_errors,
 		       (unsigned long long)s->calls);

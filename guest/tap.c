@@ -19,12 +19,14 @@
 #include <unistd.h>
 #include <libmnl/libmnl.h>
 #include <arpa/inet.h>
+#include <linux/ethtool.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
+#include <linux/sockios.h>
 #include <linux/virtio_net.h>
 
 #include "vnet/log.h"
@@ -310,9 +312,26 @@ int tap_read_rxmode(struct guest *g, struct guest_rxmode *m)
 		err = -ENODEV;
 	if (!err)
 		err = read_mcast(g, m);
+	if (!err && tap_get_gro(g, &m->gro))
+		m->gro = true;	/* cannot tell: the default */
 	/* VIDs from the command line: for kernels without 8021q, too */
 	for (unsigned int i = 0; i < VNET_VLAN_N / 32; i++)
 		m->vlans[i] |= g->o.vlans[i] | g->file_vlans[i];
+	return err;
+}
+
+/* The interface's GRO feature (ETHTOOL_GGRO): our switch for coalescing. */
+int tap_get_gro(struct guest *g, bool *on)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GGRO };
+	struct ifreq ifr = { 0 };
+	int err;
+
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", g->tap_name);
+	ifr.ifr_data = (void *)&ev;
+	err = vnet_if_ioctl(SIOCETHTOOL, &ifr);
+	if (!err)
+		*on = ev.data;
 	return err;
 }
 

@@ -62,6 +62,7 @@ static void usage(FILE *f)
 "      --key HEX          Toeplitz key (default: the Microsoft key)\n"
 "      --indir N          indirection table entries (default: the device's max)\n"
 "      --no-mrg | --no-csum | --no-tso | --no-ctrl | --no-mq   refuse features\n"
+"      --no-guest-tso     refuse GUEST_TSO4/TSO6/ECN (no coalesced receives)\n"
 "      --nobcast | --nomulti | --nouni | --alluni   fixed rx-mode extras\n"
 "      --vlan VID         keep VID in the VLAN filter (besides VLAN devices)\n"
 "      --vlan-file PATH   more VIDs from PATH, re-read on SIGHUP (VLAN_ADD/DEL)\n"
@@ -390,7 +391,7 @@ static bool fatal(int err)
 
 int main(int argc, char **argv)
 {
-	enum { O_RSS = 256, O_HASH, O_TYPES, O_KEY, O_INDIR, O_NOMRG, O_NOCSUM, O_NOTSO,
+	enum { O_RSS = 256, O_HASH, O_TYPES, O_KEY, O_INDIR, O_NOMRG, O_NOCSUM, O_NOTSO, O_NOGTSO,
 	       O_NOCTRL, O_NOMQ, O_NOBCAST, O_NOMULTI, O_NOUNI, O_ALLUNI, O_WAIT,
 	       O_NORECONNECT, O_CMDTMO, O_VLAN, O_VLANFILE, O_RESYNC, O_SINK };
 	static const struct option lo[] = {
@@ -406,6 +407,7 @@ int main(int argc, char **argv)
 		{ "no-mrg", no_argument, NULL, O_NOMRG },
 		{ "no-csum", no_argument, NULL, O_NOCSUM },
 		{ "no-tso", no_argument, NULL, O_NOTSO },
+		{ "no-guest-tso", no_argument, NULL, O_NOGTSO },
 		{ "no-ctrl", no_argument, NULL, O_NOCTRL },
 		{ "no-mq", no_argument, NULL, O_NOMQ },
 		{ "nobcast", no_argument, NULL, O_NOBCAST },
@@ -469,6 +471,7 @@ int main(int argc, char **argv)
 		case O_NOMRG: g.o.no_mrg = true; break;
 		case O_NOCSUM: g.o.no_csum = true; break;
 		case O_NOTSO: g.o.no_tso = true; break;
+		case O_NOGTSO: g.o.no_guest_tso = true; break;
 		case O_NOCTRL: g.o.no_ctrl = true; break;
 		case O_NOMQ: g.o.no_mq = true; break;
 		case O_NOBCAST: g.o.nobcast = true; break;

@@ -24,11 +24,11 @@ declare -A RANK=([util]=0 [engine]=1 [classify]=2 [device]=3 [transport]=4
 declare -A HDR=(
 	[log]=util [json]=util [netutil]=util [evloop]=util
 	[guest_mem]=engine [virtq]=engine [net]=engine [csum]=engine
-	[dirty_log]=engine
+	[gro]=engine [dirty_log]=engine
 	[classify]=classify [toeplitz]=classify [rx_filter]=classify
 	[dp_layout]=classify
-	[device]=device [cvq]=device [devq]=device [features]=device
-	[vhost_user]=transport [transport]=transport [vduse]=transport
+	[device]=device [cvq]=device [devq]=device [features]=device [rx_conf]=device
+	[vhost_user]=transport [transport]=transport [vduse]=transport [kvdpa]=transport
 	[sim]=worker [worker]=worker
 	[datapath]=uplink [xdp_attach]=uplink [xsk]=uplink [uplink_dp]=uplink
 	[uplink_pkt]=uplink [host_port]=uplink [mac_learn]=uplink

@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # vnet-guest end to end on a vnet/sim device: ping and TCP through the TAP,
-# MRG_RXBUF and checksum/TSO offloads on and off, a back-end that dies.
+# MRG_RXBUF and checksum/TSO offloads on and off, receive coalescing
+# (GUEST_TSO) negotiated or not and switched by the TAP's GRO feature
+# (CTRL_GUEST_OFFLOADS), a back-end that dies.
 source "$(dirname "$0")/guest_lib.sh"
 
 ALL_TESTS="test_ping test_tcp_offloads test_tcp_no_offloads test_no_mrg
+	test_no_guest_tso test_gro_switch
 	test_backend_killed test_no_reconnect test_sigterm"
 
 # setup [GUEST ARGS...]: sim + guest + two VEPA macvlans
@@ -55,10 +58,12 @@ test_tcp_offloads()
 {
 	setup
 	check_err $? "setup failed"
-	# TSO and partial checksums reach the device; MRG_RXBUF merges big frames
-	transfer_check '.tx[0].gso > 0 and .tx[0].csum > 0 and .rx[0].merged > 0'
+	# TSO and partial checksums reach the device; MRG_RXBUF merges big
+	# frames; the device coalesces the segments it loops back (GUEST_TSO)
+	transfer_check '.tx[0].gso > 0 and .tx[0].csum > 0 and .rx[0].merged > 0 and
+		.rx[0].gso > 0 and .rx[0].csum > 0'
 	teardown
-	log_test "TCP 20 MB intact with checksum/TSO offload and MRG_RXBUF on"
+	log_test "TCP 20 MB intact with checksum/TSO offload, coalescing and MRG_RXBUF on"
 }
 
 test_tcp_no_offloads()
@@ -79,6 +84,43 @@ test_no_mrg()
 		((.features as $f | "0123456789abcdef" | index($f[-4:-3])) / 8 | floor) % 2 == 0'
 	teardown
 	log_test "TCP 20 MB intact with MRG_RXBUF off (and TSO off, csum on)"
+}
+
+test_no_guest_tso()
+{
+	setup --no-guest-tso
+	check_err $? "setup failed"
+	transfer_check '.tx[0].gso > 0 and .rx[0].gso == 0 and .rx[0].packets > 1000'
+	teardown
+	log_test "TCP 20 MB intact with GUEST_TSO refused: no coalesced receives"
+}
+
+__offload_changes()
+{
+	[ "$(guest_stats | jq .offload_changes)" -eq "$1" ]
+}
+
+# the TAP's GRO feature turns the device's coalescing off and on again
+test_gro_switch()
+{
+	local s
+	setup
+	check_err $? "setup failed"
+	in_ns "$NS_G" ethtool -K vg0 gro off
+	check_err $? "ethtool -K vg0 gro off"
+	busywait 5000 __offload_changes 1
+	check_err $? "no CTRL_GUEST_OFFLOADS_SET after gro off: $(guest_stats)"
+	transfer_check '.rx[0].gso == 0 and .rx[0].packets > 1000 and .ctrl_err == 0'
+	s=$(guest_stats)
+	# GUEST_CSUM (bit 1) only
+	[ "$(jq -r .guest_offloads <<<"$s")" = "0x2" ]
+	check_err $? "offloads with gro off: $s"
+	in_ns "$NS_G" ethtool -K vg0 gro on
+	busywait 5000 __offload_changes 2
+	check_err $? "no CTRL_GUEST_OFFLOADS_SET after gro on: $(guest_stats)"
+	transfer_check '.rx[0].gso > 0 and .ctrl_err == 0'
+	teardown
+	log_test "TAP gro off/on: CTRL_GUEST_OFFLOADS turns coalescing off and on"
 }
 
 test_backend_killed()
@@ -148,5 +190,6 @@ test_sigterm()
 require_guest
 require_command ping
 require_command ss
+require_command ethtool
 tests_run
 exit $EXIT_STATUS

@@ -10,20 +10,10 @@
 #include <linux/virtio_net.h>
 
 #include "vnet/cvq.h"
-
-#ifndef VIRTIO_NET_F_GUEST_USO4
-#define VIRTIO_NET_F_GUEST_USO4	54
-#define VIRTIO_NET_F_GUEST_USO6	55
-#endif
+#include "vnet/net.h"
 
 #define BIT(n)		(1ull << (n))
 #define HAS(ctx, f)	(!!((ctx)->features & BIT(f)))
-
-/* spec 5.1.6.5.6.1: the offloads the driver may switch at run time */
-#define GUEST_OFFLOAD_MASK (BIT(VIRTIO_NET_F_GUEST_CSUM) | BIT(VIRTIO_NET_F_GUEST_TSO4) | \
-			    BIT(VIRTIO_NET_F_GUEST_TSO6) | BIT(VIRTIO_NET_F_GUEST_ECN) | \
-			    BIT(VIRTIO_NET_F_GUEST_UFO) | BIT(VIRTIO_NET_F_GUEST_USO4) | \
-			    BIT(VIRTIO_NET_F_GUEST_USO6))
 
 static __u16 get_le16(const __u8 *p)
 {
@@ -48,7 +38,7 @@ void vnet_net_state_reset(struct vnet_net_state *st, const __u8 mac[6],
 	st->vq_pairs = 1;
 	st->max_tx_vq = 1;
 	/* spec 5.1.6.5.6.1: negotiation enables the corresponding offloads */
-	st->guest_offloads = features & GUEST_OFFLOAD_MASK;
+	st->guest_offloads = features & VNET_GUEST_OFFLOADS;
 	st->version = version + 1;
 }
 
@@ -309,7 +299,7 @@ static int offloads_cmd(struct vnet_net_state *st, const struct vnet_cvq_ctx *ct
 		return -EINVAL;
 	off = (__u64)get_le32(d) | (__u64)get_le32(d + 4) << 32;
 	/* 5.1.6.5.6.1: only offloads whose feature was negotiated */
-	if (off & ~(ctx->features & GUEST_OFFLOAD_MASK))
+	if (off & ~(ctx->features & VNET_GUEST_OFFLOADS))
 		return -EINVAL;
 	st->guest_offloads = off;
 	*changed |= VNET_CHG_OFFLOADS;

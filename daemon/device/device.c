@@ -32,6 +32,9 @@ struct vnet_features vnet_netdev_default_features(void)
 	       BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_SPEED_DUPLEX) |
 	       BIT(VIRTIO_NET_F_MRG_RXBUF) |
 	       BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
+	       /* receive coalescing (engine/gro.c) */
+	       BIT(VIRTIO_NET_F_GUEST_TSO4) | BIT(VIRTIO_NET_F_GUEST_TSO6) |
+	       BIT(VIRTIO_NET_F_GUEST_ECN) |
 	       BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
 	       BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_USO) |
 	       BIT(VIRTIO_NET_F_CTRL_VQ) | BIT(VIRTIO_NET_F_CTRL_RX) |
@@ -119,6 +122,23 @@ int vnet_net_features_check(const struct vnet_features *f, const char **why)
 		}
 	}
 	return 0;
+}
+
+struct vnet_features vnet_net_features_closure(const struct vnet_features *f)
+{
+	struct vnet_features r = *f;
+	bool dropped;
+
+	do {
+		dropped = false;
+		for (size_t i = 0; i < sizeof(feature_rules) / sizeof(feature_rules[0]); i++) {
+			if (!rule_kept(&feature_rules[i], &r)) {
+				vnet_features_clear(&r, feature_rules[i].bit);
+				dropped = true;
+			}
+		}
+	} while (dropped);
+	return r;
 }
 
 int vnet_netdev_create(const struct vnet_netdev_params *p, struct vnet_netdev **out)

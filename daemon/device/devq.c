@@ -217,11 +217,15 @@ void vnet_devq_coal_apply(struct vnet_devq *dq, const struct vnet_net_state *st)
 		return;
 	dq->coal_version = st->version;
 	/* even queues receive, odd ones transmit */
-	for (i = 0; i < nq; i++)
-		if (dq->q[i].active)
-			vnet_virtq_set_coalesce(&dq->q[i].nq.vq,
-						i & 1 ? st->tx_max_packets : st->rx_max_packets,
-						i & 1 ? st->tx_usecs : st->rx_usecs);
+	for (i = 0; i < nq; i++) {
+		if (!dq->q[i].active)
+			continue;
+		vnet_virtq_set_coalesce(&dq->q[i].nq.vq,
+					i & 1 ? st->tx_max_packets : st->rx_max_packets,
+					i & 1 ? st->tx_usecs : st->rx_usecs);
+		if (!(i & 1))
+			vnet_netq_set_guest_offloads(&dq->q[i].nq, st->guest_offloads);
+	}
 }
 
 bool vnet_devq_coal_expire(struct vnet_devq *dq)

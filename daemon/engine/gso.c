@@ -15,6 +15,8 @@
 #include <vnet/csum.h>
 #include <vnet/net.h>
 
+#include "be.h"
+
 #define HDR_WINDOW	256	/* GSO headers must lie within this many bytes */
 
 #define TCP_FIN		0x01
@@ -25,17 +27,6 @@ struct l34 {
 	__u16 l3off, l4off, hdrs;	/* hdrs: headers incl. L4 header */
 	__u8 ipv, l4proto;
 };
-
-static inline __u16 get16(const __u8 *p) { return (__u16)(p[0] << 8 | p[1]); }
-static inline __u32 get32(const __u8 *p)
-{
-	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
-}
-static inline void put16(__u8 *p, __u16 v) { p[0] = v >> 8; p[1] = v & 0xff; }
-static inline void put32(__u8 *p, __u32 v)
-{
-	p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v & 0xff;
-}
 
 static int parse_ipv6_ext(const __u8 *p, __u32 n, __u8 *nh, __u32 *off)
 {

@@ -3,6 +3,8 @@
  * virtio-net receive (spec 5.1.6.3 "Setting Up Receive Buffers", 5.1.6.4
  * "Processing of Incoming Packets"): copy frames into the guest's buffers
  * behind a virtio_net_hdr_v1 (or _v1_hash), merging buffers with MRG_RXBUF.
+ * With GUEST_TSO4/TSO6 on, the burst's TCP segments are coalesced first
+ * (gro.c) and a run goes to the guest as one GSO frame.
  */
 #include <endian.h>
 #include <errno.h>
@@ -11,15 +13,39 @@
 #include <vnet/log.h>
 #include <vnet/net.h>
 
-static void rx_header(const struct vnet_netq *q, const struct vnet_rx_pkt *p,
+#define BIT(n)	(1ull << (n))
+
+/* A frame is copied from pieces: one for a frame as it came; for a
+ * coalesced one the rewritten headers, then each segment's payload. */
+struct rx_piece {
+	const __u8 *p;
+	__u32 len;
+};
+
+struct rx_cursor {
+	const struct rx_piece *pc;
+	__u32 off;		/* into *pc */
+};
+
+static void rx_header(const struct vnet_netq *q, const struct vnet_gro_frame *f,
 		      __u16 num_buffers, struct virtio_net_hdr_v1_hash *h)
 {
+	const struct vnet_rx_pkt *p = f->seg[0];
+
 	memset(h, 0, sizeof(*h));
-	/* 5.1.6.4.1: flags stay 0 unless GUEST_CSUM was negotiated */
-	if ((q->features & (1ull << VIRTIO_NET_F_GUEST_CSUM)) &&
-	    (p->flags & VNET_RX_F_CSUM_VALID))
-		h->hdr.flags = VIRTIO_NET_HDR_F_DATA_VALID;
-	h->hdr.gso_type = VIRTIO_NET_HDR_GSO_NONE;
+	/* 5.1.6.4.1: flags stay 0 unless GUEST_CSUM is on (negotiated and
+	 * not turned off, 5.1.6.5.6.1) */
+	if (q->guest_offloads & BIT(VIRTIO_NET_F_GUEST_CSUM)) {
+		h->hdr.flags = f->flags;
+		h->hdr.csum_start = htole16(f->csum_start);
+		h->hdr.csum_offset = htole16(f->csum_offset);
+	}
+	/* 5.1.6.4.2: a GSO frame has NEEDS_CSUM, gso_size and hdr_len */
+	h->hdr.gso_type = f->gso_type;
+	if (f->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		h->hdr.gso_size = htole16(f->gso_size);
+		h->hdr.hdr_len = htole16(f->hdr_len);
+	}
 	h->hdr.num_buffers = htole16(num_buffers);
 	if (q->hdr_len == VNET_NET_HDR_HASH_LEN) {
 		h->hash_value = htole32(p->hash_value);
@@ -42,18 +68,40 @@ static void rx_rewind(struct vnet_netq *q, unsigned int nbufs)
 		vnet_virtq_push(&q->vq, (__u16)q->rx_bufs[i].id, 0);
 }
 
+/* Copy the next k bytes of the frame to offset 'at' of c's writable part. */
+static void rx_copy(const struct vnet_netq *q, struct rx_cursor *cur,
+		    struct vnet_chain *c, __u32 at, __u32 k)
+{
+	while (k) {
+		__u32 m = cur->pc->len - cur->off;
+
+		if (m > k)
+			m = k;
+		vnet_iov_write(&q->vq, in_iov(c), c->nr_in, at, cur->pc->p + cur->off, m);
+		at += m;
+		k -= m;
+		cur->off += m;
+		if (cur->off == cur->pc->len) {
+			cur->pc++;
+			cur->off = 0;
+		}
+	}
+}
+
 /*
  * Place one frame. Returns 1 if delivered, 0 if dropped as too big, -ENOBUFS
  * when the receiveq ran out of buffers (or broke).
  */
-static int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg)
+static int rx_place(struct vnet_netq *q, const struct vnet_gro_frame *f,
+		    const struct rx_piece *pc, bool mrg)
 {
 	struct virtio_net_hdr_v1_hash hdr;
 	struct vnet_chain *first = &q->chain[0];
-	__u32 hlen = q->hdr_len, done = 0;
+	struct rx_cursor cur = { pc, 0 };
+	__u32 hlen = q->hdr_len, done = 0, len = f->len;
 	unsigned int nbufs = 0;
 
-	while (nbufs == 0 || done < p->len) {
+	while (nbufs == 0 || done < len) {
 		struct vnet_chain *c = nbufs ? &q->chain[1] : first;
 		__u32 at = nbufs ? 0 : hlen, room, k;
 
@@ -68,26 +116,26 @@ static int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg)
 			continue;
 		}
 		room = c->in_len - at;
-		if (!mrg && room < p->len) {
+		if (!mrg && room < len) {
 			/* 5.1.6.3.1: one buffer only; never truncate */
 			if (!vnet_virtq_unpop(&q->vq, 1))
 				vnet_virtq_discard(&q->vq, c->head);
 			return 0;
 		}
-		k = room < p->len - done ? room : p->len - done;
-		vnet_iov_write(&q->vq, in_iov(c), c->nr_in, at, p->data + done, k);
+		k = room < len - done ? room : len - done;
+		rx_copy(q, &cur, c, at, k);
 		q->rx_bufs[nbufs].id = c->head;
 		q->rx_bufs[nbufs].len = at + k;	/* full, but for the last */
 		nbufs++;
 		done += k;
-		if (done < p->len && nbufs == VNET_RX_MAX_BUFS) {
+		if (done < len && nbufs == VNET_RX_MAX_BUFS) {
 			rx_rewind(q, nbufs);
 			return 0;
 		}
 	}
 
 	/* 5.1.6.4.1: num_buffers = buffers the frame is spread over */
-	rx_header(q, p, (__u16)nbufs, &hdr);
+	rx_header(q, f, (__u16)nbufs, &hdr);
 	vnet_iov_write(&q->vq, in_iov(first), first->nr_in, 0, &hdr, hlen);
 	/* all buffers of a frame become visible together (5.1.6.4.1) */
 	if (vnet_virtq_shadow_room(&q->vq) < nbufs)
@@ -98,14 +146,131 @@ static int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg)
 	return 1;
 }
 
+/* One frame as it came (no coalescing). */
+static int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg)
+{
+	bool valid = (p->flags & VNET_RX_F_CSUM_VALID);
+	struct vnet_gro_frame f = {
+		.seg = &p, .nsegs = 1, .len = p->len,
+		.flags = valid ? VIRTIO_NET_HDR_F_DATA_VALID : 0,
+		.gso_type = VIRTIO_NET_HDR_GSO_NONE,
+	};
+	struct rx_piece pc = { p->data, p->len };
+
+	return rx_place(q, &f, &pc, mrg);
+}
+
+/* The burst with coalescing: what gro.c emits, in its order. */
+struct rx_gro_ctx {
+	struct vnet_netq *q;
+	bool mrg;
+	unsigned int delivered;	/* frames that came in, delivered */
+	unsigned int dropped;	/* ... dropped as too big */
+	unsigned int used;	/* frames the guest sees */
+};
+
+static int rx_emit(void *ctx, const struct vnet_gro_frame *f)
+{
+	struct rx_piece pc[VNET_GRO_MAX_SEGS + 1];
+	struct rx_gro_ctx *x = ctx;
+	struct vnet_netq *q = x->q;
+	__u64 bytes = 0;
+	int r = 0;
+
+	if (f->nsegs == 1) {
+		pc[0] = (struct rx_piece){ f->seg[0]->data, f->len };
+		bytes = f->len;
+	} else {
+		pc[0] = (struct rx_piece){ f->hdr, f->hdr_len };
+		for (unsigned int i = 0; i < f->nsegs; i++) {
+			pc[i + 1] = (struct rx_piece){ f->seg[i]->data + f->hdr_len,
+						       f->seg[i]->len - f->hdr_len };
+			bytes += f->seg[i]->len;
+		}
+	}
+	if (f->len <= VNET_RX_MAX_FRAME)
+		r = rx_place(q, f, pc, x->mrg);
+	if (r < 0)
+		return r;
+	if (!r && f->nsegs > 1) {
+		/* the buffers cannot take it whole (no MRG_RXBUF and small
+		 * buffers, or too many): its segments one by one, verified */
+		for (unsigned int i = 0; i < f->nsegs && r >= 0; i++) {
+			struct vnet_gro_frame one = {
+				.seg = &f->seg[i], .nsegs = 1, .len = f->seg[i]->len,
+				.flags = VIRTIO_NET_HDR_F_DATA_VALID,
+			};
+
+			r = rx_emit(x, &one);
+		}
+		return r;
+	}
+	if (!r) {
+		q->stats.rx_drop_too_big++;
+		x->dropped++;
+		return 0;
+	}
+	x->delivered += f->nsegs;
+	x->used++;
+	q->stats.rx_packets += f->nsegs;
+	q->stats.rx_bytes += bytes;
+	if (f->nsegs > 1) {
+		q->stats.rx_gro_frames++;
+		q->stats.rx_gro_segs += f->nsegs;
+	}
+	return 0;
+}
+
+/* VNET_GRO_* from the guest's offloads; 0: no coalescing. */
+static unsigned int gro_offloads(const struct vnet_netq *q)
+{
+	__u64 o = q->guest_offloads;
+	unsigned int g = 0;
+
+	/* a GSO frame carries NEEDS_CSUM (5.1.6.4.2): GUEST_CSUM first */
+	if (!(o & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return 0;
+	if (o & BIT(VIRTIO_NET_F_GUEST_TSO4))
+		g |= VNET_GRO_TSO4;
+	if (o & BIT(VIRTIO_NET_F_GUEST_TSO6))
+		g |= VNET_GRO_TSO6;
+	if (g && (o & BIT(VIRTIO_NET_F_GUEST_ECN)))
+		g |= VNET_GRO_ECN;
+	return g;
+}
+
+static unsigned int rx_burst_gro(struct vnet_netq *q, const struct vnet_rx_pkt *pkts,
+				 unsigned int n, unsigned int offloads, bool mrg)
+{
+	struct rx_gro_ctx x = { .q = q, .mrg = mrg };
+
+	vnet_gro_begin(&q->gro, offloads, rx_emit, &x, &q->stats);
+	for (unsigned int i = 0; i < n; i++)
+		if (vnet_gro_add(&q->gro, &pkts[i]) < 0)
+			break;
+	/* the end of the burst: nothing is held back for the next one */
+	vnet_gro_finish(&q->gro);
+	q->stats.rx_drop_no_buf += n - x.delivered - x.dropped;
+	vnet_virtq_flush(&q->vq, x.used);
+	return x.delivered;
+}
+
+void vnet_netq_set_guest_offloads(struct vnet_netq *q, __u64 offloads)
+{
+	/* 5.1.6.5.6.1: only what was negotiated can be on */
+	q->guest_offloads = offloads & q->features & VNET_GUEST_OFFLOADS;
+}
+
 unsigned int vnet_net_rx_burst(struct vnet_netq *q,
 			       const struct vnet_rx_pkt *pkts, unsigned int n)
 {
 	bool mrg = q->features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
-	unsigned int i, delivered = 0;
+	unsigned int i, delivered = 0, gro = gro_offloads(q);
 
 	if (q->vq.layout != VNET_VQ_SPLIT)
 		return 0;
+	if (gro)
+		return rx_burst_gro(q, pkts, n, gro, mrg);
 	for (i = 0; i < n; i++) {
 		int r;
 

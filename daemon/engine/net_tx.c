@@ -18,6 +18,8 @@ void vnet_netq_init(struct vnet_netq *q, __u16 index, __u64 features,
 	vnet_virtq_init(&q->vq, index, ops, opaque);
 	q->features = features;
 	q->mtu = mtu ? mtu : 1500;
+	/* 5.1.6.5.6.1: negotiation turns the offloads on */
+	q->guest_offloads = features & VNET_GUEST_OFFLOADS;
 	/* 5.1.6: the hash fields exist only with HASH_REPORT, both ways */
 	q->hdr_len = (features & (1ull << VIRTIO_NET_F_HASH_REPORT)) ?
 		     VNET_NET_HDR_HASH_LEN : VNET_NET_HDR_LEN;

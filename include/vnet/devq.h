@@ -77,7 +77,11 @@ void vnet_devq_sync(struct vnet_devq *dq);
 unsigned int vnet_devq_active_rx(const struct vnet_devq *dq);
 /* Serve the control queue; returns commands done, *refused of them failed. */
 unsigned int vnet_devq_run_cvq(struct vnet_devq *dq, unsigned int *refused);
-/* NOTF_COAL (spec 5.1.6.5.9): the state's parameters, when its version moved. */
+/*
+ * The state's per-queue parameters, when its version moved: NOTF_COAL
+ * (spec 5.1.6.5.9) on every queue, the guest's offloads (5.1.6.5.6.1) on
+ * the receive queues.
+ */
 void vnet_devq_coal_apply(struct vnet_devq *dq, const struct vnet_net_state *st);
 /* Deferred notifications whose time has come; true if some are still due. */
 bool vnet_devq_coal_expire(struct vnet_devq *dq);

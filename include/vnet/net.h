@@ -19,11 +19,16 @@
 #include <linux/types.h>
 #include <linux/virtio_net.h>
 
+#include <vnet/gro.h>
 #include <vnet/virtq.h>
 
 /* Newer than some installed UAPI headers (Linux 6.2+). */
 #ifndef VIRTIO_NET_F_HOST_USO
 #define VIRTIO_NET_F_HOST_USO		56
+#endif
+#ifndef VIRTIO_NET_F_GUEST_USO4
+#define VIRTIO_NET_F_GUEST_USO4		54
+#define VIRTIO_NET_F_GUEST_USO6		55
 #endif
 #ifndef VIRTIO_NET_F_GUEST_HDRLEN
 #define VIRTIO_NET_F_GUEST_HDRLEN	59
@@ -31,6 +36,15 @@
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4	5
 #endif
+
+/* spec 5.1.6.5.6.1: the offloads a driver may switch at run time */
+#define VNET_GUEST_OFFLOADS	((1ull << VIRTIO_NET_F_GUEST_CSUM) |	\
+				 (1ull << VIRTIO_NET_F_GUEST_TSO4) |	\
+				 (1ull << VIRTIO_NET_F_GUEST_TSO6) |	\
+				 (1ull << VIRTIO_NET_F_GUEST_ECN) |	\
+				 (1ull << VIRTIO_NET_F_GUEST_UFO) |	\
+				 (1ull << VIRTIO_NET_F_GUEST_USO4) |	\
+				 (1ull << VIRTIO_NET_F_GUEST_USO6))
 
 #define VNET_NET_HDR_LEN	12	/* struct virtio_net_hdr_v1 */
 #define VNET_NET_HDR_HASH_LEN	20	/* struct virtio_net_hdr_v1_hash */
@@ -43,6 +57,10 @@ struct vnet_net_stats {
 	__u64 rx_drop_too_big;	/* larger than the buffers could take */
 	__u64 rx_drop_no_buf;	/* receiveq empty (or broken) */
 	__u64 rx_bad_buf;	/* buffer without room for the header */
+	__u64 rx_gro_frames;	/* coalesced frames delivered (gro.h) */
+	__u64 rx_gro_segs;	/* the segments they carried */
+	__u64 rx_csum_bad;	/* TCP/IPv4 checksum wrong: not coalesced */
+	__u64 rx_gro_bad;	/* TCP cut, padded or with IP options: not coalesced */
 	__u64 tx_packets, tx_bytes;	/* guest frames accepted */
 	__u64 tx_frames;	/* frames out (after GSO) */
 	__u64 tx_csum;		/* NEEDS_CSUM completed */
@@ -74,18 +92,30 @@ struct vnet_netq {
 	__u64 features;		/* negotiated */
 	__u16 mtu;		/* IP MTU of GSO segments */
 	__u16 hdr_len;		/* 12, or 20 with HASH_REPORT */
+	__u64 guest_offloads;	/* GUEST_* offloads on now (5.1.6.5.6.1) */
 	struct vnet_net_stats stats;
 	struct vnet_chain chain[2];	/* scratch: first and current chain */
 	struct vnet_used_elem rx_bufs[VNET_RX_MAX_BUFS];
+	struct vnet_gro gro;	/* receive coalescing, per burst */
 };
 
 void vnet_netq_init(struct vnet_netq *q, __u16 index, __u64 features,
 		    __u16 mtu, const struct vnet_virtq_ops *ops, void *opaque);
 
 /*
- * Place up to n frames into the receiveq. Returns how many were delivered;
- * every other frame was dropped and counted (too big for the buffers, or no
- * buffers). The caller owns pkts[].data again when this returns.
+ * The guest's offloads (CTRL_GUEST_OFFLOADS_SET, spec 5.1.6.5.6.1): a
+ * bitmask of VIRTIO_NET_F_GUEST_* bits, limited to the negotiated ones.
+ * After init every negotiated one is on. GUEST_CSUM allows DATA_VALID and
+ * NEEDS_CSUM on receive; with it, GUEST_TSO4/TSO6 turn on coalescing of
+ * IPv4/IPv6 TCP (gro.h) and GUEST_ECN lets runs start with CWR.
+ */
+void vnet_netq_set_guest_offloads(struct vnet_netq *q, __u64 offloads);
+
+/*
+ * Place up to n frames into the receiveq. Returns how many were delivered
+ * (a coalesced frame counts the frames it carries); every other frame was
+ * dropped and counted (too big for the buffers, or no buffers). The caller
+ * owns pkts[].data again when this returns.
  */
 unsigned int vnet_net_rx_burst(struct vnet_netq *q,
 			       const struct vnet_rx_pkt *pkts, unsigned int n);

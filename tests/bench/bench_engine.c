@@ -3,7 +3,9 @@
  * bench-engine: the ring engine against the in-process test driver, one
  * thread playing both sides in turn (driver posts a ring-full, engine runs
  * bursts, driver reaps). Packets/s for 64 B and 1500 B frames in both
- * directions, and 64 KiB TCPv4 GSO sends (segments and Gbit/s of payload).
+ * directions, 64 KiB TCPv4 GSO sends (segments and Gbit/s of payload), and
+ * receive of 1514 B TCP segments, each burst one in-order run, with and
+ * without coalescing (GUEST_TSO4: gro.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +14,7 @@
 #include <vnet/net.h>
 
 #include "frame.h"
+#include "tcp_stream.h"
 #include "vdriver.h"
 
 #define QSIZE	256
@@ -95,19 +98,20 @@ static void bench_tx(const char *name, __u32 len, const struct virtio_net_hdr_v1
 		       (unsigned long long)q.stats.tx_drop_too_big);
 }
 
-/* Receive: 2 KiB mergeable buffers, bursts of 32 frames. */
-static void bench_rx(const char *name, __u32 len)
+/* Receive: 2 KiB mergeable buffers, bursts of 32 frames (pkts, or len B). */
+static void bench_rx(const char *name, __u32 len, const struct vnet_rx_pkt *in,
+		     __u64 features)
 {
 	struct vnet_rx_pkt pkts[BURST];
 	__u64 gpa[QSIZE], done = 0;
 	double t0, t;
 	int head;
 
-	setup(1ull << VIRTIO_NET_F_MRG_RXBUF);
+	setup((1ull << VIRTIO_NET_F_MRG_RXBUF) | features);
 	for (int i = 0; i < QSIZE; i++)
 		gpa[i] = vdriver_alloc(&drv, 2048, NULL);
 	for (int i = 0; i < BURST; i++)
-		pkts[i] = (struct vnet_rx_pkt){ .data = frame, .len = len };
+		pkts[i] = in ? in[i] : (struct vnet_rx_pkt){ .data = frame, .len = len };
 	for (int i = 0; i < QSIZE; i++) {
 		struct vdrv_seg s = { gpa[i], 2048, true };
 
@@ -128,10 +132,31 @@ static void bench_rx(const char *name, __u32 len)
 		t = now() - t0;
 	} while (t < SECONDS);
 	printf("%-28s %8.3f Mpps %7.2f Gbit/s\n", name, done / t / 1e6,
-	       done * (double)len * 8 / t / 1e9);
+	       done * (double)pkts[0].len * 8 / t / 1e9);
+	if (q.stats.rx_gro_frames)
+		printf("  (%.1f segments per coalesced frame)\n",
+		       (double)q.stats.rx_gro_segs / (double)q.stats.rx_gro_frames);
 	if (q.stats.rx_drop_no_buf || q.stats.rx_drop_too_big)
 		printf("  (drops: %llu no buffer)\n",
 		       (unsigned long long)q.stats.rx_drop_no_buf);
+}
+
+/* A burst of in-order 1448-byte TCP segments of one flow. */
+static void bench_rx_tcp(void)
+{
+	static __u8 seg[BURST][1600];
+	struct vnet_rx_pkt in[BURST];
+	__u64 gro = (1ull << VIRTIO_NET_F_GUEST_CSUM) | (1ull << VIRTIO_NET_F_GUEST_TSO4);
+	struct ts_flow f;
+
+	ts_flow_init(&f, 4, 1);
+	for (int i = 0; i < BURST; i++)
+		in[i] = (struct vnet_rx_pkt){
+			.data = seg[i],
+			.len = ts_build(&f, &(struct ts_seg){ .payload = 1448 }, seg[i], 1600),
+		};
+	bench_rx("rx 1514 B TCP", 0, in, 1ull << VIRTIO_NET_F_GUEST_CSUM);
+	bench_rx("rx 1514 B TCP coalesced", 0, in, gro);
 }
 
 int main(void)
@@ -149,11 +174,12 @@ int main(void)
 	s.payload_len = 64 - 42;
 	frame_build(&s, frame, sizeof(frame));
 	bench_tx("tx 64 B", 64, &plain, 0);
-	bench_rx("rx 64 B", 64);
+	bench_rx("rx 64 B", 64, NULL, 0);
 	s.payload_len = 1500 - 28;
 	frame_build(&s, frame, sizeof(frame));
 	bench_tx("tx 1514 B", 1514, &plain, 0);
-	bench_rx("rx 1514 B", 1514);
+	bench_rx("rx 1514 B", 1514, NULL, 0);
+	bench_rx_tcp();
 	s.l4 = 6;	/* TCP */
 	s.payload_len = 65535 - 40;
 	frame_build(&s, frame, sizeof(frame));
