@@ -163,6 +163,8 @@ SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh
 SELFTESTS += selftests/vm_qemu.sh
+# live migration of a QEMU guest between two vnetd hosts (VM harness)
+SELFTESTS += selftests/vm_migrate.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh
