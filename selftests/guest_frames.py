@@ -6,7 +6,9 @@
                                 802.1Q tagged) and print how many came back
   flows IFACE DST_MAC N         send N flows each of IPv4/IPv6 x TCP/UDP
   tcp-server ADDR PORT          accept one connection, print sha256 and bytes
-  tcp-client ADDR PORT BYTES    send BYTES random bytes, print their sha256
+  tcp-client ADDR PORT BYTES [RATE]
+                                send BYTES random bytes (RATE bytes/s at
+                                most), print their sha256
   blast IFACE DST_MAC SECONDS   send frames (about 2000/s) until SECONDS
                                 passed, print how many the kernel took
   mark-send IFACE DST_MAC TAG N [VID]
@@ -212,17 +214,22 @@ def tcp_server(addr, port):
     print(h.hexdigest(), total, flush=True)
 
 
-def tcp_client(addr, port, nbytes):
+def tcp_client(addr, port, nbytes, rate=0):
     fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
     s = socket.create_connection((addr, port), timeout=60)
     h, left = hashlib.sha256(), nbytes
     block = os.urandom(1 << 20)
+    # paced (rate bytes/s): a transfer that lasts, in 64 KiB steps
+    step, start = (1 << 16) if rate else len(block), time.monotonic()
     while left:
-        b = block[:min(left, len(block))]
+        b = block[:min(left, step)]
         s.sendall(b)
         h.update(b)
         left -= len(b)
         block = block[1:] + block[:1]	# not one repeating pattern
+        ahead = (nbytes - left) / rate - (time.monotonic() - start) if rate else 0
+        if ahead > 0:
+            time.sleep(ahead)
     s.shutdown(socket.SHUT_WR)
     s.recv(1)
     print(h.hexdigest(), nbytes, flush=True)
@@ -278,7 +285,7 @@ def main(a):
     elif a[0] == 'tcp-server':
         tcp_server(a[1], int(a[2]))
     elif a[0] == 'tcp-client':
-        tcp_client(a[1], int(a[2]), int(a[3]))
+        tcp_client(a[1], int(a[2]), int(a[3]), int(a[4]) if len(a) > 4 else 0)
     elif a[0] == 'blast':
         blast(a[1], a[2], float(a[3]))
     elif a[0] == 'mark-send':
