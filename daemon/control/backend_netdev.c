@@ -139,6 +139,7 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 		goto err_free;
 	}
 	/* no driver yet: nobody to notify */
+	vnet_netdev_set_speed(d->nd, dev->mgmt->uplink_speed, dev->mgmt->uplink_duplex);
 	vnet_netdev_set_link(d->nd, dev->mgmt->is_sim ||
 				    dev->mgmt->uplink_state == VNET_UPLINK_UP);
 
@@ -318,6 +319,10 @@ static int nd_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
 
 static void nd_link_change(struct vnet_dev *dev, bool up)
 {
+	/* SPEED_DUPLEX: the uplink's, in place before the link is up again */
+	if (up)
+		vnet_netdev_set_speed(nd_of(dev)->nd, dev->mgmt->uplink_speed,
+				      dev->mgmt->uplink_duplex);
 	/* LINK_UP in status + the transport's config change notification */
 	vnet_netdev_set_link(nd_of(dev)->nd, up);
 	/*

@@ -475,14 +475,56 @@ int vnet_netdev_queue_stats(struct vnet_netdev *dev, unsigned int qidx,
 	return 0;
 }
 
+/* a pending speed/duplex into config space; true if a driver that reads
+ * them (SPEED_DUPLEX negotiated) must hear of it */
+static bool speed_apply(struct vnet_netdev *dev)
+{
+	bool changed;
+
+	if (!dev->speed_pending)
+		return false;
+	changed = dev->params.speed != dev->speed_next || dev->params.duplex != dev->duplex_next;
+	dev->params.speed = dev->speed_next;
+	dev->params.duplex = dev->duplex_next;
+	dev->speed_pending = false;
+	return changed && drv_has(dev, VIRTIO_NET_F_SPEED_DUPLEX);
+}
+
 void vnet_netdev_set_link(struct vnet_netdev *dev, bool up)
 {
+	bool changed;
+
 	vnet_netdev_lock_ctl(dev);
+	/* a new speed goes in while the link is still down (see set_speed) */
+	changed = up ? speed_apply(dev) : false;
 	if (dev->link_up != up) {
 		dev->link_up = up;
-		if (drv_has(dev, VIRTIO_NET_F_STATUS))
-			vnet_netdev_config_changed(dev);
+		changed = drv_has(dev, VIRTIO_NET_F_STATUS) || changed;
 	}
+	if (!up)
+		changed = speed_apply(dev) || changed;
+	/* one notification however much changed: the driver re-reads all */
+	if (changed)
+		vnet_netdev_config_changed(dev);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/*
+ * Spec 5.1.4.2: with SPEED_DUPLEX and STATUS negotiated, the device SHOULD
+ * NOT change speed and duplex while S_LINK_UP is set -- a driver reads them
+ * once per link-up. A new value therefore waits for the link to go down;
+ * the uplink's link settings change only across a carrier bounce anyway.
+ * Duplex uses ethtool's values (1 full, 0 half), as 5.1.4's description
+ * and every driver do; the normative list of 5.1.4.1 has the two swapped.
+ */
+void vnet_netdev_set_speed(struct vnet_netdev *dev, __u32 speed, __u8 duplex)
+{
+	vnet_netdev_lock_ctl(dev);
+	dev->speed_next = speed > 0x7fffffff ? 0xffffffff : speed;
+	dev->duplex_next = duplex == 0 || duplex == 1 ? duplex : 0xff;
+	dev->speed_pending = true;
+	if ((!dev->link_up || !drv_has(dev, VIRTIO_NET_F_STATUS)) && speed_apply(dev))
+		vnet_netdev_config_changed(dev);
 	pthread_mutex_unlock(&dev->lock);
 }
 

@@ -208,6 +208,11 @@ struct vnet_netdev {
 	};
 	__u8 status;			/* VIRTIO_CONFIG_S_* */
 	bool link_up;
+	/* the uplink's speed/duplex not yet shown: they wait for the link to
+	 * be down (vnet_netdev_set_speed) */
+	bool speed_pending;
+	__u8 duplex_next;
+	__u32 speed_next;
 	bool announce;			/* VIRTIO_NET_S_ANNOUNCE pending */
 	struct vnet_guest_mem mem;	/* vnet_netdev_mem_* (dev_mem.c) */
 	/* dirty-page logging (dev_log.c): the front-end's bitmap, mapped */
@@ -425,6 +430,12 @@ int vnet_netdev_queue_stats(struct vnet_netdev *dev, unsigned int qidx,
 			 struct vnet_queue_stats *st);
 /* Link up/down: S_LINK_UP in status + config-change notification. */
 void vnet_netdev_set_link(struct vnet_netdev *dev, bool up);
+/*
+ * The link's speed (Mbit/s, 0xffffffff unknown) and duplex (1 full, 0 half,
+ * 0xff unknown) for config space; shown at once while the link is down,
+ * else when vnet_netdev_set_link() next raises it.
+ */
+void vnet_netdev_set_speed(struct vnet_netdev *dev, __u32 speed, __u8 duplex);
 /* New device MAC (config space + filter) + config-change notification. */
 void vnet_netdev_set_mac(struct vnet_netdev *dev, const __u8 mac[6]);
 /* Ask the driver to announce itself (S_ANNOUNCE, with GUEST_ANNOUNCE). */
