@@ -69,6 +69,7 @@ static const unsigned char vnet_policy[VNET_ATTR_LAST - VNET_ATTR_BASE + 1] = {
 	[VNET_ATTR_KERNEL_NETDEV - VNET_ATTR_BASE] = K_STR,
 	[VNET_ATTR_VHOST_DEV - VNET_ATTR_BASE] = K_STR,
 	[VNET_ATTR_VDUSE_REFUSED - VNET_ATTR_BASE] = K_U64,
+	[VNET_ATTR_UPLINK_WORKERS - VNET_ATTR_BASE] = K_U32,
 };
 
 static const unsigned int kind_len[] = {
