@@ -130,11 +130,6 @@ test_wire_to_guest()
 	log_test "wire -> guest over 4 uplink queues and workers: all delivered, RSS as the reference"
 }
 
-wire_rx_packets()
-{
-	ip -n "$NS_WIRE" -j -s link show wire0 | jq '.[0].stats64.rx.packets'
-}
-
 test_guest_to_wire()
 {
 	local qb qa n a b sent gb ga
@@ -199,8 +194,11 @@ test_default_workers()
 	RET=0
 	ncpu=$(nproc)
 	want=$((ncpu < NQ ? ncpu : NQ))
+	{ kill -9 "$G0_PID" "$G1_PID"; wait "$G0_PID" "$G1_PID"; } 2>/dev/null
+	slowwait 5 sh -c "! ip -n $NS_G0 link show vg0 >/dev/null 2>&1"
 	kill -TERM "$VNETD_PID"
 	busywait 5000 sh -c "! kill -0 $VNETD_PID 2>/dev/null"
+	check_err $? "vnetd did not exit on SIGTERM"
 	vnetd_start
 	check_err $? "vnetd did not start again"
 	n=$("$VNETCTL" -j mgmtdev show vnet/up0 | jq '.mgmtdev["vnet/up0"].workers')
@@ -208,7 +206,9 @@ test_default_workers()
 	check_err $? "default workers $n, want min($NQ queues, $ncpu CPUs) = $want"
 	[ "$(worker_threads)" = "$want" ]
 	check_err $? "vnetd has $(worker_threads) uplink worker threads, want $want"
-	# the devices come back from the state directory; their guests reconnect
+	# the devices come back from the state directory
+	guest_up G0 v0 "$NS_G0" $MAC0 $GUEST_IP --rss
+	check_err $? "the guest did not come back"
 	slowwait 10 in_ns "$NS_WIRE" ping -c 1 -W 1 $GUEST_IP >/dev/null
 	check_err $? "wire -> guest ping after the restart failed"
 	log_test "default workers: min(uplink queues, online CPUs) = $want"
