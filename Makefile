@@ -118,6 +118,8 @@ UNIT_TESTS += test_features test_dev_setup test_transport
 UNIT_TESTS += test_rx_agree
 UNIT_TESTS += test_gro
 UNIT_TESTS += test_vduse
+# uplink workers: who owns which queue (daemon/uplink/uplink_int.h)
+UNIT_TESTS += test_uplink_queues
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp
