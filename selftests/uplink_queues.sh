@@ -13,12 +13,13 @@
 # queue as the reference says; many UDP flows from the guest leave through
 # several transmit queues of the device and so several uplink queues, and
 # all reach the wire; TCP with sha256 both ways; a second device with 4
-# queue pairs reached device to device; and vnetd restarted without -w
+# queue pairs reached device to device; the uplink deleted and made again
+# (every worker's sockets go and come back); and vnetd restarted without -w
 # takes the default, min(uplink queues, online CPUs) workers.
 source "$(dirname "$0")/uplink_lib.sh"
 
 ALL_TESTS="test_threads test_wire_to_guest test_guest_to_wire test_tcp test_dev_to_dev"
-ALL_TESTS+=" test_default_workers"
+ALL_TESTS+=" test_uplink_return test_default_workers"
 
 VNETCTL=$VNET_BIN/vnetctl
 WIRE_IP=10.11.0.1
@@ -40,17 +41,23 @@ require_bin vnetctl
 require_bin vnet-guest
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
-setup()
+# uplink_make: up0 and wire0, 4 rx and 4 tx queues each, addresses on
+uplink_make()
 {
-	setup_ns NS_WIRE NS_HOST NS_G0 NS_G1 || exit 1
 	# native XDP on a veth wants as many rx queues as its peer has tx queues
 	ip link add up0 netns "$NS_HOST" numtxqueues $NQ numrxqueues $NQ type veth \
-		peer name wire0 netns "$NS_WIRE" numtxqueues $NQ numrxqueues $NQ || exit 1
+		peer name wire0 netns "$NS_WIRE" numtxqueues $NQ numrxqueues $NQ || return 1
 	ip -n "$NS_HOST" link set up0 up
 	ip -n "$NS_WIRE" link set wire0 up
 	ip -n "$NS_HOST" addr add $UP_IP/24 dev up0
 	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
 	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
+}
+
+setup()
+{
+	setup_ns NS_WIRE NS_HOST NS_G0 NS_G1 || exit 1
+	uplink_make || exit 1
 	TMP=$(mktemp -d /tmp/vnet-uq.XXXXXX) || exit 1
 	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
 	export VNET_SOCK=$TMP/run/vnetd.sock
@@ -186,6 +193,29 @@ test_dev_to_dev()
 	tcp_xfer "$NS_G1" "$NS_G0" $GUEST_IP $((8 << 20))
 	check_err $? "v1 -> v0 TCP data differs"
 	log_test "two 4-queue devices on the uplink: device to device"
+}
+
+__logged() { [ "$(grep -c "$1" "$TMP/vnetd.log")" -ge "$2" ]; }
+
+test_uplink_return()
+{
+	local n
+	RET=0
+	n=$(grep -c "uplink is back" "$TMP/vnetd.log")
+	ip -n "$NS_HOST" link del up0
+	slowwait 10 __logged "uplink gone: datapath detached" 1
+	check_err $? "vnetd did not log the uplink's removal"
+	uplink_make
+	check_err $? "the uplink could not be made again"
+	slowwait 10 __logged "uplink is back" $((n + 1))
+	check_err $? "vnetd did not re-attach the datapath"
+	[ "$("$VNETCTL" -j mgmtdev show vnet/up0 | jq '.mgmtdev["vnet/up0"].queues | length')" = $NQ ]
+	check_err $? "queues after the return: $(queues)"
+	slowwait 10 in_ns "$NS_WIRE" ping -c 1 -W 1 $GUEST_IP >/dev/null
+	check_err $? "wire -> v0 ping after the uplink came back failed"
+	in_ns "$NS_WIRE" ping -c 2 -i 0.2 -W 2 $GUEST2_IP >/dev/null
+	check_err $? "wire -> v1 ping after the uplink came back failed"
+	log_test "uplink deleted and made again: 4 workers' sockets back, traffic resumes"
 }
 
 test_default_workers()
