@@ -405,6 +405,15 @@ static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *
 	pthread_mutex_unlock(&nd->lock);
 }
 
+static __u32 nd_get_migration(struct vnet_dev *dev)
+{
+	bool capable, logging;
+
+	vnet_netdev_migration(nd_of(dev)->nd, &capable, &logging);
+	return !capable ? VNET_MIGRATION_UNSUPPORTED :
+	       logging ? VNET_MIGRATION_LOGGING : VNET_MIGRATION_IDLE;
+}
+
 static int nd_get_kernel_info(struct vnet_dev *dev, struct vnet_kernel_info *ki)
 {
 	struct nd_dev *d = nd_of(dev);
@@ -434,6 +443,7 @@ static struct vnet_backend_ops nd_ops = {
 	.get_filter_state = nd_get_filter_state,
 	.get_port_counters = nd_get_port_counters,
 	.get_learned_macs = nd_get_learned_macs,
+	.get_migration = nd_get_migration,
 	.uplink_change = nd_uplink_change,
 	.uplink_describe = nd_uplink_describe,
 	.uplink_queues = nd_uplink_queues,

@@ -194,6 +194,7 @@ void vnet_netdev_destroy(struct vnet_netdev *dev)
 	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
 		vnet_vring_forget(&dev->vrings[i]);
 	vnet_netdev_mem_clear(dev);
+	vnet_netdev_log_clear(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -263,8 +264,21 @@ void vnet_netdev_reset(struct vnet_netdev *dev)
 	dev->status = 0;
 	memset(&dev->driver_set, 0, sizeof(dev->driver_set));
 	dev->announce = false;
-	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
+	/* LOG_ALL is a feature: renegotiated (the bitmap stays mapped) */
+	dev->log_all = false;
+	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++) {
+		/*
+		 * The rings stop, but each keeps where it stood: QEMU 7.2 stops
+		 * a vhost-user device (pause, migration) with SET_STATUS(0)
+		 * before GET_VRING_BASE and resumes from that answer; 0 would
+		 * make it hand out buffers the guest already got. A new base
+		 * comes with the next SET_VRING_BASE (or a new driver, detach).
+		 */
+		__u16 base = dev->vrings[i].last_avail_idx;
+
 		vnet_vring_forget(&dev->vrings[i]);
+		dev->vrings[i].last_avail_idx = base;
+	}
 	vnet_net_state_reset(&st, dev->params.mac, 0);
 	state_publish(dev, &st, ~0u);
 	vnet_rings_changed(dev);
@@ -274,7 +288,10 @@ void vnet_netdev_detach(struct vnet_netdev *dev)
 {
 	/* reset first: it drops the rings the worker runs, then the memory */
 	vnet_netdev_reset(dev);
+	for (unsigned int i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
+		dev->vrings[i].last_avail_idx = 0;
 	vnet_netdev_mem_clear(dev);
+	vnet_netdev_log_clear(dev);
 	dev->front_mtu = 0;
 	dev->rarp_pending = false;
 }

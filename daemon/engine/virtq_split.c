@@ -8,6 +8,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,10 @@
 #include <vnet/virtq.h>
 
 #define DESC_SIZE	sizeof(struct vring_desc)	/* 16 */
+/* where the device's fields sit in the used ring (split-ring.tex) */
+#define USED_FLAGS_OFF	offsetof(struct vring_used, flags)
+#define USED_IDX_OFF	offsetof(struct vring_used, idx)
+#define USED_RING_OFF	offsetof(struct vring_used, ring)
 
 __u64 vnet_now_ns(void)
 {
@@ -72,11 +77,13 @@ static void kick_request(struct vnet_virtq *vq, bool on)
 		__atomic_store_n(s->avail_event,
 				 htole16((__u16)(s->last_avail_idx - !on)),
 				 __ATOMIC_RELAXED);
+		vnet_virtq_log_used(vq, USED_RING_OFF + 8ul * vq->size, 2);
 		return;
 	}
 	/* without EVENT_IDX: flags is 0 or 1 (VRING_USED_F_NO_NOTIFY) */
 	__atomic_store_n(&s->used->flags, htole16(on ? 0 : VRING_USED_F_NO_NOTIFY),
 			 __ATOMIC_RELAXED);
+	vnet_virtq_log_used(vq, USED_FLAGS_OFF, 2);
 }
 
 int vnet_virtq_setup_split(struct vnet_virtq *vq,
@@ -109,6 +116,9 @@ int vnet_virtq_setup_split(struct vnet_virtq *vq,
 	vq->event_idx = cfg->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = cfg->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC);
 	vq->in_order = cfg->features & (1ull << VIRTIO_F_IN_ORDER);
+	vq->log = cfg->log;
+	vq->used_log = cfg->used_log;
+	vq->used_log_gpa = cfg->used_log_gpa;
 	memset(s, 0, sizeof(*s));
 	s->desc = desc;
 	s->avail = avail;
@@ -139,6 +149,8 @@ void vnet_virtq_reset(struct vnet_virtq *vq)
 	vq->ready = false;
 	vq->broken = false;
 	vq->mem = NULL;
+	vq->log = NULL;
+	vq->used_log = false;
 	memset(&vq->split, 0, sizeof(vq->split));
 	/* spec 5.1.6.5.9.2: upon reset, all coalescing parameters are 0 */
 	memset(&vq->coal, 0, sizeof(vq->coal));
@@ -398,6 +410,7 @@ int vnet_virtq_pop(struct vnet_virtq *vq, struct vnet_chain *chain)
 				__atomic_store_n(s->avail_event,
 						 htole16(s->last_avail_idx),
 						 __ATOMIC_RELAXED);
+				vnet_virtq_log_used(vq, USED_RING_OFF + 8ul * vq->size, 2);
 				__atomic_thread_fence(__ATOMIC_SEQ_CST);
 				if (avail_refresh(vq))
 					return -EIO;
@@ -460,11 +473,25 @@ __u16 vnet_virtq_unpop(struct vnet_virtq *vq, __u16 n)
 	return n;
 }
 
+/* Log the used entries [first, first + n) (at most two pieces: the ring
+ * wraps) and the index that published them. */
+static void used_log(const struct vnet_virtq *vq, __u16 first, __u16 n)
+{
+	__u32 start = first & (vq->size - 1), k = vq->size - start;
+
+	if (k > n)
+		k = n;
+	vnet_virtq_log_used(vq, USED_RING_OFF + 8ul * start, 8ul * k);
+	if (n > k)
+		vnet_virtq_log_used(vq, USED_RING_OFF, 8ul * (n - k));
+	vnet_virtq_log_used(vq, USED_IDX_OFF, 2);
+}
+
 /* Write the shadow entries and publish them with one release store. */
 static void used_publish(struct vnet_virtq *vq)
 {
 	struct vnet_virtq_split *s = &vq->split;
-	__u16 mask = vq->size - 1, i;
+	__u16 mask = vq->size - 1, i, first = s->used_idx, n = s->nshadow;
 
 	if (!s->nshadow)
 		return;
@@ -479,6 +506,8 @@ static void used_publish(struct vnet_virtq *vq)
 	s->nshadow = 0;
 	/* 2.7.8.2: len before idx; release orders the entries before it */
 	__atomic_store_n(&s->used->idx, htole16(s->used_idx), __ATOMIC_RELEASE);
+	if (__builtin_expect(vq->log != NULL, 0))
+		used_log(vq, first, n);		/* once per burst */
 	vq->stats.flushes++;
 }
 
@@ -638,9 +667,32 @@ __u32 vnet_iov_read(const struct vnet_iov *iov, unsigned int n, __u32 off,
 	return iov_copy(iov, n, off, dst, len, false);
 }
 
-__u32 vnet_iov_write(const struct vnet_iov *iov, unsigned int n, __u32 off,
-		     const void *src, __u32 len)
+/* Mark the pages behind the 'len' bytes written from 'off' on. */
+static void iov_log(const struct vnet_virtq *vq, const struct vnet_iov *iov, unsigned int n,
+		    __u32 off, __u32 len)
+{
+	for (unsigned int i = 0; i < n && len; i++) {
+		__u32 k;
+
+		if (off >= iov[i].len) {
+			off -= iov[i].len;
+			continue;
+		}
+		k = iov[i].len - off < len ? iov[i].len - off : len;
+		/* a segment lies in one region (chain_add): one lookup each */
+		vnet_dirty_log_mark_hva(vq->log, vq->mem, iov[i].base + off, k);
+		len -= k;
+		off = 0;
+	}
+}
+
+__u32 vnet_iov_write(const struct vnet_virtq *vq, const struct vnet_iov *iov,
+		     unsigned int n, __u32 off, const void *src, __u32 len)
 {
 	/* the buffer is only read on this path */
-	return iov_copy(iov, n, off, (__u8 *)src, len, true);
+	__u32 done = iov_copy(iov, n, off, (__u8 *)src, len, true);
+
+	if (__builtin_expect(vq->log != NULL, 0))
+		iov_log(vq, iov, n, off, done);
+	return done;
 }

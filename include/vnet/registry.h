@@ -178,6 +178,8 @@ struct vnet_backend_ops {
 	void (*get_filter_state)(struct vnet_dev *dev, struct vnet_filter_state *fs);
 	/* optional: the uplink port's counters; -ENODEV without a port */
 	int (*get_port_counters)(struct vnet_dev *dev, struct vnet_port_counters *pc);
+	/* optional: enum vnet_migration now (dev show) */
+	__u32 (*get_migration)(struct vnet_dev *dev);
 	/* optional: a trusted uplink device's learned source MACs, how many */
 	unsigned int (*get_learned_macs)(struct vnet_dev *dev, __u8 (*macs)[6],
 					 unsigned int max);
