@@ -119,6 +119,8 @@ UNIT_TESTS += test_features test_dev_setup test_transport
 UNIT_TESTS += test_rx_agree
 UNIT_TESTS += test_gro
 UNIT_TESTS += test_vduse
+# uplink workers: who owns which queue (daemon/uplink/uplink_int.h)
+UNIT_TESTS += test_uplink_queues
 # dirty-page logging: every guest-memory write of the engine marks its pages
 UNIT_TESTS += test_dirty_log
 
@@ -159,7 +161,7 @@ SELFTESTS := \
 SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
-SELFTESTS += selftests/uplink_lifecycle.sh
+SELFTESTS += selftests/uplink_lifecycle.sh selftests/uplink_queues.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,

@@ -159,11 +159,6 @@ test_rss()
 	log_test "RSS over 2 queue pairs from the wire: spread, every hash = reference"
 }
 
-wire_rx_packets()
-{
-	ip -n "$NS_WIRE" -j -s link show wire0 | jq '.[0].stats64.rx.packets'
-}
-
 test_dev_to_dev()
 {
 	local a b

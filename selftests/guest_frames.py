@@ -5,6 +5,8 @@
   probe IFACE DST_MAC N [VID]   send N marked frames out of IFACE (optionally
                                 802.1Q tagged) and print how many came back
   flows IFACE DST_MAC N         send N flows each of IPv4/IPv6 x TCP/UDP
+  udp-flows ADDR PORT N K       K datagrams from each of N UDP sockets (N flows)
+                                to ADDR:PORT; prints the datagrams sent
   tcp-server ADDR PORT          accept one connection, print sha256 and bytes
   tcp-client ADDR PORT BYTES [RATE]
                                 send BYTES random bytes (RATE bytes/s at
@@ -119,6 +121,15 @@ def flows(iface, dst, n):
             dst6 = bytes.fromhex('20010db8000100000000000000000001')
             ip6 = struct.pack('!IHBB16s16s', 6 << 28 | i, len(l4), proto, 64, src6, dst6)
             tx.send(l2 + b'\x86\xdd' + ip6 + l4)
+
+
+def udp_flows(addr, port, n, k):
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    sent = 0
+    for _ in range(k):
+        for s in socks:
+            sent += s.sendto(bytes(32), (addr, port)) == 32
+    print(sent, flush=True)
 
 
 def mark_send(iface, dst, tag, n, vid=None, src=None):
@@ -282,6 +293,8 @@ def main(a):
         probe(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else None)
     elif a[0] == 'flows':
         flows(a[1], a[2], int(a[3]))
+    elif a[0] == 'udp-flows':
+        udp_flows(a[1], int(a[2]), int(a[3]), int(a[4]))
     elif a[0] == 'tcp-server':
         tcp_server(a[1], int(a[2]))
     elif a[0] == 'tcp-client':

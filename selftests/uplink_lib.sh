@@ -111,6 +111,12 @@ tcp_xfer()
 	[ -n "$sent" ] && [ "$sent" = "$got" ]
 }
 
+# wire_rx_packets: frames wire0 (in $NS_WIRE) received
+wire_rx_packets()
+{
+	ip -n "$NS_WIRE" -j -s link show wire0 | jq '.[0].stats64.rx.packets'
+}
+
 # port_counter DEV NAME: an uplink port counter from vnetctl dev show
 port_counter()
 {

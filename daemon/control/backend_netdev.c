@@ -378,6 +378,15 @@ static void nd_uplink_describe(const struct vnet_mgmtdev *m, char *buf, size_t l
 		snprintf(buf, len, "none");
 }
 
+static unsigned int nd_uplink_queues(const struct vnet_mgmtdev *m, __u64 (*q)[4],
+				     unsigned int max, unsigned int *nq)
+{
+	struct vnet_updp *up = m->datapath;
+
+	*nq = up ? vnet_updp_queue_stats(up, q, max) : 0;
+	return up ? vnet_updp_workers(up) : 0;
+}
+
 static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
 {
 	struct vnet_netdev *nd = nd_of(dev)->nd;
@@ -442,6 +451,7 @@ static struct vnet_backend_ops nd_ops = {
 	.get_migration = nd_get_migration,
 	.uplink_change = nd_uplink_change,
 	.uplink_describe = nd_uplink_describe,
+	.uplink_queues = nd_uplink_queues,
 	.get_kernel_info = nd_get_kernel_info,
 };
 

@@ -12,7 +12,13 @@
 
 #include "uplink_int.h"
 
-static void port_flush(struct up_port *p)
+/*
+ * A worker's batches for one port into its receive queues. Any worker may
+ * deliver to any receive queue of the device: dev->lock, which the device
+ * model wants around every ring access anyway, orders them (taken once a
+ * batch, not per frame; docs/ARCHITECTURE.md "Uplink workers").
+ */
+static void port_flush(struct up_port *p, struct up_batch *b)
 {
 	struct vnet_netdev *dev = p->dev;
 	unsigned int r, got, total;
@@ -24,15 +30,15 @@ static void port_flush(struct up_port *p)
 	for (r = 0; r < dev->params.max_vqp; r++) {
 		struct vnet_devq_q *q = &p->dq.q[2 * r];
 
-		total = p->rxn[r];
+		total = b->rxn[r];
 		if (!total)
 			continue;
-		p->rxn[r] = 0;
+		b->rxn[r] = 0;
 		/* a queue the driver has not set up: receiveq1 (like sim.c) */
 		if (!q->active)
 			q = &p->dq.q[0];
 		got = !broken && q->active ?
-		      vnet_net_rx_burst(&q->nq, p->rxb + r * UP_RXB, total) : 0;
+		      vnet_net_rx_burst(&q->nq, b->rxb + r * UP_RXB, total) : 0;
 		p->st.rx_frames += got;
 		p->st.rx_dropped += total - got;
 		if (q->active) {
@@ -44,30 +50,33 @@ static void port_flush(struct up_port *p)
 	pthread_mutex_unlock(&dev->lock);
 }
 
-void updp_flush_touched(struct vnet_updp *up)
+void updp_flush_touched(struct up_wk *wk)
 {
 	unsigned int i;
 
-	for (i = 0; i < up->ntouched; i++) {
-		port_flush(up->touched[i]);
-		up->touched[i]->touched = false;
+	for (i = 0; i < wk->ntouched; i++) {
+		struct up_batch *b = &wk->touched[i]->b[wk->id];
+
+		port_flush(wk->touched[i], b);
+		b->touched = false;
 	}
-	up->ntouched = 0;
+	wk->ntouched = 0;
 }
 
-static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet_xdp_meta *m,
+static void batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp_meta *m,
 		      const __u8 *data, __u32 len)
 {
 	unsigned int qi = m->queue < p->dev->params.max_vqp ? m->queue : 0;
+	struct up_batch *b = &p->b[wk->id];
 	struct vnet_rx_pkt *pk;
 
-	if (p->rxn[qi] == UP_RXB)
-		port_flush(p);		/* a full batch goes now; 'touched' stays */
-	if (!p->touched) {
-		p->touched = true;
-		up->touched[up->ntouched++] = p;
+	if (b->rxn[qi] == UP_RXB)
+		port_flush(p, b);	/* a full batch goes now; 'touched' stays */
+	if (!b->touched) {
+		b->touched = true;
+		wk->touched[wk->ntouched++] = p;
 	}
-	pk = &p->rxb[qi * UP_RXB + p->rxn[qi]++];
+	pk = &b->rxb[qi * UP_RXB + b->rxn[qi]++];
 	pk->data = data;
 	pk->len = len;
 	pk->hash_value = m->hash;
@@ -82,15 +91,16 @@ static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet
  * Returns the number of devices it was queued for, or -EINVAL when its L2
  * header is cut (nobody can even filter it).
  */
-int updp_replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude,
-		     bool copy)
+int updp_replicate(struct up_wk *wk, const __u8 *data, __u32 len, __u64 exclude,
+		   bool copy)
 {
+	struct vnet_updp *up = wk->up;
 	struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
 	int i, n;
 
 	n = vnet_rx_fanout(vnet_dp_state(up->dp), data, len, exclude | ~up->port_mask, copy, m);
 	for (i = 0; i < n; i++)
-		batch_add(up, up->ports[m[i].dev], &m[i], data, len);
+		batch_add(wk, up->ports[m[i].dev], &m[i], data, len);
 	return n;
 }
 
@@ -100,8 +110,9 @@ int updp_replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 excl
  * exactly as XDP's flood frames did. Frames stay in the ring until their
  * batches are flushed; then the block goes back to the kernel.
  */
-unsigned int updp_run_pkt(struct vnet_updp *up)
+unsigned int updp_run_pkt(struct up_wk *wk)
 {
+	struct vnet_updp *up = wk->up;
 	unsigned int k, n, work = 0;
 
 	if (!up->pkt)
@@ -110,7 +121,7 @@ unsigned int updp_run_pkt(struct vnet_updp *up)
 		for (k = 0; k < n; k++) {
 			/* the devices' own group frames the host port handed to
 			 * the host never get here: their mark (uplink_pkt.c) */
-			int got = updp_replicate(up, up->pf[k].data, up->pf[k].len, 0, true);
+			int got = updp_replicate(wk, up->pf[k].data, up->pf[k].len, 0, true);
 
 			if (got > 0)
 				up->grp_copies += (unsigned int)got;
@@ -119,7 +130,7 @@ unsigned int updp_run_pkt(struct vnet_updp *up)
 			else
 				up->grp_nobody++;
 		}
-		updp_flush_touched(up);
+		updp_flush_touched(wk);
 		vnet_pktring_done(up->pkt);
 		up->grp_frames += n;
 		work += n;
@@ -132,8 +143,9 @@ unsigned int updp_run_pkt(struct vnet_updp *up)
  * device's MAC; a copy of its group frames): the C reference picks the
  * devices as for the host's group frames from the packet socket.
  */
-unsigned int updp_run_host(struct vnet_updp *up)
+unsigned int updp_run_host(struct up_wk *wk)
 {
+	struct vnet_updp *up = wk->up;
 	unsigned int i, n = 0;
 
 	/* a read is a system call: only when epoll said so, a full burst
@@ -149,7 +161,7 @@ unsigned int updp_run_host(struct vnet_updp *up)
 			continue;	/* a runt, dropped */
 		if (len < 0)
 			break;
-		got = updp_replicate(up, up->hbuf[n], (__u32)len, 0, true);
+		got = updp_replicate(wk, up->hbuf[n], (__u32)len, 0, true);
 		if (got > 0) {
 			up->host_copies += (unsigned int)got;
 			n++;		/* its buffer is batched until the flush */
@@ -159,43 +171,45 @@ unsigned int updp_run_host(struct vnet_updp *up)
 		up->host_frames++;
 	}
 	if (n)
-		updp_flush_touched(up);
+		updp_flush_touched(wk);
 	if (i == UP_HOST_BURST)
 		up->host_due = true;
 	return i;
 }
 
-unsigned int updp_run_rx(struct vnet_updp *up)
+/* The worker's own sockets: uplink queues id, id + nwk, ... */
+unsigned int updp_run_rx(struct up_wk *wk)
 {
+	struct vnet_updp *up = wk->up;
 	unsigned int i, k, n, work = 0;
 
-	for (i = 0; i < up->nxsk; i++) {
+	for (i = wk->id; i < up->nxsk; i += up->nwk) {
 		struct vnet_xsk *x = up->xsk[i];
 
-		n = vnet_xsk_rx_peek(x, up->rx, UP_BURST);
+		n = vnet_xsk_rx_peek(x, wk->rx, UP_BURST);
 		if (!n)
 			continue;
 		for (k = 0; k < n; k++) {
-			const struct vnet_xsk_rx *f = &up->rx[k];
+			const struct vnet_xsk_rx *f = &wk->rx[k];
 			struct vnet_xdp_meta m;
 
 			if (!f->meta || !f->len) {
-				up->rx_bad_meta++;
+				wk->rx_bad_meta++;
 				continue;
 			}
 			memcpy(&m, f->meta, sizeof(m));
 			if (m.magic != VNET_META_MAGIC) {
-				up->rx_bad_meta++;
+				wk->rx_bad_meta++;
 			} else if (m.flags & VNET_META_F_FLOOD) {
-				updp_replicate(up, f->data, f->len, 0, false);
+				updp_replicate(wk, f->data, f->len, 0, false);
 			} else if (m.dev < VNET_DP_MAX_DEVS && up->ports[m.dev]) {
-				batch_add(up, up->ports[m.dev], &m, f->data, f->len);
+				batch_add(wk, up->ports[m.dev], &m, f->data, f->len);
 			} else {
-				up->rx_no_port++;	/* device went away meanwhile */
+				wk->rx_no_port++;	/* device went away meanwhile */
 			}
 		}
-		updp_flush_touched(up);
-		vnet_xsk_rx_done(x, up->rx, n);
+		updp_flush_touched(wk);
+		vnet_xsk_rx_done(x, wk->rx, n);
 		work += n;
 	}
 	return work;

@@ -91,6 +91,12 @@ enum vnet_attr {
 	VNET_ATTR_VDUSE_REFUSED,		/* u64: vnet's features the kernel's
 						 * VDUSE refuses (dev show) */
 	VNET_ATTR_MIGRATION,			/* u32 enum vnet_migration (dev show) */
+	VNET_ATTR_UPLINK_WORKERS,		/* u32: the uplink's worker threads
+						 * (mgmtdev show) */
+	VNET_ATTR_UPLINK_QUEUES,		/* binary, 4 u64 a queue: queue,
+						 * worker, frames received, frames
+						 * sent (its AF_XDP socket; mgmtdev
+						 * show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)

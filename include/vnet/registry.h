@@ -195,6 +195,11 @@ struct vnet_backend_ops {
 	int (*uplink_change)(struct vnet_mgmtdev *m, int ifindex);
 	/* optional: the uplink's datapath in words (mgmtdev show) */
 	void (*uplink_describe)(const struct vnet_mgmtdev *m, char *buf, size_t len);
+	/* optional: the uplink's workers (return) and per queue
+	 * {queue, worker, rx frames, tx frames} into q[max][4], *nq of them
+	 * (mgmtdev show) */
+	unsigned int (*uplink_queues)(const struct vnet_mgmtdev *m, __u64 (*q)[4],
+				      unsigned int max, unsigned int *nq);
 	/* optional: what the kernel made of the device (transport vduse);
 	 * -ENODEV for a device the kernel has nothing of */
 	int (*get_kernel_info)(struct vnet_dev *dev, struct vnet_kernel_info *ki);
