@@ -86,6 +86,7 @@ static void up_detach(struct vnet_updp *up)
 	__u64 mask;
 
 	updp_xsk_watch(up, false);
+	updp_gso_close(up);
 	if (up->hport) {
 		struct vnet_host_port_stats hs;
 
@@ -246,12 +247,17 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 	}
 	if (!(up->flags & VNET_UPDP_DEDICATED))
 		host_share_start(up);
+	err = updp_gso_open(up);
+	if (err)
+		pr_warn("%s: no packet socket for GSO sends (%s): segmented in software\n",
+			up->ifname, strerror(-err));
 	updp_scan_host_addrs(up);
 	up->last_scan = vnet_now_ns();
 	up->attached = true;
-	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode, %s\n", up->ifname,
-		vnet_dp_attach_mode_name(up->dp), up->nxsk,
-		up->pkt ? "group frames shared with the host" : "dedicated uplink");
+	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode, %s, "
+		"GSO sends %s\n", up->ifname, vnet_dp_attach_mode_name(up->dp), up->nxsk,
+		up->pkt ? "group frames shared with the host" : "dedicated uplink",
+		up->gso ? "whole to the kernel" : "segmented in software");
 	return 0;
 
 err_detach:

@@ -18,6 +18,8 @@
  *                    the devices' receive queues
  *   uplink_tx.c      the devices' transmit queues -> spoof check -> the
  *                    wire, the host port, the other devices; RARP
+ *   uplink_gso.c     GSO sends to the wire whole: a packet socket with
+ *                    PACKET_VNET_HDR, the kernel (or the NIC) segments
  *
  * One worker thread per uplink owns: the AF_XDP sockets (one per uplink rx
  * queue; transmit goes through queue 0's socket), every virtqueue of every
@@ -164,6 +166,8 @@ struct vnet_updp {
 	unsigned int nhost4;
 	__u64 last_scan;
 	__u64 rx_bad_meta, rx_no_port;
+	/* GSO sends to the wire whole (uplink_gso.c); NULL: segmented here */
+	struct up_gso *gso;
 	/* detached: transmit buffers whose frames are dropped (updp_port_tx_drop) */
 	struct vnet_tx_buf dtxb[UP_BURST];
 	__u8 (*discard)[VNET_XSK_FRAME_SIZE];	/* [UP_BURST] */
@@ -186,6 +190,12 @@ unsigned int updp_run_host(struct vnet_updp *up);
 int updp_replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude,
 		   bool copy);
 void updp_flush_touched(struct vnet_updp *up);
+
+/* uplink_gso.c: open/close with the attach (up->lock held); send: worker */
+struct up_gso;
+int updp_gso_open(struct vnet_updp *up);
+void updp_gso_close(struct vnet_updp *up);
+bool updp_gso_send(struct vnet_updp *up, const struct vnet_tx_gso_frame *f);
 
 /* uplink_tx.c (up->lock held; the port's: dev->lock too, local_deliver: not) */
 unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,

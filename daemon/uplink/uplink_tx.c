@@ -2,8 +2,9 @@
 /*
  * The uplink worker's transmit side (uplink_int.h): a device's transmit
  * queues -> runt and spoof check (trusted devices learn their sources) ->
- * the wire (XSK tx ring, frames written once into UMEM), the host (host
- * port) and/or the other devices (device to device); SEND_RARP's
+ * the wire (XSK tx ring, frames written once into UMEM; GSO sends whole
+ * through the packet socket of uplink_gso.c), the host (host port) and/or
+ * the other devices (device to device); SEND_RARP's
  * announce; a detached uplink's drops.
  */
 #include <string.h>
@@ -92,6 +93,50 @@ static bool route_frame(struct vnet_updp *up, struct up_port *p, __u64 addr,
 	return wire;
 }
 
+struct gso_ctx {
+	struct vnet_updp *up;
+	struct up_port *p;
+	const struct vnet_net_state *st;
+	bool enforce;
+	unsigned int taken;
+};
+
+/*
+ * A GSO send the engine checked (vnet_tx_gso): to the kernel whole when it
+ * goes to the wire alone. Anything route_frame() would also copy -- group
+ * frames, unicast to the host or another device, or any device that takes
+ * foreign unicast (promiscuous, ALLUNI) -- and VLAN-tagged frames are left
+ * to software segmentation and the AF_XDP path, which decides for each
+ * segment as for any frame. The spoof check is the same as there; it reads
+ * the engine's copy of the headers, which is what the kernel gets.
+ */
+static bool gso_to_wire(void *ctx, const struct vnet_tx_gso_frame *f)
+{
+	struct gso_ctx *c = ctx;
+	struct vnet_updp *up = c->up;
+	struct up_port *p = c->p;
+	const struct vnet_rx_state *rs = vnet_dp_state(up->dp);
+	__u64 others = up->port_mask & ~BIT(p->slot);
+	const __u8 *data = f->hdrs;
+
+	if ((data[0] & 1) || f->l3off != ETH_HLEN_)
+		return false;
+	if ((up->hport || others) &&
+	    (vnet_rx_mac_devs(rs, data) & (VNET_DP_HOST_BIT | others)))
+		return false;
+	if (others & rs->filter.active & (rs->filter.promisc | rs->filter.alluni))
+		return false;
+	if (memcmp(data + 6, c->st->mac, 6) && !foreign_source(p, data + 6, c->enforce)) {
+		c->taken++;
+		return true;	/* dropped and counted: tx_spoofed */
+	}
+	if (!updp_gso_send(up, f))
+		return false;
+	p->st.tx_wire++;
+	c->taken++;
+	return true;
+}
+
 unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,
 			    const struct vnet_net_state *st)
 {
@@ -99,6 +144,8 @@ unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,
 	struct vnet_xsk *x = up->xsk[0];
 	bool enforce = __atomic_load_n(&p->spoofchk, __ATOMIC_RELAXED) &&
 		       !__atomic_load_n(&p->trusted, __ATOMIC_RELAXED);
+	struct gso_ctx gc = { .up = up, .p = p, .st = st, .enforce = enforce };
+	const struct vnet_tx_gso sink = { .xmit = gso_to_wire, .ctx = &gc };
 	unsigned int i, k, n, nb, nwire, work = 0;
 
 	for (i = 0; i < vnet_netdev_data_pairs(dev); i++) {
@@ -112,7 +159,9 @@ unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,
 		nb = tx_bufs_ready(up);
 		if (!nb)
 			break;
-		n = vnet_net_tx_burst(&q->nq, up->txb, nb);
+		gc.taken = 0;
+		n = vnet_net_tx_burst_gso(&q->nq, up->txb, nb, up->gso ? &sink : NULL);
+		work += gc.taken;
 		nwire = 0;
 		for (k = 0; k < n; k++) {
 			__u8 *data = up->txb[k].data;
