@@ -235,7 +235,7 @@ static int gso_parse(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
 
 int vnet_gso_whole(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
 		   const struct vnet_iov *iov, unsigned int niov, __u32 off,
-		   __u32 len, const struct vnet_tx_gso *sink)
+		   __u32 len, const struct vnet_tx_gso *sink, unsigned int pending)
 {
 	__u8 hb[HDR_WINDOW];
 	struct vnet_tx_gso_frame f;
@@ -256,7 +256,8 @@ int vnet_gso_whole(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
 	f.niov = niov;
 	f.payload_off = off + h.hdrs;
 	f.payload_len = len - h.hdrs;
-	return sink->xmit(sink->ctx, &f) ? 1 : 0;
+	f.pending = pending;
+	return sink->xmit(sink->ctx, &f);
 }
 
 int vnet_gso_segment(const struct vnet_netq *q, const struct vnet_tx_hdr *th,

@@ -110,7 +110,7 @@ struct gso_ctx {
  * segment as for any frame. The spoof check is the same as there; it reads
  * the engine's copy of the headers, which is what the kernel gets.
  */
-static bool gso_to_wire(void *ctx, const struct vnet_tx_gso_frame *f)
+static int gso_to_wire(void *ctx, const struct vnet_tx_gso_frame *f)
 {
 	struct gso_ctx *c = ctx;
 	struct vnet_updp *up = c->up;
@@ -120,21 +120,27 @@ static bool gso_to_wire(void *ctx, const struct vnet_tx_gso_frame *f)
 	const __u8 *data = f->hdrs;
 
 	if ((data[0] & 1) || f->l3off != ETH_HLEN_)
-		return false;
+		return VNET_TX_GSO_SOFTWARE;
 	if ((up->hport || others) &&
 	    (vnet_rx_mac_devs(rs, data) & (VNET_DP_HOST_BIT | others)))
-		return false;
+		return VNET_TX_GSO_SOFTWARE;
 	if (others & rs->filter.active & (rs->filter.promisc | rs->filter.alluni))
-		return false;
+		return VNET_TX_GSO_SOFTWARE;
+	/* the frames before it in this burst go to the XSK ring after the
+	 * burst: they leave first, or a flow's segments would cross */
+	if (f->pending)
+		return VNET_TX_GSO_LATER;
 	if (memcmp(data + 6, c->st->mac, 6) && !foreign_source(p, data + 6, c->enforce)) {
 		c->taken++;
-		return true;	/* dropped and counted: tx_spoofed */
+		return VNET_TX_GSO_TAKEN;	/* dropped and counted: tx_spoofed */
 	}
+	/* and what earlier bursts of this round queued there */
+	vnet_xsk_tx_kick(up->xsk[0]);
 	if (!updp_gso_send(up, f))
-		return false;
+		return VNET_TX_GSO_SOFTWARE;
 	p->st.tx_wire++;
 	c->taken++;
-	return true;
+	return VNET_TX_GSO_TAKEN;
 }
 
 unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,

@@ -153,14 +153,22 @@ struct vnet_tx_gso_frame {
 	const struct vnet_iov *iov;
 	unsigned int niov;
 	__u32 payload_off, payload_len;	/* the rest of the frame, in iov */
+	unsigned int pending;	/* frames of this burst already in out[] */
+};
+
+enum vnet_tx_gso_verdict {
+	VNET_TX_GSO_SOFTWARE = 0,	/* not for the sink: segment it here */
+	VNET_TX_GSO_TAKEN,		/* sent, or dropped and counted by the sink */
+	/*
+	 * The sink would send it, but the frames already in out[] must
+	 * leave first (the same flow's order): the burst ends before the
+	 * send, which stays in the ring for the next burst.
+	 */
+	VNET_TX_GSO_LATER,
 };
 
 struct vnet_tx_gso {
-	/*
-	 * True: taken (sent, or dropped and counted by the sink); false: not
-	 * for this sink (the engine segments it in software, as without one).
-	 */
-	bool (*xmit)(void *ctx, const struct vnet_tx_gso_frame *f);
+	int (*xmit)(void *ctx, const struct vnet_tx_gso_frame *f);	/* a verdict */
 	void *ctx;
 };
 
@@ -172,10 +180,10 @@ struct vnet_tx_gso {
 unsigned int vnet_net_tx_burst_gso(struct vnet_netq *q, struct vnet_tx_buf *out,
 				   unsigned int nout, const struct vnet_tx_gso *sink);
 
-/* 1: the sink took the send; 0: it did not; -errno: malformed (gso.c) */
+/* The sink's verdict on a checked send, or -errno: malformed (gso.c) */
 int vnet_gso_whole(const struct vnet_netq *q, const struct vnet_tx_hdr *h,
 		   const struct vnet_iov *iov, unsigned int niov, __u32 off,
-		   __u32 len, const struct vnet_tx_gso *sink);
+		   __u32 len, const struct vnet_tx_gso *sink, unsigned int pending);
 int vnet_gso_segment(const struct vnet_netq *q, const struct vnet_tx_hdr *h,
 		     const struct vnet_iov *iov, unsigned int niov, __u32 off,
 		     __u32 len, struct vnet_tx_buf *out, unsigned int nout);

@@ -304,20 +304,24 @@ static void test_tx_gso_udp_l4(void)
 
 /* A sink for whole GSO sends that records what it got. */
 static struct {
-	bool take;
+	int take;	/* the verdict */
 	unsigned int calls;
 	struct vnet_tx_hdr h;
 	__u16 l3off;
+	unsigned int pending;
 	__u8 frame[70000];
 	__u32 len;
 } rec;
 
-static bool rec_xmit(void *ctx, const struct vnet_tx_gso_frame *gf)
+static int rec_xmit(void *ctx, const struct vnet_tx_gso_frame *gf)
 {
 	__u32 skip = gf->payload_off, left = gf->payload_len;
 
 	(void)ctx;
 	rec.calls++;
+	if (rec.take == VNET_TX_GSO_LATER && !gf->pending)
+		rec.take = VNET_TX_GSO_TAKEN;	/* as the uplink's: once alone */
+	rec.pending = gf->pending;
 	rec.h = gf->hdr;
 	rec.l3off = gf->l3off;
 	memcpy(rec.frame, gf->hdrs, gf->hdr.hdr_len);
@@ -386,7 +390,7 @@ static void test_tx_malformed_headers(void)
 		__u32 ulen = 1;
 
 		memset(&rec, 0, sizeof(rec));
-		rec.take = true;
+		rec.take = VNET_TX_GSO_TAKEN;
 		post_tx(f, &c->h, frame, c->cut ? (__u32)c->cut : len, 1, false);
 		vdriver_publish(&f->d);
 		EXPECT(vnet_net_tx_burst_gso(&f->q, out, NOUT, i < n ? NULL : &rec_sink) == 0,
@@ -413,7 +417,7 @@ static void expect_whole(int ipv, __u8 l4, __u32 payload, __u16 mss, __u16 mtu,
 
 	h.hdr_len = htole16(hint);	/* only a hint without GUEST_HDRLEN */
 	memset(&rec, 0, sizeof(rec));
-	rec.take = true;
+	rec.take = VNET_TX_GSO_TAKEN;
 	post_tx(f, &h, frame, len, pieces, pieces > 1);
 	vdriver_publish(&f->d);
 	EXPECT(vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink) == 0, "segmented anyway");
@@ -439,6 +443,37 @@ static void test_tx_gso_whole(void)
 	expect_whole(6, IPPROTO_UDP, 30000, 1200, 1500, 3, 62);
 }
 
+/*
+ * Order: a send the sink takes leaves at once, the frames before it in
+ * the burst only after the burst. So it must start a burst: the burst
+ * ends before it (LATER) and it comes first in the next one.
+ */
+static void test_tx_gso_sink_order(void)
+{
+	struct fx *f = fx_setup(FEAT_ALL, 1500);
+	__u32 len = build(4, IPPROTO_TCP, 14480, 0x10, 9);
+	struct virtio_net_hdr_v1 g = gso_hdr(VIRTIO_NET_HDR_GSO_TCPV4, 1448, 34, IPPROTO_TCP);
+	struct virtio_net_hdr_v1 z = { 0 };
+	unsigned int n;
+
+	memset(&rec, 0, sizeof(rec));
+	rec.take = VNET_TX_GSO_LATER;
+	post_tx(f, &z, frame, 100, 1, false);
+	post_tx(f, &g, frame, len, 1, false);
+	post_tx(f, &z, frame, 200, 1, false);
+	vdriver_publish(&f->d);
+	n = vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink);
+	EXPECT(n == 1 && out[0].len == 100, "first burst: %u frames", n);
+	EXPECT(rec.calls == 1 && rec.pending == 1, "asked with %u pending", rec.pending);
+	EXPECT(vdriver_used_idx(&f->d) == 1, "the GSO send stays in the ring");
+	n = vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink);
+	EXPECT(rec.calls == 2 && rec.pending == 0 && rec.len == len, "then taken first");
+	EXPECT(n == 1 && out[0].len == 200, "second burst: %u frames", n);
+	EXPECT(vdriver_used_idx(&f->d) == 3 && f->q.stats.tx_gso_whole == 1 &&
+	       f->q.stats.tx_gso == 0, "all three used, none segmented");
+	vdriver_destroy(&f->d);
+}
+
 /* A sink that declines: the send is segmented in software as without one;
  * plain frames never reach it. */
 static void test_tx_gso_sink_declines(void)
@@ -451,7 +486,7 @@ static void test_tx_gso_sink_declines(void)
 	int proto;
 
 	memset(&rec, 0, sizeof(rec));
-	rec.take = false;
+	rec.take = VNET_TX_GSO_SOFTWARE;
 	post_tx(f, &g, frame, len, 2, false);
 	post_tx(f, &z, frame, 100, 1, false);
 	vdriver_publish(&f->d);
@@ -543,7 +578,7 @@ static void test_tx_random_headers(void)
 		vdriver_publish(&f->d);
 		/* odd rounds: a sink takes GSO sends whole; what it gets is
 		 * inside the chain and has headers that parse */
-		rec.take = true;
+		rec.take = VNET_TX_GSO_TAKEN;
 		rec.calls = 0;
 		n = vnet_net_tx_burst_gso(&f->q, out, NOUT, round & 1 ? &rec_sink : NULL);
 		if (rec.calls) {
@@ -575,6 +610,7 @@ int main(void)
 	RUN(test_tx_malformed_headers);
 	RUN(test_tx_gso_whole);
 	RUN(test_tx_gso_sink_declines);
+	RUN(test_tx_gso_sink_order);
 	RUN(test_tx_short_header_and_writable);
 	RUN(test_tx_output_space);
 	RUN(test_tx_random_headers);
