@@ -11,6 +11,7 @@
 #   make demo         show vnet at work
 #   make bench        all benchmarks (bench-*), never run by `make check`
 #   make bench-vhost, make bench-e2e   against DPDK (root)
+#   make bench-tcp     iperf3 through vnet against a plain veth pair (root)
 #   make install      into $(DESTDIR)$(PREFIX), PREFIX=/usr/local by default
 #   make V=1          show full commands
 
