@@ -345,6 +345,12 @@ static int rec_xmit(void *ctx, const struct vnet_tx_gso_frame *gf)
 
 static const struct vnet_tx_gso rec_sink = { .xmit = rec_xmit };
 
+static void rec_start(int verdict)
+{
+	memset(&rec, 0, sizeof(rec));
+	rec.take = verdict;
+}
+
 struct bad_case {
 	const char *what;
 	__u64 features;
@@ -389,8 +395,7 @@ static void test_tx_malformed_headers(void)
 		struct fx *f = fx_setup(c->features, 1500);
 		__u32 ulen = 1;
 
-		memset(&rec, 0, sizeof(rec));
-		rec.take = VNET_TX_GSO_TAKEN;
+		rec_start(VNET_TX_GSO_TAKEN);
 		post_tx(f, &c->h, frame, c->cut ? (__u32)c->cut : len, 1, false);
 		vdriver_publish(&f->d);
 		EXPECT(vnet_net_tx_burst_gso(&f->q, out, NOUT, i < n ? NULL : &rec_sink) == 0,
@@ -416,8 +421,7 @@ static void expect_whole(int ipv, __u8 l4, __u32 payload, __u16 mss, __u16 mtu,
 	struct virtio_net_hdr_v1 h = gso_hdr(type, mss, l4off, l4);
 
 	h.hdr_len = htole16(hint);	/* only a hint without GUEST_HDRLEN */
-	memset(&rec, 0, sizeof(rec));
-	rec.take = VNET_TX_GSO_TAKEN;
+	rec_start(VNET_TX_GSO_TAKEN);
 	post_tx(f, &h, frame, len, pieces, pieces > 1);
 	vdriver_publish(&f->d);
 	EXPECT(vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink) == 0, "segmented anyway");
@@ -448,20 +452,31 @@ static void test_tx_gso_whole(void)
  * the burst only after the burst. So it must start a burst: the burst
  * ends before it (LATER) and it comes first in the next one.
  */
-static void test_tx_gso_sink_order(void)
+/* Plain frames of 'before' and 'after' bytes (0: none) around a 10-segment
+ * TCPv4 send, published; returns the send's length. */
+static __u32 post_around_gso(struct fx *f, __u32 before, __u32 after)
 {
-	struct fx *f = fx_setup(FEAT_ALL, 1500);
 	__u32 len = build(4, IPPROTO_TCP, 14480, 0x10, 9);
 	struct virtio_net_hdr_v1 g = gso_hdr(VIRTIO_NET_HDR_GSO_TCPV4, 1448, 34, IPPROTO_TCP);
 	struct virtio_net_hdr_v1 z = { 0 };
+
+	if (before)
+		post_tx(f, &z, frame, before, 1, false);
+	post_tx(f, &g, frame, len, 2, false);
+	if (after)
+		post_tx(f, &z, frame, after, 1, false);
+	vdriver_publish(&f->d);
+	return len;
+}
+
+static void test_tx_gso_sink_order(void)
+{
+	struct fx *f = fx_setup(FEAT_ALL, 1500);
+	__u32 len;
 	unsigned int n;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.take = VNET_TX_GSO_LATER;
-	post_tx(f, &z, frame, 100, 1, false);
-	post_tx(f, &g, frame, len, 1, false);
-	post_tx(f, &z, frame, 200, 1, false);
-	vdriver_publish(&f->d);
+	rec_start(VNET_TX_GSO_LATER);
+	len = post_around_gso(f, 100, 200);
 	n = vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink);
 	EXPECT(n == 1 && out[0].len == 100, "first burst: %u frames", n);
 	EXPECT(rec.calls == 1 && rec.pending == 1, "asked with %u pending", rec.pending);
@@ -479,17 +494,11 @@ static void test_tx_gso_sink_order(void)
 static void test_tx_gso_sink_declines(void)
 {
 	struct fx *f = fx_setup(FEAT_ALL, 1500);
-	__u32 len = build(4, IPPROTO_TCP, 14480, 0x10, 9);
-	struct virtio_net_hdr_v1 g = gso_hdr(VIRTIO_NET_HDR_GSO_TCPV4, 1448, 34, IPPROTO_TCP);
-	struct virtio_net_hdr_v1 z = { 0 };
 	unsigned int n;
 	int proto;
 
-	memset(&rec, 0, sizeof(rec));
-	rec.take = VNET_TX_GSO_SOFTWARE;
-	post_tx(f, &g, frame, len, 2, false);
-	post_tx(f, &z, frame, 100, 1, false);
-	vdriver_publish(&f->d);
+	rec_start(VNET_TX_GSO_SOFTWARE);
+	post_around_gso(f, 0, 100);
 	n = vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink);
 	EXPECT(n == 11, "frames %u", n);
 	EXPECT(rec.calls == 1, "sink asked %u times", rec.calls);
