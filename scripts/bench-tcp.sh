@@ -30,6 +30,9 @@
 # share the machine's two CPUs as the scheduler places them (pinning two
 # busy-polling processes onto one CPU measures the scheduler).
 #
+# PERF_DIR=DIR records `perf record -a -g` of both CPUs during each vnet
+# run (quote figures from a run without it).
+#
 # ROUNDS=N repeats the table; the summary takes each row's best round
 # (other work on the machine only ever takes throughput away). O=DIR runs
 # another build's binaries (e.g. a checkout of the base commit, for a
@@ -88,19 +91,27 @@ in_ns "$NS_A" ping -c 1 -W 2 $B_IP >/dev/null || { echo "SKIP: veth pair down"; 
 # CPU seconds (all threads) of a process so far
 cpu_s() { awk '{ printf "%.2f\n", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 
-# iperf CLIENT_NS SERVER_NS SERVER_IP STREAMS: "GBITS BYTES VNETD_CPU GUEST_CPU"
+# iperf CLIENT_NS SERVER_NS SERVER_IP STREAMS [PERF_TAG]: "GBITS BYTES
+# VNETD_CPU GUEST_CPU"; with PERF_DIR and a tag, a profile of both CPUs
+# over the run into PERF_DIR/perf.TAG.data (its cost is in the figures)
 iperf()
 {
-	local cns=$1 sns=$2 ip=$3 p=$4 srv c0 c1 g0 g1 out
+	local cns=$1 sns=$2 ip=$3 p=$4 tag=${5:-} srv c0 c1 g0 g1 out pp=
 	in_ns "$sns" iperf3 -s -1 -p 5301 >/dev/null 2>&1 &
 	srv=$!
 	busywait 5000 __listening "$sns" 5301
+	if [ -n "${PERF_DIR:-}" ] && [ -n "$tag" ]; then
+		perf record -a -g -q -o "$PERF_DIR/perf.$tag.data" -- sleep "$SECS" \
+			>/dev/null 2>&1 &
+		pp=$!
+	fi
 	c0=$(cpu_s "$VNETD_PID")
 	g0=$(cpu_s "$G0_PID")
 	out=$(in_ns "$cns" timeout $((SECS + 30)) iperf3 -c "$ip" -p 5301 -t "$SECS" \
 	      -P "$p" -J 2>/dev/null)
 	c1=$(cpu_s "$VNETD_PID")
 	g1=$(cpu_s "$G0_PID")
+	[ -n "$pp" ] && wait "$pp"
 	wait "$srv" 2>/dev/null
 	jq -r --arg c "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
 	      --arg g "$(awk -v a="$g0" -v b="$g1" 'BEGIN { print b - a }')" \
@@ -121,10 +132,10 @@ for round in $(seq 1 "$ROUNDS"); do
 	for dir in guest-wire wire-guest; do
 		for p in $STREAMS; do
 			if [ $dir = guest-wire ]; then
-				v=$(iperf "$NS_G" "$NS_WIRE" $WIRE_IP "$p")
+				v=$(iperf "$NS_G" "$NS_WIRE" $WIRE_IP "$p" "g2w.$p.$round")
 				w=$(iperf "$NS_A" "$NS_B" $B_IP "$p")
 			else
-				v=$(iperf "$NS_WIRE" "$NS_G" $GUEST_IP "$p")
+				v=$(iperf "$NS_WIRE" "$NS_G" $GUEST_IP "$p" "w2g.$p.$round")
 				w=$(iperf "$NS_B" "$NS_A" $A_IP "$p")
 			fi
 			echo "$round $dir $p $v $w" >>"$TMP/rows"
