@@ -6,10 +6,12 @@
  * netdev cannot (a NIC with TSO, or a veth, takes it whole). AF_XDP has no
  * offloads: there a 64 KiB send is 45 frames the engine cuts, checksums and
  * copies, and the kernel builds an skb for each (copy mode). Here it is one
- * sendmsg and one skb. PACKET_QDISC_BYPASS: the AF_XDP frames skip the
- * qdisc too, so both paths queue alike. Small frames stay on AF_XDP
- * (batched, one kick per 32); docs/ARCHITECTURE.md "Transmit of GSO sends"
- * has the numbers.
+ * sendmsg and one skb. Not PACKET_QDISC_BYPASS: its __dev_direct_xmit
+ * drops every skb that validate_xmit_skb changed, so a send the netdev
+ * cannot segment itself (TSO off, UDP on most NICs) would always be
+ * refused (ENOBUFS); through the qdisc the kernel segments it in software
+ * GSO. Small frames stay on AF_XDP (batched, one kick per 32);
+ * docs/ARCHITECTURE.md "Uplink datapath wiring" says why and how fast.
  *
  * Which sends come here and the checks they pass first (spoof check,
  * routing) are uplink_tx.c's; the engine checked the header (gso.c) and
@@ -58,7 +60,6 @@ int updp_gso_open(struct vnet_updp *up)
 		goto err_free;
 	}
 	if (setsockopt(g->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
-	    setsockopt(g->fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) ||
 	    bind(g->fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		err = -errno;
 		goto err_close;
