@@ -155,9 +155,10 @@ guest_restart()
 }
 
 # The same data with every offload of the guest's path off in turn: the
-# guest's stack segments and checksums itself (ethtool on the TAP), and a
-# driver that negotiates neither HOST_TSO/USO nor GUEST_TSO (vnet-guest
-# --no-tso --no-guest-tso): MTU frames both ways.
+# guest's stack segments and checksums itself (ethtool on the TAP), the
+# uplink cannot segment (the kernel does, in software), and a driver that
+# negotiates neither HOST_TSO/USO nor GUEST_TSO (vnet-guest --no-tso
+# --no-guest-tso): MTU frames both ways.
 test_tcp_offloads()
 {
 	local f
@@ -169,6 +170,12 @@ test_tcp_offloads()
 	check_err $? "ethtool -K vg0 tx off"
 	tcp_both "guest checksum offload off"
 	in_ns "$NS_G0" ethtool -K vg0 tx on tso on gso on >/dev/null
+	# an uplink that cannot segment: the kernel cuts the GSO sends vnetd
+	# hands it (software GSO in dev_queue_xmit)
+	in_ns "$NS_HOST" ethtool -K up0 tso off >/dev/null
+	check_err $? "ethtool -K up0 tso off"
+	tcp_both "uplink TSO off"
+	in_ns "$NS_HOST" ethtool -K up0 tso on >/dev/null
 	guest_restart --no-tso --no-guest-tso --rss --hash-report
 	check_err $? "vnet-guest --no-tso --no-guest-tso did not come up"
 	f=$(guest_stats G0 | jq -r .features)
@@ -179,7 +186,7 @@ test_tcp_offloads()
 	guest_restart --rss --hash-report
 	check_err $? "vnet-guest did not come back"
 	tcp_both "offloads on again"
-	log_test "TCP 32 MiB each way, sha256 intact: guest TSO/GSO off, checksum offload off, no HOST_TSO/GUEST_TSO"
+	log_test "TCP 32 MiB each way, sha256 intact: guest TSO/GSO off, checksum offload off, uplink TSO off, no HOST_TSO/GUEST_TSO"
 }
 
 test_host_ping()
