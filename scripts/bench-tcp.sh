@@ -113,10 +113,12 @@ iperf()
 	g1=$(cpu_s "$G0_PID")
 	[ -n "$pp" ] && wait "$pp"
 	wait "$srv" 2>/dev/null
-	jq -r --arg c "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
+	out=$(jq -r --arg c "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
 	      --arg g "$(awk -v a="$g0" -v b="$g1" 'BEGIN { print b - a }')" \
 		'"\(.end.sum_received.bits_per_second / 1e9) \(.end.sum_received.bytes) \($c) \($g)"' \
-		<<<"$out" 2>/dev/null || echo "0 0 0 0"
+		<<<"$out" 2>/dev/null)
+	# no report (iperf3 failed): a zero row, not a short one
+	[ -n "$out" ] && echo "$out" || echo "0 0 0 0"
 }
 
 echo "iperf3 TCP, ${SECS}s per run; vnet: wire namespace <-> vnetd (XDP, AF_XDP," \
