@@ -149,8 +149,7 @@ guest_restart()
 # --no-guest-tso): MTU frames both ways.
 test_tcp_offloads()
 {
-	local f
-	local before after ratio=2
+	local f before after
 	RET=0
 	in_ns "$NS_G0" ethtool -K vg0 tso off gso off >/dev/null
 	check_err $? "ethtool -K vg0 tso off gso off"
@@ -158,19 +157,17 @@ test_tcp_offloads()
 	tcp_xfer "$NS_G0" "$NS_WIRE" $WIRE_IP $((32 << 20))
 	check_err $? "guest TSO/GSO off: guest -> wire TCP data differs"
 	# vnetd turns the driver's kicks off while it polls (spec 2.7.10):
-	# fewer than half the publishes kick. Measured on MTU frames one
-	# way: the guest's 64 KiB TSO sends leave in one sendmsg each, and
-	# vnetd may idle (and the driver rightly kick) between two of them;
-	# so may it between the ACKs the guest sends while it receives. Under
-	# emulation (the kernel matrix's TCG guests, VNET_EMULATED=1) vnetd's
-	# 50 us poll window is a few guest instructions, so only "fewer kicks
-	# than publishes".
-	[ -n "${VNET_EMULATED:-}" ] && ratio=1
+	# fewer kicks than publishes. How many fewer is the load's: vnetd
+	# goes back to sleep (and the driver rightly kicks again) whenever
+	# it catches up. While it segmented the guest's TSO sends itself it
+	# stayed busy and fewer than half kicked; now a 64 KiB send is one
+	# sendmsg, and even on MTU frames (here, one way) about half kick
+	# (one run: 680 kicks in 1304 publishes since the guest started).
 	after=$(guest_stats G0)
-	jq -e -n --argjson b "$before" --argjson a "$after" --argjson r $ratio '
+	jq -e -n --argjson b "$before" --argjson a "$after" '
 		(([$a.tx[].publishes] | add) - ([$b.tx[].publishes] | add)) as $p |
 		(([$a.tx[].kicks] | add) - ([$b.tx[].kicks] | add)) as $k |
-		$p >= 100 and $k * $r < $p' >/dev/null
+		$p >= 100 and $k < $p' >/dev/null
 	check_err $? "kicks not suppressed while vnetd polls: $(jq -c '[.tx[] | {publishes, kicks}]' <<<"$after")"
 	vlog "tx batches/kicks: $(jq -c '[.tx[] | {publishes, kicks}]' <<<"$after")"
 	tcp_xfer "$NS_WIRE" "$NS_G0" $GUEST_IP $((32 << 20))
