@@ -11,6 +11,7 @@
 #   make demo         show vnet at work
 #   make bench        all benchmarks (bench-*), never run by `make check`
 #   make bench-vhost, make bench-e2e   against DPDK (root)
+#   make bench-tcp     iperf3 through vnet against a plain veth pair (root)
 #   make bench-compare BASE=REV   this tree against an older one, same run
 #   make install      into $(DESTDIR)$(PREFIX), PREFIX=/usr/local by default
 #   make V=1          show full commands
@@ -52,6 +53,7 @@ LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_mac_cache.c \
 	daemon/uplink/xdp_attach.c daemon/uplink/xsk.c \
 	daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
 	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
+	daemon/uplink/uplink_gso.c \
 	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \

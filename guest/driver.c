@@ -45,7 +45,7 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 		want |= BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM);
 		if (!o->no_tso)
 			want |= BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
-				BIT(VIRTIO_NET_F_HOST_ECN);
+				BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_USO);
 		/* coalesced frames from the device: up to 64 KiB, which we
 		 * take in mergeable buffers only (below) */
 		if (!o->no_guest_tso)
@@ -83,7 +83,7 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 		static const struct { const char *name; int bit; } names[] = {
 #define N(b) { #b, b }
 			N(VIRTIO_NET_F_HOST_TSO4), N(VIRTIO_NET_F_HOST_TSO6),
-			N(VIRTIO_NET_F_HOST_ECN), N(VIRTIO_NET_F_CTRL_RX),
+			N(VIRTIO_NET_F_HOST_ECN), N(VIRTIO_NET_F_HOST_USO), N(VIRTIO_NET_F_CTRL_RX),
 			N(VIRTIO_NET_F_CTRL_VLAN), N(VIRTIO_NET_F_GUEST_ANNOUNCE),
 			N(VIRTIO_NET_F_MQ), N(VIRTIO_NET_F_CTRL_MAC_ADDR),
 			N(VIRTIO_NET_F_RSS), N(VIRTIO_NET_F_HASH_REPORT),

@@ -31,6 +31,14 @@
                                 they all had their chance), SECONDS at most
                                 (then exit 3: the fence never came)
   raw-send IFACE HEX            send one frame given in hex, as is (cut ones too)
+  udp-gso-send ADDR PORT SENDS SEGS SEGSIZE
+                                SENDS UDP GSO sends (UDP_SEGMENT) of SEGS
+                                datagrams of SEGSIZE bytes each, numbered,
+                                their bytes derived from the number
+  udp-count ADDR PORT SECONDS   receive such datagrams for SECONDS (or until
+                                2 s quiet); prints "GOOD BAD" (BAD: a payload
+                                that is not what its number says); "ready"
+                                on stderr once bound
   rarp-count IFACE MAC SECONDS [FENCE]
                                 count the RARP requests from MAC that IFACE
                                 receives, like mark-count
@@ -288,6 +296,47 @@ def fake_backend(path, mode):
             c.send(struct.pack('<IIIQ', code, 0x5, 8, 1 << 32 | 1 << 30))
 
 
+UDP_SEGMENT = 103
+
+
+def udp_payload(n, size):
+    seed = hashlib.sha256(struct.pack('!I', n)).digest()
+    return struct.pack('!I', n) + (seed * (size // 32 + 1))[:size - 4]
+
+
+def udp_gso_send(addr, port, sends, segs, segsize):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_UDP, UDP_SEGMENT, segsize)
+    s.connect((addr, port))
+    n = 0
+    for _ in range(sends):
+        s.send(b''.join(udp_payload(n + i, segsize) for i in range(segs)))
+        n += segs
+        time.sleep(0.002)	# a pace the receiver keeps up with
+    print(n, flush=True)
+
+
+def udp_count(addr, port, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((addr, port))
+    print('ready', file=sys.stderr, flush=True)
+    good = bad = 0
+    end = time.time() + secs
+    s.settimeout(secs)
+    while time.time() < end:
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        s.settimeout(2)
+        if len(b) >= 4 and b == udp_payload(struct.unpack('!I', b[:4])[0], len(b)):
+            good += 1
+        else:
+            bad += 1
+    print(good, bad, flush=True)
+
+
 def main(a):
     if a[0] == 'probe':
         probe(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else None)
@@ -311,6 +360,10 @@ def main(a):
         return mark_count(a[1], a[2], float(a[3]), a[4] if len(a) > 4 else None)
     elif a[0] == 'raw-send':
         raw_send(a[1], a[2])
+    elif a[0] == 'udp-gso-send':
+        udp_gso_send(a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]))
+    elif a[0] == 'udp-count':
+        udp_count(a[1], int(a[2]), float(a[3]))
     elif a[0] == 'rarp-count':
         return rarp_count(a[1], a[2], float(a[3]), a[4] if len(a) > 4 else None)
     elif a[0] == 'fake-backend':

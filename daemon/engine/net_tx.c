@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-net transmit (spec 5.1.6.2): pop transmit chains, read and check
- * the virtio-net header, build frames (gso.c). Anything malformed is dropped
- * and counted; the chain always goes back to the driver.
+ * the virtio-net header, build frames (gso.c) or hand GSO sends whole to a
+ * sink (vnet_tx_gso). Anything malformed is dropped and counted; the chain
+ * always goes back to the driver.
  */
 #include <endian.h>
 #include <errno.h>
@@ -64,9 +65,13 @@ static int tx_header(const struct vnet_netq *q, const struct vnet_chain *c,
 	}
 }
 
-/* >= 0: frames produced; -ENOSPC: did not fit into 'nout' (not consumed). */
+/*
+ * >= 0: frames produced; -ENOSPC: did not fit into 'nout' (not consumed);
+ * -EAGAIN: the sink takes it once the 'pending' frames before it are out.
+ */
 static int tx_one(struct vnet_netq *q, const struct vnet_chain *c,
-		  struct vnet_tx_buf *out, unsigned int nout)
+		  struct vnet_tx_buf *out, unsigned int nout,
+		  const struct vnet_tx_gso *sink, unsigned int pending)
 {
 	struct vnet_tx_hdr th;
 	__u32 len;
@@ -82,6 +87,22 @@ static int tx_one(struct vnet_netq *q, const struct vnet_chain *c,
 		return 0;
 	}
 	len = c->out_len - q->hdr_len;
+	if (sink && th.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		n = vnet_gso_whole(q, &th, c->iov, c->nr_out, q->hdr_len, len, sink,
+				   pending);
+		if (n < 0) {
+			q->stats.tx_drop_malformed++;
+			return 0;
+		}
+		if (n == VNET_TX_GSO_LATER)
+			return -EAGAIN;
+		if (n == VNET_TX_GSO_TAKEN) {
+			q->stats.tx_packets++;
+			q->stats.tx_bytes += len;
+			q->stats.tx_gso_whole++;
+			return 0;
+		}
+	}
 	n = vnet_gso_segment(q, &th, c->iov, c->nr_out, q->hdr_len, len,
 			     out, nout);
 	if (n == -ENOSPC)
@@ -107,6 +128,12 @@ static int tx_one(struct vnet_netq *q, const struct vnet_chain *c,
 unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
 			       unsigned int nout)
 {
+	return vnet_net_tx_burst_gso(q, out, nout, NULL);
+}
+
+unsigned int vnet_net_tx_burst_gso(struct vnet_netq *q, struct vnet_tx_buf *out,
+				   unsigned int nout, const struct vnet_tx_gso *sink)
+{
 	struct vnet_virtq *vq = &q->vq;
 	struct vnet_chain *c = &q->chain[0];
 	unsigned int used = 0, chains = 0;
@@ -119,7 +146,13 @@ unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
 
 		if (vnet_virtq_pop(vq, c) <= 0)
 			break;
-		n = tx_one(q, c, out + used, nout - used);
+		n = tx_one(q, c, out + used, nout - used, sink, used);
+		if (n == -EAGAIN) {
+			if (vnet_virtq_unpop(vq, 1) == 1)
+				break;		/* the sink's, next burst */
+			/* cannot wait: in order through out[] instead */
+			n = tx_one(q, c, out + used, nout - used, NULL, used);
+		}
 		if (n == -ENOSPC) {
 			if (used && vnet_virtq_unpop(vq, 1) == 1)
 				break;		/* next burst takes it */

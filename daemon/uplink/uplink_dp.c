@@ -122,6 +122,7 @@ static void up_detach(struct vnet_updp *up)
 		updp_xsk_watch(up->wk[i], false);
 		up->wk[i]->sock_error = false;
 	}
+	updp_gso_close(up);
 	if (up->hport) {
 		struct vnet_host_port_stats hs;
 
@@ -288,12 +289,17 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 	}
 	if (!(up->flags & VNET_UPDP_DEDICATED))
 		host_share_start(up);
+	err = updp_gso_open(up);
+	if (err)
+		pr_warn("%s: no packet socket for GSO sends (%s): segmented in software\n",
+			up->ifname, strerror(-err));
 	updp_scan_host_addrs(up);
 	up->last_scan = vnet_now_ns();
 	up->attached = true;
-	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), %u worker(s), copy mode, %s\n",
-		up->ifname, vnet_dp_attach_mode_name(up->dp), up->nxsk, up->nwk,
-		up->pkt ? "group frames shared with the host" : "dedicated uplink");
+	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), %u worker(s), copy mode, %s, "
+		"GSO sends %s\n", up->ifname, vnet_dp_attach_mode_name(up->dp), up->nxsk, up->nwk,
+		up->pkt ? "group frames shared with the host" : "dedicated uplink",
+		up->wk[0]->gso ? "whole to the kernel" : "segmented in software");
 	if (up->nxsk < up->nwk)
 		pr_warn("%s: %u queue(s) for %u workers: the transmit queues of workers %u.. "
 			"have no socket and drop their frames\n", up->ifname, up->nxsk, up->nwk,

@@ -18,6 +18,8 @@
  *                    the devices' receive queues
  *   uplink_tx.c      the devices' transmit queues -> spoof check -> the
  *                    wire, the host port, the other devices; RARP
+ *   uplink_gso.c     GSO sends to the wire whole: a packet socket with
+ *                    PACKET_VNET_HDR, the kernel (or the NIC) segments
  *
  * N worker threads per uplink (struct up_wk; docs/ARCHITECTURE.md "Uplink
  * workers"): worker i owns the AF_XDP sockets of uplink queues q with
@@ -172,6 +174,9 @@ struct up_wk {
 	/* detached: transmit buffers whose frames are dropped (updp_port_tx_drop) */
 	struct vnet_tx_buf dtxb[UP_BURST];
 	__u8 (*discard)[VNET_XSK_FRAME_SIZE];	/* [UP_BURST] */
+	/* its GSO sends to the wire whole (uplink_gso.c): a packet socket of
+	 * its own, as its AF_XDP sockets; NULL: segmented in software */
+	struct up_gso *gso;
 };
 
 struct vnet_updp {
@@ -247,6 +252,13 @@ unsigned int updp_run_host(struct up_wk *wk);
 int updp_replicate(struct up_wk *wk, const __u8 *data, __u32 len, __u64 exclude,
 		   bool copy);
 void updp_flush_touched(struct up_wk *wk);
+
+/* uplink_gso.c: open/close with the attach (every worker's lock held), one
+ * socket per worker; send: that worker */
+struct up_gso;
+int updp_gso_open(struct vnet_updp *up);
+void updp_gso_close(struct vnet_updp *up);
+bool updp_gso_send(struct up_wk *wk, const struct vnet_tx_gso_frame *f);
 
 /* uplink_tx.c (wk->lock held; the port's: dev->lock too, local_deliver: not) */
 unsigned int updp_port_tx(struct up_wk *wk, struct up_port *p,

@@ -2,8 +2,9 @@
 /*
  * The uplink worker's transmit side (uplink_int.h): a device's transmit
  * queues -> runt and spoof check (trusted devices learn their sources) ->
- * the wire (XSK tx ring, frames written once into UMEM), the host (host
- * port) and/or the other devices (device to device); SEND_RARP's
+ * the wire (XSK tx ring, frames written once into UMEM; GSO sends whole
+ * through the packet socket of uplink_gso.c), the host (host port) and/or
+ * the other devices (device to device); SEND_RARP's
  * announce; a detached uplink's drops.
  */
 #include <string.h>
@@ -94,6 +95,57 @@ static bool route_frame(struct up_wk *wk, struct up_port *p, unsigned int sock, 
 	return wire;
 }
 
+struct gso_ctx {
+	struct up_wk *wk;
+	struct vnet_xsk *x;		/* the queue's socket: kicked before a send */
+	struct up_port *p;
+	const struct vnet_net_state *st;
+	bool enforce;
+	unsigned int taken;
+};
+
+/*
+ * A GSO send the engine checked (vnet_tx_gso): to the kernel whole when it
+ * goes to the wire alone. Anything route_frame() would also copy -- group
+ * frames, unicast to the host or another device, or any device that takes
+ * foreign unicast (promiscuous, ALLUNI) -- and VLAN-tagged frames are left
+ * to software segmentation and the AF_XDP path, which decides for each
+ * segment as for any frame. The spoof check is the same as there; it reads
+ * the engine's copy of the headers, which is what the kernel gets.
+ */
+static int gso_to_wire(void *ctx, const struct vnet_tx_gso_frame *f)
+{
+	struct gso_ctx *c = ctx;
+	struct vnet_updp *up = c->wk->up;
+	struct up_port *p = c->p;
+	const struct vnet_rx_state *rs = vnet_dp_state(up->dp);
+	__u64 others = up->port_mask & ~BIT(p->slot);
+	const __u8 *data = f->hdrs;
+
+	if ((data[0] & 1) || f->l3off != ETH_HLEN_)
+		return VNET_TX_GSO_SOFTWARE;
+	if ((up->hport || others) &&
+	    (vnet_rx_mac_devs(rs, data) & (VNET_DP_HOST_BIT | others)))
+		return VNET_TX_GSO_SOFTWARE;
+	if (others & rs->filter.active & (rs->filter.promisc | rs->filter.alluni))
+		return VNET_TX_GSO_SOFTWARE;
+	/* the frames before it in this burst go to the XSK ring after the
+	 * burst: they leave first, or a flow's segments would cross */
+	if (f->pending)
+		return VNET_TX_GSO_LATER;
+	if (memcmp(data + 6, c->st->mac, 6) && !foreign_source(p, data + 6, c->enforce)) {
+		c->taken++;
+		return VNET_TX_GSO_TAKEN;	/* dropped and counted: tx_spoofed */
+	}
+	/* and what earlier bursts of this round queued there */
+	vnet_xsk_tx_kick(c->x);
+	if (!updp_gso_send(c->wk, f))
+		return VNET_TX_GSO_SOFTWARE;
+	p->st.tx_wire++;
+	c->taken++;
+	return VNET_TX_GSO_TAKEN;
+}
+
 /* A transmit queue whose frames cannot leave: dropped, counted. */
 static unsigned int queue_drop(struct up_wk *wk, struct up_port *p, struct vnet_devq_q *q)
 {
@@ -121,6 +173,8 @@ unsigned int updp_port_tx(struct up_wk *wk, struct up_port *p,
 	struct vnet_netdev *dev = p->dev;
 	bool enforce = __atomic_load_n(&p->spoofchk, __ATOMIC_RELAXED) &&
 		       !__atomic_load_n(&p->trusted, __ATOMIC_RELAXED);
+	struct gso_ctx gc = { .wk = wk, .p = p, .st = st, .enforce = enforce };
+	const struct vnet_tx_gso sink = { .xmit = gso_to_wire, .ctx = &gc };
 	unsigned int i, k, n, nb, nwire, work = 0;
 
 	for (i = wk->id; i < vnet_netdev_data_pairs(dev); i += up->nwk) {
@@ -145,7 +199,10 @@ unsigned int updp_port_tx(struct up_wk *wk, struct up_port *p,
 		nb = tx_bufs_ready(x, t);
 		if (!nb)
 			continue;
-		n = vnet_net_tx_burst(&q->nq, t->txb, nb);
+		gc.x = x;
+		gc.taken = 0;
+		n = vnet_net_tx_burst_gso(&q->nq, t->txb, nb, wk->gso ? &sink : NULL);
+		work += gc.taken;
 		nwire = 0;
 		for (k = 0; k < n; k++) {
 			__u8 *data = t->txb[k].data;

@@ -2,10 +2,11 @@
 /*
  * libFuzzer target: a hostile driver. The input becomes a descriptor table,
  * avail ring entries and guest memory contents (virtio-net headers and
- * frames); the engine walks the chains on a transmit and a receive queue.
+ * frames); the engine walks the chains on a transmit and a receive queue,
+ * the transmit queue with or without a sink for whole GSO sends.
  * ASan catches any access outside the guest memory mapping.
  *
- * Input: [0] feature bits, [1] avail count, [2..2+32) avail heads,
+ * Input: [0] feature bits (64: a GSO sink, 128: it says LATER), [1] avail count, [2..2+32) avail heads,
  *        then 16 descriptors of 12 bytes (addr32, len16, flags8, next8,
  *        4 spare), then guest data copied to the start of the heap.
  */
@@ -26,6 +27,42 @@ static struct vnet_netq txq, rxq;
 static __u8 outmem[64][2048];
 static struct vnet_tx_buf out[64];
 static __u8 rxframe[9000];
+
+/*
+ * A sink for whole GSO sends that reads all it is given, as the uplink's
+ * sendmsg would (ASan: every byte inside the chain): the header copy and
+ * the payload walked from payload_off. LATER while frames are pending,
+ * when the input says so.
+ */
+static int sink_later;
+static volatile __u8 sink_sum;
+
+static int sink_xmit(void *ctx, const struct vnet_tx_gso_frame *f)
+{
+	__u32 skip = f->payload_off, left = f->payload_len;
+	__u8 x = 0;
+
+	(void)ctx;
+	if (sink_later && f->pending)
+		return VNET_TX_GSO_LATER;
+	for (__u32 i = 0; i < f->hdr.hdr_len; i++)
+		x ^= f->hdrs[i];
+	for (unsigned int i = 0; i < f->niov && left; i++) {
+		__u32 l = f->iov[i].len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		for (__u32 k = skip; k < l && left; k++, left--)
+			x ^= f->iov[i].base[k];
+		skip = 0;
+	}
+	sink_sum = x;
+	return left ? VNET_TX_GSO_SOFTWARE : VNET_TX_GSO_TAKEN;
+}
+
+static const struct vnet_tx_gso sink = { .xmit = sink_xmit };
 
 static void fill_ring(const __u8 *data, size_t size, __u64 heap)
 {
@@ -113,7 +150,8 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	fill_ring(data, size, heap);
 	queue_setup(&txq, features);
 	publish(data);
-	while (vnet_net_tx_burst(&txq, out, 64))
+	sink_later = data[0] & 128;
+	while (vnet_net_tx_burst_gso(&txq, out, 64, data[0] & 64 ? &sink : NULL))
 		;
 
 	queue_setup(&rxq, features);
