@@ -25,7 +25,8 @@ LIB_SRCS := daemon/util/log.c daemon/util/netutil.c daemon/util/json.c
 LIB_SRCS += daemon/classify/classify.c daemon/classify/toeplitz.c \
 	daemon/classify/rx_filter.c
 # engine: guest memory, virtqueues, the virtio-net header, csum/GSO in software
-LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
+LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq.c \
+	daemon/engine/virtq_split.c daemon/engine/virtq_packed.c \
 	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/gro.c \
 	daemon/engine/net_tx.c \
 	daemon/engine/net_rx.c

@@ -104,24 +104,23 @@ static int tx_one(struct vnet_netq *q, const struct vnet_chain *c,
 	return n;
 }
 
-unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
-			       unsigned int nout)
+/* The ring layout 'l' is a constant here (vnet_net_tx_burst, virtq.h). */
+static inline __attribute__((always_inline)) unsigned int
+tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out, unsigned int nout,
+	 enum vnet_virtq_layout l)
 {
 	struct vnet_virtq *vq = &q->vq;
 	struct vnet_chain *c = &q->chain[0];
 	unsigned int used = 0, chains = 0;
 
-	/* the ring layout is decided once per burst (packed rings later) */
-	if (vq->layout != VNET_VQ_SPLIT)
-		return 0;
 	while (chains < VNET_TX_BURST && used < nout) {
 		int n;
 
-		if (vnet_virtq_pop(vq, c) <= 0)
+		if (vnet_vq_pop(vq, c, l) <= 0)
 			break;
 		n = tx_one(q, c, out + used, nout - used);
 		if (n == -ENOSPC) {
-			if (used && vnet_virtq_unpop(vq, 1) == 1)
+			if (used && vnet_vq_unpop(vq, 1, l) == 1)
 				break;		/* next burst takes it */
 			/* could never fit: more segments than buffers */
 			q->stats.tx_drop_too_big++;
@@ -133,4 +132,13 @@ unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
 	}
 	vnet_virtq_flush(vq, chains);
 	return used;
+}
+
+unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
+			       unsigned int nout)
+{
+	/* the ring layout: one decision per burst */
+	if (q->vq.layout == VNET_VQ_PACKED)
+		return tx_burst(q, out, nout, VNET_VQ_PACKED);
+	return tx_burst(q, out, nout, VNET_VQ_SPLIT);
 }
