@@ -49,9 +49,9 @@ LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
 	daemon/control/state.c daemon/control/nl_request.c daemon/control/nl_reply.c \
 	daemon/control/nl_server.c daemon/control/uplink.c
 # lib/: not the device, shared by programs and tests: the driver half of a
-# split ring (vnet-guest), the frame builder (vnet-classify's samples), a
+# virtqueue, split or packed (vnet-guest), the frame builder (vnet-classify's samples), a
 # blocking AF_XDP reader (vnet-xsk-recv, the BPF tests).
-LIB_SRCS += lib/vdriver.c lib/frame.c lib/xsk_reader.c
+LIB_SRCS += lib/vdriver.c lib/vdriver_packed.c lib/frame.c lib/xsk_reader.c
 
 # Programs: NAME_SRCS lists the sources of build/bin/NAME, linked with
 # libvnet.a (never with the test library).

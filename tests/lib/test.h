@@ -31,6 +31,13 @@ int test_memfd(size_t size);
 		test_report(#fn);					\
 	} while (0)
 
+/* The same with a name of the caller's (a case run once per variant). */
+#define RUN_AS(fn, name) do {						\
+		test_case_failed = test_case_skipped = 0;		\
+		fn();							\
+		test_report(name);					\
+	} while (0)
+
 /* Records a failure of the current case (bounded output), keeps going. */
 #define EXPECT(cond, ...) do {						\
 		if (!(cond)) {						\
