@@ -94,6 +94,7 @@ TESTLIB_SRCS += tests/lib/tcp_stream.c tests/lib/gro_ref.c
 UNIT_TESTS := \
 	test_guest_mem \
 	test_virtq \
+	test_virtq_packed \
 	test_net_rx \
 	test_net_tx \
 	test_device \
@@ -123,7 +124,7 @@ BPF_TESTS += test_host_port
 BPF_TESTS += test_xdp_attach
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
-FUZZERS := fuzz_classify fuzz_virtq
+FUZZERS := fuzz_classify fuzz_virtq fuzz_virtq_packed
 FUZZERS += fuzz_vhost_user
 FUZZERS += fuzz_nl
 FUZZERS += fuzz_gro

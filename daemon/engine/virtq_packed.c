@@ -73,12 +73,10 @@ static inline __u32 token_ndesc(__u32 head)
 
 /*
  * Ask for kicks or not (2.8.10 "Driver and Device Event Suppression": the
- * device area is ours). Off: DISABLE; with EVENT_IDX the descriptor event
- * also goes one behind our position, because a driver using EVENT_IDX may
- * look only at off_wrap (Linux does): it reaches that descriptor again
- * after a full ring, and flush moves it along while we poll. On: with
- * EVENT_IDX an event at our position, else ENABLE. Relaxed stores, the
- * callers order them.
+ * device area is ours). Off: DISABLE, which every driver reads first (the
+ * spec's example, Linux, DPDK). On: with EVENT_IDX a descriptor event at
+ * our position (a kick when the driver makes that descriptor available),
+ * else ENABLE. Relaxed stores, the callers order them.
  */
 static void kick_request(struct vnet_virtq *vq, bool on)
 {
@@ -86,16 +84,11 @@ static void kick_request(struct vnet_virtq *vq, bool on)
 	__u16 flags = VRING_PACKED_EVENT_FLAG_DISABLE;
 
 	p->kicks_off = !on;
-	if (vq->event_idx) {
-		__u16 idx = p->avail_idx;
-		bool wrap = p->avail_wrap;
-
-		if (!on)	/* one back: two laps less one ahead */
-			pos_advance(vq, &idx, &wrap, 2u * vq->size - 1);
-		__atomic_store_n(&p->device->off_wrap, htole16(pos_encode(idx, wrap)),
+	if (on && vq->event_idx) {
+		__atomic_store_n(&p->device->off_wrap,
+				 htole16(pos_encode(p->avail_idx, p->avail_wrap)),
 				 __ATOMIC_RELAXED);
-		if (on)
-			flags = VRING_PACKED_EVENT_FLAG_DESC;
+		flags = VRING_PACKED_EVENT_FLAG_DESC;
 	} else if (on) {
 		flags = VRING_PACKED_EVENT_FLAG_ENABLE;
 	}
@@ -449,9 +442,6 @@ void vq_packed_publish(struct vnet_virtq *vq)
 	p->since_signal += total;
 	vq->nshadow = 0;
 	vq->stats.flushes++;
-	/* kicks off: keep the descriptor event behind us (see kick_request) */
-	if (p->kicks_off && vq->event_idx)
-		kick_request(vq, false);
 }
 
 /* Used buffer notification suppression (2.8.10, 2.8.14), after a fence. */

@@ -267,8 +267,7 @@ static inline __u16 vnet_virtq_unpop(struct vnet_virtq *vq, __u16 n)
  * goes into used->flags, with EVENT_IDX flags stay 0 and avail_event is
  * moved behind the ring position (next kick only after a 16-bit wrap, which
  * is harmless: the device must handle spurious notifications anyway).
- * Packed: the device area says DISABLE, and with EVENT_IDX its descriptor
- * event stays one behind our position. While kicks are off,
+ * Packed: the device area says DISABLE. While kicks are off,
  * vnet_virtq_pop() no longer re-arms the event when it finds the ring empty.
  *
  * Before it sleeps on the kick eventfd the worker turns them on again:
