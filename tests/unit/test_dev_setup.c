@@ -59,7 +59,7 @@ static void test_bad_index(void)
 {
 	struct vnet_netdev *dev = make_dev();
 	struct vnet_vring_addr a = { 0 };
-	struct vnet_vring_base b = { 7 };
+	struct vnet_vring_base b = { .last_avail_idx = 7 };
 	unsigned int bad[] = { 5, 200, ~0u };	/* 2 pairs + cvq = 5 rings */
 	int fd;
 
