@@ -102,6 +102,16 @@ tcp_transfer()
 	[ -n "$sent" ] && [ "$sent" = "$got" ]
 }
 
+# guest_packed: vnet-guest negotiated packed rings (VIRTIO_F_RING_PACKED,
+# bit 34 of its JSON "features")
+guest_packed()
+{
+	local f
+	f=$(guest_stats | jq -r .features)
+	vlog "guest features $f"
+	[[ "$f" == 0x* ]] && [ $(( (f >> 34) & 1 )) = 1 ]
+}
+
 require_guest()
 {
 	require_root
