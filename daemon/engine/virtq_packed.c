@@ -40,11 +40,15 @@ static inline bool desc_avail(__u16 flags, bool wrap)
 static inline void pos_advance(const struct vnet_virtq *vq, __u16 *idx,
 			       bool *wrap, __u32 n)
 {
-	/* n may exceed the size only for a caller pushing foreign ids */
-	__u32 at = *idx + n % vq->size;
+	__u32 at = *idx + n;
 
-	if ((n / vq->size) & 1)
-		*wrap = !*wrap;
+	/* n <= size: at most one lap, no division on the per-chain path */
+	if (__builtin_expect(n > vq->size, 0)) {
+		/* only a caller pushing ids pop never gave */
+		at = *idx + n % vq->size;
+		if ((n / vq->size) & 1)
+			*wrap = !*wrap;
+	}
 	if (at >= vq->size) {
 		at -= vq->size;
 		*wrap = !*wrap;
@@ -298,8 +302,9 @@ static inline void prefetch_ahead(const struct vnet_virtq *vq)
 	bool wrap = p->avail_wrap;
 	struct vring_packed_desc d;
 
-	pos_advance(vq, &idx, &wrap, VNET_PREFETCH_DATA);
-	__builtin_prefetch(&p->desc[(idx + 8u) % vq->size]);
+	pos_advance(vq, &idx, &wrap, VNET_PREFETCH_DATA < vq->size ? VNET_PREFETCH_DATA : 0);
+	if (idx + 8u < vq->size)
+		__builtin_prefetch(&p->desc[idx + 8u]);
 	memcpy(&d, &p->desc[idx], sizeof(d));
 	flags = le16toh(d.flags);
 	if (!desc_avail(flags, wrap) || (flags & VRING_DESC_F_INDIRECT))
