@@ -89,6 +89,8 @@ TESTLIB_SRCS := tests/lib/test.c tests/lib/json_read.c tests/lib/toeplitz_vector
 TESTLIB_SRCS += tests/lib/backend_stub.c
 # TCP streams and the independent reference of receive coalescing
 TESTLIB_SRCS += tests/lib/tcp_stream.c tests/lib/gro_ref.c
+# both ring layouts' tests: their fixture, the kick lost-wakeup race
+TESTLIB_SRCS += tests/lib/kick_race.c tests/lib/vq_fixture.c
 
 # Unit tests: tests/unit/NAME.c, no root, linked with the test library and libvnet.a.
 UNIT_TESTS := \

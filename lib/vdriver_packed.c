@@ -65,23 +65,62 @@ void vdrv_packed_fini(struct vdriver *d)
 	memset(&d->pk, 0, sizeof(d->pk));
 }
 
+/*
+ * One descriptor of a list at our position, for buffer 'id'; 'flags'
+ * without the ring bits. The list's first one keeps its flags in *head
+ * until publish (2.8.6: the rest of the list first).
+ */
+static void put_desc(struct vdriver *d, __u16 id, __u64 addr, __u32 len, __u16 flags,
+		     bool first, __u16 *head)
+{
+	struct vdrv_packed *pk = &d->pk;
+	struct vring_packed_desc *r = &pk->desc[pk->next_avail];
+
+	flags |= vdrv_packed_avail_bits(pk->avail_wrap);
+	r->addr = htole64(addr);
+	r->len = htole32(len);
+	r->id = htole16(id);
+	if (first)
+		*head = flags;
+	else
+		r->flags = htole16(flags);
+	advance(d, &pk->next_avail, &pk->avail_wrap, 1);
+}
+
+/* A list of 'n' descriptors from 'at' on is buffer 'id', to publish. */
+static int list_done(struct vdriver *d, __u16 id, __u16 at, __u16 head, __u16 n)
+{
+	struct vdrv_packed *pk = &d->pk;
+
+	pk->pend_at[pk->npend] = at;
+	pk->pend_flags[pk->npend++] = head;
+	pk->id_at[at] = id;
+	d->chain_len[id] = n;
+	d->num_free -= n;
+	return id;
+}
+
+static __u16 id_take(struct vdriver *d)
+{
+	__u16 id = d->pk.free_id;
+
+	d->pk.free_id = d->pk.id_next[id];
+	return id;
+}
+
 int vdrv_packed_add(struct vdriver *d, const struct vdrv_seg *segs,
 		    unsigned int n, bool indirect)
 {
-	struct vdrv_packed *pk = &d->pk;
-	unsigned int need = indirect ? 1 : n;
-	__u16 id, head = pk->next_avail, head_flags = 0;
-	unsigned int i;
+	unsigned int need = indirect ? 1 : n, i;
+	__u16 id, at = d->pk.next_avail, head = 0;
 
 	if (!n || need > d->num_free || (indirect && (n > VDRV_MAX_INDIRECT ||
 						      !d->indirect_gpa)))
 		return -ENOSPC;
-	id = pk->free_id;
-	pk->free_id = pk->id_next[id];
+	id = id_take(d);
 	if (indirect) {
 		__u64 tgpa = d->indirect_gpa + (__u64)id * VDRV_MAX_INDIRECT * 16;
 		struct vring_packed_desc *t = vdriver_hva(d, tgpa);
-		struct vring_packed_desc *r = &pk->desc[head];
 
 		/* 2.8.19: only WRITE in a table */
 		for (i = 0; i < n; i++) {
@@ -90,66 +129,28 @@ int vdrv_packed_add(struct vdriver *d, const struct vdrv_seg *segs,
 			t[i].id = 0;
 			t[i].flags = htole16(segs[i].write ? VRING_DESC_F_WRITE : 0);
 		}
-		r->addr = htole64(tgpa);
-		r->len = htole32(n * 16);
-		r->id = htole16(id);
-		head_flags = VRING_DESC_F_INDIRECT | vdrv_packed_avail_bits(pk->avail_wrap);
-		advance(d, &pk->next_avail, &pk->avail_wrap, 1);
+		put_desc(d, id, tgpa, n * 16, VRING_DESC_F_INDIRECT, true, &head);
 	} else {
-		for (i = 0; i < n; i++) {
-			struct vring_packed_desc *r = &pk->desc[pk->next_avail];
-			__u16 f = (segs[i].write ? VRING_DESC_F_WRITE : 0) |
-				  (i + 1 < n ? VRING_DESC_F_NEXT : 0) |
-				  vdrv_packed_avail_bits(pk->avail_wrap);
-
-			r->addr = htole64(segs[i].gpa);
-			r->len = htole32(segs[i].len);
-			r->id = htole16(id);
-			/* 2.8.6: the rest of the list first, the head at publish */
-			if (i)
-				r->flags = htole16(f);
-			else
-				head_flags = f;
-			advance(d, &pk->next_avail, &pk->avail_wrap, 1);
-		}
+		for (i = 0; i < n; i++)
+			put_desc(d, id, segs[i].gpa, segs[i].len,
+				 (segs[i].write ? VRING_DESC_F_WRITE : 0) |
+				 (i + 1 < n ? VRING_DESC_F_NEXT : 0), !i, &head);
 	}
-	pk->pend_at[pk->npend] = head;
-	pk->pend_flags[pk->npend++] = head_flags;
-	pk->id_at[head] = id;
-	d->chain_len[id] = (__u16)need;
-	d->num_free -= (__u16)need;
-	return id;
+	return list_done(d, id, at, head, (__u16)need);
 }
 
 int vdrv_packed_add_raw(struct vdriver *d, const struct vring_packed_desc *descs,
 			unsigned int n)
 {
-	struct vdrv_packed *pk = &d->pk;
-	__u16 id, head = pk->next_avail, head_flags = 0;
+	__u16 id, at = d->pk.next_avail, head = 0;
 
 	if (!n || n > d->num_free)
 		return -ENOSPC;
-	id = pk->free_id;
-	pk->free_id = pk->id_next[id];
-	for (unsigned int i = 0; i < n; i++) {
-		struct vring_packed_desc *r = &pk->desc[pk->next_avail];
-		__u16 f = le16toh(descs[i].flags) |
-			  vdrv_packed_avail_bits(pk->avail_wrap);
-
-		r->addr = descs[i].addr;
-		r->len = descs[i].len;
-		r->id = htole16(id);
-		if (i)
-			r->flags = htole16(f);
-		else
-			head_flags = f;
-		advance(d, &pk->next_avail, &pk->avail_wrap, 1);
-	}
-	pk->pend_at[pk->npend] = head;
-	pk->pend_flags[pk->npend++] = head_flags;
-	pk->id_at[head] = id;
-	d->chain_len[id] = (__u16)n;
-	d->num_free -= (__u16)n;
+	id = id_take(d);
+	for (unsigned int i = 0; i < n; i++)
+		put_desc(d, id, le64toh(descs[i].addr), le32toh(descs[i].len),
+			 le16toh(descs[i].flags), !i, &head);
+	list_done(d, id, at, head, (__u16)n);
 	vdrv_packed_publish(d);
 	return id;
 }

@@ -33,9 +33,8 @@ void vnet_virtq_init(struct vnet_virtq *vq, __u16 index,
 	vq->opaque = opaque;
 }
 
-void *vq_ring_translate(const struct vnet_guest_mem *mem,
-			enum vnet_virtq_addr type, __u64 addr, __u64 len,
-			unsigned int align)
+static void *ring_translate(const struct vnet_guest_mem *mem, enum vnet_virtq_addr type,
+			    __u64 addr, __u64 len, unsigned int align)
 {
 	__u64 got = len;
 	void *p;
@@ -49,6 +48,23 @@ void *vq_ring_translate(const struct vnet_guest_mem *mem,
 	if (!p || got != len || ((uintptr_t)p & (align - 1)))
 		return NULL;
 	return p;
+}
+
+int vq_rings_translate(const struct vnet_virtq *vq, const struct vnet_guest_mem *mem,
+		       const struct vnet_virtq_cfg *cfg, const __u64 len[3],
+		       const unsigned int align[3], void *out[3])
+{
+	const __u64 addr[3] = { cfg->desc, cfg->avail, cfg->used };
+
+	for (int i = 0; i < 3; i++) {
+		out[i] = ring_translate(mem, cfg->addr_type, addr[i], len[i], align[i]);
+		if (!out[i]) {
+			pr_warn("vq %u: ring address outside guest memory or misaligned\n",
+				vq->index);
+			return -EFAULT;
+		}
+	}
+	return 0;
 }
 
 void vq_setup_common(struct vnet_virtq *vq, const struct vnet_guest_mem *mem,

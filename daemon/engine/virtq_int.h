@@ -8,10 +8,14 @@
 
 #include <vnet/virtq.h>
 
-/* Host pointer of a whole ring part, aligned, or NULL. */
-void *vq_ring_translate(const struct vnet_guest_mem *mem,
-			enum vnet_virtq_addr type, __u64 addr, __u64 len,
-			unsigned int align);
+/*
+ * Host pointers of a ring's three parts (cfg->desc, ->avail, ->used), each
+ * wholly inside guest memory with its length and alignment; -EFAULT
+ * (logged) when one is not.
+ */
+int vq_rings_translate(const struct vnet_virtq *vq, const struct vnet_guest_mem *mem,
+		       const struct vnet_virtq_cfg *cfg, const __u64 len[3],
+		       const unsigned int align[3], void *out[3]);
 
 /* Common state of a queue being set up (features, mem, size, ready). */
 void vq_setup_common(struct vnet_virtq *vq, const struct vnet_guest_mem *mem,

@@ -103,31 +103,26 @@ int vnet_virtq_setup_packed(struct vnet_virtq *vq,
 			    const struct vnet_guest_mem *mem,
 			    const struct vnet_virtq_cfg *cfg)
 {
+	/* 2.8.10.1: descriptor ring 16 * size, aligned 16; areas 4, aligned 4 */
+	static const unsigned int align[3] = { 16, 4, 4 };
 	struct vnet_virtq_packed *p = &vq->packed;
 	__u16 avail = cfg->last_avail_idx & ~VNET_VQ_WRAP;
 	__u16 used = cfg->last_used_idx & ~VNET_VQ_WRAP;
 	__u32 size = cfg->size;
-	void *desc, *driver, *device;
+	const __u64 len[3] = { (__u64)DESC_SIZE * size, 4, 4 };
+	void *r[3];
 
 	/* 2.8: up to 2^15 entries, any number */
 	if (!size || size > VNET_VIRTQ_MAX_SIZE || avail >= size || used >= size)
 		return -EINVAL;
-	/* 2.8.10.1: descriptor ring 16 * size, aligned 16; areas 4, aligned 4 */
-	desc = vq_ring_translate(mem, cfg->addr_type, cfg->desc,
-				 (__u64)DESC_SIZE * size, 16);
-	driver = vq_ring_translate(mem, cfg->addr_type, cfg->avail, 4, 4);
-	device = vq_ring_translate(mem, cfg->addr_type, cfg->used, 4, 4);
-	if (!desc || !driver || !device) {
-		pr_warn("vq %u: ring address outside guest memory or misaligned\n",
-			vq->index);
+	if (vq_rings_translate(vq, mem, cfg, len, align, r))
 		return -EFAULT;
-	}
 
 	memset(p, 0, sizeof(*p));
 	vq_setup_common(vq, mem, cfg, VNET_VQ_PACKED);
-	p->desc = desc;
-	p->driver = driver;
-	p->device = device;
+	p->desc = r[0];
+	p->driver = r[1];
+	p->device = r[2];
 	p->avail_idx = avail;
 	p->avail_wrap = cfg->last_avail_idx & VNET_VQ_WRAP;
 	p->used_idx = used;

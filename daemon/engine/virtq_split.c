@@ -48,31 +48,24 @@ int vnet_virtq_setup_split(struct vnet_virtq *vq,
 			   const struct vnet_guest_mem *mem,
 			   const struct vnet_virtq_cfg *cfg)
 {
+	/* spec 2.7 table: alignment 16 / 2 / 4; sizes 16n, 6+2n, 6+8n */
+	static const unsigned int align[3] = { 16, 2, 4 };
 	struct vnet_virtq_split *s = &vq->split;
-	__u32 size = cfg->size;
-	void *desc, *avail, *used;
+	__u64 size = cfg->size;
+	const __u64 len[3] = { DESC_SIZE * size, 6 + 2 * size, 6 + 8 * size };
+	void *p[3];
 
 	/* spec 2.7: a power of two, at most 32768 */
 	if (!size || size > VNET_VIRTQ_MAX_SIZE || (size & (size - 1)))
 		return -EINVAL;
-	/* spec 2.7 table: alignment 16 / 2 / 4; sizes 16n, 6+2n, 6+8n */
-	desc = vq_ring_translate(mem, cfg->addr_type, cfg->desc,
-				 (__u64)DESC_SIZE * size, 16);
-	avail = vq_ring_translate(mem, cfg->addr_type, cfg->avail,
-				  6 + 2 * (__u64)size, 2);
-	used = vq_ring_translate(mem, cfg->addr_type, cfg->used,
-				 6 + 8 * (__u64)size, 4);
-	if (!desc || !avail || !used) {
-		pr_warn("vq %u: ring address outside guest memory or misaligned\n",
-			vq->index);
+	if (vq_rings_translate(vq, mem, cfg, len, align, p))
 		return -EFAULT;
-	}
 
 	memset(s, 0, sizeof(*s));
 	vq_setup_common(vq, mem, cfg, VNET_VQ_SPLIT);
-	s->desc = desc;
-	s->avail = avail;
-	s->used = used;
+	s->desc = p[0];
+	s->avail = p[1];
+	s->used = p[2];
 	s->used_event = &s->avail->ring[size];
 	s->avail_event = (__u16 *)&s->used->ring[size];
 	/*

@@ -22,6 +22,7 @@
 
 #include <vnet/net.h>
 
+#include "fuzz_net.h"
 #include "vdriver.h"
 
 #define QMAX		16
@@ -29,13 +30,8 @@
 #define DESC_IN		12
 #define DATA_MAX	8192
 
-int LLVMFuzzerTestOneInput(const __u8 *data, size_t size);
-
 static struct vdriver drv;
 static struct vnet_netq txq, rxq;
-static __u8 outmem[64][2048];
-static struct vnet_tx_buf out[64];
-static __u8 rxframe[9000];
 
 /* The descriptors, from the device's start position on. */
 static void fill_ring(const __u8 *data, size_t size, __u64 heap, __u16 qsize,
@@ -113,28 +109,12 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		if (vdriver_create_packed(&drv, QMAX, DATA_MAX))
 			return 0;
 		heap = vdriver_alloc(&drv, DATA_MAX, NULL);
-		for (int i = 0; i < 64; i++)
-			out[i] = (struct vnet_tx_buf){ outmem[i], sizeof(outmem[i]), 0 };
+		fuzz_net_init();
 		ready = 1;
 	}
 	if (size < HDR + DESC_IN * QMAX)
 		return 0;
-	features = 1ull << VIRTIO_F_VERSION_1;
-	if (data[0] & 1)
-		features |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
-	if (data[0] & 2)
-		features |= 1ull << VIRTIO_RING_F_EVENT_IDX;
-	if (data[0] & 4)
-		features |= (1ull << VIRTIO_NET_F_HOST_TSO4) |
-			    (1ull << VIRTIO_NET_F_HOST_TSO6) |
-			    (1ull << VIRTIO_NET_F_HOST_USO) |
-			    (1ull << VIRTIO_NET_F_CSUM);
-	if (data[0] & 8)
-		features |= 1ull << VIRTIO_NET_F_MRG_RXBUF;
-	if (data[0] & 16)
-		features |= 1ull << VIRTIO_NET_F_HASH_REPORT;
-	if (data[0] & 32)
-		features |= 1ull << VIRTIO_F_IN_ORDER;
+	features = fuzz_net_features(data[0], VIRTIO_F_IN_ORDER);
 	qsize = 1 + data[1] % QMAX;
 	start = (data[2] & 0x7f) % qsize;
 	wrap = data[2] & 0x80;

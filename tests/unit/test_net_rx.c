@@ -267,42 +267,21 @@ static void test_rx_broken_ring(void)
 
 /* Every case on a split ring, then on a packed one (the same engine
  * calls, the other layout under them). */
-static void (*const cases[])(void) = {
-	test_rx_single_buffer,
-	test_rx_data_valid,
-	test_rx_hash_report,
-	test_rx_mergeable,
-	test_rx_too_big_without_mrg,
-	test_rx_no_buffers,
-	test_rx_header_across_descriptors,
-	test_rx_bad_buffers,
-	test_rx_too_many_buffers,
-	test_rx_broken_ring,
-};
-static const char *const names[] = {
-	"test_rx_single_buffer",
-	"test_rx_data_valid",
-	"test_rx_hash_report",
-	"test_rx_mergeable",
-	"test_rx_too_big_without_mrg",
-	"test_rx_no_buffers",
-	"test_rx_header_across_descriptors",
-	"test_rx_bad_buffers",
-	"test_rx_too_many_buffers",
-	"test_rx_broken_ring",
+static const struct test_case cases[] = {
+	TEST_CASE(test_rx_single_buffer),
+	TEST_CASE(test_rx_data_valid),
+	TEST_CASE(test_rx_hash_report),
+	TEST_CASE(test_rx_mergeable),
+	TEST_CASE(test_rx_too_big_without_mrg),
+	TEST_CASE(test_rx_no_buffers),
+	TEST_CASE(test_rx_header_across_descriptors),
+	TEST_CASE(test_rx_bad_buffers),
+	TEST_CASE(test_rx_too_many_buffers),
+	TEST_CASE(test_rx_broken_ring),
 };
 
 int main(void)
 {
-	char name[96];
-
-	for (int layout = 0; layout < 2; layout++) {
-		packed = layout;
-		for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			snprintf(name, sizeof(name), "%s%s", names[i],
-				 packed ? "_packed" : "");
-			RUN_AS(cases[i], name);
-		}
-	}
+	test_run_variants(cases, sizeof(cases) / sizeof(cases[0]), &packed, "_packed");
 	return test_summary();
 }

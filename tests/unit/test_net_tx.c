@@ -452,42 +452,21 @@ static void test_tx_random_headers(void)
 
 /* Every case on a split ring, then on a packed one (the same engine
  * calls, the other layout under them). */
-static void (*const cases[])(void) = {
-	test_tx_plain_frame,
-	test_tx_needs_csum,
-	test_tx_gso_tcp4_64k,
-	test_tx_gso_tcp6_64k,
-	test_tx_gso_mss_capped_by_mtu,
-	test_tx_gso_udp_l4,
-	test_tx_malformed_headers,
-	test_tx_short_header_and_writable,
-	test_tx_output_space,
-	test_tx_random_headers,
-};
-static const char *const names[] = {
-	"test_tx_plain_frame",
-	"test_tx_needs_csum",
-	"test_tx_gso_tcp4_64k",
-	"test_tx_gso_tcp6_64k",
-	"test_tx_gso_mss_capped_by_mtu",
-	"test_tx_gso_udp_l4",
-	"test_tx_malformed_headers",
-	"test_tx_short_header_and_writable",
-	"test_tx_output_space",
-	"test_tx_random_headers",
+static const struct test_case cases[] = {
+	TEST_CASE(test_tx_plain_frame),
+	TEST_CASE(test_tx_needs_csum),
+	TEST_CASE(test_tx_gso_tcp4_64k),
+	TEST_CASE(test_tx_gso_tcp6_64k),
+	TEST_CASE(test_tx_gso_mss_capped_by_mtu),
+	TEST_CASE(test_tx_gso_udp_l4),
+	TEST_CASE(test_tx_malformed_headers),
+	TEST_CASE(test_tx_short_header_and_writable),
+	TEST_CASE(test_tx_output_space),
+	TEST_CASE(test_tx_random_headers),
 };
 
 int main(void)
 {
-	char name[96];
-
-	for (int layout = 0; layout < 2; layout++) {
-		packed = layout;
-		for (unsigned int i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-			snprintf(name, sizeof(name), "%s%s", names[i],
-				 packed ? "_packed" : "");
-			RUN_AS(cases[i], name);
-		}
-	}
+	test_run_variants(cases, sizeof(cases) / sizeof(cases[0]), &packed, "_packed");
 	return test_summary();
 }
