@@ -119,7 +119,7 @@ vguest()
 	setup_ns NS_G || return 1
 	: >"$GTMP/guest.out"
 	"$VNET_BIN/vnet-guest" --socket "$GTMP/run/$dev.sock" --netns "$NS_G" --tap vg0 -j \
-		--no-reconnect >"$GTMP/guest.out" 2>"$GTMP/guest.err" &
+		--no-reconnect "${GUEST_ARGS[@]}" >"$GTMP/guest.out" 2>"$GTMP/guest.err" &
 	GUEST_PID=$!
 	defer kill -9 "$GUEST_PID"
 	busywait 5000 driver_ok "$dev" || return 1

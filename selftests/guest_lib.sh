@@ -32,7 +32,8 @@ guest_start()
 	shift
 	: >"$GTMP/guest.out"
 	: >"$GTMP/guest.err"
-	"$VNET_BIN/vnet-guest" --socket "$GTMP/sim.sock" --netns "$ns" --tap vg0 -j "$@" \
+	"$VNET_BIN/vnet-guest" --socket "$GTMP/sim.sock" --netns "$ns" --tap vg0 -j \
+		"${GUEST_ARGS[@]}" "$@" \
 		>"$GTMP/guest.out" 2>"$GTMP/guest.err" &
 	GUEST_PID=$!
 	defer kill -9 "$GUEST_PID"

@@ -28,7 +28,7 @@ guest_up()
 	local var=$1 dev=$2 ns=$3 mac=$4 ip=$5
 	shift 5
 	"$VNET_BIN/vnet-guest" --socket "$TMP/run/$dev.sock" --netns "$ns" --tap vg0 -j \
-		"$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
+		"${GUEST_ARGS[@]}" "$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
 	eval "${var}_PID=$!"
 	defer kill -9 "$!"
 	slowwait 5 ip -n "$ns" link show vg0 >/dev/null 2>&1 || return 1
