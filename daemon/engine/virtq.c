@@ -129,69 +129,6 @@ void vq_fail(struct vnet_virtq *vq, int err, const char *why)
 		vq->ops->error(vq, err, vq->opaque);
 }
 
-int vq_chain_add(struct vnet_virtq *vq, struct vnet_chain *c, __u64 addr,
-		 __u32 len, bool writable)
-{
-	int access = writable ? VNET_MEM_WRITE : VNET_MEM_READ;
-	unsigned int n = c->nr_out + c->nr_in;
-	__u64 left = len;
-
-	/* 2.7.4.2 / 2.8.17: writable ones come last */
-	if (!writable && c->nr_in)
-		return -EINVAL;
-	/* 2.7.5.2: a chain is < 2^32 bytes */
-	if ((writable ? c->in_len : c->out_len) + (__u64)len > UINT32_MAX)
-		return -EOVERFLOW;
-	while (left) {
-		__u64 got = left;
-		__u8 *p = vnet_gpa_to_hva(vq->mem, addr, &got, access);
-
-		if (!p)
-			return -EFAULT;
-		if (n >= VNET_CHAIN_MAX_IOV)
-			return -E2BIG;
-		c->iov[n].base = p;
-		c->iov[n].len = (__u32)got;
-		n++;
-		if (writable)
-			c->nr_in++;
-		else
-			c->nr_out++;
-		/* got ends inside a region, so addr + got cannot wrap past it */
-		addr += got;
-		left -= got;
-	}
-	if (writable)
-		c->in_len += len;
-	else
-		c->out_len += len;
-	return 0;
-}
-
-void vq_prefetch_buf(const struct vnet_virtq *vq, __u64 addr, bool write)
-{
-	__u64 len = 128;
-	__u8 *p = vnet_gpa_to_hva(vq->mem, addr, &len,
-				  write ? VNET_MEM_WRITE : VNET_MEM_READ);
-
-	if (!p)
-		return;
-	/*
-	 * A receive buffer is written: ask for its lines exclusive (the
-	 * driver read the header there last time; a plain store would miss
-	 * and stall once the store buffer is full).
-	 */
-	if (write) {
-		__builtin_prefetch(p, 1);
-		if (len > 64)
-			__builtin_prefetch(p + 64, 1);
-	} else {
-		__builtin_prefetch(p, 0);
-		if (len > 64)
-			__builtin_prefetch(p + 64, 0);
-	}
-}
-
 int vnet_virtq_notify_enable(struct vnet_virtq *vq, bool enable)
 {
 	if (!vq->ready)
