@@ -41,6 +41,15 @@ guest_start()
 	# the control queue has been set up once the first rx-mode sync ran
 	sleep 0.3
 	ip -n "$ns" link set vg0 up
+	guest_args_took
+}
+
+# guest_args_took: VNET_GUEST_ARGS=--packed asked for packed rings, and the
+# running vnet-guest negotiated them (a run on split rings would prove
+# nothing)
+guest_args_took()
+{
+	[[ " ${GUEST_ARGS[*]} " != *" --packed "* ]] || guest_packed
 }
 
 guest_stop()

@@ -37,7 +37,14 @@ guest_up()
 	ip -n "$ns" addr add "$ip/24" dev vg0
 	ip -n "$ns" link set vg0 up
 	# the device reaches DRIVER_OK and the carrier follows the uplink
-	slowwait 5 sh -c "ip -n $ns link show vg0 | grep -q LOWER_UP"
+	slowwait 5 sh -c "ip -n $ns link show vg0 | grep -q LOWER_UP" || return 1
+	# VNET_GUEST_ARGS=--packed: packed rings (VIRTIO_F_RING_PACKED, bit
+	# 34) negotiated, or the run proves nothing
+	if [[ " ${GUEST_ARGS[*]} " == *" --packed "* ]]; then
+		local f
+		f=$(guest_stats "$var" | jq -r .features)
+		[[ "$f" == 0x* ]] && [ $(( (f >> 34) & 1 )) = 1 ] || return 1
+	fi
 }
 
 __out_grew() { [ "$(wc -l <"$1")" -gt "$2" ]; }
