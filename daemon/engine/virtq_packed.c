@@ -178,7 +178,10 @@ int vq_packed_notify_enable(struct vnet_virtq *vq, bool enable)
 	 * (2.8.21.2, with a full barrier): one of us sees the other.
 	 */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return vq_packed_avail_count(vq);
+	/* > 0 is all the caller asks: look at the next descriptor only (a
+	 * receive queue full of posted buffers would be a walk of the ring) */
+	return desc_avail(flags_acquire(&vq->packed, vq->packed.avail_idx),
+			  vq->packed.avail_wrap);
 }
 
 /* An indirect table (2.8.7): only WRITE counts in its entries. */

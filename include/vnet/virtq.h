@@ -275,8 +275,8 @@ static inline __u16 vnet_virtq_unpop(struct vnet_virtq *vq, __u16 n)
  * again, because a driver that published buffers before it saw the request
  * did not kick (the driver does the mirror image: publish, fence, read the
  * request). The return value is the number of buffers available but not
- * popped yet: > 0 means "do not sleep, poll again" (and turn kicks off
- * again).
+ * popped yet (packed: 1 when there is one, not counted): > 0 means "do not
+ * sleep, poll again" (and turn kicks off again).
  *
  * Returns 0 after disabling, >= 0 after enabling, -EIO when the queue is
  * broken. A queue starts with kicks on (setup writes used->flags = 0 and,
