@@ -31,19 +31,28 @@ LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq.c \
 	daemon/engine/net_tx.c \
 	daemon/engine/net_rx.c
 # device: the virtio-net device model, its control queue, its queues as a
-# worker sees them
+# worker sees them, the receive configuration its state makes
 LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.c \
-	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c
-# transport: how a driver reaches the device (the table; vhost-user)
+	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c \
+	daemon/device/rx_conf.c
+# transport: how a driver reaches the device (the table; vhost-user; VDUSE:
+# the kernel's vdpa bus)
 LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
 	daemon/transport/vhost_user_msg.c
-# worker: the threads that run a device's queues (vnet/sim's loopback)
-LIB_SRCS += daemon/worker/sim.c
-# uplink: the XDP program's maps and attach, AF_XDP, the uplink worker, the
-# host's share of the uplink (packet socket, host port), learned MACs
-LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/xdp_attach.c \
-	daemon/uplink/xsk.c daemon/uplink/uplink_dp.c daemon/uplink/uplink_pkt.c \
-	daemon/uplink/host_port.c daemon/uplink/mac_learn.c
+LIB_SRCS += daemon/transport/vduse.c daemon/transport/vduse_bus.c \
+	daemon/transport/vduse_iotlb.c daemon/transport/vduse_probe.c \
+	daemon/transport/kvdpa.c
+# worker: the threads that run a device's queues: the loop they share,
+# vnet/sim's loopback
+LIB_SRCS += daemon/worker/worker.c daemon/worker/sim.c
+# uplink: the XDP program's maps and attach, AF_XDP, the uplink worker (life
+# cycle, round, maps, receive, transmit), the host's share of the uplink
+# (packet socket, host port), learned MACs
+LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_mac_cache.c \
+	daemon/uplink/xdp_attach.c daemon/uplink/xsk.c \
+	daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
+	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
+	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
 	daemon/control/state.c daemon/control/nl_request.c daemon/control/nl_reply.c \
@@ -109,10 +118,13 @@ UNIT_TESTS += test_nl_request
 UNIT_TESTS += test_netutil
 UNIT_TESTS += test_mac_learn
 UNIT_TESTS += test_features test_dev_setup test_transport
+# every receive path (C reference, vnet/sim, device to device) decides alike
+UNIT_TESTS += test_rx_agree
 UNIT_TESTS += test_gro
+UNIT_TESTS += test_vduse
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
-BPF_OBJS := vnet_xdp vnet_xdp_bitloop
+BPF_OBJS := vnet_xdp
 # vnet-gen's XDP_TX program (run with BPF_PROG_RUN, never attached)
 BPF_OBJS += vnet_gen
 # the host port's TC programs (daemon/uplink/host_port.c)
@@ -124,6 +136,8 @@ BPF_TESTS := test_xdp_hash test_xdp_filter test_xdp_rss_race
 BPF_TESTS += test_host_port
 # how the XDP program gets onto an uplink (libxdp, else the program alone)
 BPF_TESTS += test_xdp_attach
+# the XDP program, the C reference, vnet/sim and device to device decide alike
+BPF_TESTS += test_xdp_agree
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
 FUZZERS := fuzz_classify fuzz_virtq fuzz_virtq_packed
@@ -134,6 +148,9 @@ FUZZERS += fuzz_gro
 # Benchmarks: tests/bench/bench_NAME.c, run by `make bench-NAME` (never by check).
 BENCHES := engine
 BENCHES += xdp
+
+# Source checks: scripts that check the tree itself (and themselves, --self-test).
+SOURCE_CHECKS := scripts/check-layers.sh
 
 # Selftests: every selftests/*.sh is run by `make check` (listed, not globbed,
 # so an unfinished script cannot sneak in).
@@ -151,6 +168,8 @@ SELFTESTS += selftests/vm_qemu.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh
+# VDUSE devices on the kernel's vdpa bus, in a guest booted with Debian's 6.12
+SELFTESTS += selftests/vduse.sh
 
 # Installed by `make install`: programs into sbin/ and bin/ (man pages: man/*.[18]).
 INSTALL_SBIN := vnetd vnetctl vnet-guest

@@ -6,8 +6,9 @@
  * frame into the hash input as 32-bit words, never byte by byte. The
  * Toeplitz function is one table lookup per input byte, table expanded from
  * the key in userspace (vnet_toeplitz_expand), every table row a constant
- * once unrolled. Built with -DVNET_TOEPLITZ_BITLOOP the program uses the
- * bit-serial loop instead: the benchmark's point of comparison.
+ * once unrolled. The bit-serial loop (toeplitz_bits) is the benchmark's
+ * point of comparison: the program picks it by a rodata knob
+ * (vnet_xdp.bpf.c), the table otherwise.
  */
 #ifndef VNET_BPF_HASH_H
 #define VNET_BPF_HASH_H
@@ -29,7 +30,6 @@ struct hash_in {
 
 #define TYPE_ON(en, r)	((en) & VNET_HASH_TYPE_OF_REPORT(VNET_HASH_REPORT_##r))
 
-#ifndef VNET_TOEPLITZ_BITLOOP
 /* Hash contribution of input bytes 4i..4i+3 (i a constant once unrolled). */
 static __always_inline __u32 toeplitz_word(const struct vnet_dp_steer_slot *s,
 					   const int i, __u32 w)
@@ -40,8 +40,8 @@ static __always_inline __u32 toeplitz_word(const struct vnet_dp_steer_slot *s,
 	       t->tbl[4 * i + 2][(w >> 16) & 0xff] ^ t->tbl[4 * i + 3][w >> 24];
 }
 
-static __always_inline __u32 toeplitz(const struct vnet_dp_steer_slot *s,
-				      const struct hash_in *in)
+static __always_inline __u32 toeplitz_table(const struct vnet_dp_steer_slot *s,
+					    const struct hash_in *in)
 {
 	__u32 h = 0;
 
@@ -53,7 +53,7 @@ static __always_inline __u32 toeplitz(const struct vnet_dp_steer_slot *s,
 	}
 	return h;
 }
-#else
+
 /*
  * The definition, bit by bit: a 32-bit window slides over the key; for
  * every set input bit the window is XORed in; steer.key is zero past
@@ -82,13 +82,6 @@ __noinline __u32 toeplitz_bits(const struct vnet_dp_steer *st, const struct hash
 	}
 	return h;
 }
-
-static __always_inline __u32 toeplitz(const struct vnet_dp_steer_slot *s,
-				      const struct hash_in *in)
-{
-	return toeplitz_bits(&s->steer, in);
-}
-#endif
 
 static __always_inline void in_addrs6(struct hash_in *in, const __u32 *src,
 				      const __u32 *dst)

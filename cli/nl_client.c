@@ -10,6 +10,7 @@
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
 
+#include "vnet/netutil.h"
 #include "nl_client.h"
 
 static int set_opt(struct vnet_nlc *c, __u32 opt)
@@ -85,29 +86,11 @@ struct nlmsghdr *vnet_nlc_prepare(struct vnet_nlc *c, void *buf, __u8 cmd, __u16
 static int error_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct vnet_nlc *c = data;
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t hlen = sizeof(*e);
-	const struct nlattr *a;
+	int err = vnet_nl_ack_parse(nlh, c->errmsg, sizeof(c->errmsg), &c->erroff);
 
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e)) {
-		errno = EBADMSG;
-		return MNL_CB_ERROR;
-	}
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		hlen += e->msg.nlmsg_len - sizeof(e->msg);
-	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && hlen <= mnl_nlmsg_get_payload_len(nlh)) {
-		mnl_attr_for_each(a, nlh, hlen) {
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
-			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0)
-				snprintf(c->errmsg, sizeof(c->errmsg), "%s", mnl_attr_get_str(a));
-			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_OFFS &&
-			    mnl_attr_validate(a, MNL_TYPE_U32) >= 0)
-				c->erroff = mnl_attr_get_u32(a);
-		}
-	}
-	if (!e->error)
+	if (!err)
 		return MNL_CB_STOP;
-	errno = e->error < 0 ? -e->error : e->error;
+	errno = -err;
 	return MNL_CB_ERROR;
 }
 

@@ -33,14 +33,17 @@
 #define O_SPOOFCHK	(1u << 8)
 #define O_FEATURES	(1u << 9)
 #define O_QIDX		(1u << 10)
+#define O_TRANSPORT	(1u << 11)
+#define O_BIND		(1u << 12)
+#define O_NETNS		(1u << 13)
 
 struct ctl_opts {
 	unsigned int present;
 	char *bus, *mgmtdev;
-	const char *name, *socket;
+	const char *name, *socket, *netns;
 	__u8 mac[6];
 	__u16 mtu, max_vqp;
-	__u32 sock_mode, qidx;
+	__u32 sock_mode, qidx, transport, bind;
 	__u8 trust, spoofchk;
 	__u64 features;
 };
@@ -96,6 +99,24 @@ static int parse_onoff(const char *kw, const char *s, __u8 *v)
 	return -EINVAL;
 }
 
+/* one word of 'words' (exact match); its index, or -EINVAL with a message */
+static int parse_word(const char *kw, const char *s, const char *const *words, unsigned int n,
+		      const char *expect)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (words[i] && !strcmp(s, words[i]))
+			return (int)i;
+	fprintf(stderr, "Error: %s must be %s, not \"%s\"\n", kw, expect, s);
+	return -EINVAL;
+}
+
+static const char *const transport_words[] = {
+	[VNET_TRANSPORT_VHOST_USER] = "vhost-user", [VNET_TRANSPORT_VDUSE] = "vduse",
+};
+static const char *const bind_words[] = {
+	[VNET_BIND_VIRTIO] = "virtio", [VNET_BIND_VHOST] = "vhost", [VNET_BIND_NONE] = "none",
+};
+
 /* "bus/name" or "name", as vdpa's handle */
 static int parse_handle(char *s, char **bus, char **name)
 {
@@ -149,6 +170,9 @@ static int parse_kv(struct ctl *ctl, int argc, char **argv, unsigned int require
 		else if (!strcmp(kw, "spoofchk")) bit = O_SPOOFCHK;
 		else if (!strcmp(kw, "device_features")) bit = O_FEATURES;
 		else if (!strcmp(kw, "qidx")) bit = O_QIDX;
+		else if (!strcmp(kw, "transport")) bit = O_TRANSPORT;
+		else if (!strcmp(kw, "bind")) bit = O_BIND;
+		else if (!strcmp(kw, "netns")) bit = O_NETNS;
 		else bit = 0;
 		if (!(bit & allowed)) {
 			fprintf(stderr, "Unknown option \"%s\"\n", kw);
@@ -198,9 +222,19 @@ static int parse_kv(struct ctl *ctl, int argc, char **argv, unsigned int require
 			err = parse_num(kw, argv[1], UINT32_MAX, &v);
 			o->qidx = v;
 			break;
+		case O_TRANSPORT:
+			err = parse_word(kw, argv[1], transport_words, 2, "\"vhost-user\" or \"vduse\"");
+			o->transport = err < 0 ? 0 : (__u32)err;
+			break;
+		case O_BIND:
+			err = parse_word(kw, argv[1], bind_words, 3,
+					 "\"virtio\", \"vhost\" or \"none\"");
+			o->bind = err < 0 ? 0 : (__u32)err;
+			break;
+		case O_NETNS: o->netns = argv[1]; err = 0; break;
 		default: err = -EINVAL;
 		}
-		if (err)
+		if (err < 0)
 			return err;
 	}
 	for (size_t i = 0; i < sizeof(required_msgs) / sizeof(required_msgs[0]); i++)
@@ -238,6 +272,12 @@ static void opts_put(struct nlmsghdr *nlh, const struct ctl_opts *o)
 		mnl_attr_put_u8(nlh, VNET_ATTR_TRUSTED, o->trust);
 	if (o->present & O_SPOOFCHK)
 		mnl_attr_put_u8(nlh, VNET_ATTR_SPOOFCHK, o->spoofchk);
+	if (o->present & O_TRANSPORT)
+		mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, o->transport);
+	if (o->present & O_BIND)
+		mnl_attr_put_u32(nlh, VNET_ATTR_BIND, o->bind);
+	if (o->present & O_NETNS)
+		mnl_attr_put_strz(nlh, VNET_ATTR_NETNS, o->netns);
 }
 
 /* --- printing replies ------------------------------------------------------ */
@@ -415,6 +455,37 @@ static void print_learned_macs(const struct tb *tb)
 	po_arr_close();
 }
 
+/* A vendor string attribute of the reply, NULL when absent or malformed. */
+static const char *vstr(const struct nlattr *a)
+{
+	return a && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0 ? mnl_attr_get_str(a) : NULL;
+}
+
+/* A VDUSE device: its kernel driver, netdev or vhost device, refusals. */
+static void print_vduse(const struct tb *tb)
+{
+	const struct nlattr *a = V(tb, BIND);
+	const char *s;
+	__u32 bind;
+
+	if (!a || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+		return;
+	bind = mnl_attr_get_u32(a);
+	po_nl();
+	po_str("bind", "bind %s", bind < 3 ? bind_words[bind] : "unknown");
+	if ((s = vstr(V(tb, NETNS))))
+		po_str("netns", " netns %s", s);
+	if ((s = vstr(V(tb, KERNEL_NETDEV))))
+		po_str("netdev", " netdev %s", s);
+	if ((s = vstr(V(tb, VHOST_DEV))))
+		po_str("vhost_dev", " vhost_dev %s", s);
+	a = V(tb, VDUSE_REFUSED);
+	if (a && mnl_attr_validate(a, MNL_TYPE_U64) >= 0) {
+		po_nl();
+		print_features("vduse_refused", "vduse_refused", mnl_attr_get_u64(a));
+	}
+}
+
 static int dev_cb(const struct nlmsghdr *nlh, void *data)
 {
 	char handle[64];
@@ -468,6 +539,7 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 		       "uplink" : "none");
 	print_port_counters(&tb);
 	print_learned_macs(&tb);
+	print_vduse(&tb);
 	po_handle_close();
 	return MNL_CB_OK;
 }
@@ -674,6 +746,8 @@ static void help_dev(void)
 		"                       [ max_vqp MAX_VQ_PAIRS ] [ device_features FEATURES ]\n"
 		"                       [ socket PATH ] [ socket_mode { server | client } ]\n"
 		"                       [ trust { on | off } ] [ spoofchk { on | off } ]\n"
+		"                       [ transport { vhost-user | vduse } ]\n"
+		"                       [ bind { virtio | vhost | none } ] [ netns NETNS ]\n"
 		"       vnetctl dev set name NAME [ mac MACADDR ] [ mtu MTU ] [ trust { on | off } ]\n"
 		"                       [ spoofchk { on | off } ]\n"
 		"       vnetctl dev del DEV\n"
@@ -707,6 +781,7 @@ static int cmd_dev(struct ctl *ctl, int argc, char **argv)
 	if (!strcmp(argv[0], "add")) {
 		if (parse_kv(ctl, argc - 1, argv + 1, O_NAME | O_MGMTDEV,
 			     O_MAC | O_MTU | O_MAX_VQP | O_SOCKET | O_SOCK_MODE | O_TRUST |
+			     O_TRANSPORT | O_BIND | O_NETNS |
 			     O_SPOOFCHK | O_FEATURES))
 			return -EINVAL;
 		return cmd_send(ctl, VDPA_CMD_DEV_NEW);

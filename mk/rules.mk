@@ -1,6 +1,6 @@
 # vnet — every rule of the build (included by the top Makefile, which only
 # lists what there is to build: LIB_SRCS, PROGS + NAME_SRCS, SHLIBS, SCRIPTS,
-# TESTLIB_SRCS, UNIT_TESTS, BPF_OBJS, BPF_TESTS, FUZZERS, BENCHES,
+# TESTLIB_SRCS, UNIT_TESTS, BPF_OBJS, BPF_TESTS, FUZZERS, SOURCE_CHECKS, BENCHES,
 # SELFTESTS, INSTALL_SBIN, INSTALL_BIN, PKGS).
 
 # --- toolchain and flags -----------------------------------------------------
@@ -144,12 +144,6 @@ $(O)/bpf/%.bpf.o: bpf/%.bpf.c
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
-# The same XDP program with the bit-serial Toeplitz loop (bench-xdp's peer).
-$(O)/bpf/vnet_xdp_bitloop.bpf.o: bpf/vnet_xdp.bpf.c
-	$(call msg,CLANG,$@)
-	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -DVNET_TOEPLITZ_BITLOOP -MMD -MP -c $< -o $@
-
 $(O)/skel/%.skel.h: $(O)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	@mkdir -p $(@D)
@@ -185,7 +179,8 @@ check: deps
 	$(Q)$(MAKE) --no-print-directory all fuzz
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 BUILD=$(BUILD) unit-bins
 	$(Q)O=$(O) UNIT_TESTS="$(UNIT_TESTS)" BPF_TESTS="$(BPF_TESTS)" \
-		FUZZERS="$(FUZZERS)" SELFTESTS="$(SELFTESTS)" SANITIZE="$(SANITIZE)" \
+		FUZZERS="$(FUZZERS)" SOURCE_CHECKS="$(SOURCE_CHECKS)" SELFTESTS="$(SELFTESTS)" \
+		SANITIZE="$(SANITIZE)" \
 		scripts/run-tests.sh
 
 unit-bins: $(UNIT_BINS)

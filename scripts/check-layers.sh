@@ -27,8 +27,8 @@ declare -A HDR=(
 	[gro]=engine
 	[classify]=classify [toeplitz]=classify [rx_filter]=classify
 	[dp_layout]=classify
-	[device]=device [cvq]=device [devq]=device [features]=device
-	[vhost_user]=transport [transport]=transport [vduse]=transport
+	[device]=device [cvq]=device [devq]=device [features]=device [rx_conf]=device
+	[vhost_user]=transport [transport]=transport [vduse]=transport [kvdpa]=transport
 	[sim]=worker [worker]=worker
 	[datapath]=uplink [xdp_attach]=uplink [xsk]=uplink [uplink_dp]=uplink
 	[uplink_pkt]=uplink [host_port]=uplink [mac_learn]=uplink

@@ -6,14 +6,14 @@
 #   2. unit tests under ASan/UBSan       build/asan/tests/unit/*
 #   3. BPF program tests (root)          build/tests/bpf/*
 #   4. fuzzers, a short run each         build/fuzz/*  (FUZZ_SECONDS, default 15)
-#   5. source checks                     scripts/check-layers.sh
+#   5. source checks                     SOURCE_CHECKS (scripts/check-*.sh)
 #   6. selftests (root, namespaces)      selftests/*.sh
 # Every executable prints kselftest-style lines "TEST: name [ OK ]|[FAIL]|[SKIP]"
 # which are counted; an executable that exits with a failure (or crashes)
 # without a [FAIL] line counts as one failure, exit 0 without any line as
 # one failure too (it tested nothing), exit 4 without lines as one skip. Logs: build/test-logs/. Closing line: "N passed, N failed, N skipped".
 #
-# Environment: O (build dir), UNIT_TESTS, BPF_TESTS, FUZZERS, SELFTESTS (from
+# Environment: O (build dir), UNIT_TESTS, BPF_TESTS, FUZZERS, SOURCE_CHECKS, SELFTESTS (from
 # the Makefile), ONLY=regex to run a subset, FUZZ_SECONDS.
 set -u
 
@@ -108,8 +108,11 @@ for t in ${FUZZERS:-}; do
 done
 
 echo "== source checks"
-run_one "layers" 60 scripts/check-layers.sh
-run_one "layers-self-test" 60 scripts/check-layers.sh --self-test
+# each a script that checks the tree, and checks itself with --self-test
+for t in ${SOURCE_CHECKS:-}; do
+	run_one "$(basename "$t" .sh)" 60 "$t"
+	run_one "$(basename "$t" .sh)-self-test" 60 "$t" --self-test
+done
 
 echo "== selftests"
 for t in ${SELFTESTS:-}; do

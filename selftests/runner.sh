@@ -28,7 +28,7 @@ fake()
 # runner NAME...: the runner over the stand-ins NAME, its output in $FAKE/out
 runner()
 {
-	env -u ONLY O="$FAKE" UNIT_TESTS="$*" BPF_TESTS= FUZZERS= SELFTESTS= \
+	env -u ONLY O="$FAKE" UNIT_TESTS="$*" BPF_TESTS= FUZZERS= SOURCE_CHECKS= SELFTESTS= \
 		bash "$VNET_ROOT/scripts/run-tests.sh" >"$FAKE/out" 2>&1
 }
 

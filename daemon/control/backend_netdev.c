@@ -36,7 +36,6 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
-/* xsk.h (datapath.h) before device.h: see cvq.h on enum vnet_steering */
 #include "vnet/xsk.h"
 #include "vnet/device.h"
 #include "vnet/evloop.h"
@@ -50,6 +49,7 @@ struct nd_dev {
 	struct vnet_dev *dev;
 	struct vnet_netdev *nd;
 	struct vnet_transport *tr;
+	struct vnet_features refused;	/* what the transport cannot offer */
 	struct vnet_sim *sim;
 	struct vnet_updp_port *port;	/* uplink devices with a datapath */
 	struct vnet_evt evt;		/* tr->ops->fd() in the control loop */
@@ -81,13 +81,16 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 		.features = dev->p.features,
 		.transport = dev->p.transport,
 		.sock_mode = dev->p.sock_mode,
+		.bind = dev->p.bind,
 	};
+	const struct vnet_transport_ops *ops;
+	struct vnet_features refused = { 0 };
 	struct epoll_event ee = { .events = EPOLLIN };
 	struct vnet_sim_opts so = {
 		.mode = dev->mgmt->is_sim ? VNET_SIM_LOOPBACK : VNET_SIM_SINK,
 		.cpu = -1,
 	};
-	struct vnet_updp *updp = dev->mgmt->is_sim ? NULL : vnet_updp_find(dev->mgmt->name);
+	struct vnet_updp *updp = dev->mgmt->datapath;
 	const char *why = NULL;
 	struct nd_dev *d;
 	int err;
@@ -95,6 +98,22 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 	if (nd_epfd < 0) {
 		*errmsg = "backend not initialised";
 		return -EINVAL;
+	}
+	ops = vnet_transport_find(dev->p.transport, &err, errmsg);
+	if (!ops)
+		return err;
+	/*
+	 * What the transport can offer (VDUSE: what the running kernel
+	 * accepts), before the model is made with it. The registry keeps the
+	 * narrowed set (what vnet supports of it: not the transport's own
+	 * bits), so a restart offers the same.
+	 */
+	if (ops->features) {
+		err = ops->features(&np, dev->p.mask & VNET_P_FEATURES, &refused, errmsg);
+		if (err)
+			return err;
+		dev->p.features = vnet_features_and(&np.features,
+						    &dev->ops->supported_features);
 	}
 	/* the registry checked subset/VERSION_1; the model's own rules give
 	 * the clearer message (spec 5.1.3.1) */
@@ -111,6 +130,8 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 	snprintf(np.name, sizeof(np.name), "%s", dev->p.name);
 	memcpy(np.mac, dev->p.mac, 6);
 	snprintf(np.socket_path, sizeof(np.socket_path), "%s", dev->p.socket_path);
+	snprintf(np.netns, sizeof(np.netns), "%s", dev->p.netns);
+	d->refused = refused;
 
 	err = vnet_netdev_create(&np, &d->nd);
 	if (err) {
@@ -336,7 +357,7 @@ static unsigned int nd_get_learned_macs(struct vnet_dev *dev, __u8 (*macs)[6],
 
 static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
 {
-	struct vnet_updp *up = vnet_updp_find(m->name);
+	struct vnet_updp *up = m->datapath;
 
 	/* an uplink without a datapath since start has nothing to re-attach */
 	return up ? vnet_updp_set_link(up, ifindex) : 0;
@@ -344,7 +365,7 @@ static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
 
 static void nd_uplink_describe(const struct vnet_mgmtdev *m, char *buf, size_t len)
 {
-	const struct vnet_updp *up = vnet_updp_find(m->name);
+	const struct vnet_updp *up = m->datapath;
 
 	if (up)
 		vnet_updp_describe(up, buf, len);
@@ -375,6 +396,21 @@ static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *
 	pthread_mutex_unlock(&nd->lock);
 }
 
+static int nd_get_kernel_info(struct vnet_dev *dev, struct vnet_kernel_info *ki)
+{
+	struct nd_dev *d = nd_of(dev);
+	struct vnet_transport_kinfo tk;
+
+	if (!d->tr->ops->kinfo)
+		return -ENODEV;
+	d->tr->ops->kinfo(d->tr, &tk);
+	memset(ki, 0, sizeof(*ki));
+	snprintf(ki->netdev, sizeof(ki->netdev), "%s", tk.netdev);
+	snprintf(ki->chardev, sizeof(ki->chardev), "%s", tk.chardev);
+	ki->refused = d->refused;
+	return 0;
+}
+
 static struct vnet_backend_ops nd_ops = {
 	.name = "netdev",
 	.create = nd_create,
@@ -391,6 +427,7 @@ static struct vnet_backend_ops nd_ops = {
 	.get_learned_macs = nd_get_learned_macs,
 	.uplink_change = nd_uplink_change,
 	.uplink_describe = nd_uplink_describe,
+	.get_kernel_info = nd_get_kernel_info,
 };
 
 const struct vnet_backend_ops *vnet_netdev_backend(int epfd)

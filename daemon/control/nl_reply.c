@@ -193,6 +193,26 @@ static void put_learned_macs(struct nlmsghdr *nlh, struct vnet_dev *dev)
 		mnl_attr_put(nlh, VNET_ATTR_PORT_LEARNED_MACS, 6 * n, macs);
 }
 
+/* A VDUSE device: its driver and namespace, what the kernel made of it. */
+static void put_vduse(struct nlmsghdr *nlh, struct vnet_dev *dev)
+{
+	struct vnet_kernel_info ki;
+
+	if (dev->p.transport != VNET_TRANSPORT_VDUSE)
+		return;
+	mnl_attr_put_u32(nlh, VNET_ATTR_BIND, dev->p.bind);
+	if (dev->p.netns[0])
+		mnl_attr_put_strz(nlh, VNET_ATTR_NETNS, dev->p.netns);
+	if (!dev->ops->get_kernel_info || dev->ops->get_kernel_info(dev, &ki))
+		return;
+	if (ki.netdev[0])
+		mnl_attr_put_strz(nlh, VNET_ATTR_KERNEL_NETDEV, ki.netdev);
+	if (ki.chardev[0])
+		mnl_attr_put_strz(nlh, VNET_ATTR_VHOST_DEV, ki.chardev);
+	/* VDUSE carries 64 feature bits: so does this attribute */
+	mnl_attr_put_u64(nlh, VNET_ATTR_VDUSE_REFUSED, vnet_features_u64(&ki.refused));
+}
+
 int nl_put_dev(struct req *rq, void *obj, __u16 flags)
 {
 	struct vnet_dev *dev = obj;
@@ -220,6 +240,7 @@ int nl_put_dev(struct req *rq, void *obj, __u16 flags)
 	mnl_attr_put_u32(nlh, VNET_ATTR_DATAPATH, dev->datapath);
 	put_port_counters(nlh, dev);
 	put_learned_macs(nlh, dev);
+	put_vduse(nlh, dev);
 	nl_out_put(rq, nlh);
 	return 0;
 }

@@ -64,6 +64,11 @@ static const unsigned char vnet_policy[VNET_ATTR_LAST - VNET_ATTR_BASE + 1] = {
 	[VNET_ATTR_DATAPATH - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_UPLINK_DATAPATH - VNET_ATTR_BASE] = K_STR,
 	[VNET_ATTR_UPLINK_CARRIER_CHANGES - VNET_ATTR_BASE] = K_U64,
+	[VNET_ATTR_BIND - VNET_ATTR_BASE] = K_U32,
+	[VNET_ATTR_NETNS - VNET_ATTR_BASE] = K_STR,
+	[VNET_ATTR_KERNEL_NETDEV - VNET_ATTR_BASE] = K_STR,
+	[VNET_ATTR_VHOST_DEV - VNET_ATTR_BASE] = K_STR,
+	[VNET_ATTR_VDUSE_REFUSED - VNET_ATTR_BASE] = K_U64,
 };
 
 static const unsigned int kind_len[] = {
@@ -192,6 +197,17 @@ static int parse_params(struct req *rq, struct vnet_dev_params *p)
 		p->sock_mode = mnl_attr_get_u32(a);
 		p->mask |= VNET_P_SOCK_MODE;
 	}
+	if ((a = attr(rq, VNET_ATTR_BIND))) {
+		p->bind = mnl_attr_get_u32(a);
+		p->mask |= VNET_P_BIND;
+	}
+	if ((a = attr(rq, VNET_ATTR_NETNS))) {
+		if (mnl_attr_get_payload_len(a) > sizeof(p->netns))
+			return req_fail(rq, -ENAMETOOLONG, "netns name too long (max 63 characters)",
+					VNET_ATTR_NETNS);
+		strcpy(p->netns, mnl_attr_get_str(a));
+		p->mask |= VNET_P_NETNS;
+	}
 	if ((a = attr(rq, VNET_ATTR_TRUSTED))) {
 		if (mnl_attr_get_u8(a) > 1)
 			return req_fail(rq, -EINVAL, "trusted must be 0 or 1", VNET_ATTR_TRUSTED);
@@ -301,7 +317,8 @@ static const struct cmd cmds[VNET_VDPA_CMD_MAX + 1] = {
 		.vdpa = A(MGMTDEV_BUS_NAME) | A(MGMTDEV_DEV_NAME) | A(DEV_NAME) |
 			A(DEV_NET_CFG_MACADDR) | A(DEV_NET_CFG_MTU) | A(DEV_NET_CFG_MAX_VQP) |
 			A(DEV_FEATURES),
-		.vnet = V(TRANSPORT) | V(SOCKET_PATH) | V(SOCKET_MODE) | V(TRUSTED) | V(SPOOFCHK),
+		.vnet = V(TRANSPORT) | V(SOCKET_PATH) | V(SOCKET_MODE) | V(TRUSTED) | V(SPOOFCHK) |
+			V(BIND) | V(NETNS),
 		.required = { VDPA_ATTR_DEV_NAME, VDPA_ATTR_MGMTDEV_DEV_NAME },
 		.admin = true, .act = cmd_dev_new,
 	},

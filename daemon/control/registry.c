@@ -13,6 +13,7 @@
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 
+#include "vnet/kvdpa.h"
 #include "vnet/log.h"
 #include "vnet/registry.h"
 #include "vnet/transport.h"
@@ -195,6 +196,64 @@ static int uplink_mtu_check(const struct vnet_registry *r, const struct vnet_mgm
 	return 0;
 }
 
+/* A vhost-user device: its socket (default RUNDIR/NAME.sock), unique. */
+static int vhost_user_params_check(struct vnet_registry *r, struct vnet_dev_params *p,
+				   struct vnet_err *e)
+{
+	int err;
+
+	if (p->mask & (VNET_P_BIND | VNET_P_NETNS))
+		return fail(e, -EINVAL, "bind and netns are for transport vduse",
+			    p->mask & VNET_P_BIND ? VNET_ATTR_BIND : VNET_ATTR_NETNS);
+	if ((p->mask & VNET_P_SOCK_MODE) && p->sock_mode > VNET_SOCK_CLIENT)
+		return fail(e, -EINVAL, "unknown socket mode", VNET_ATTR_SOCKET_MODE);
+	if (!(p->mask & VNET_P_SOCKET)) {
+		int n = snprintf(p->socket_path, sizeof(p->socket_path), "%s/%s.sock",
+				 r->sock_dir[0] ? r->sock_dir : ".", p->name);
+
+		if (n < 0 || (size_t)n >= sizeof(p->socket_path))
+			return fail(e, -ENAMETOOLONG, "default socket path too long", 0);
+	}
+	err = vnet_valid_socket_path(p->socket_path, e);
+	if (err)
+		return err;
+	if (socket_path_in_use(r, p->socket_path, NULL))
+		return fail(e, -EADDRINUSE, "socket path used by another device",
+			    VNET_ATTR_SOCKET_PATH);
+	return 0;
+}
+
+/*
+ * A VDUSE device (the kernel's vdpa bus): no socket; a kernel driver
+ * (default virtio_vdpa) and, for its netdev, a namespace. Whether the
+ * kernel has VDUSE and takes the device is the backend's to find out.
+ */
+static int vduse_params_check(struct vnet_dev_params *p, struct vnet_err *e)
+{
+	const char *why;
+
+	if (p->mask & (VNET_P_SOCKET | VNET_P_SOCK_MODE))
+		return fail(e, -EINVAL, "socket and socket_mode are for transport vhost-user",
+			    p->mask & VNET_P_SOCKET ? VNET_ATTR_SOCKET_PATH :
+			    VNET_ATTR_SOCKET_MODE);
+	p->socket_path[0] = '\0';
+	p->sock_mode = 0;
+	if (!(p->mask & VNET_P_BIND))
+		p->bind = VNET_BIND_VIRTIO;
+	if (p->bind > VNET_BIND_NONE)
+		return fail(e, -EINVAL, "unknown bind (virtio, vhost or none)", VNET_ATTR_BIND);
+	if (!(p->mask & VNET_P_NETNS) || !p->netns[0]) {
+		p->netns[0] = '\0';
+		return 0;
+	}
+	if (p->bind != VNET_BIND_VIRTIO)
+		return fail(e, -EINVAL, "netns needs bind virtio (only virtio_vdpa makes a netdev)",
+			    VNET_ATTR_NETNS);
+	if (vnet_netns_name_valid(p->netns, &why))
+		return fail(e, -EINVAL, why, VNET_ATTR_NETNS);
+	return 0;
+}
+
 /* Checks a DEV_NEW completely and fills in defaults; touches nothing. */
 static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 			 struct vnet_mgmtdev **mgmtp, struct vnet_err *e)
@@ -269,27 +328,17 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 	}
 
 	/* vhost-user unless told otherwise, vnet/sim included; the transport
-	 * table knows which transports this vnetd has */
+	 * table knows which transports this vnetd has, each its parameters */
 	if (!(p->mask & VNET_P_TRANSPORT))
 		p->transport = VNET_TRANSPORT_VHOST_USER;
 	if (!vnet_transport_find(p->transport, &err, &msg))
 		return fail(e, err, msg, VNET_ATTR_TRANSPORT);
-	if ((p->mask & VNET_P_SOCK_MODE) && p->sock_mode > VNET_SOCK_CLIENT)
-		return fail(e, -EINVAL, "unknown socket mode", VNET_ATTR_SOCKET_MODE);
-
-	if (!(p->mask & VNET_P_SOCKET)) {
-		int n = snprintf(p->socket_path, sizeof(p->socket_path), "%s/%s.sock",
-				 r->sock_dir[0] ? r->sock_dir : ".", p->name);
-
-		if (n < 0 || (size_t)n >= sizeof(p->socket_path))
-			return fail(e, -ENAMETOOLONG, "default socket path too long", 0);
-	}
-	err = vnet_valid_socket_path(p->socket_path, e);
+	if (p->transport == VNET_TRANSPORT_VDUSE)
+		err = vduse_params_check(p, e);
+	else
+		err = vhost_user_params_check(r, p, e);
 	if (err)
 		return err;
-	if (socket_path_in_use(r, p->socket_path, NULL))
-		return fail(e, -EADDRINUSE, "socket path used by another device",
-			    VNET_ATTR_SOCKET_PATH);
 	if (!(p->mask & VNET_P_SPOOFCHK))
 		p->spoofchk = true;	/* safe default: a guest cannot spoof */
 	snprintf(p->mgmtdev, sizeof(p->mgmtdev), "%s", m->name);

@@ -4,7 +4,7 @@
  *
  *   dev name=vnet0 mgmtdev=eth0 mac=02:00:00:00:00:01 mtu=1500 max_vqp=4
  *       features=0x... transport=0 sock_mode=0 socket=/run/vnetd/vnet0.sock
- *       trusted=0 spoofchk=1
+ *       trusted=0 spoofchk=1 bind=0 netns=-
  *
  * Written on every change as a whole new file (temp file, fsync, rename,
  * fsync of the directory), so a crash at any moment leaves either the old or
@@ -44,11 +44,11 @@ int vnet_state_format(const struct vnet_registry *r, char *buf, size_t len)
 		n = snprintf(buf + off, len - off,
 			     "dev name=%s mgmtdev=%s mac=%02x:%02x:%02x:%02x:%02x:%02x mtu=%u "
 			     "max_vqp=%u features=%s transport=%u sock_mode=%u "
-			     "socket=%s trusted=%d spoofchk=%d\n",
+			     "socket=%s trusted=%d spoofchk=%d bind=%u netns=%s\n",
 			     p->name, p->mgmtdev, p->mac[0], p->mac[1], p->mac[2], p->mac[3],
 			     p->mac[4], p->mac[5], p->mtu, p->max_vqp, features,
 			     p->transport, p->sock_mode, p->socket_path[0] ? p->socket_path : "-",
-			     p->trusted, p->spoofchk);
+			     p->trusted, p->spoofchk, p->bind, p->netns[0] ? p->netns : "-");
 		if (n < 0 || (size_t)n >= len - off)
 			return -ENOSPC;
 		off += n;
@@ -199,7 +199,9 @@ static int parse_dev_line(char *line, struct vnet_dev_params *p)
 			if (parse_ulong(val, 0xffffffff, &v))
 				return -EINVAL;
 			p->sock_mode = v;
-			p->mask |= VNET_P_SOCK_MODE;
+			/* 0 is the default (and what VDUSE devices write) */
+			if (v)
+				p->mask |= VNET_P_SOCK_MODE;
 		} else if (!strcmp(tok, "socket")) {
 			if (strcmp(val, "-")) {
 				if (strlen(val) >= sizeof(p->socket_path))
@@ -217,6 +219,20 @@ static int parse_dev_line(char *line, struct vnet_dev_params *p)
 				return -EINVAL;
 			p->spoofchk = v;
 			p->mask |= VNET_P_SPOOFCHK;
+		} else if (!strcmp(tok, "bind")) {
+			/* vhost-user devices have one too: only VDUSE's counts */
+			if (parse_ulong(val, 0xffffffff, &v))
+				return -EINVAL;
+			p->bind = v;
+			if (v != VNET_BIND_VIRTIO)
+				p->mask |= VNET_P_BIND;
+		} else if (!strcmp(tok, "netns")) {
+			if (strcmp(val, "-")) {
+				if (strlen(val) >= sizeof(p->netns))
+					return -EINVAL;
+				strcpy(p->netns, val);
+				p->mask |= VNET_P_NETNS;
+			}
 		} else {
 			return -EINVAL;
 		}

@@ -240,10 +240,15 @@ int main(int argc, char **argv)
 		 * frames (datapath none).
 		 */
 		if (!err) {
-			err = vnet_updp_open_named(uplinks[i], up_flags);
-			if (err)
+			struct vnet_mgmtdev *m = vnet_registry_find_mgmtdev(&d.reg, NULL,
+									  uplinks[i]);
+
+			err = vnet_updp_open(uplinks[i], up_flags, &m->datapath);
+			if (err) {
+				m->datapath = NULL;
 				pr_warn("uplink %s: no datapath: %s\n", uplinks[i],
 					strerror(-err));
+			}
 		}
 	}
 	err = vnet_state_load(&d.reg);
@@ -295,7 +300,10 @@ out_reg:
 	 * and XDP is detached: the host's traffic is the host's again.
 	 */
 	vnet_registry_fini(&d.reg);
-	vnet_updp_close_all();
+	for (int i = 0; i < d.reg.n_mgmt; i++) {
+		vnet_updp_close(d.reg.mgmt[i].datapath);
+		d.reg.mgmt[i].datapath = NULL;
+	}
 out:
 	if (d.stop.fd >= 0)
 		close(d.stop.fd);

@@ -83,6 +83,10 @@ static int region_map(struct vnet_mem_region *out, const struct vnet_mem_desc *d
 
 	if (fd < 0)
 		return -EBADF;
+	if ((flags & VNET_MEM_NO_READ) && (flags & VNET_MEM_NO_WRITE)) {
+		close(fd);
+		return -EINVAL;		/* no access at all: nothing to map */
+	}
 	/* a file shorter than the mapping would SIGBUS us on access */
 	if ((flags & VNET_MEM_FILE) &&
 	    (fstat(fd, &st) || !S_ISREG(st.st_mode) || (__u64)st.st_size < len)) {
@@ -98,10 +102,14 @@ static int region_map(struct vnet_mem_region *out, const struct vnet_mem_desc *d
 	 */
 	if ((flags & VNET_MEM_FILE) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) < 0)
 		pr_debug("memory region fd cannot be sealed against shrinking\n");
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = mmap(NULL, len, (flags & VNET_MEM_NO_READ ? 0 : PROT_READ) |
+		 (flags & VNET_MEM_NO_WRITE ? 0 : PROT_WRITE), MAP_SHARED, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
 		return -errno;
+	/* what the mapping does not allow, the engine never tries */
+	out->deny = (flags & VNET_MEM_NO_READ ? VNET_MEM_READ : 0) |
+		    (flags & VNET_MEM_NO_WRITE ? VNET_MEM_WRITE : 0);
 	out->gpa = d->gpa;
 	out->size = d->size;
 	out->uaddr = d->uaddr;

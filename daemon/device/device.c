@@ -125,6 +125,23 @@ int vnet_net_features_check(const struct vnet_features *f, const char **why)
 	return 0;
 }
 
+struct vnet_features vnet_net_features_closure(const struct vnet_features *f)
+{
+	struct vnet_features r = *f;
+	bool dropped;
+
+	do {
+		dropped = false;
+		for (size_t i = 0; i < sizeof(feature_rules) / sizeof(feature_rules[0]); i++) {
+			if (!rule_kept(&feature_rules[i], &r)) {
+				vnet_features_clear(&r, feature_rules[i].bit);
+				dropped = true;
+			}
+		}
+	} while (dropped);
+	return r;
+}
+
 int vnet_netdev_create(const struct vnet_netdev_params *p, struct vnet_netdev **out)
 {
 	struct vnet_netdev *dev;

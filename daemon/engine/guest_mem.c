@@ -21,10 +21,13 @@ static inline int region_offset(__u64 base, __u64 size, __u64 addr, __u64 *off)
 }
 
 static void *region_translate(const struct vnet_mem_region *r, __u64 off,
-			      __u64 *len)
+			      __u64 *len, int access)
 {
 	__u64 room = r->size - off;	/* > 0: off < size */
 
+	/* a mapping made read-only (or write-only) would fault: refuse */
+	if (r->deny & access)
+		return NULL;
 	if (*len > room)
 		*len = room;		/* partial mapping: caller compares */
 	return r->hva + off;
@@ -39,7 +42,7 @@ enum addr_space { GUEST_PHYS, FRONTEND_VIRT };
  */
 static inline __attribute__((always_inline)) void *
 translate(const struct vnet_guest_mem *mem, enum addr_space space, __u64 addr,
-	  __u64 *len)
+	  __u64 *len, int access)
 {
 	unsigned int i, n;
 	__u64 off;
@@ -55,7 +58,7 @@ translate(const struct vnet_guest_mem *mem, enum addr_space space, __u64 addr,
 		if (!r->hva || !r->size)
 			continue;
 		if (region_offset(base, r->size, addr, &off) == 0)
-			return region_translate(r, off, len);
+			return region_translate(r, off, len, access);
 	}
 	return NULL;
 }
@@ -63,13 +66,18 @@ translate(const struct vnet_guest_mem *mem, enum addr_space space, __u64 addr,
 void *vnet_gpa_to_hva(const struct vnet_guest_mem *mem, __u64 gpa, __u64 *len,
 		      int access)
 {
-	(void)access;	/* regions are read-write; an IOTLB will check */
-	return translate(mem, GUEST_PHYS, gpa, len);
+	void *p = translate(mem, GUEST_PHYS, gpa, len, access);
+
+	/* an IOTLB entry not mapped yet: one try, off the common path */
+	if (__builtin_expect(!p, 0) && mem && mem->miss && *len &&
+	    mem->miss(mem, gpa, mem->miss_opaque) == 0)
+		p = translate(mem, GUEST_PHYS, gpa, len, access);
+	return p;
 }
 
 void *vnet_uva_to_hva(const struct vnet_guest_mem *mem, __u64 uva, __u64 *len)
 {
-	return translate(mem, FRONTEND_VIRT, uva, len);
+	return translate(mem, FRONTEND_VIRT, uva, len, 0);
 }
 
 void *vnet_gpa_range(const struct vnet_guest_mem *mem, __u64 gpa, __u64 len,

@@ -12,6 +12,7 @@
 
 static const struct vnet_transport_ops *const transports[VNET_TRANSPORT_NR] = {
 	[VNET_TRANSPORT_VHOST_USER] = &vnet_vhost_user_transport,
+	[VNET_TRANSPORT_VDUSE] = &vnet_vduse_transport,
 };
 
 const struct vnet_transport_ops *vnet_transport_find(__u32 id, int *err, const char **errmsg)

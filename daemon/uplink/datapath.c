@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * The XDP uplink datapath, userspace side: loads bpf/vnet_xdp.bpf.c from its
- * skeleton, attaches it (xdp_attach.c: native, else generic; libxdp's
- * dispatcher when the kernel takes it and vnet's program, else the program
- * alone), and turns
- * the device model's control-queue commands into map updates. It keeps a
- * shadow of everything it wrote (struct vnet_rx_state), which is what the C
- * reference (rx_filter.c) reads: both always see the same configuration.
+ * The XDP uplink datapath, userspace side: opens bpf/vnet_xdp.bpf.c's
+ * skeleton (its maps are skel->maps.*, its one knob skel->rodata: the
+ * bit-serial Toeplitz loop for bench-xdp), attaches it (xdp_attach.c:
+ * native, else generic; libxdp's dispatcher when the kernel takes it and
+ * vnet's program, else the program alone), and turns the device model's
+ * control-queue state into map updates. It keeps a shadow of everything it
+ * wrote (struct vnet_rx_state), which is what the C reference
+ * (rx_filter.c) reads: both always see the same configuration.
  *
  * Steering changes (RSS, hash config, queue pairs) are written to the
  * device's spare slot, then one byte flips the live slot, then we wait for
@@ -14,16 +15,15 @@
  * every running BPF program) so the old slot is unused before it is reused:
  * a packet never sees half a configuration.
  *
- * The MAC map is mirrored into the array 'mac_cache' (datapath.h), which
- * we write in place through mmap with ordered stores; the program trusts
- * a cache entry only when it reads it twice the same.
+ * The MAC map is mirrored into the array 'mac_cache' (dp_mac_cache.c),
+ * which we write in place through mmap with ordered stores; the program
+ * trusts a cache entry only when it reads it twice the same.
  */
 #include <errno.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,18 +34,14 @@
 #include "vnet/log.h"
 #include "vnet/rx_filter.h"
 #include "vnet/xdp_attach.h"
+#include "dp_mac_cache.h"
 #include "vnet_xdp.skel.h"
-#include "vnet_xdp_bitloop.skel.h"
 
-/* The key a device hashes with for automatic steering (no HASH_CONFIG). */
-static const __u8 default_key[VNET_TOEPLITZ_KEY_MAX] = {
-	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
-	0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
-	0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
-	0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa,
-};
-
-/* What the driver asked for; the live vnet_dp_steer is derived from it. */
+/*
+ * What the command API (set_rss, set_hash_config, set_queue_pairs) was
+ * told, so that the last command decides the mode; the live vnet_dp_steer
+ * is derived from it (vnet_rx_steer_derive, the receive decision's own).
+ */
 struct dev_ctl {
 	enum vnet_steer_mode mode;
 	__u16 vq_pairs;
@@ -56,37 +52,24 @@ struct dev_ctl {
 };
 
 struct vnet_dp {
+	struct vnet_xdp *skel;		/* the program and its maps */
+	bool bitloop;			/* the skeleton's rodata knob */
 	struct vnet_xdp_link link;	/* the object, and where it is attached */
 	int ifindex;
-	int fd_config, fd_mac, fd_cache, fd_vlan, fd_steer;
-	int fd_host4, fd_xsks, fd_counters;
 	int rcu_outer, rcu_inner;	/* map-in-map: a grace period on demand */
 	int ncpus;
 	__u8 slot[VNET_DP_MAX_DEVS];
 	struct dev_ctl ctl[VNET_DP_MAX_DEVS];
 	struct vnet_rx_state *st;
 	struct vnet_dp_steer_slot *scratch;
-	struct vnet_dp_mac_set *cache;		/* mmap of mac_cache, NULL: unused */
-	__u16 cache_overflow[VNET_DP_MAC_SETS];	/* MACs of a set in mac_devs alone */
+	struct dp_mac_cache cache;
 	struct vnet_dp_counters *percpu;	/* ncpus values, zeroed on dev add */
 };
 
-#define MAC_CACHE_BYTES	(sizeof(struct vnet_dp_mac_set) * VNET_DP_MAC_SETS)
-
 static int push_config(struct vnet_dp *dp);
-static int mac_cache_init(struct vnet_dp *dp);
 
-static int map_fd(struct vnet_dp *dp, const char *name, int *fd)
-{
-	struct bpf_map *m = bpf_object__find_map_by_name(dp->link.obj, name);
-
-	if (!m || bpf_map__fd(m) < 0) {
-		pr_warn("datapath: map %s missing\n", name);
-		return -ENOENT;
-	}
-	*fd = bpf_map__fd(m);
-	return 0;
-}
+/* A map of the program, from its skeleton. */
+#define MAP_FD(dp, name)	bpf_map__fd((dp)->skel->maps.name)
 
 static int update(int fd, const void *key, const void *val)
 {
@@ -133,9 +116,30 @@ static int host_mac_of(int ifindex, __u8 mac[6])
 	return err;
 }
 
+/* A fresh object for each attach attempt (xdp_attach.h): the skeleton. */
+static struct bpf_object *skel_open(void *ctx)
+{
+	struct vnet_dp *dp = ctx;
+
+	dp->skel = vnet_xdp__open();
+	if (!dp->skel)
+		return NULL;
+	/* the bit-serial Toeplitz loop (bench-xdp's peer), else the table */
+	dp->skel->rodata->toeplitz_bitloop = dp->bitloop;
+	return dp->skel->obj;
+}
+
+static void skel_close(void *ctx, struct bpf_object *obj)
+{
+	struct vnet_dp *dp = ctx;
+
+	vnet_xdp__destroy(dp->skel);
+	dp->skel = NULL;
+}
+
 int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
 {
-	struct vnet_xdp_obj o = { .name = "vnet_xdp" };
+	struct vnet_xdp_obj o = { .open = skel_open, .close = skel_close };
 	struct vnet_dp *dp;
 	__u8 mac[6];
 	int err;
@@ -145,7 +149,9 @@ int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
 	dp = calloc(1, sizeof(*dp));
 	if (!dp)
 		return -ENOMEM;
+	o.ctx = dp;
 	dp->ifindex = opts->ifindex;
+	dp->bitloop = opts->bitloop;
 	dp->rcu_inner = dp->rcu_outer = -1;
 	dp->ncpus = libbpf_num_possible_cpus();
 	dp->st = calloc(1, sizeof(*dp->st));
@@ -155,23 +161,14 @@ int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
 	if (!dp->st || !dp->scratch || !dp->percpu)
 		goto err_free;
 
-	o.elf = opts->bitloop ? vnet_xdp_bitloop__elf_bytes(&o.elf_sz) :
-				vnet_xdp__elf_bytes(&o.elf_sz);
 	/* libxdp's dispatcher, else the program alone; native, else generic */
 	err = vnet_xdp_link_open(&dp->link, &o, opts->ifindex, opts->mode, opts->fault);
 	if (err) {
 		pr_warn("datapath: load/attach failed: %s\n", strerror(-err));
 		goto err_free;
 	}
-	err = map_fd(dp, "config", &dp->fd_config) ?:
-	      map_fd(dp, "mac_devs", &dp->fd_mac) ?:
-	      map_fd(dp, "mac_cache", &dp->fd_cache) ?:
-	      map_fd(dp, "vlan_devs", &dp->fd_vlan) ?:
-	      map_fd(dp, "steer", &dp->fd_steer) ?:
-	      map_fd(dp, "host_ipv4", &dp->fd_host4) ?:
-	      map_fd(dp, "xsks", &dp->fd_xsks) ?:
-	      map_fd(dp, "counters", &dp->fd_counters) ?:
-	      rcu_wait_init(dp) ?: mac_cache_init(dp) ?: push_config(dp);
+	err = rcu_wait_init(dp) ?: dp_mac_cache_init(&dp->cache, MAP_FD(dp, mac_cache)) ?:
+	      push_config(dp);
 	if (err)
 		goto err_free;
 	/* the uplink's own MAC belongs to the host */
@@ -192,10 +189,9 @@ void vnet_dp_close(struct vnet_dp *dp)
 {
 	if (!dp)
 		return;
+	dp_mac_cache_fini(&dp->cache);
 	/* detaches, unless the netdev went away and took the program along */
 	vnet_xdp_link_close(&dp->link);
-	if (dp->cache)
-		munmap(dp->cache, MAC_CACHE_BYTES);
 	if (dp->rcu_outer >= 0)
 		close(dp->rcu_outer);
 	if (dp->rcu_inner >= 0)
@@ -233,7 +229,7 @@ int vnet_dp_prog_fd(const struct vnet_dp *dp)
 
 int vnet_dp_mac_devs_fd(const struct vnet_dp *dp)
 {
-	return dp->fd_mac;
+	return MAP_FD(dp, mac_devs);
 }
 
 const struct vnet_rx_state *vnet_dp_state(const struct vnet_dp *dp)
@@ -252,115 +248,10 @@ static int push_config(struct vnet_dp *dp)
 	memset(&c, 0, sizeof(c));
 	c.filter = dp->st->filter;
 	memcpy(c.slot, dp->slot, sizeof(dp->slot));
-	if (dp->cache)
+	if (dp_mac_cache_on(&dp->cache))
 		c.flags |= VNET_DP_CFG_MAC_CACHE;
 	c.flags |= dp->st->cfg_flags & VNET_DP_CFG_HOST_SHARED;
-	return update(dp->fd_config, &zero, &c);
-}
-
-#define MACC_SEQ_MASK	(~0ull << VNET_DP_MACC_SEQ_SHIFT)
-
-/*
- * The cache protocol relies on the program seeing our stores in order and
- * making its own loads in order: true on x86 (TSO). Elsewhere the cache
- * stays off and every lookup goes to the hash map.
- */
-static int mac_cache_init(struct vnet_dp *dp)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	void *p = mmap(NULL, MAC_CACHE_BYTES, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       dp->fd_cache, 0);
-
-	if (p == MAP_FAILED)
-		return -errno;
-	dp->cache = p;
-#else
-	(void)dp;
-#endif
-	return 0;
-}
-
-static __u64 mac48_of(const __u8 mac[6])
-{
-	__u64 v = 0;
-
-	for (int i = 5; i >= 0; i--)
-		v = v << 8 | mac[i];
-	return v;
-}
-
-static int mac_cache_find(const struct vnet_dp_mac_set *s, __u64 mac48)
-{
-	for (int i = 0; i < VNET_DP_MAC_WAYS; i++) {
-		__u64 k = s->way[i].key;
-
-		if ((k & VNET_DP_MACC_VALID) && (k & VNET_DP_MACC_ADDR) == mac48)
-			return i;
-	}
-	return -1;
-}
-
-/*
- * Rewrite one way: BUSY with the next sequence, the devices, then the final
- * key with the sequence after that. Release stores keep that order for the
- * program, which reads key, devs, key (mac_devs_of() in the program).
- */
-static void mac_cache_write(struct vnet_dp_mac_set *s, int i, __u64 key, __u64 devs)
-{
-	struct vnet_dp_mac_way *w = &s->way[i];
-	__u64 cur = w->key, keep = cur & VNET_DP_MACC_OVERFLOW;
-	__u64 seq = cur & MACC_SEQ_MASK;
-
-	__atomic_store_n(&w->key, keep | VNET_DP_MACC_BUSY |
-			 ((seq + VNET_DP_MACC_SEQ_ONE) & MACC_SEQ_MASK), __ATOMIC_RELEASE);
-	__atomic_store_n(&w->devs, devs, __ATOMIC_RELEASE);
-	__atomic_store_n(&w->key, keep | key |
-			 ((seq + 2 * VNET_DP_MACC_SEQ_ONE) & MACC_SEQ_MASK), __ATOMIC_RELEASE);
-}
-
-static void mac_cache_overflow(struct vnet_dp *dp, __u32 set, int delta)
-{
-	struct vnet_dp_mac_way *w0 = &dp->cache[set].way[0];
-	__u64 k = w0->key;
-
-	dp->cache_overflow[set] += delta;
-	if (dp->cache_overflow[set])
-		k |= VNET_DP_MACC_OVERFLOW;
-	else
-		k &= ~VNET_DP_MACC_OVERFLOW;
-	__atomic_store_n(&w0->key, k, __ATOMIC_RELEASE);
-}
-
-/* After mac_devs holds the MAC: the cache says the same. */
-static void mac_cache_put(struct vnet_dp *dp, __u64 mac48, __u64 devs, int had)
-{
-	__u32 set = vnet_dp_mac_set_of(mac48);
-	struct vnet_dp_mac_set *s = &dp->cache[set];
-	int i = mac_cache_find(s, mac48);
-
-	if (i < 0 && had)
-		return;		/* it overflowed before: mac_devs alone has it */
-	for (int j = 0; i < 0 && j < VNET_DP_MAC_WAYS; j++)
-		if (!(s->way[j].key & VNET_DP_MACC_VALID))
-			i = j;
-	if (i < 0) {
-		/* set full: the program asks mac_devs on a miss in this set */
-		mac_cache_overflow(dp, set, 1);
-		return;
-	}
-	mac_cache_write(s, i, VNET_DP_MACC_VALID | mac48, devs);
-}
-
-/* Before mac_devs loses the MAC: the cache forgets it. */
-static void mac_cache_del(struct vnet_dp *dp, __u64 mac48, int had)
-{
-	__u32 set = vnet_dp_mac_set_of(mac48);
-	int i = mac_cache_find(&dp->cache[set], mac48);
-
-	if (i >= 0)
-		mac_cache_write(&dp->cache[set], i, 0, 0);
-	else if (had && dp->cache_overflow[set])
-		mac_cache_overflow(dp, set, -1);
+	return update(MAP_FD(dp, config), &zero, &c);
 }
 
 /* Rewrite the MAC map entry of one address from the shadow. */
@@ -371,17 +262,17 @@ static int push_mac(struct vnet_dp *dp, const __u8 mac[6])
 	int had, err;
 
 	memcpy(key.mac, mac, 6);
-	had = !bpf_map_lookup_elem(dp->fd_mac, &key, &old);
+	had = !bpf_map_lookup_elem(MAP_FD(dp, mac_devs), &key, &old);
 	if (devs) {
 		/* the authoritative map first: a cache miss may fall back to it */
-		err = update(dp->fd_mac, &key, &devs);
-		if (!err && dp->cache)
-			mac_cache_put(dp, mac48_of(mac), devs, had);
+		err = update(MAP_FD(dp, mac_devs), &key, &devs);
+		if (!err && dp_mac_cache_on(&dp->cache))
+			dp_mac_cache_put(&dp->cache, mac, devs, had);
 		return err;
 	}
-	if (dp->cache)
-		mac_cache_del(dp, mac48_of(mac), had);
-	if (had && bpf_map_delete_elem(dp->fd_mac, &key) && errno != ENOENT)
+	if (dp_mac_cache_on(&dp->cache))
+		dp_mac_cache_del(&dp->cache, mac, had);
+	if (had && bpf_map_delete_elem(MAP_FD(dp, mac_devs), &key) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -403,7 +294,7 @@ static int push_vlan(struct vnet_dp *dp, __u16 vid)
 	__u32 key = vid;
 	__u64 devs = vnet_rx_vlan_devs(dp->st, vid);
 
-	return update(dp->fd_vlan, &key, &devs);
+	return update(MAP_FD(dp, vlan_devs), &key, &devs);
 }
 
 static struct vnet_rx_dev *dev_get(struct vnet_dp *dp, unsigned int dev)
@@ -423,32 +314,24 @@ static void mask_set(__u64 *mask, unsigned int dev, int on)
 
 /* --- steering: spare slot, flip, grace period ------------------------------ */
 
-static void derive_steer(const struct dev_ctl *c, struct vnet_dp_steer *st)
+/* The request the command API's memory of a device amounts to. */
+static void ctl_request(const struct dev_ctl *c, struct vnet_rx_steer_req *r)
 {
-	memset(st, 0, sizeof(*st));
-	st->mode = c->mode;
-	st->vq_pairs = c->vq_pairs ? c->vq_pairs : 1;
+	memset(r, 0, sizeof(*r));
+	r->mode = (__u8)c->mode;
+	r->vq_pairs = c->vq_pairs ? c->vq_pairs : 1;
 	if (c->mode == VNET_STEER_RSS) {
-		st->hash_types = c->rss.hash_types;
-		st->table_mask = c->rss.table_len - 1;
-		st->unclassified_queue = c->rss.unclassified_queue;
-		memcpy(st->table, c->rss.table, sizeof(st->table[0]) * c->rss.table_len);
-		st->key_len = c->rss.key_len;
-		memcpy(st->key, c->rss.key, c->rss.key_len);
+		r->hash_types = c->rss.hash_types;
+		r->table_len = c->rss.table_len;
+		r->unclassified_queue = c->rss.unclassified_queue;
+		memcpy(r->table, c->rss.table, sizeof(r->table[0]) * c->rss.table_len);
+		r->key_len = c->rss.key_len;
+		memcpy(r->key, c->rss.key, c->rss.key_len);
 		return;
 	}
-	if (c->hash_types) {
-		/* spec "Hash calculation": HASH_CONFIG without RSS, reported */
-		st->hash_types = c->hash_types;
-		st->key_len = c->hash_key_len;
-		memcpy(st->key, c->hash_key, c->hash_key_len);
-	} else if (c->mode == VNET_STEER_AUTO) {
-		/* our own flow hash: steers, never reported */
-		st->hash_types = VNET_HASH_TYPE_ALL;
-		st->flags = VNET_STEER_F_INTERNAL_HASH;
-		st->key_len = sizeof(default_key);
-		memcpy(st->key, default_key, sizeof(default_key));
-	}
+	r->hash_types = c->hash_types;
+	r->key_len = c->hash_key_len;
+	memcpy(r->key, c->hash_key, c->hash_key_len);
 }
 
 static int commit_steer(struct vnet_dp *dp, unsigned int dev)
@@ -456,11 +339,13 @@ static int commit_steer(struct vnet_dp *dp, unsigned int dev)
 	struct vnet_rx_dev *d = &dp->st->dev[dev];
 	struct vnet_dp_steer_slot *sl = dp->scratch;
 	__u32 spare = dp->slot[dev] ^ 1, k = dev * 2 + spare;
+	struct vnet_rx_steer_req req;
 	int err;
 
-	derive_steer(&dp->ctl[dev], &sl->steer);
+	ctl_request(&dp->ctl[dev], &req);
+	vnet_rx_steer_derive(&req, &sl->steer);
 	vnet_toeplitz_expand(sl->steer.key, sl->steer.key_len, &sl->tbl);
-	err = update(dp->fd_steer, &k, sl);
+	err = update(MAP_FD(dp, steer), &k, sl);
 	if (err)
 		return err;
 	/* the flip: one byte of the config value, read once per packet */
@@ -481,7 +366,7 @@ static int commit_steer(struct vnet_dp *dp, unsigned int dev)
 static int zero_counters(struct vnet_dp *dp, __u32 slot)
 {
 	memset(dp->percpu, 0, sizeof(*dp->percpu) * dp->ncpus);
-	return update(dp->fd_counters, &slot, dp->percpu);
+	return update(MAP_FD(dp, counters), &slot, dp->percpu);
 }
 
 static void filter_forget(struct vnet_dp_filter *f, unsigned int dev)
@@ -641,6 +526,20 @@ int vnet_dp_vlan_del(struct vnet_dp *dp, unsigned int dev, __u16 vid)
 	return vlan_set(dp, dev, vid, 0);
 }
 
+/* spec "Setting RSS parameters": table length a power of two, queues the device has */
+static bool rss_valid(const struct vnet_rx_dev *d, __u32 types, __u16 table_len,
+		      const __u16 *table, __u16 unclassified, __u8 key_len)
+{
+	if (!table_len || table_len > VNET_RSS_TABLE_MAX || (table_len & (table_len - 1)) ||
+	    key_len > VNET_TOEPLITZ_KEY_MAX || (types & ~VNET_HASH_TYPE_ALL) ||
+	    unclassified >= d->max_vq_pairs)
+		return false;
+	for (unsigned int i = 0; i < table_len; i++)
+		if (table[i] >= d->max_vq_pairs)
+			return false;
+	return true;
+}
+
 int vnet_dp_set_rss(struct vnet_dp *dp, unsigned int dev,
 		    const struct vnet_rss_config *rss)
 {
@@ -649,16 +548,9 @@ int vnet_dp_set_rss(struct vnet_dp *dp, unsigned int dev,
 
 	if (!d)
 		return -ENODEV;
-	/* spec "Setting RSS parameters": table length a power of two */
-	if (!rss || !rss->table_len || rss->table_len > VNET_RSS_TABLE_MAX ||
-	    (rss->table_len & (rss->table_len - 1)) ||
-	    rss->key_len > VNET_TOEPLITZ_KEY_MAX ||
-	    (rss->hash_types & ~VNET_HASH_TYPE_ALL) ||
-	    rss->unclassified_queue >= d->max_vq_pairs)
+	if (!rss || !rss_valid(d, rss->hash_types, rss->table_len, rss->table,
+			       rss->unclassified_queue, rss->key_len))
 		return -EINVAL;
-	for (unsigned int i = 0; i < rss->table_len; i++)
-		if (rss->table[i] >= d->max_vq_pairs)
-			return -EINVAL;
 	c = &dp->ctl[dev];
 	c->rss = *rss;
 	c->mode = VNET_STEER_RSS;
@@ -703,20 +595,54 @@ int vnet_dp_set_queue_pairs(struct vnet_dp *dp, unsigned int dev, __u16 pairs)
 	return commit_steer(dp, dev);
 }
 
+int vnet_dp_set_steering(struct vnet_dp *dp, unsigned int dev,
+			 const struct vnet_rx_steer_req *r)
+{
+	struct vnet_rx_dev *d = dev_get(dp, dev);
+	struct dev_ctl *c;
+
+	if (!d)
+		return -ENODEV;
+	if (!r || !r->vq_pairs || r->vq_pairs > d->max_vq_pairs || r->mode > VNET_STEER_RSS ||
+	    r->key_len > VNET_TOEPLITZ_KEY_MAX || (r->hash_types & ~VNET_HASH_TYPE_ALL))
+		return -EINVAL;
+	if (r->mode == VNET_STEER_RSS &&
+	    !rss_valid(d, r->hash_types, r->table_len, r->table, r->unclassified_queue,
+		       r->key_len))
+		return -EINVAL;
+	c = &dp->ctl[dev];
+	c->mode = r->mode;
+	c->vq_pairs = r->vq_pairs;
+	if (r->mode == VNET_STEER_RSS) {
+		c->rss.hash_types = r->hash_types;
+		c->rss.table_len = r->table_len;
+		c->rss.unclassified_queue = r->unclassified_queue;
+		memcpy(c->rss.table, r->table, sizeof(r->table[0]) * r->table_len);
+		c->rss.key_len = r->key_len;
+		memcpy(c->rss.key, r->key, r->key_len);
+	} else {
+		c->hash_types = r->hash_types;
+		c->hash_key_len = r->key_len;
+		memset(c->hash_key, 0, sizeof(c->hash_key));
+		memcpy(c->hash_key, r->key, r->key_len);
+	}
+	return commit_steer(dp, dev);
+}
+
 /* --- uplink ------------------------------------------------------------------ */
 
 int vnet_dp_set_xsk(struct vnet_dp *dp, unsigned int rx_queue, int xsk_fd)
 {
 	if (!dp || rx_queue >= VNET_DP_MAX_QUEUES || xsk_fd < 0)
 		return -EINVAL;
-	return update(dp->fd_xsks, &rx_queue, &xsk_fd);
+	return update(MAP_FD(dp, xsks), &rx_queue, &xsk_fd);
 }
 
 int vnet_dp_clear_xsk(struct vnet_dp *dp, unsigned int rx_queue)
 {
 	if (!dp || rx_queue >= VNET_DP_MAX_QUEUES)
 		return -EINVAL;
-	if (bpf_map_delete_elem(dp->fd_xsks, &rx_queue) && errno != ENOENT)
+	if (bpf_map_delete_elem(MAP_FD(dp, xsks), &rx_queue) && errno != ENOENT)
 		return -errno;
 	return 0;
 }
@@ -757,7 +683,7 @@ int vnet_dp_add_host_ipv4(struct vnet_dp *dp, __u32 addr_be)
 			return 0;
 	if (s->n_host_ipv4 == VNET_DP_MAX_HOST_IPS)
 		return -ENOSPC;
-	err = update(dp->fd_host4, &addr_be, &one);
+	err = update(MAP_FD(dp, host_ipv4), &addr_be, &one);
 	if (!err)
 		s->host_ipv4[s->n_host_ipv4++] = addr_be;
 	return err;
@@ -774,7 +700,7 @@ int vnet_dp_del_host_ipv4(struct vnet_dp *dp, __u32 addr_be)
 		if (s->host_ipv4[i] != addr_be)
 			continue;
 		s->host_ipv4[i] = s->host_ipv4[--s->n_host_ipv4];
-		if (bpf_map_delete_elem(dp->fd_host4, &addr_be))
+		if (bpf_map_delete_elem(MAP_FD(dp, host_ipv4), &addr_be))
 			return -errno;
 		return 0;
 	}
@@ -804,7 +730,7 @@ int vnet_dp_read_counters(struct vnet_dp *dp, unsigned int slot,
 {
 	if (!dp || !out || slot >= VNET_DP_COUNTER_SLOTS)
 		return -EINVAL;
-	if (bpf_map_lookup_elem(dp->fd_counters, &slot, dp->percpu))
+	if (bpf_map_lookup_elem(MAP_FD(dp, counters), &slot, dp->percpu))
 		return -errno;
 	memset(out, 0, sizeof(*out));
 	for (int cpu = 0; cpu < dp->ncpus; cpu++)

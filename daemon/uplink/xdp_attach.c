@@ -44,16 +44,10 @@ const char *vnet_xdp_kind_name(enum vnet_xdp_kind k)
 	}
 }
 
-static int obj_open(struct vnet_xdp_link *l, const struct vnet_xdp_obj *o)
+static int obj_open(struct vnet_xdp_link *l)
 {
-	LIBBPF_OPTS(bpf_object_open_opts, oo, .object_name = o->name);
-	int err;
-
-	l->obj = bpf_object__open_mem(o->elf, o->elf_sz, &oo);
-	err = libbpf_get_error(l->obj);
-	if (err)
-		l->obj = NULL;
-	return err;
+	l->obj = l->src.open(l->src.ctx);
+	return l->obj ? 0 : -(errno ?: ENOMEM);
 }
 
 static void obj_close(struct vnet_xdp_link *l)
@@ -61,7 +55,8 @@ static void obj_close(struct vnet_xdp_link *l)
 	if (l->xprog)
 		xdp_program__close(l->xprog);	/* leaves our bpf_object alone */
 	l->xprog = NULL;
-	bpf_object__close(l->obj);
+	if (l->obj)
+		l->src.close(l->src.ctx, l->obj);
 	l->obj = NULL;
 	l->prog_fd = -1;
 	l->kind = VNET_XDP_NONE;
@@ -144,12 +139,13 @@ int vnet_xdp_link_open(struct vnet_xdp_link *l, const struct vnet_xdp_obj *o, in
 	unsigned int i;
 
 	memset(l, 0, sizeof(*l));
+	l->src = *o;
 	l->ifindex = ifindex;
 	l->prog_fd = -1;
 	if (env && !strcmp(env, "libxdp"))
 		fault |= VNET_XDP_FAULT_LIBXDP;
 	if (mode == VNET_DP_ATTACH_NONE) {
-		err = obj_open(l, o);
+		err = obj_open(l);
 		if (!err) {
 			l->prog_fd = obj_load(l);
 			err = l->prog_fd < 0 ? l->prog_fd : 0;
@@ -160,7 +156,7 @@ int vnet_xdp_link_open(struct vnet_xdp_link *l, const struct vnet_xdp_obj *o, in
 	}
 	for (i = mode == VNET_DP_ATTACH_SKB ? 2 : 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		/* a failed attempt may have loaded the object: start afresh */
-		err = obj_open(l, o);
+		err = obj_open(l);
 		if (err)
 			return err;
 		err = steps[i].direct ? try_direct(l, steps[i].mode) :

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
 /* include/vnet/netutil.h */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 
 #include "vnet/netutil.h"
 
@@ -68,4 +72,28 @@ int vnet_if_ioctl(unsigned long req, struct ifreq *ifr)
 		err = -errno;
 	close(s);
 	return err;
+}
+
+int vnet_nl_ack_parse(const struct nlmsghdr *nlh, char *msg, size_t msglen, __u32 *off)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	size_t hlen = sizeof(*e);
+	const struct nlattr *a;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+		return -EBADMSG;
+	/* without NETLINK_CAP_ACK the whole request is echoed first */
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		hlen += e->msg.nlmsg_len - sizeof(e->msg);
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) && hlen <= mnl_nlmsg_get_payload_len(nlh)) {
+		mnl_attr_for_each(a, nlh, hlen) {
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_MSG &&
+			    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0 && msg)
+				snprintf(msg, msglen, "%s", mnl_attr_get_str(a));
+			if (mnl_attr_get_type(a) == NLMSGERR_ATTR_OFFS &&
+			    mnl_attr_validate(a, MNL_TYPE_U32) >= 0 && off)
+				*off = mnl_attr_get_u32(a);
+		}
+	}
+	return e->error <= 0 ? e->error : -e->error;
 }

@@ -17,26 +17,17 @@
 #include <linux/types.h>
 #include <stddef.h>
 
+/* enum vnet_steer_mode: how receive queues are chosen (spec 5.1.6.5.5:
+ * the last command wins), the modes the receive decision knows */
+#include "vnet/dp_layout.h"
 #include "vnet/toeplitz.h"
 
 #define VNET_MAC_TABLE_MAX	64	/* unicast + multicast entries kept */
 #define VNET_RSS_INDIR_MAX	128	/* rss_max_indirection_table_length */
 #define VNET_RSS_KEY_MAX	VNET_TOEPLITZ_KEY_MAX	/* rss_max_key_size: 40 */
-#define VNET_VLAN_N		4096
 
 /* The hash types vnet computes (spec "Supported/enabled hash types"): all. */
 #define VNET_SUPPORTED_HASH_TYPES	0x1ffu
-
-/* How receive queues are chosen (spec 5.1.6.5.5: the last command wins). */
-/* datapath.h names the same three modes with the same values (enum
- * vnet_steer_mode); a file that needs both includes datapath.h first. */
-#ifndef VNET_DATAPATH_H
-enum vnet_steering {
-	VNET_STEER_SINGLE = 0,	/* after reset: receiveq1 only */
-	VNET_STEER_AUTO,	/* VQ_PAIRS_SET: device steers by flow */
-	VNET_STEER_RSS,		/* RSS_CONFIG: Toeplitz + indirection */
-};
-#endif
 
 struct vnet_net_state {
 	/* rx mode, spec 5.1.6.5.1 (all off after reset) */
@@ -50,7 +41,7 @@ struct vnet_net_state {
 	__u32 vlans[VNET_VLAN_N / 32];		/* VLAN filter bitmap */
 
 	/* multiqueue, RSS and hash report, 5.1.6.5.5 - 5.1.6.5.7 */
-	__u8 steering;				/* enum vnet_steering */
+	__u8 steering;				/* enum vnet_steer_mode */
 	__u16 vq_pairs;				/* active pairs (>= 1) */
 	__u32 hash_types;			/* enabled hash types */
 	__u16 indir_mask;			/* table has mask + 1 entries */

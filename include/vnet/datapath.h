@@ -8,6 +8,7 @@
 #define VNET_DATAPATH_H
 
 #include "vnet/dp_layout.h"
+#include "vnet/rx_filter.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,19 +24,9 @@ enum vnet_dp_attach_mode {
 struct vnet_dp_opts {
 	int ifindex;			/* uplink; 0 with VNET_DP_ATTACH_NONE */
 	enum vnet_dp_attach_mode mode;
-	int bitloop;			/* load the bit-serial Toeplitz build (bench) */
+	int bitloop;			/* the bit-serial Toeplitz loop, not the table
+				 * (bench; the program's rodata knob) */
 	unsigned int fault;		/* tests: VNET_XDP_FAULT_* (xdp_attach.h) */
-};
-
-/* rx-mode commands: VIRTIO_NET_CTRL_RX_* values */
-enum vnet_rx_mode_cmd {
-	VNET_RX_PROMISC = 0,
-	VNET_RX_ALLMULTI,
-	VNET_RX_ALLUNI,
-	VNET_RX_NOMULTI,
-	VNET_RX_NOUNI,
-	VNET_RX_NOBCAST,
-	VNET_RX_MODE_MAX = VNET_RX_NOBCAST,
 };
 
 /* RSS_CONFIG in host order (the device model validates against the spec). */
@@ -47,8 +38,6 @@ struct vnet_rss_config {
 	__u8 key_len;
 	__u8 key[VNET_TOEPLITZ_KEY_MAX];
 };
-
-struct vnet_rx_state;
 
 int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp);
 void vnet_dp_close(struct vnet_dp *dp);	/* detaches, frees */
@@ -85,6 +74,10 @@ int vnet_dp_set_rss(struct vnet_dp *dp, unsigned int dev,
 int vnet_dp_set_hash_config(struct vnet_dp *dp, unsigned int dev,
 			    __u32 hash_types, const __u8 *key, size_t key_len);
 int vnet_dp_set_queue_pairs(struct vnet_dp *dp, unsigned int dev, __u16 pairs);
+/* All of the steering at once (one grace period): what the device model's
+ * state asks for (rx_conf.h), pushed by the uplink worker. */
+int vnet_dp_set_steering(struct vnet_dp *dp, unsigned int dev,
+			 const struct vnet_rx_steer_req *r);
 
 /* Uplink side. */
 int vnet_dp_set_xsk(struct vnet_dp *dp, unsigned int rx_queue, int xsk_fd);

@@ -71,6 +71,9 @@ struct vnet_netdev_params {
 	char socket_path[108];		/* vhost-user */
 	__u32 transport;		/* enum vnet_transport_id (vnet/transport.h) */
 	__u32 sock_mode;		/* enum vnet_sock_mode: server / client */
+	__u32 bind;			/* VDUSE: enum vnet_bind (vnet/transport.h) */
+	char netns[64];			/* VDUSE + virtio_vdpa: the netdev's namespace
+					 * (a name of /run/netns), "": stays */
 };
 
 /* Per-queue counters (read by vdpa vstats and vnetctl). On the control
@@ -148,6 +151,9 @@ struct vnet_mem_desc {
 					 * mmap_offset + size long: a shorter one
 					 * would SIGBUS us (an untrusted
 					 * front-end's memfd or hugetlbfs file) */
+#define VNET_MEM_NO_WRITE (1u << 2)	/* an IOTLB entry the device may only
+					 * read: mapped read-only, never written */
+#define VNET_MEM_NO_READ (1u << 3)	/* ...only write */
 
 struct vnet_netdev;
 struct vnet_transport;		/* include/vnet/transport.h, the layer above */
@@ -220,6 +226,9 @@ struct vnet_features vnet_netdev_default_features(void);
  * (if why != NULL) the name of the first broken rule.
  */
 int vnet_net_features_check(const struct vnet_features *f, const char **why);
+/* 'f' less every bit whose dependency (5.1.3.1) is missing, until none is:
+ * the largest subset that keeps the rules. */
+struct vnet_features vnet_net_features_closure(const struct vnet_features *f);
 
 int vnet_netdev_create(const struct vnet_netdev_params *p, struct vnet_netdev **out);
 void vnet_netdev_destroy(struct vnet_netdev *dev);

@@ -31,4 +31,14 @@ size_t vnet_rarp_build(__u8 f[VNET_RARP_LEN], const __u8 mac[6]);
 /* One SIOC* request on a throw-away socket: 0 or -errno. */
 int vnet_if_ioctl(unsigned long req, struct ifreq *ifr);
 
+struct nlmsghdr;
+
+/*
+ * An NLMSG_ERROR message (an ack or an error, capped or not): its error
+ * (0 or -errno; -EBADMSG when it is too short) and, when it carries
+ * extended-ack attributes (NLM_F_ACK_TLVS), the message text into 'msg'
+ * (left alone otherwise) and the offending attribute's offset into *off.
+ */
+int vnet_nl_ack_parse(const struct nlmsghdr *nlh, char *msg, size_t msglen, __u32 *off);
+
 #endif

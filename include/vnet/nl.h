@@ -16,7 +16,7 @@
 #include <linux/types.h>
 #include <linux/vdpa.h>
 
-#include "vnet/transport.h"	/* enum vnet_transport_id, enum vnet_sock_mode */
+#include "vnet/transport.h"	/* enum vnet_transport_id, vnet_sock_mode, vnet_bind */
 
 #define VNET_NL_DEFAULT_SOCK	"/run/vnetd/vnetd.sock"
 #define VNET_NL_SOCK_ENV	"VNET_SOCK"	/* overrides the default path */
@@ -82,6 +82,14 @@ enum vnet_attr {
 	VNET_ATTR_PORT_LEARNED_MACS,		/* binary, 6 bytes a MAC: a trusted
 						 * device's learned source MACs
 						 * (dev show) */
+	/* transport vduse: the kernel's vdpa bus */
+	VNET_ATTR_BIND,				/* u32 enum vnet_bind */
+	VNET_ATTR_NETNS,			/* string: the namespace the kernel
+						 * netdev goes into (bind virtio) */
+	VNET_ATTR_KERNEL_NETDEV,		/* string: that netdev (dev show) */
+	VNET_ATTR_VHOST_DEV,			/* string: /dev/vhost-vdpa-N (dev show) */
+	VNET_ATTR_VDUSE_REFUSED,		/* u64: vnet's features the kernel's
+						 * VDUSE refuses (dev show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)

@@ -30,6 +30,7 @@
 #define VNET_MAX_MTU		65535
 #define VNET_DEFAULT_MTU	1500
 #define VNET_SOCK_PATH_MAX	107	/* sizeof(sun_path) - 1 */
+#define VNET_NETNS_MAX		63	/* a /run/netns name, without the NUL */
 #define VNET_MGMT_BUS		"vnet"	/* mgmtdev handles are vnet/<name> */
 #define VNET_MGMT_SIM		"sim"
 #define VNET_VENDOR_ID		0x1af4	/* the virtio vendor id: a standard device */
@@ -45,6 +46,8 @@
 #define VNET_P_SOCK_MODE	(1u << 6)
 #define VNET_P_TRUSTED		(1u << 7)
 #define VNET_P_SPOOFCHK		(1u << 8)
+#define VNET_P_BIND		(1u << 9)
+#define VNET_P_NETNS		(1u << 10)
 /* what DEV_ATTR_SET may change on a live device */
 #define VNET_P_SETTABLE		(VNET_P_MAC | VNET_P_TRUSTED | VNET_P_SPOOFCHK)
 
@@ -61,7 +64,13 @@ struct vnet_dev_params {
 	char socket_path[VNET_SOCK_PATH_MAX + 1];
 	bool trusted;			/* may change its MAC / go promiscuous */
 	bool spoofchk;			/* drop tx frames with a foreign source MAC */
+	/* transport vduse: the kernel driver on the vdpa bus, and the
+	 * namespace virtio_vdpa's netdev goes into ("": stays where it is) */
+	__u32 bind;			/* enum vnet_bind */
+	char netns[VNET_NETNS_MAX + 1];
 };
+
+struct vnet_updp;
 
 struct vnet_mgmtdev {
 	char name[IFNAMSIZ];		/* ifname, or "sim" */
@@ -77,6 +86,12 @@ struct vnet_mgmtdev {
 	 */
 	__u64 carrier_changes;
 	__u32 kernel_changes;
+	/*
+	 * The uplink's datapath (uplink_dp.h), opened by vnetd at start and
+	 * closed after every device at exit; NULL for vnet/sim and for an
+	 * uplink whose netdev refused XDP at start (devices: datapath none).
+	 */
+	struct vnet_updp *datapath;
 };
 
 /* What the uplink watch saw of an uplink's netdev (one link dump). */
@@ -103,6 +118,13 @@ struct vnet_filter_state {
 	__u32 rss_hash_types;
 	__u32 rss_indir_len;
 	__u32 active_vqp;
+};
+
+/* What the kernel made of a device on its vdpa bus (VDUSE; dev show). */
+struct vnet_kernel_info {
+	char netdev[IFNAMSIZ];		/* virtio_vdpa's netdev, "" when none */
+	char chardev[32];		/* vhost_vdpa's /dev/vhost-vdpa-N, "" */
+	struct vnet_features refused;	/* vnet's features the kernel refuses */
 };
 
 /* one per-queue counter, as in the kernel's get_vendor_vq_stats */
@@ -132,7 +154,10 @@ struct vnet_backend_ops {
 	 * why, for the error message; 0: no limit but the uplink's MTU */
 	__u32 uplink_mtu_max;
 	const char *uplink_mtu_why;
-	/* make the device (transport listening, queues allocated); all or nothing */
+	/* make the device (transport listening, queues allocated); all or
+	 * nothing. It may narrow dev->p.features to what the transport can
+	 * offer (VDUSE: what the running kernel accepts); the registry saves
+	 * what it left. */
 	int (*create)(struct vnet_dev *dev, const char **errmsg);
 	void (*destroy)(struct vnet_dev *dev);
 	/* config space now (mac, status incl. LINK_UP, max_vqp, mtu) */
@@ -164,6 +189,9 @@ struct vnet_backend_ops {
 	int (*uplink_change)(struct vnet_mgmtdev *m, int ifindex);
 	/* optional: the uplink's datapath in words (mgmtdev show) */
 	void (*uplink_describe)(const struct vnet_mgmtdev *m, char *buf, size_t len);
+	/* optional: what the kernel made of the device (transport vduse);
+	 * -ENODEV for a device the kernel has nothing of */
+	int (*get_kernel_info)(struct vnet_dev *dev, struct vnet_kernel_info *ki);
 };
 
 struct vnet_dev {

@@ -4,9 +4,15 @@
  * (spec "Packet Receive Filtering", "Setting MAC Address Filtering", "VLAN
  * Filtering") and, for one device, its receive queue, hash value and hash
  * report (spec "RSS processing", "Automatic receive steering in multiqueue
- * mode", "Hash calculation for incoming packets"). bpf/vnet_xdp.bpf.c must
- * give the same answers; tests/bpf/test_xdp_*.c run both. The device-to-
- * device path and the engine's flood replication use it directly.
+ * mode", "Hash calculation for incoming packets"). It is the one receive
+ * decision of vnet: bpf/vnet_xdp.bpf.c must give the same answers
+ * (tests/bpf/test_xdp_*.c run both), the uplink engine's flood
+ * replication, device-to-device delivery and the host's frames use it
+ * (vnet_rx_fanout), and so does vnet/sim's loopback for its one device
+ * (vnet_rx_dev_decide). What a device's control-queue state makes of it
+ * is derived once too, in the device layer (include/vnet/rx_conf.h).
+ * tests/unit/test_rx_agree.c and tests/bpf/test_xdp_agree.c feed the same
+ * frames through every path.
  *
  * The rules, in order (docs/ARCHITECTURE.md "XDP datapath" has the why):
  *  1. L2 cut short (classify.h): PASS, uplink MALFORMED.
@@ -23,6 +29,10 @@
  *     lacks the outer VID; untagged frames always pass the VLAN filter.
  *  6. Nobody left: PASS (FILTER_MAC when no device was a candidate). One
  *     device: DELIVER with its queue/hash. Several: FLOOD, one copy.
+ * Rules 4 and 5 are each device's own (vnet_rx_dev_filter); steering is
+ * too (vnet_rx_steer_parsed): RSS (table[hash & mask], unclassified_queue
+ * without a hash), AUTO (hash * pairs >> 32: a flow keeps its queue),
+ * SINGLE (queue 0; the hash still computed for HASH_CONFIG's report).
  */
 #ifndef VNET_RX_FILTER_H
 #define VNET_RX_FILTER_H
@@ -35,6 +45,47 @@
 
 #define VNET_RX_MAC_TABLE_MAX	64	/* entries per table per device */
 #define VNET_RX_HOST_MACS_MAX	8
+
+/* rx-mode commands: VIRTIO_NET_CTRL_RX_* values */
+enum vnet_rx_mode_cmd {
+	VNET_RX_PROMISC = 0,
+	VNET_RX_ALLMULTI,
+	VNET_RX_ALLUNI,
+	VNET_RX_NOMULTI,
+	VNET_RX_NOUNI,
+	VNET_RX_NOBCAST,
+	VNET_RX_MODE_MAX = VNET_RX_NOBCAST,
+};
+
+/*
+ * The key of automatic steering when the driver configured none (no
+ * HASH_CONFIG): the Microsoft RSS verification key; any fixed key works.
+ */
+extern const __u8 vnet_rx_auto_key[VNET_TOEPLITZ_KEY_MAX];
+
+/*
+ * What a driver asked for one device's queue choice and hash (spec
+ * "Device operation in multiqueue mode": the last MQ command decides the
+ * mode). RSS: its hash types, key and table; otherwise the pairs in use
+ * and HASH_CONFIG's types and key (reported; 0: no hash report).
+ */
+struct vnet_rx_steer_req {
+	__u8 mode;			/* enum vnet_steer_mode */
+	__u8 key_len;
+	__u16 vq_pairs;			/* >= 1 */
+	__u32 hash_types;
+	__u16 table_len;		/* RSS: a power of two <= VNET_RSS_TABLE_MAX */
+	__u16 unclassified_queue;	/* RSS */
+	__u16 table[VNET_RSS_TABLE_MAX];
+	__u8 key[VNET_TOEPLITZ_KEY_MAX];
+};
+
+/*
+ * The live steering of a request: the request itself, except that AUTO
+ * without a configured hash steers by our own flow hash (every type,
+ * vnet_rx_auto_key), which is never reported.
+ */
+void vnet_rx_steer_derive(const struct vnet_rx_steer_req *r, struct vnet_dp_steer *st);
 
 struct vnet_rx_dev {
 	__u8 mac[6];
@@ -82,6 +133,32 @@ static inline int vnet_rx_dev_present(const struct vnet_rx_state *s, unsigned in
 	return d < VNET_DP_MAX_DEVS && (s->present_mask >> d & 1);
 }
 
+/* One device's part of rules 4 and 5 (vnet_rx_dev_filter). */
+enum vnet_rx_dev_verdict {
+	VNET_RX_DEV_NONE = 0,	/* not a candidate: neither its MACs nor a mode */
+	VNET_RX_DEV_MODE_DROP,	/* a candidate its NOBCAST/NOMULTI/NOUNI drops */
+	VNET_RX_DEV_VLAN_DROP,	/* its VLAN filter lacks the outer VID */
+	VNET_RX_DEV_TAKE,
+};
+
+/*
+ * Does device slot d (its bits in f, its tables in dev) take a parsed
+ * frame? The per-device rules of the whole decision, nothing else.
+ */
+enum vnet_rx_dev_verdict vnet_rx_dev_filter(const struct vnet_dp_filter *f, unsigned int d,
+					    const struct vnet_rx_dev *dev,
+					    const struct vnet_parsed *p);
+
+/*
+ * One device's whole decision for a frame, as the uplink would take it for
+ * that device alone (vnet/sim's loopback): 0 and its metadata (queue,
+ * hash, report, flags) in *m; -ENOENT when its filter drops the frame;
+ * -EINVAL when the L2 header is cut (nobody can filter it).
+ */
+int vnet_rx_dev_decide(const struct vnet_dp_filter *f, unsigned int d,
+		       const struct vnet_rx_dev *dev, const void *frame, size_t len,
+		       struct vnet_xdp_meta *m);
+
 /* Devices (and VNET_DP_HOST_BIT) that own a MAC: primary or table. */
 __u64 vnet_rx_mac_devs(const struct vnet_rx_state *s, const __u8 mac[6]);
 /* Devices whose VLAN set holds vid. */
@@ -111,5 +188,15 @@ int vnet_rx_steer(const struct vnet_rx_state *s, unsigned int dev,
 /* The same from a parsed frame. */
 void vnet_rx_steer_parsed(const struct vnet_rx_dev *d,
 			  const struct vnet_parsed *p, struct vnet_xdp_meta *m);
+
+/*
+ * Every device that takes a frame, each with its metadata: the uplink's
+ * flood replication, device-to-device delivery and the host's frames
+ * (copy: vnet_rx_classify_copy's rules, else vnet_rx_classify's). Devices
+ * in 'exclude' (the sender) get nothing. Returns how many entries of out[]
+ * it filled, in device order; -EINVAL when the L2 header is cut.
+ */
+int vnet_rx_fanout(const struct vnet_rx_state *s, const void *frame, size_t len,
+		   __u64 exclude, int copy, struct vnet_xdp_meta out[VNET_DP_MAX_DEVS]);
 
 #endif

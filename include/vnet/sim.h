@@ -5,8 +5,10 @@
  *
  *  - transmitq chains become frames (ring engine, net_tx.c);
  *  - in LOOPBACK mode each frame comes back to the device's own receive
- *    side through the C reference classifier: rx filters (mode, MAC table,
- *    VLAN), queue choice (RSS indirection / automatic steering), hash report;
+ *    side through the one receive decision (rx_filter.h, configured from
+ *    the control-queue state by rx_conf.h): rx filters (mode, MAC table,
+ *    VLAN), queue choice (RSS indirection / automatic steering), hash
+ *    report, exactly as an uplink would decide for the device alone;
  *    in SINK mode frames are counted and dropped;
  *  - with 'gen' the worker also generates 64 B UDP frames (64 flows) into
  *    every active receiveq as fast as the driver posts buffers;
@@ -49,22 +51,5 @@ int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 		   struct vnet_sim **out);
 void vnet_sim_stop(struct vnet_sim *sim);
 void vnet_sim_get_stats(struct vnet_sim *sim, struct vnet_sim_stats *st);
-
-/*
- * The receive decision for one frame (exported for tests): 0 and the
- * receiveq index (0-based pair) plus hash, or -ENOENT when the rx filter
- * drops it. 'filter' says whether the driver's rx-filter state is known
- * (the control queue is ours); 'nq' is the number of usable receive queues.
- */
-struct vnet_sim_rx {
-	__u16 queue;
-	__u32 hash;
-	__u8 report;
-};
-int vnet_sim_rx_select(const struct vnet_net_state *st, __u64 features, bool filter,
-		       unsigned int nq, const void *frame, __u32 len,
-		       const struct vnet_toeplitz_table *key_tbl,
-		       const struct vnet_toeplitz_table *auto_tbl,
-		       struct vnet_sim_rx *out);
 
 #endif

@@ -22,17 +22,25 @@
  *     over the listening/connected socket and the reconnect timer; ring
  *     state and memory come as messages; notify writes the ring's call
  *     eventfd; config_changed sends BACKEND_CONFIG_CHANGE_MSG.
- *   VDUSE (planned, vduse.c): /dev/vduse/control creates the device
- *     (features, vq count, config space from the device model); fd = the
- *     /dev/vduse/NAME fd, whose requests (GET_VQ_STATE, SET_STATUS,
- *     UPDATE_IOTLB) process() answers; on DRIVER_OK, VDUSE_VQ_GET_INFO of
- *     every ring goes through vnet_netdev_vring_set_num/_addr (IOVAs, not
- *     front-end addresses)/_base, a kick eventfd of its own through
- *     vnet_netdev_vring_set_fd (VDUSE_VQ_SETUP_KICKFD) and _start/_enable;
- *     IOTLB entries (VDUSE_IOTLB_GET_FD) through vnet_netdev_mem_add, and
- *     UPDATE_IOTLB through vnet_netdev_mem_invalidate; notify is
- *     VDUSE_VQ_INJECT_IRQ, config_changed VDUSE_DEV_SET_CONFIG +
- *     VDUSE_DEV_INJECT_CONFIG_IRQ.
+ *   VDUSE (vduse.c, vduse_iotlb.c, vduse_probe.c, kvdpa.c): the device on
+ *     the kernel's vdpa bus. features() narrows the offered features to
+ *     what the running kernel's VDUSE accepts (it refuses the control
+ *     queue on 6.12); create() makes the VDUSE device (/dev/vduse/control:
+ *     features, queue count, config space from the device model), adds it
+ *     to the kernel's vdpa bus (the kernel's own vdpa netlink, mgmtdev
+ *     "vduse"), binds the driver params.bind names and moves virtio_vdpa's
+ *     netdev into params.netns; destroy() undoes that in reverse. fd() is
+ *     -1: a thread per device answers the /dev/vduse/NAME requests
+ *     (GET_VQ_STATE, SET_STATUS, UPDATE_IOTLB) at once, since the kernel
+ *     sends them from inside the control thread's own netlink and sysfs
+ *     calls; on DRIVER_OK, VDUSE_VQ_GET_INFO of every ring goes through
+ *     vnet_netdev_vring_set_num/_addr (IOVAs)/_base, a kick eventfd of its
+ *     own through vnet_netdev_vring_set_fd (VDUSE_VQ_SETUP_KICKFD) and
+ *     _start/_enable; IOTLB entries (VDUSE_IOTLB_GET_FD), when the engine
+ *     first meets an address (the guest-memory miss hook), through
+ *     vnet_netdev_mem_add, and UPDATE_IOTLB through
+ *     vnet_netdev_mem_invalidate; notify is VDUSE_VQ_INJECT_IRQ,
+ *     config_changed VDUSE_DEV_SET_CONFIG + VDUSE_DEV_INJECT_CONFIG_IRQ.
  */
 #ifndef VNET_TRANSPORT_H
 #define VNET_TRANSPORT_H
@@ -40,12 +48,14 @@
 #include <stdbool.h>
 #include <linux/types.h>
 
+#include "vnet/features.h"
+
 struct vnet_netdev;		/* include/vnet/device.h */
 
 /* The transports: the values netlink carries (VNET_ATTR_TRANSPORT). */
 enum vnet_transport_id {
 	VNET_TRANSPORT_VHOST_USER = 0,
-	VNET_TRANSPORT_VDUSE = 1,		/* not implemented: EOPNOTSUPP */
+	VNET_TRANSPORT_VDUSE = 1,		/* the kernel's vdpa bus (VDUSE) */
 	VNET_TRANSPORT_NR,
 };
 
@@ -53,6 +63,21 @@ enum vnet_transport_id {
 enum vnet_sock_mode {
 	VNET_SOCK_SERVER = 0,		/* vnetd listens, the frontend connects */
 	VNET_SOCK_CLIENT = 1,		/* vnetd connects (reconnecting) */
+};
+
+/* VDUSE: the kernel driver that takes the device on the vdpa bus
+ * (VNET_ATTR_BIND). */
+enum vnet_bind {
+	VNET_BIND_VIRTIO = 0,		/* virtio_vdpa: a kernel virtio_net netdev */
+	VNET_BIND_VHOST = 1,		/* vhost_vdpa: /dev/vhost-vdpa-N (QEMU) */
+	VNET_BIND_NONE = 2,		/* on the bus, no driver */
+	VNET_BIND_NR,
+};
+
+/* What the kernel made of a device a kernel-side transport serves (dev show). */
+struct vnet_transport_kinfo {
+	char netdev[16];		/* virtio_vdpa's netdev (IFNAMSIZ), "" */
+	char chardev[32];		/* vhost_vdpa's /dev/vhost-vdpa-N, "" */
 };
 
 /* What a transport counts (vnet-sim's stats file). */
@@ -71,8 +96,20 @@ struct vnet_transport {
 	struct vnet_netdev *dev;
 };
 
+struct vnet_netdev_params;	/* include/vnet/device.h */
+
 struct vnet_transport_ops {
 	const char *name;		/* "vhost-user", as logs say it */
+	/*
+	 * Optional, before the device model is made: narrow p->features to
+	 * what this transport can offer (and add what it needs: VDUSE's
+	 * ACCESS_PLATFORM). 'named': the user provisioned them one by one,
+	 * so a feature the transport cannot offer is an error, not dropped.
+	 * *refused (may be NULL): what of vnet's default features it cannot
+	 * offer at all. 0, or -errno with *errmsg. Control thread.
+	 */
+	int (*features)(struct vnet_netdev_params *p, bool named,
+			struct vnet_features *refused, const char **errmsg);
 	/*
 	 * Serve 'dev' as its params say (socket path and mode for
 	 * vhost-user): set up, bind to the device (vnet_transport_bind),
@@ -111,10 +148,13 @@ struct vnet_transport_ops {
 	/* A driver is attached now. */
 	bool (*connected)(const struct vnet_transport *t);
 	void (*stats)(const struct vnet_transport *t, struct vnet_transport_stats *st);
+	/* Optional: what the kernel made of the device (VDUSE). */
+	void (*kinfo)(const struct vnet_transport *t, struct vnet_transport_kinfo *ki);
 };
 
 /* The transports vnet has (transport.c's table). */
 extern const struct vnet_transport_ops vnet_vhost_user_transport;
+extern const struct vnet_transport_ops vnet_vduse_transport;
 
 /*
  * The ops of transport 'id': NULL with -EOPNOTSUPP ("... not available")

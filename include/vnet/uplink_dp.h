@@ -62,11 +62,6 @@ bool vnet_updp_attached(const struct vnet_updp *up);
 /* "native dispatcher", "skb direct", ..., or "detached": mgmtdev show */
 void vnet_updp_describe(const struct vnet_updp *up, char *buf, size_t len);
 
-/* The open uplinks by name (vnetd keeps a list; NULL when not open). */
-struct vnet_updp *vnet_updp_find(const char *ifname);
-int vnet_updp_open_named(const char *ifname, unsigned int flags);	/* open + remember */
-void vnet_updp_close_all(void);
-
 int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trusted,
 		       bool spoofchk, struct vnet_updp_port **out);
 void vnet_updp_port_del(struct vnet_updp_port *port);
@@ -86,6 +81,19 @@ struct vnet_updp_port_stats {
 	__u64 tx_dropped;	/* runt frames */
 };
 void vnet_updp_port_stats(struct vnet_updp_port *port, struct vnet_updp_port_stats *st);
+/*
+ * One device's configuration (rx_conf.h; its MAC, tables and VLAN set from
+ * 'st', the extra unicast MACs after the driver's) into the maps of 'dp',
+ * device slot 'slot': only what differs from what the maps hold. The
+ * uplink worker pushes every port this way; exported for tests. 0, or the
+ * -errno of the first update that failed (it stops there).
+ */
+struct vnet_dp;
+struct vnet_rx_conf;
+int vnet_updp_push_dev(struct vnet_dp *dp, unsigned int slot, const struct vnet_net_state *st,
+		       const struct vnet_rx_conf *c, const __u8 (*extra_uc)[6],
+		       unsigned int n_extra);
+
 /* A trusted device's learned source MACs (include/vnet/mac_learn.h): up to
  * 'max' into 'macs', how many returned. Control thread. */
 unsigned int vnet_updp_port_learned(struct vnet_updp_port *port, __u8 (*macs)[6],

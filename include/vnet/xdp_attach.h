@@ -43,7 +43,20 @@ enum vnet_xdp_kind {
 #define VNET_XDP_FAULT_LIBXDP	(1u << 0)	/* tests: libxdp attach refused */
 #define VNET_DP_FAULT_ENV	"VNET_DP_FAULT"	/* "libxdp": the same, for vnetd */
 
+/*
+ * Where the object comes from: each attempt opens a fresh one (libbpf
+ * loads an object once). open returns it configured and not loaded (a
+ * skeleton opened, its rodata set), or NULL with errno set; close frees
+ * what open made.
+ */
+struct vnet_xdp_obj {
+	struct bpf_object *(*open)(void *ctx);
+	void (*close)(void *ctx, struct bpf_object *obj);
+	void *ctx;
+};
+
 struct vnet_xdp_link {
+	struct vnet_xdp_obj src;
 	struct bpf_object *obj;
 	struct xdp_program *xprog;	/* libxdp kinds only */
 	int ifindex;
@@ -51,12 +64,6 @@ struct vnet_xdp_link {
 	enum xdp_attach_mode mode;	/* XDP_MODE_UNSPEC: not attached */
 	enum vnet_xdp_kind kind;
 	__u32 attached_id;		/* what the netdev ran right after attach */
-};
-
-struct vnet_xdp_obj {
-	const void *elf;		/* the skeleton's ELF bytes */
-	size_t elf_sz;
-	const char *name;
 };
 
 /* Load (VNET_DP_ATTACH_NONE) or load and attach; all or nothing. */

@@ -2,8 +2,8 @@
 /*
  * bench-xdp: ns per packet of the XDP program (BPF_PROG_TEST_RUN with
  * repeat) for IPv4/TCP and IPv6/TCP frames to an RSS device, the per-byte
- * table Toeplitz against the bit-serial build of the same program, in the
- * same run. Goal (issue 3): <= 25 ns/packet, >= 8x faster than the bit loop;
+ * table Toeplitz against the bit-serial loop (the same program with its
+ * rodata knob toeplitz_bitloop set: opts.bitloop), in the same run. Goal (issue 3): <= 25 ns/packet, >= 8x faster than the bit loop;
  * each is reported for the total and net of the empty program's cost (the
  * test-run overhead, measured in the same run), the ratio also for the
  * Toeplitz part alone. The floor program shows what the two helper calls

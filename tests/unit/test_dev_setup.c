@@ -375,6 +375,29 @@ static void test_table_keeps_fd0(void)
 	vnet_netdev_destroy(dev);
 }
 
+/* An IOTLB entry's permission (VDUSE): mapped so, and the engine told. */
+static void test_permissions(void)
+{
+	struct vnet_netdev *dev = make_dev();
+	struct vnet_mem_desc b = one_mb;
+	__u64 len = 64;
+
+	b.gpa = MEM_GPA + 2 * MEM_SIZE;
+	EXPECT(vnet_netdev_mem_add(dev, &one_mb, test_memfd(MEM_SIZE), VNET_MEM_NO_WRITE) == 0,
+	       "read-only region");
+	EXPECT(vnet_gpa_to_hva(&dev->mem, MEM_GPA, &len, VNET_MEM_READ), "read refused");
+	len = 64;
+	EXPECT(!vnet_gpa_to_hva(&dev->mem, MEM_GPA, &len, VNET_MEM_WRITE),
+	       "write into a read-only mapping handed out");
+	EXPECT(vnet_netdev_mem_add(dev, &b, test_memfd(MEM_SIZE),
+				   VNET_MEM_NO_WRITE | VNET_MEM_NO_READ) == -EINVAL,
+	       "a region without any access");
+	len = 64;
+	EXPECT(vnet_netdev_mem_add(dev, &b, test_memfd(MEM_SIZE), 0) == 0 &&
+	       vnet_gpa_to_hva(&dev->mem, b.gpa, &len, VNET_MEM_WRITE), "read-write region");
+	vnet_netdev_destroy(dev);
+}
+
 int main(void)
 {
 	RUN(test_bad_index);
@@ -388,5 +411,6 @@ int main(void)
 	RUN(test_table_checks);
 	RUN(test_invalidate);
 	RUN(test_table_keeps_fd0);
+	RUN(test_permissions);
 	return test_summary();
 }

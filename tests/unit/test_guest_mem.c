@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Guest memory translation: regions, partial mappings, hostile arithmetic. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -101,6 +103,77 @@ static void test_uva(void)
 	EXPECT(!vnet_uva_to_hva(&m, 0x1000, &len), "gpa is not a uva");
 }
 
+/* A read-only IOTLB entry is never handed out for writing (it would fault). */
+static void test_denied_access(void)
+{
+	struct vnet_guest_mem m;
+	__u64 len = 16;
+
+	mem_init(&m);
+	m.regions[1].deny = VNET_MEM_WRITE;
+	EXPECT(vnet_gpa_to_hva(&m, 0x2000, &len, VNET_MEM_READ) == buf_b, "read allowed");
+	len = 16;
+	EXPECT(!vnet_gpa_to_hva(&m, 0x2000, &len, VNET_MEM_WRITE), "write denied");
+	len = 16;
+	EXPECT(!vnet_gpa_to_hva(&m, 0x2000, &len, VNET_MEM_READ | VNET_MEM_WRITE),
+	       "read-write denied");
+	len = 16;
+	EXPECT(vnet_gpa_to_hva(&m, 0x1000, &len, VNET_MEM_WRITE) == buf_a, "other region");
+}
+
+struct miss_ctx {
+	unsigned int calls;
+	bool add;		/* map the region, or fail */
+	__u64 last_addr;
+};
+
+static __u8 buf_miss[0x1000];
+
+static int miss_add(const struct vnet_guest_mem *cm, __u64 addr, void *opaque)
+{
+	struct vnet_guest_mem *m = (struct vnet_guest_mem *)cm;
+	struct miss_ctx *c = opaque;
+
+	c->calls++;
+	c->last_addr = addr;
+	if (!c->add)
+		return -EINVAL;
+	m->regions[m->nregions++] = (struct vnet_mem_region){ .gpa = 0x8000,
+		.size = 0x1000, .hva = buf_miss, .fd = -1 };
+	return 0;
+}
+
+/* An IOTLB that maps lazily: a miss asks once, then the lookup is retried. */
+static void test_miss_hook(void)
+{
+	struct vnet_guest_mem m;
+	struct miss_ctx c = { 0 };
+	__u64 len = 16;
+
+	mem_init(&m);
+	m.miss = miss_add;
+	m.miss_opaque = &c;
+	EXPECT(vnet_gpa_to_hva(&m, 0x1000, &len, VNET_MEM_READ) == buf_a, "hit");
+	EXPECT(c.calls == 0, "a hit must not ask (%u)", c.calls);
+	len = 16;
+	EXPECT(!vnet_gpa_to_hva(&m, 0x8010, &len, VNET_MEM_READ), "refused miss");
+	EXPECT(c.calls == 1 && c.last_addr == 0x8010, "asked once (%u)", c.calls);
+	c.add = true;
+	len = 16;
+	EXPECT(vnet_gpa_to_hva(&m, 0x8010, &len, VNET_MEM_WRITE) == buf_miss + 0x10,
+	       "mapped on the miss");
+	EXPECT(c.calls == 2 && m.nregions == 4, "calls %u regions %u", c.calls, m.nregions);
+	len = 16;
+	EXPECT(vnet_gpa_to_hva(&m, 0x8020, &len, VNET_MEM_READ) == buf_miss + 0x20, "now a hit");
+	EXPECT(c.calls == 2, "no more asking (%u)", c.calls);
+	len = 0;
+	EXPECT(!vnet_gpa_to_hva(&m, 0x9000, &len, VNET_MEM_READ) && c.calls == 2,
+	       "zero length never asks");
+	/* frontend virtual addresses have no IOTLB */
+	len = 16;
+	EXPECT(!vnet_uva_to_hva(&m, 0x100000, &len) && c.calls == 2, "uva never asks");
+}
+
 int main(void)
 {
 	RUN(test_translate_inside);
@@ -108,5 +181,7 @@ int main(void)
 	RUN(test_outside_and_zero);
 	RUN(test_overflowing_lengths);
 	RUN(test_uva);
+	RUN(test_denied_access);
+	RUN(test_miss_hook);
 	return test_summary();
 }

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* include/vnet/netutil.h: what users type as a MAC, the RARP announce. */
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
 
 #include "test.h"
 #include "vnet/netutil.h"
@@ -58,10 +61,55 @@ static void test_rarp_build(void)
 	EXPECT(f[60] == 0xaa, "wrote past 60 bytes");
 }
 
+/* An NLMSG_ERROR as the kernel sends it: capped or echoing the request,
+ * with or without extended-ack attributes. */
+static struct nlmsghdr *err_msg(char *buf, int error, bool capped, bool tlvs)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf), *req;
+	struct nlmsgerr *e;
+	size_t echo = capped ? 0 : 8;	/* the request's payload */
+
+	nlh->nlmsg_type = NLMSG_ERROR;
+	nlh->nlmsg_flags = (capped ? NLM_F_CAPPED : 0) | (tlvs ? NLM_F_ACK_TLVS : 0);
+	e = mnl_nlmsg_put_extra_header(nlh, sizeof(*e) + echo);
+	e->error = error;
+	req = &e->msg;
+	req->nlmsg_len = sizeof(*req) + echo;
+	if (tlvs) {
+		mnl_attr_put_strz(nlh, NLMSGERR_ATTR_MSG, "the kernel says no");
+		mnl_attr_put_u32(nlh, NLMSGERR_ATTR_OFFS, 20);
+	}
+	return nlh;
+}
+
+static void test_nl_ack_parse(void)
+{
+	char buf[512], msg[64];
+	__u32 off;
+
+	for (int capped = 0; capped < 2; capped++) {
+		strcpy(msg, "-");
+		off = 0;
+		EXPECT(vnet_nl_ack_parse(err_msg(buf, -EEXIST, capped, true), msg, sizeof(msg),
+					 &off) == -EEXIST, "error (capped %d)", capped);
+		EXPECT(!strcmp(msg, "the kernel says no") && off == 20,
+		       "capped %d: \"%s\" at %u", capped, msg, off);
+		strcpy(msg, "-");
+		EXPECT(vnet_nl_ack_parse(err_msg(buf, 0, capped, false), msg, sizeof(msg),
+					 NULL) == 0 && !strcmp(msg, "-"), "plain ack (capped %d)", capped);
+	}
+	/* a positive error (old senders) is still an error; a short one is bad */
+	EXPECT(vnet_nl_ack_parse(err_msg(buf, EPERM, true, false), NULL, 0, NULL) == -EPERM,
+	       "positive errno");
+	((struct nlmsghdr *)buf)->nlmsg_len = sizeof(struct nlmsghdr) + 4;
+	EXPECT(vnet_nl_ack_parse((struct nlmsghdr *)buf, NULL, 0, NULL) == -EBADMSG, "short");
+}
+
 int main(void)
 {
 	RUN(test_mac_parse_good);
 	RUN(test_mac_parse_bad);
 	RUN(test_rarp_build);
+	RUN(test_nl_ack_parse);
 	return test_summary();
 }

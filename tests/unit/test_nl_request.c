@@ -243,9 +243,32 @@ static void test_rejections(void)
 	nlh = dev_new("x", "sim");
 	mnl_attr_put_u64(nlh, VDPA_ATTR_DEV_FEATURES, 1ULL << 62);
 	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "not supported");
+	/* what belongs to the other transport, namespaces no driver makes */
 	nlh = dev_new("x", "eth0");
 	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
-	expect_rejected(nlh, nlh->nlmsg_len, -EOPNOTSUPP, "VDUSE transport not available");
+	mnl_attr_put_strz(nlh, VNET_ATTR_SOCKET_PATH, "/run/x.sock");
+	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "are for transport vhost-user");
+	nlh = dev_new("x", "eth0");
+	mnl_attr_put_u32(nlh, VNET_ATTR_BIND, VNET_BIND_VHOST);
+	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "are for transport vduse");
+	nlh = dev_new("x", "eth0");
+	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
+	mnl_attr_put_u32(nlh, VNET_ATTR_BIND, VNET_BIND_VHOST);
+	mnl_attr_put_strz(nlh, VNET_ATTR_NETNS, "ct1");
+	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "netns needs bind virtio");
+	nlh = dev_new("x", "eth0");
+	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
+	mnl_attr_put_u32(nlh, VNET_ATTR_BIND, 9);
+	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "unknown bind");
+	nlh = dev_new("x", "eth0");
+	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
+	mnl_attr_put_strz(nlh, VNET_ATTR_NETNS, "../etc");
+	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "no '/'");
+	nlh = dev_new("x", "eth0");
+	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
+	memset(longname, 'n', sizeof(longname) - 1);
+	mnl_attr_put_strz(nlh, VNET_ATTR_NETNS, "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn");
+	expect_rejected(nlh, nlh->nlmsg_len, -ENAMETOOLONG, "netns name too long");
 	nlh = dev_new("x", "sim");
 	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, 7);
 	expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "unknown transport");
@@ -307,17 +330,30 @@ static void test_state_roundtrip(void)
 	mnl_attr_put_u8(nlh, VNET_ATTR_TRUSTED, 1);
 	EXPECT(run_nlh(nlh).error == 0, "add p0");
 	EXPECT(run_nlh(dev_new("p1", "sim")).error == 0, "add p1");
+	nlh = dev_new("p2", "eth0");
+	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
+	mnl_attr_put_strz(nlh, VNET_ATTR_NETNS, "ct1");
+	EXPECT(run_nlh(nlh).error == 0, "add p2 (vduse)");
+	nlh = dev_new("p3", "eth0");
+	mnl_attr_put_u32(nlh, VNET_ATTR_TRANSPORT, VNET_TRANSPORT_VDUSE);
+	mnl_attr_put_u32(nlh, VNET_ATTR_BIND, VNET_BIND_NONE);
+	EXPECT(run_nlh(nlh).error == 0, "add p3 (vduse, no driver)");
 	vnet_state_format(&reg, before, sizeof(before));
+	EXPECT(strstr(before, "name=p2 ") && strstr(before, "socket=- trusted=0 spoofchk=1 bind=0 netns=ct1\n") &&
+	       strstr(before, "bind=2 netns=-\n"), "vduse fields not saved:\n%s", before);
 	snprintf(path, sizeof(path), "%s", reg.state_path);
 	vnet_registry_fini(&reg);
 	/* a fresh registry without eth0: the state file brings it back */
 	vnet_registry_init(&reg, &vnet_stub_backend, "/run/test", path);
 	n = vnet_state_load(&reg);
-	EXPECT(n == 2, "restored %d", n);
+	EXPECT(n == 4, "restored %d", n);
 	vnet_state_format(&reg, after, sizeof(after));
 	EXPECT(!strcmp(before, after), "state differs:\n%s\n%s", before, after);
-	EXPECT(reg.n_devs == 2 && reg.devs[0]->p.trusted && reg.devs[0]->p.mtu == 1700,
+	EXPECT(reg.n_devs == 4 && reg.devs[0]->p.trusted && reg.devs[0]->p.mtu == 1700,
 	       "fields lost");
+	EXPECT(reg.n_devs == 4 && reg.devs[2]->p.transport == VNET_TRANSPORT_VDUSE &&
+	       !strcmp(reg.devs[2]->p.netns, "ct1") && !reg.devs[2]->p.socket_path[0] &&
+	       reg.devs[3]->p.bind == VNET_BIND_NONE, "vduse fields lost");
 }
 
 /*

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The uplink datapath's insides, shared by its files (the API is
+ * include/vnet/uplink_dp.h; docs/ARCHITECTURE.md "Uplink datapath
+ * wiring"): XDP + AF_XDP on one uplink and the worker that moves frames
+ * between its sockets and the virtqueues of the uplink's devices.
+ *
+ *   uplink_dp.c      life cycle: open/close, attach/detach as the netdev
+ *                    comes and goes (vnet_updp_set_link), ports added and
+ *                    removed
+ *   uplink_worker.c  the worker's round and its side of the shared loop
+ *                    (worker.h): kicks and sockets armed before it sleeps,
+ *                    the device hooks that wake it
+ *   uplink_push.c    control-queue state -> BPF maps, learned MACs kept
+ *                    fresh, the host's addresses
+ *   uplink_rx.c      XSK rx, the host's frames (packet socket, host port),
+ *                    flood and device-to-device replication -> batches ->
+ *                    the devices' receive queues
+ *   uplink_tx.c      the devices' transmit queues -> spoof check -> the
+ *                    wire, the host port, the other devices; RARP
+ *
+ * One worker thread per uplink owns: the AF_XDP sockets (one per uplink rx
+ * queue; transmit goes through queue 0's socket), every virtqueue of every
+ * device on the uplink, and the BPF maps' per-device entries after the
+ * device was added. A round:
+ *
+ *   1. completions reaped (transmit frames back on the free stack);
+ *   2. per device, under dev->lock: ring changes, control queue, the
+ *      control-queue state pushed into the maps if it moved, transmit
+ *      queues -> spoof check -> wire (XSK tx ring) and/or local devices;
+ *      then, without that lock, local frames go through the one receive
+ *      decision (vnet_rx_fanout: the receiving device's filter and RSS
+ *      exactly as XDP would apply them) into the batches;
+ *   3. XSK rx rings -> metadata -> per (device, queue) batches; FLOOD
+ *      frames replicated with the same decision; when the host shares the
+ *      uplink, the group frames XDP passed to the host are read from the
+ *      packet socket's ring (uplink_pkt.c) and replicated the same way;
+ *   4. batches flushed, one vnet_net_rx_burst per (device, queue), each
+ *      device locked once per flush; rx frames go back to the fill ring;
+ *   5. one kick (sendto) per 32 transmit frames: copy mode needs it.
+ *
+ * The uplink's netdev may go (deleted, moved) and come back: the control
+ * thread detaches everything that belonged to it -- program, sockets, host
+ * port -- and the worker keeps serving the devices' control queues,
+ * dropping what they send (their link is down) and sleeping otherwise;
+ * when a netdev of that name is there again, it attaches anew and every
+ * port rejoins the new maps (vnet_updp_set_link).
+ *
+ * Locks: up->lock (worker: a round; control thread: port add/del, attach,
+ * detach) before dev->lock (one device at a time). The device's hooks
+ * called with dev->lock held (state_changed, rings_changed) only set a flag
+ * and write the wake eventfd, so they never take up->lock: no inversion.
+ */
+#ifndef VNET_UPLINK_INT_H
+#define VNET_UPLINK_INT_H
+
+#include <net/if.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <linux/types.h>
+
+#include "vnet/datapath.h"
+#include "vnet/device.h"
+#include "vnet/devq.h"
+#include "vnet/host_port.h"
+#include "vnet/mac_learn.h"
+#include "vnet/net.h"
+#include "vnet/uplink_dp.h"
+#include "vnet/uplink_pkt.h"
+#include "vnet/worker.h"
+#include "vnet/xsk.h"
+
+#define BIT(n)		(1ull << (n))
+#define UP_BURST	64	/* XSK rx peek; tx output buffers (64 KiB GSO) */
+#define UP_RXB		64	/* frames per (device, receive queue) batch */
+#define UP_LOCAL_MAX	256	/* device-to-device frames per device turn */
+#define UP_HOST_ROUNDS	32	/* busy rounds between reads of a quiet host port */
+#define UP_SCAN_NS	1000000000ull	/* host IPv4 addresses re-read */
+#define UP_PKT_BUDGET	256	/* packet-ring frames per round: XSK gets its turn */
+#define UP_HOST_BURST	16	/* host-port frames per round (a read each) */
+#define UP_HOST_FRAME	65536	/* a host frame: the TAP's MTU may grow with the uplink's */
+#define ETH_HLEN_	14
+
+/* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
+enum { EV_WAKE = VNET_WORKER_EV_WAKE, EV_XSK, EV_PKT, EV_HOST };
+
+struct up_port {
+	struct vnet_updp *up;
+	struct vnet_netdev *dev;
+	unsigned int slot;
+	int trusted, spoofchk;		/* __atomic: set by the control thread */
+	bool touched;			/* has frames in rxb */
+	struct vnet_devq dq;		/* the device's queues */
+	struct vnet_rx_pkt *rxb;	/* [max_vqp][UP_RXB] */
+	unsigned int *rxn;		/* [max_vqp] */
+	/* what the last updp_push_state() was made from (the maps' shadow,
+	 * vnet_dp_state(), holds what it pushed) */
+	bool pushed_valid;
+	__u32 pushed_version;		/* of the control-queue state */
+	__u64 pushed_driver;
+	unsigned int pushed_active;	/* receive queues set up */
+	__u32 pushed_learned;		/* learned.version the MAC table holds */
+	bool push_warned;
+	/* trusted: the source MACs the guest sends from besides its own
+	 * (dev->lock, like the rest of a port's device state) */
+	struct vnet_mac_learn learned;
+	__u64 learn_aged_ns;		/* when learned entries were last aged */
+	bool spoof_warned;		/* the log said once why frames drop */
+	struct vnet_updp_port_stats st;
+};
+
+struct local_frame {
+	__u64 addr;
+	__u32 len;
+	__u8 from;		/* sender's slot */
+	bool owned;		/* not on the wire: free after delivery */
+};
+
+struct vnet_updp {
+	char ifname[IFNAMSIZ];
+	unsigned int flags;		/* VNET_UPDP_* */
+	/*
+	 * The uplink's netdev, its XDP program and sockets, or none of them:
+	 * the uplink is gone (deleted, not there yet) or refused XDP. Made and
+	 * dropped by the control thread under up->lock (up_attach/up_detach);
+	 * while detached the worker still serves the devices' control queues
+	 * and drops what they send (their link is down), and sleeps.
+	 */
+	bool attached;
+	int ifindex;			/* of the attached netdev */
+	int refused_ifindex;		/* the netdev that refused the last attach */
+	struct vnet_dp *dp;
+	unsigned int nxsk;
+	struct vnet_xsk *xsk[VNET_DP_MAX_QUEUES];
+	bool xsk_watched;		/* the XSK fds are in epfd (updp_xsk_watch) */
+	bool sock_error;		/* an uplink socket reported one (logged) */
+	struct vnet_worker w;		/* the thread, its loop and epoll set */
+	pthread_mutex_t lock;
+	int ctl_waiting;
+	struct up_port *ports[VNET_DP_MAX_DEVS];
+	__u64 port_mask;
+	struct up_port *touched[VNET_DP_MAX_DEVS];
+	unsigned int ntouched;
+	bool coal_pending;
+	/* transmit scratch: frames of xsk[0] the engine writes into */
+	struct vnet_tx_buf txb[UP_BURST];
+	__u64 txaddr[UP_BURST];
+	__u64 wire_addr[UP_BURST];
+	__u32 wire_len[UP_BURST];
+	struct local_frame local[UP_LOCAL_MAX];
+	unsigned int nlocal;
+	struct vnet_xsk_rx rx[UP_BURST];
+	/* HOST_SHARED: the host's group frames, copied (NULL: dedicated uplink) */
+	struct vnet_pktring *pkt;
+	struct vnet_pkt_frame pf[UP_BURST];
+	__u64 grp_frames, grp_copies, grp_nobody, grp_malformed;
+	/* HOST_SHARED: host <-> devices without the wire (host_port.h) */
+	struct vnet_host_port *hport;
+	__u8 (*hbuf)[UP_HOST_FRAME];	/* [UP_HOST_BURST] */
+	bool host_due;			/* read the host port this round */
+	unsigned int host_rounds;
+	__u64 host_frames, host_copies, host_nobody;
+	__u32 host4[VNET_DP_MAX_HOST_IPS];
+	unsigned int nhost4;
+	__u64 last_scan;
+	__u64 rx_bad_meta, rx_no_port;
+	/* detached: transmit buffers whose frames are dropped (updp_port_tx_drop) */
+	struct vnet_tx_buf dtxb[UP_BURST];
+	__u8 (*discard)[VNET_XSK_FRAME_SIZE];	/* [UP_BURST] */
+};
+
+/* uplink_worker.c: the shared loop's operations, the device hooks */
+extern const struct vnet_worker_ops updp_loop_ops;
+extern const struct vnet_netdev_ops updp_port_ops;
+void updp_xsk_watch(struct vnet_updp *up, bool on);
+
+/* uplink_push.c (up->lock held; push_state and learning: dev->lock too) */
+void updp_scan_host_addrs(struct vnet_updp *up);
+void updp_learn_maintain(struct up_port *p);
+void updp_push_state(struct up_port *p, const struct vnet_net_state *st);
+
+/* uplink_rx.c (up->lock held) */
+unsigned int updp_run_rx(struct vnet_updp *up);
+unsigned int updp_run_pkt(struct vnet_updp *up);
+unsigned int updp_run_host(struct vnet_updp *up);
+int updp_replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude,
+		   bool copy);
+void updp_flush_touched(struct vnet_updp *up);
+
+/* uplink_tx.c (up->lock held; the port's: dev->lock too, local_deliver: not) */
+unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,
+			  const struct vnet_net_state *st);
+unsigned int updp_port_tx_drop(struct vnet_updp *up, struct up_port *p);
+void updp_port_rarp(struct vnet_updp *up, struct up_port *p);
+void updp_local_deliver(struct vnet_updp *up, struct up_port *from);
+
+#endif

@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The uplink worker's receive side (uplink_int.h): XSK rx rings ->
+ * metadata -> batches per (device, receive queue) -> one burst each;
+ * flood frames, device-to-device frames and the host's frames (packet
+ * socket, host port) replicated by the one receive decision
+ * (vnet_rx_fanout, rx_filter.h).
+ */
+#include <errno.h>
+#include <string.h>
+#include <linux/virtio_config.h>
+
+#include "uplink_int.h"
+
+static void port_flush(struct up_port *p)
+{
+	struct vnet_netdev *dev = p->dev;
+	unsigned int r, got, total;
+	bool broken;
+
+	pthread_mutex_lock(&dev->lock);
+	vnet_devq_sync(&p->dq);
+	broken = dev->status & VIRTIO_CONFIG_S_NEEDS_RESET;
+	for (r = 0; r < dev->params.max_vqp; r++) {
+		struct vnet_devq_q *q = &p->dq.q[2 * r];
+
+		total = p->rxn[r];
+		if (!total)
+			continue;
+		p->rxn[r] = 0;
+		/* a queue the driver has not set up: receiveq1 (like sim.c) */
+		if (!q->active)
+			q = &p->dq.q[0];
+		got = !broken && q->active ?
+		      vnet_net_rx_burst(&q->nq, p->rxb + r * UP_RXB, total) : 0;
+		p->st.rx_frames += got;
+		p->st.rx_dropped += total - got;
+		if (q->active)
+			vnet_devq_rx_stats(q);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+void updp_flush_touched(struct vnet_updp *up)
+{
+	unsigned int i;
+
+	for (i = 0; i < up->ntouched; i++) {
+		port_flush(up->touched[i]);
+		up->touched[i]->touched = false;
+	}
+	up->ntouched = 0;
+}
+
+static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet_xdp_meta *m,
+		      const __u8 *data, __u32 len)
+{
+	unsigned int qi = m->queue < p->dev->params.max_vqp ? m->queue : 0;
+	struct vnet_rx_pkt *pk;
+
+	if (p->rxn[qi] == UP_RXB)
+		port_flush(p);		/* a full batch goes now; 'touched' stays */
+	if (!p->touched) {
+		p->touched = true;
+		up->touched[up->ntouched++] = p;
+	}
+	pk = &p->rxb[qi * UP_RXB + p->rxn[qi]++];
+	pk->data = data;
+	pk->len = len;
+	pk->hash_value = m->hash;
+	pk->hash_report = m->report;
+	pk->flags = 0;
+}
+
+/*
+ * A frame for several devices, or from one device to others, or a group
+ * frame the host received too (copy: vnet_rx_classify_copy, rx_filter.h):
+ * the C reference decides who wants it and, per device, queue and hash.
+ * Returns the number of devices it was queued for, or -EINVAL when its L2
+ * header is cut (nobody can even filter it).
+ */
+int updp_replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude,
+		     bool copy)
+{
+	struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
+	int i, n;
+
+	n = vnet_rx_fanout(vnet_dp_state(up->dp), data, len, exclude | ~up->port_mask, copy, m);
+	for (i = 0; i < n; i++)
+		batch_add(up, up->ports[m[i].dev], &m[i], data, len);
+	return n;
+}
+
+/*
+ * The group frames XDP passed to the host (HOST_SHARED), read from the
+ * packet socket's ring: each goes to the devices the C reference picks,
+ * exactly as XDP's flood frames did. Frames stay in the ring until their
+ * batches are flushed; then the block goes back to the kernel.
+ */
+unsigned int updp_run_pkt(struct vnet_updp *up)
+{
+	unsigned int k, n, work = 0;
+
+	if (!up->pkt)
+		return 0;
+	while (work < UP_PKT_BUDGET && (n = vnet_pktring_peek(up->pkt, up->pf, UP_BURST))) {
+		for (k = 0; k < n; k++) {
+			/* the devices' own group frames the host port handed to
+			 * the host never get here: their mark (uplink_pkt.c) */
+			int got = updp_replicate(up, up->pf[k].data, up->pf[k].len, 0, true);
+
+			if (got > 0)
+				up->grp_copies += (unsigned int)got;
+			else if (got < 0)
+				up->grp_malformed++;
+			else
+				up->grp_nobody++;
+		}
+		updp_flush_touched(up);
+		vnet_pktring_done(up->pkt);
+		up->grp_frames += n;
+		work += n;
+	}
+	return work;
+}
+
+/*
+ * What the host sent to the devices through the host port (unicast to a
+ * device's MAC; a copy of its group frames): the C reference picks the
+ * devices as for the host's group frames from the packet socket.
+ */
+unsigned int updp_run_host(struct vnet_updp *up)
+{
+	unsigned int i, n = 0;
+
+	/* a read is a system call: only when epoll said so, a full burst
+	 * came last time, or every UP_HOST_ROUNDS rounds of busy polling */
+	if (!up->hport || !up->host_due)
+		return 0;
+	up->host_due = false;
+	for (i = 0; i < UP_HOST_BURST; i++) {
+		ssize_t len = vnet_host_port_recv(up->hport, up->hbuf[n], UP_HOST_FRAME);
+		int got;
+
+		if (!len)
+			continue;	/* a runt, dropped */
+		if (len < 0)
+			break;
+		got = updp_replicate(up, up->hbuf[n], (__u32)len, 0, true);
+		if (got > 0) {
+			up->host_copies += (unsigned int)got;
+			n++;		/* its buffer is batched until the flush */
+		} else {
+			up->host_nobody++;
+		}
+		up->host_frames++;
+	}
+	if (n)
+		updp_flush_touched(up);
+	if (i == UP_HOST_BURST)
+		up->host_due = true;
+	return i;
+}
+
+unsigned int updp_run_rx(struct vnet_updp *up)
+{
+	unsigned int i, k, n, work = 0;
+
+	for (i = 0; i < up->nxsk; i++) {
+		struct vnet_xsk *x = up->xsk[i];
+
+		n = vnet_xsk_rx_peek(x, up->rx, UP_BURST);
+		if (!n)
+			continue;
+		for (k = 0; k < n; k++) {
+			const struct vnet_xsk_rx *f = &up->rx[k];
+			struct vnet_xdp_meta m;
+
+			if (!f->meta || !f->len) {
+				up->rx_bad_meta++;
+				continue;
+			}
+			memcpy(&m, f->meta, sizeof(m));
+			if (m.magic != VNET_META_MAGIC) {
+				up->rx_bad_meta++;
+			} else if (m.flags & VNET_META_F_FLOOD) {
+				updp_replicate(up, f->data, f->len, 0, false);
+			} else if (m.dev < VNET_DP_MAX_DEVS && up->ports[m.dev]) {
+				batch_add(up, up->ports[m.dev], &m, f->data, f->len);
+			} else {
+				up->rx_no_port++;	/* device went away meanwhile */
+			}
+		}
+		updp_flush_touched(up);
+		vnet_xsk_rx_done(x, up->rx, n);
+		work += n;
+	}
+	return work;
+}
