@@ -118,15 +118,19 @@ test_vm1_ping()
 	log_test "QEMU + virtio_net, 1 queue pair: ping both ways"
 }
 
+# vm_has_feature VM BIT: the guest's virtio_net negotiated feature BIT (the
+# device's features file is a bit string, bit 0 first)
+vm_has_feature()
+{
+	[ "$(vm_exec "$1" "cut -c$(($2 + 1)) /sys/class/net/eth0/device/features")" = 1 ]
+}
+
 # vm1's rings are packed (spec 2.8): the guest's virtio_net and vnetd both
 # say so, and the traffic of the tests around this one runs on them
 test_vm1_packed()
 {
-	local n
 	RET=0
-	# the guest's negotiated features, a bit string: RING_PACKED is 34
-	n=$(vm_exec vm1 "cut -c35 /sys/class/net/eth0/device/features")
-	[ "$n" = 1 ]
+	vm_has_feature vm1 34	# VIRTIO_F_RING_PACKED
 	check_err $? "the guest did not negotiate VIRTIO_F_RING_PACKED"
 	dev_negotiated vm1 | grep -qx RING_PACKED
 	check_err $? "vnetd's negotiated features lack RING_PACKED: $(dev_negotiated vm1 | tr '\n' ' ')"
@@ -207,9 +211,7 @@ test_vm2_mq()
 {
 	local n
 	RET=0
-	# the guest's negotiated features: a bit string, VIRTIO_NET_F_MQ is 22
-	n=$(vm_exec vm2 "cut -c23 /sys/class/net/eth0/device/features")
-	[ "$n" = 1 ]
+	vm_has_feature vm2 22	# VIRTIO_NET_F_MQ
 	check_err $? "the guest did not negotiate MQ"
 	"$VNETCTL" -j dev vstats show vm2 qidx 6 | jq -e '.vstats.vm2.queue_type == "rx"' >/dev/null
 	check_err $? "vstats does not know qidx 6 is a receive queue"
