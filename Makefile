@@ -11,6 +11,7 @@
 #   make demo         show vnet at work
 #   make bench        all benchmarks (bench-*), never run by `make check`
 #   make bench-vhost, make bench-e2e   against DPDK (root)
+#   make bench-compare BASE=REV   this tree against an older one, same run
 #   make install      into $(DESTDIR)$(PREFIX), PREFIX=/usr/local by default
 #   make V=1          show full commands
 
@@ -29,12 +30,12 @@ LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq.c \
 	daemon/engine/virtq_split.c daemon/engine/virtq_packed.c \
 	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/gro.c \
 	daemon/engine/net_tx.c \
-	daemon/engine/net_rx.c
+	daemon/engine/net_rx.c daemon/engine/dirty_log.c
 # device: the virtio-net device model, its control queue, its queues as a
 # worker sees them, the receive configuration its state makes
 LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.c \
 	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c \
-	daemon/device/rx_conf.c
+	daemon/device/rx_conf.c daemon/device/dev_log.c
 # transport: how a driver reaches the device (the table; vhost-user; VDUSE:
 # the kernel's vdpa bus)
 LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
@@ -122,6 +123,8 @@ UNIT_TESTS += test_features test_dev_setup test_transport
 UNIT_TESTS += test_rx_agree
 UNIT_TESTS += test_gro
 UNIT_TESTS += test_vduse
+# dirty-page logging: every guest-memory write of the engine marks its pages
+UNIT_TESTS += test_dirty_log
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp
@@ -163,8 +166,11 @@ SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
 SELFTESTS += selftests/uplink_lifecycle.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
-# real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh
-SELFTESTS += selftests/vm_qemu.sh
+# real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,
+# whose agent and hang detection vm_harness.sh checks
+SELFTESTS += selftests/vm_harness.sh selftests/vm_qemu.sh
+# live migration of a QEMU guest between two vnetd hosts (VM harness)
+SELFTESTS += selftests/vm_migrate.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh

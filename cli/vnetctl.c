@@ -335,6 +335,14 @@ static const char *uplink_state_name(__u32 s)
 	}
 }
 
+/* enum vnet_migration: "logging" while the front-end migrates the guest */
+static const char *migration_name(__u32 m)
+{
+	static const char *const names[] = { "unsupported", "idle", "logging" };
+
+	return m < sizeof(names) / sizeof(names[0]) ? names[m] : "unknown";
+}
+
 /* reply attributes by type (kernel range and vendor range) */
 struct tb {
 	const struct nlattr *k[VNET_VDPA_ATTR_LAST + 1];
@@ -537,6 +545,9 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 		       mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_LOOPBACK ?
 		       "loopback" : mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_UPLINK ?
 		       "uplink" : "none");
+	if (V(&tb, MIGRATION))
+		po_str("migration", " migration %s",
+		       migration_name(mnl_attr_get_u32(V(&tb, MIGRATION))));
 	print_port_counters(&tb);
 	print_learned_macs(&tb);
 	print_vduse(&tb);

@@ -238,6 +238,8 @@ int nl_put_dev(struct req *rq, void *obj, __u16 flags)
 	mnl_attr_put_u8(nlh, VNET_ATTR_SPOOFCHK, dev->p.spoofchk);
 	mnl_attr_put_u8(nlh, VNET_ATTR_DEV_STATUS, dev->ops->get_status(dev));
 	mnl_attr_put_u32(nlh, VNET_ATTR_DATAPATH, dev->datapath);
+	if (dev->ops->get_migration)
+		mnl_attr_put_u32(nlh, VNET_ATTR_MIGRATION, dev->ops->get_migration(dev));
 	put_port_counters(nlh, dev);
 	put_learned_macs(nlh, dev);
 	put_vduse(nlh, dev);

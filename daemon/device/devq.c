@@ -75,6 +75,10 @@ static void q_sync(struct vnet_devq *dq, struct vnet_devq_q *q)
 		.features = dev->driver,
 		.last_avail_idx = vr->last_avail_idx,
 		.last_used_idx = vr->last_used_idx,
+		/* migration: the queue marks what it writes (dev_log.c) */
+		.log = vnet_netdev_logging(dev) ? &dev->log : NULL,
+		.used_log = vr->addr_flags & VNET_VRING_F_LOG,
+		.used_log_gpa = vr->log_addr,
 	};
 	int err;
 
@@ -197,7 +201,7 @@ unsigned int vnet_devq_run_cvq(struct vnet_devq *dq, unsigned int *refused)
 			(*refused)++;
 		}
 		if (c->in_len >= 1)
-			vnet_iov_write(c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
+			vnet_iov_write(&q->nq.vq, c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
 		vnet_virtq_push(&q->nq.vq, c->head, c->in_len >= 1 ? 1 : 0);
 		work++;
 	}

@@ -26,6 +26,12 @@ void vnet_vring_update(struct vnet_netdev *dev, unsigned int index)
 	vnet_rings_changed(dev);
 }
 
+void vnet_vrings_rebuild(struct vnet_netdev *dev)
+{
+	for (unsigned int i = 0; i < dev->nvrings; i++)
+		vnet_vring_update(dev, i);
+}
+
 void vnet_vring_forget(struct vnet_vring *vr)
 {
 	__u32 gen;
@@ -95,6 +101,7 @@ int vnet_netdev_vring_set_addr(struct vnet_netdev *dev, unsigned int index,
 	vr->avail = a->avail;
 	vr->used = a->used;
 	vr->addr_flags = a->flags;
+	vr->log_addr = a->log;
 	vr->uva = a->uva;
 	vr->addr_set = true;
 	vnet_vring_update(dev, index);

@@ -76,14 +76,15 @@ RX_INLINE void rx_rewind(struct vnet_netq *q, unsigned int nbufs,
 }
 
 /* Copy the next k bytes of the frame to offset 'at' of c's writable part. */
-static void rx_copy(struct rx_cursor *cur, struct vnet_chain *c, __u32 at, __u32 k)
+static void rx_copy(const struct vnet_netq *q, struct rx_cursor *cur,
+		    struct vnet_chain *c, __u32 at, __u32 k)
 {
 	while (k) {
 		__u32 m = cur->pc->len - cur->off;
 
 		if (m > k)
 			m = k;
-		vnet_iov_write(in_iov(c), c->nr_in, at, cur->pc->p + cur->off, m);
+		vnet_iov_write(&q->vq, in_iov(c), c->nr_in, at, cur->pc->p + cur->off, m);
 		at += m;
 		k -= m;
 		cur->off += m;
@@ -129,7 +130,7 @@ RX_INLINE int rx_place(struct vnet_netq *q, const struct vnet_gro_frame *f,
 			return 0;
 		}
 		k = room < len - done ? room : len - done;
-		rx_copy(&cur, c, at, k);
+		rx_copy(q, &cur, c, at, k);
 		q->rx_bufs[nbufs].id = c->head;
 		q->rx_bufs[nbufs].len = at + k;	/* full, but for the last */
 		nbufs++;
@@ -142,7 +143,7 @@ RX_INLINE int rx_place(struct vnet_netq *q, const struct vnet_gro_frame *f,
 
 	/* 5.1.6.4.1: num_buffers = buffers the frame is spread over */
 	rx_header(q, f, (__u16)nbufs, &hdr);
-	vnet_iov_write(in_iov(first), first->nr_in, 0, &hdr, hlen);
+	vnet_iov_write(&q->vq, in_iov(first), first->nr_in, 0, &hdr, hlen);
 	/* all buffers of a frame become visible together (5.1.6.4.1) */
 	if (vnet_virtq_shadow_room(&q->vq) < nbufs)
 		vnet_virtq_publish(&q->vq);

@@ -77,6 +77,9 @@ void vq_setup_common(struct vnet_virtq *vq, const struct vnet_guest_mem *mem,
 	vq->event_idx = cfg->features & (1ull << VIRTIO_RING_F_EVENT_IDX);
 	vq->indirect = cfg->features & (1ull << VIRTIO_RING_F_INDIRECT_DESC);
 	vq->in_order = cfg->features & (1ull << VIRTIO_F_IN_ORDER);
+	vq->log = cfg->log;
+	vq->used_log = cfg->used_log;
+	vq->used_log_gpa = cfg->used_log_gpa;
 	vq->nshadow = 0;
 	vq->broken = false;
 	vq->ready = true;
@@ -95,6 +98,8 @@ void vnet_virtq_reset(struct vnet_virtq *vq)
 	vq->ready = false;
 	vq->broken = false;
 	vq->mem = NULL;
+	vq->log = NULL;
+	vq->used_log = false;
 	vq->nshadow = 0;
 	if (vq->layout == VNET_VQ_PACKED)
 		memset(&vq->packed, 0, sizeof(vq->packed));
@@ -295,9 +300,32 @@ __u32 vnet_iov_read(const struct vnet_iov *iov, unsigned int n, __u32 off,
 	return iov_copy(iov, n, off, dst, len, false);
 }
 
-__u32 vnet_iov_write(const struct vnet_iov *iov, unsigned int n, __u32 off,
-		     const void *src, __u32 len)
+/* Mark the pages behind the 'len' bytes written from 'off' on. */
+static void iov_log(const struct vnet_virtq *vq, const struct vnet_iov *iov, unsigned int n,
+		    __u32 off, __u32 len)
+{
+	for (unsigned int i = 0; i < n && len; i++) {
+		__u32 k;
+
+		if (off >= iov[i].len) {
+			off -= iov[i].len;
+			continue;
+		}
+		k = iov[i].len - off < len ? iov[i].len - off : len;
+		/* a segment lies in one region (chain_add): one lookup each */
+		vnet_dirty_log_mark_hva(vq->log, vq->mem, iov[i].base + off, k);
+		len -= k;
+		off = 0;
+	}
+}
+
+__u32 vnet_iov_write(const struct vnet_virtq *vq, const struct vnet_iov *iov,
+		     unsigned int n, __u32 off, const void *src, __u32 len)
 {
 	/* the buffer is only read on this path */
-	return iov_copy(iov, n, off, (__u8 *)src, len, true);
+	__u32 done = iov_copy(iov, n, off, (__u8 *)src, len, true);
+
+	if (__builtin_expect(vq->log != NULL, 0))
+		iov_log(vq, iov, n, off, done);
+	return done;
 }

@@ -9,6 +9,8 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <vnet/log.h>
@@ -16,6 +18,10 @@
 #include "virtq_int.h"
 
 #define DESC_SIZE	sizeof(struct vring_desc)	/* 16 */
+/* where the device's fields sit in the used ring (split-ring.tex) */
+#define USED_FLAGS_OFF	offsetof(struct vring_used, flags)
+#define USED_IDX_OFF	offsetof(struct vring_used, idx)
+#define USED_RING_OFF	offsetof(struct vring_used, ring)
 
 /*
  * Ask for kicks or not (spec 2.7.10, "Available Buffer Notification
@@ -37,11 +43,13 @@ static void kick_request(struct vnet_virtq *vq, bool on)
 		__atomic_store_n(s->avail_event,
 				 htole16((__u16)(s->last_avail_idx - !on)),
 				 __ATOMIC_RELAXED);
+		vnet_virtq_log_used(vq, USED_RING_OFF + 8ul * vq->size, 2);
 		return;
 	}
 	/* without EVENT_IDX: flags is 0 or 1 (VRING_USED_F_NO_NOTIFY) */
 	__atomic_store_n(&s->used->flags, htole16(on ? 0 : VRING_USED_F_NO_NOTIFY),
 			 __ATOMIC_RELAXED);
+	vnet_virtq_log_used(vq, USED_FLAGS_OFF, 2);
 }
 
 int vnet_virtq_setup_split(struct vnet_virtq *vq,
@@ -261,6 +269,7 @@ int vnet_split_pop(struct vnet_virtq *vq, struct vnet_chain *chain)
 				__atomic_store_n(s->avail_event,
 						 htole16(s->last_avail_idx),
 						 __ATOMIC_RELAXED);
+				vnet_virtq_log_used(vq, USED_RING_OFF + 8ul * vq->size, 2);
 				__atomic_thread_fence(__ATOMIC_SEQ_CST);
 				if (avail_refresh(vq))
 					return -EIO;
@@ -322,11 +331,25 @@ __u16 vnet_split_unpop(struct vnet_virtq *vq, __u16 n)
 	return n;
 }
 
+/* Log the used entries [first, first + n) (at most two pieces: the ring
+ * wraps) and the index that published them. */
+static void used_log(const struct vnet_virtq *vq, __u16 first, __u16 n)
+{
+	__u32 start = first & (vq->size - 1), k = vq->size - start;
+
+	if (k > n)
+		k = n;
+	vnet_virtq_log_used(vq, USED_RING_OFF + 8ul * start, 8ul * k);
+	if (n > k)
+		vnet_virtq_log_used(vq, USED_RING_OFF, 8ul * (n - k));
+	vnet_virtq_log_used(vq, USED_IDX_OFF, 2);
+}
+
 /* Write the shadow entries and publish them with one release store. */
 void vq_split_publish(struct vnet_virtq *vq)
 {
 	struct vnet_virtq_split *s = &vq->split;
-	__u16 mask = vq->size - 1, i;
+	__u16 mask = vq->size - 1, i, first = s->used_idx, n = vq->nshadow;
 
 	for (i = 0; i < vq->nshadow; i++) {
 		struct vring_used_elem *e =
@@ -339,6 +362,8 @@ void vq_split_publish(struct vnet_virtq *vq)
 	vq->nshadow = 0;
 	/* 2.7.8.2: len before idx; release orders the entries before it */
 	__atomic_store_n(&s->used->idx, htole16(s->used_idx), __ATOMIC_RELEASE);
+	if (__builtin_expect(vq->log != NULL, 0))
+		used_log(vq, first, n);		/* once per burst */
 	vq->stats.flushes++;
 }
 

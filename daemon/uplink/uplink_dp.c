@@ -197,7 +197,7 @@ static int port_attach(struct vnet_updp *up, struct up_port *p)
 	struct vnet_netdev *dev = p->dev;
 
 	p->pushed_valid = false;
-	p->push_warned = false;
+	p->push_failed = false;
 	return vnet_dp_dev_add(up->dp, p->slot, dev->params.mac, dev->params.max_vqp);
 }
 

@@ -100,7 +100,11 @@ struct up_port {
 	__u64 pushed_driver;
 	unsigned int pushed_active;	/* receive queues set up */
 	__u32 pushed_learned;		/* learned.version the MAC table holds */
-	bool push_warned;
+	/* a push failed: the maps are behind; resynced once a second until
+	 * they take it (updp_push_state) */
+	bool push_failed;
+	unsigned int push_failures;	/* failed attempts in a row */
+	__u64 push_retry_ns;
 	/* trusted: the source MACs the guest sends from besides its own
 	 * (dev->lock, like the rest of a port's device state) */
 	struct vnet_mac_learn learned;

@@ -35,8 +35,11 @@ static void port_flush(struct up_port *p)
 		      vnet_net_rx_burst(&q->nq, p->rxb + r * UP_RXB, total) : 0;
 		p->st.rx_frames += got;
 		p->st.rx_dropped += total - got;
-		if (q->active)
+		if (q->active) {
 			vnet_devq_rx_stats(q);
+			/* GET_VRING_BASE may come before the next round */
+			vnet_devq_save_position(q);
+		}
 	}
 	pthread_mutex_unlock(&dev->lock);
 }

@@ -244,4 +244,5 @@ static void port_state_changed(struct vnet_netdev *dev, __u32 changed, void *opa
 const struct vnet_netdev_ops updp_port_ops = {
 	.rings_changed = port_rings_changed,
 	.state_changed = port_state_changed,
+	.dirty_log = true,	/* guest memory only through the engine */
 };

@@ -288,7 +288,11 @@ static void sim_rings_changed(struct vnet_netdev *dev, void *opaque)
 	vnet_worker_rings_changed(&sim->w, &sim->dq);
 }
 
-static const struct vnet_netdev_ops sim_worker_ops = { .rings_changed = sim_rings_changed };
+/* every guest-memory write of ours goes through the engine: it can log */
+static const struct vnet_netdev_ops sim_worker_ops = {
+	.rings_changed = sim_rings_changed,
+	.dirty_log = true,
+};
 
 static void build_gen_frames(struct vnet_sim *sim)
 {

@@ -87,6 +87,15 @@ void vnet_devq_coal_apply(struct vnet_devq *dq, const struct vnet_net_state *st)
 bool vnet_devq_coal_expire(struct vnet_devq *dq);
 /* Where the next pop starts: GET_VRING_BASE answers with it. */
 void vnet_devq_save_positions(struct vnet_devq *dq);
+/*
+ * The same for one queue, after a burst outside the worker's round (whose
+ * end saves them all): dev->lock may go to a GET_VRING_BASE or a ring
+ * rebuild right after, and both start from the saved position.
+ */
+static inline void vnet_devq_save_position(struct vnet_devq_q *q)
+{
+	q->dq->dev->vrings[q->index].last_avail_idx = vnet_virtq_last_avail(&q->nq.vq);
+}
 
 /*
  * The engine's counters into the vring's (vdpa vstats), after a burst. The

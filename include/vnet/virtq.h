@@ -39,6 +39,7 @@
 #include <linux/virtio_ring.h>
 #include <stdbool.h>
 
+#include <vnet/dirty_log.h>
 #include <vnet/guest_mem.h>
 
 #define VNET_VIRTQ_MAX_SIZE	32768	/* spec 2.7 / 2.8: queue size limit */
@@ -75,6 +76,15 @@ struct vnet_virtq_cfg {
 	 */
 	__u16 last_avail_idx;
 	__u16 last_used_idx;		/* packed only */
+	/*
+	 * Dirty-page logging (migration, dirty_log.h): NULL while off. With
+	 * used_log (vhost-user VHOST_VRING_F_LOG) writes to the used ring are
+	 * logged at used_log_gpa + their offset in it (the front-end's
+	 * log_guest_addr, which need not be inside the memory table).
+	 */
+	const struct vnet_dirty_log *log;
+	bool used_log;
+	__u64 used_log_gpa;
 };
 
 /* Packed positions as vhost-user and the cfg carry them: index | wrap << 15 */
@@ -176,6 +186,9 @@ struct vnet_virtq {
 	__u16 nshadow;		/* used entries not published yet */
 	__u16 index;		/* queue number, for logs and callbacks */
 	const struct vnet_guest_mem *mem;
+	const struct vnet_dirty_log *log;	/* NULL: not logging (cfg) */
+	bool used_log;
+	__u64 used_log_gpa;
 	const struct vnet_virtq_ops *ops;
 	void *opaque;
 	struct vnet_virtq_coal coal;
@@ -343,11 +356,27 @@ void vnet_virtq_set_coalesce(struct vnet_virtq *vq, __u32 max_packets,
 __u64 vnet_virtq_coal_deadline(const struct vnet_virtq *vq);
 void vnet_virtq_coal_expire(struct vnet_virtq *vq, __u64 now_ns);
 
-/* Copy between a chain's segments and linear memory; return bytes copied. */
+/*
+ * Copy between a chain's segments and linear memory; return bytes copied.
+ * Every write into guest buffers goes through vnet_iov_write(), with the
+ * queue the chain came from: while the queue logs (migration) it marks the
+ * pages it wrote, exactly those.
+ */
 __u32 vnet_iov_read(const struct vnet_iov *iov, unsigned int n, __u32 off,
 		    void *dst, __u32 len);
-__u32 vnet_iov_write(const struct vnet_iov *iov, unsigned int n, __u32 off,
-		     const void *src, __u32 len);
+__u32 vnet_iov_write(const struct vnet_virtq *vq, const struct vnet_iov *iov,
+		     unsigned int n, __u32 off, const void *src, __u32 len);
+
+/*
+ * A ring layout wrote [off, off + len) of its used ring (device area): log
+ * it while the queue logs and the front-end asked for used-ring logging.
+ * Called after the write, by every layout, for every write it makes there.
+ */
+static inline void vnet_virtq_log_used(const struct vnet_virtq *vq, __u64 off, __u64 len)
+{
+	if (__builtin_expect(vq->log != NULL, 0) && vq->used_log)
+		vnet_dirty_log_mark(vq->log, vq->used_log_gpa + off, len);
+}
 
 __u64 vnet_now_ns(void);
 
