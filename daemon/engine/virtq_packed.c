@@ -18,6 +18,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <vnet/log.h>
@@ -82,6 +83,45 @@ static inline __u32 token_ndesc(__u32 head)
  * our position (a kick when the driver makes that descriptor available),
  * else ENABLE. Relaxed stores, the callers order them.
  */
+/*
+ * Dirty-page logging of what this layout writes into the ring: used
+ * descriptors (the descriptor ring) and the device event suppression
+ * area, marked after the write like the split layout's used ring, while
+ * the queue logs and the front-end asked for ring logging (vhost-user
+ * VHOST_VRING_F_LOG). At the guest addresses the memory table gives the
+ * ring (found at setup): log_guest_addr names the split used ring, and a
+ * packed ring has none.
+ */
+static inline bool ring_logging(const struct vnet_virtq *vq)
+{
+	return __builtin_expect(vq->log != NULL, 0) && vq->used_log;
+}
+
+#define OFF_WRAP_OFF	offsetof(struct vring_packed_desc_event, off_wrap)
+#define EV_FLAGS_OFF	offsetof(struct vring_packed_desc_event, flags)
+
+static inline void device_area_log(const struct vnet_virtq *vq, __u64 off)
+{
+	if (ring_logging(vq))
+		vnet_dirty_log_mark(vq->log, vq->packed.device_gpa + off, 2);
+}
+
+/* the used descriptors at[0..n): one mark per page they touch in a row */
+static void used_desc_log(const struct vnet_virtq *vq, const __u16 *at, __u16 n)
+{
+	__u64 base = vq->packed.desc_gpa, page = ~0ull;
+
+	for (__u16 k = 0; k < n; k++) {
+		__u64 gpa = base + (__u64)DESC_SIZE * at[k];
+
+		/* a descriptor is 16-aligned: it never straddles a page */
+		if (gpa >> VNET_LOG_PAGE_SHIFT == page)
+			continue;
+		page = gpa >> VNET_LOG_PAGE_SHIFT;
+		vnet_dirty_log_mark(vq->log, gpa, DESC_SIZE);
+	}
+}
+
 static void kick_request(struct vnet_virtq *vq, bool on)
 {
 	struct vnet_virtq_packed *p = &vq->packed;
@@ -92,11 +132,13 @@ static void kick_request(struct vnet_virtq *vq, bool on)
 		__atomic_store_n(&p->device->off_wrap,
 				 htole16(pos_encode(p->avail_idx, p->avail_wrap)),
 				 __ATOMIC_RELAXED);
+		device_area_log(vq, OFF_WRAP_OFF);
 		flags = VRING_PACKED_EVENT_FLAG_DESC;
 	} else if (on) {
 		flags = VRING_PACKED_EVENT_FLAG_ENABLE;
 	}
 	__atomic_store_n(&p->device->flags, htole16(flags), __ATOMIC_RELAXED);
+	device_area_log(vq, EV_FLAGS_OFF);
 }
 
 int vnet_virtq_setup_packed(struct vnet_virtq *vq,
@@ -110,6 +152,7 @@ int vnet_virtq_setup_packed(struct vnet_virtq *vq,
 	__u16 used = cfg->last_used_idx & ~VNET_VQ_WRAP;
 	__u32 size = cfg->size;
 	const __u64 len[3] = { (__u64)DESC_SIZE * size, 4, 4 };
+	__u64 desc_gpa, device_gpa;
 	void *r[3];
 
 	/* 2.8: up to 2^15 entries, any number */
@@ -117,12 +160,20 @@ int vnet_virtq_setup_packed(struct vnet_virtq *vq,
 		return -EINVAL;
 	if (vq_rings_translate(vq, mem, cfg, len, align, r))
 		return -EFAULT;
+	/* each part lies in one region (translated whole): it has a gpa */
+	if (vnet_hva_to_gpa(mem, r[0], len[0], &desc_gpa) ||
+	    vnet_hva_to_gpa(mem, r[2], len[2], &device_gpa)) {
+		pr_warn("vq %u: ring has no guest address\n", vq->index);
+		return -EFAULT;
+	}
 
 	memset(p, 0, sizeof(*p));
 	vq_setup_common(vq, mem, cfg, VNET_VQ_PACKED);
 	p->desc = r[0];
 	p->driver = r[1];
 	p->device = r[2];
+	p->desc_gpa = desc_gpa;
+	p->device_gpa = device_gpa;
 	p->avail_idx = avail;
 	p->avail_wrap = cfg->last_avail_idx & VNET_VQ_WRAP;
 	p->used_idx = used;
@@ -330,6 +381,7 @@ int vnet_packed_pop(struct vnet_virtq *vq, struct vnet_chain *chain)
 			__atomic_store_n(&p->device->off_wrap,
 					 htole16(pos_encode(p->avail_idx, p->avail_wrap)),
 					 __ATOMIC_RELAXED);
+			device_area_log(vq, OFF_WRAP_OFF);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (!desc_avail(flags_acquire(p, p->avail_idx), p->avail_wrap))
 				return 0;
@@ -440,6 +492,8 @@ void vq_packed_publish(struct vnet_virtq *vq)
 	for (k = 1; k < n; k++)
 		__atomic_store_n(&p->desc[at[k]].flags, htole16(fl[k]), __ATOMIC_RELAXED);
 	__atomic_store_n(&p->desc[at[0]].flags, htole16(fl[0]), __ATOMIC_RELEASE);
+	if (ring_logging(vq))
+		used_desc_log(vq, at, n);	/* once per burst */
 	p->used_idx = idx;
 	p->used_wrap = wrap;
 	p->since_signal += total;

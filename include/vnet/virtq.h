@@ -161,6 +161,8 @@ struct vnet_virtq_packed {
 	struct vring_packed_desc *desc;
 	struct vring_packed_desc_event *driver;	/* read: used notifications */
 	struct vring_packed_desc_event *device;	/* written: kicks */
+	/* guest addresses of the two parts we write, for the dirty log */
+	__u64 desc_gpa, device_gpa;
 	__u16 avail_idx;	/* next descriptor to read */
 	bool avail_wrap;	/* the driver's wrap counter we expect there */
 	bool used_wrap;		/* the device's wrap counter at used_idx */
@@ -368,9 +370,11 @@ __u32 vnet_iov_write(const struct vnet_virtq *vq, const struct vnet_iov *iov,
 		     unsigned int n, __u32 off, const void *src, __u32 len);
 
 /*
- * A ring layout wrote [off, off + len) of its used ring (device area): log
- * it while the queue logs and the front-end asked for used-ring logging.
- * Called after the write, by every layout, for every write it makes there.
+ * The split layout wrote [off, off + len) of its used ring: log it (at
+ * log_guest_addr + off) while the queue logs and the front-end asked for
+ * used-ring logging. Called after every write there. A packed ring logs
+ * its descriptor ring and device area at their own guest addresses
+ * (virtq_packed.c): log_guest_addr names a split used ring.
  */
 static inline void vnet_virtq_log_used(const struct vnet_virtq *vq, __u64 off, __u64 len)
 {

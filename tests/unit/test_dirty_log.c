@@ -12,7 +12,9 @@
  * front-end's log_guest_addr; logging off marks nothing. Then the same
  * through the device model and the vnet/sim worker thread, control-queue
  * acks included, and the ring positions a migration's GET_VRING_BASE
- * reads.
+ * reads. The engine's cases run on both ring layouts: a packed ring's
+ * used descriptors (the descriptor ring) and its device event area are
+ * logged at their own guest addresses, never at log_guest_addr.
  */
 #include <endian.h>
 #include <errno.h>
@@ -53,6 +55,7 @@ struct img {
 };
 
 static struct img im;
+static bool packed;	/* the cases' second run: VIRTIO_F_RING_PACKED */
 
 static void on_notify(struct vnet_virtq *vq, void *o) { }
 static void on_error(struct vnet_virtq *vq, int e, void *o) { }
@@ -78,15 +81,18 @@ static void want(const struct img *m, __u8 *set, __u64 gpa, __u64 len)
 		set[p] = 1;
 }
 
-/* A queue over a fresh image; 'logging': the queue gets the log. */
-static struct img *img_setup(__u64 features, bool logging, bool used_log)
+/*
+ * A queue over a fresh image; 'logging': the queue gets the log; used-ring
+ * writes logged at 'log_gpa' (0: the used ring's own, as QEMU does).
+ */
+static struct img *img_setup_at(__u64 features, bool logging, bool used_log, __u64 log_gpa)
 {
 	struct vnet_virtq_cfg cfg;
 	struct img *m = &im;
 	__u64 log_bytes;
 
 	memset(m, 0, sizeof(*m));
-	if (vdriver_create(&m->d, RING, 1 << 20))
+	if ((packed ? vdriver_create_packed : vdriver_create)(&m->d, RING, 1 << 20))
 		return NULL;
 	/* receive buffers are poisoned: every byte the device writes changes */
 	memset(m->d.mem + m->d.heap_start, 0xa5, m->d.mem_size - m->d.heap_start);
@@ -100,10 +106,16 @@ static struct img *img_setup(__u64 features, bool logging, bool used_log)
 	vdriver_cfg(&m->d, features | F(VIRTIO_F_VERSION_1), &cfg);
 	cfg.log = logging ? &m->log : NULL;
 	cfg.used_log = used_log;
-	cfg.used_log_gpa = m->d.used_gpa;	/* QEMU: log_guest_addr = used_phys */
-	if (vnet_virtq_setup_split(&m->q.vq, &m->d.gm, &cfg))
+	/* QEMU: log_guest_addr = used_phys (packed: the device area) */
+	cfg.used_log_gpa = log_gpa ? log_gpa : m->d.used_gpa;
+	if (vnet_virtq_setup(&m->q.vq, &m->d.gm, &cfg))
 		return NULL;
 	return m;
+}
+
+static struct img *img_setup(__u64 features, bool logging, bool used_log)
+{
+	return img_setup_at(features, logging, used_log, 0);
 }
 
 static void img_free(struct img *m)
@@ -124,13 +136,60 @@ static void img_snap(struct img *m)
 	memset(m->may, 0, npages(m));
 }
 
-/* the device wrote the used ring (entries, idx, flags, avail_event) */
+/*
+ * The device wrote the used ring (entries, idx, flags, avail_event); packed:
+ * used descriptors (want_used_buffers() has their positions) and the
+ * device event area.
+ */
 static void want_used(struct img *m)
 {
+	if (packed) {
+		want(m, m->may, m->d.desc_gpa, 16 * RING);
+		want(m, m->may, m->d.used_gpa, 4);
+		return;
+	}
 	want(m, m->must, m->d.used_gpa + 2, 2);		/* idx */
 	want(m, m->may, m->d.used_gpa, 6 + 8 * RING);	/* the whole ring */
 }
 
+/* where the device asks for kicks: avail_event (split), off_wrap (packed) */
+static __u64 event_gpa(const struct img *m)
+{
+	return packed ? m->d.used_gpa : m->d.used_gpa + 4 + 8 * RING;
+}
+
+/* the buffer 'id' took 'len' bytes: the pages it wrote */
+static void want_buffer(struct img *m, __u32 id, __u32 len)
+{
+	for (int s = 0; s < 2 && len && id < RING; s++) {
+		__u32 k = len < m->buf_len[id][s] ? len : m->buf_len[id][s];
+
+		want(m, m->must, m->buf_gpa[id][s], k);
+		len -= k;
+	}
+}
+
+/*
+ * Packed: take the used descriptors as the driver does (that writes only
+ * the driver's own state, no guest memory); each one the device wrote at
+ * the driver's used position.
+ */
+static unsigned int want_used_packed(struct img *m)
+{
+	unsigned int n = 0;
+	__u32 len;
+
+	for (;;) {
+		__u16 at = m->d.pk.next_used;
+		int id = vdriver_get_used(&m->d, &len);
+
+		if (id < 0)
+			return n;
+		want(m, m->must, m->d.desc_gpa + 16ull * at, 16);
+		want_buffer(m, (__u32)id, len);
+		n++;
+	}
+}
 /*
  * What the completions since the snapshot wrote into their buffers. Read
  * from the used ring without taking them back: freeing descriptors is a
@@ -138,18 +197,15 @@ static void want_used(struct img *m)
  */
 static unsigned int want_used_buffers(struct img *m)
 {
-	__u16 start = m->d.last_used, end = vdriver_used_idx(&m->d), i;
+	__u16 start = m->d.last_used, end, i;
 
+	if (packed)
+		return want_used_packed(m);
+	end = vdriver_used_idx(&m->d);
 	for (i = start; i != end; i++) {
 		const struct vring_used_elem *e = &m->d.used->ring[i & (RING - 1)];
-		__u32 id = le32toh(e->id), len = le32toh(e->len);
 
-		for (int s = 0; s < 2 && len && id < RING; s++) {
-			__u32 k = len < m->buf_len[id][s] ? len : m->buf_len[id][s];
-
-			want(m, m->must, m->buf_gpa[id][s], k);
-			len -= k;
-		}
+		want_buffer(m, le32toh(e->id), le32toh(e->len));
 	}
 	m->d.last_used = end;	/* never reclaimed: each test posts fresh chains */
 	return (__u16)(end - start);
@@ -318,25 +374,25 @@ static void test_event_idx(void)
 		return;
 	img_snap(m);
 	EXPECT(vnet_net_rx_burst(&m->q, &p, 1) == 0, "no buffer, no frame");
-	want(m, m->must, m->d.used_gpa + 4 + 8 * RING, 2);	/* avail_event */
+	want(m, m->must, event_gpa(m), 2);	/* avail_event / off_wrap */
 	img_check(m, "avail_event of an empty pop");
 	EXPECT(bits_set(m) == 1, "avail_event: %u pages", bits_set(m));
 
 	img_snap(m);
 	vnet_virtq_notify_enable(&m->q.vq, false);
 	vnet_virtq_notify_enable(&m->q.vq, true);
-	want(m, m->must, m->d.used_gpa + 4 + 8 * RING, 2);
+	want(m, m->must, event_gpa(m), 2);
 	img_check(m, "kicks off and on");
 	img_free(m);
 
-	/* without EVENT_IDX the request is used->flags */
+	/* without EVENT_IDX the request is used->flags (packed: flags) */
 	m = img_setup(0, true, true);
 	EXPECT(m, "setup");
 	if (!m)
 		return;
 	img_snap(m);
 	vnet_virtq_notify_enable(&m->q.vq, false);
-	want(m, m->must, m->d.used_gpa, 2);
+	want(m, m->must, m->d.used_gpa + (packed ? 2 : 0), 2);
 	img_check(m, "VRING_USED_F_NO_NOTIFY");
 	img_free(m);
 }
@@ -358,13 +414,55 @@ static void requeue(struct img *m, const struct vnet_virtq_cfg *cfg)
 	memset(m->bits, 0, m->log.size);
 }
 
+/*
+ * Packed: a packed ring has no used ring; its descriptor ring and device
+ * area are logged at their own guest addresses (the memory table's), not
+ * at log_guest_addr, and only with VHOST_VRING_F_LOG.
+ */
+static void packed_log_address(void)
+{
+	const __u64 at = 0x3000 - 4;
+	struct vnet_rx_pkt p = pkt(100);
+
+	for (int flag = 1; flag >= 0; flag--) {
+		struct img *m = img_setup_at(F(VIRTIO_RING_F_EVENT_IDX), true, flag, at);
+
+		EXPECT(m, "setup");
+		if (!m)
+			return;
+		post_buf(m, vdriver_alloc(&m->d, 2048, NULL), 2048, 0, 0);
+		vdriver_publish(&m->d);
+		memset(m->bits, 0, m->log.size);
+		/* a completion, then an empty pop asks for a kick (off_wrap) */
+		EXPECT(vnet_net_rx_burst(&m->q, &p, 1) == 1, "delivered");
+		EXPECT(vnet_net_rx_burst(&m->q, &p, 1) == 0, "no buffer left");
+		EXPECT(!vnet_dirty_log_test(&m->log, 0x2000) &&
+		       !vnet_dirty_log_test(&m->log, 0x3000), "logged at log_guest_addr");
+		EXPECT(vnet_dirty_log_test(&m->log, m->d.desc_gpa) == flag,
+		       "used descriptor: logged %d, VRING_F_LOG %d",
+		       vnet_dirty_log_test(&m->log, m->d.desc_gpa), flag);
+		EXPECT(vnet_dirty_log_test(&m->log, m->d.used_gpa) == flag,
+		       "device area: logged %d, VRING_F_LOG %d",
+		       vnet_dirty_log_test(&m->log, m->d.used_gpa), flag);
+		/* the buffer's page, always; the ring's two pages with the flag */
+		EXPECT(bits_set(m) == (flag ? 3u : 1u), "%u pages logged (VRING_F_LOG %d)",
+		       bits_set(m), flag);
+		img_free(m);
+	}
+}
+
 static void test_used_log_address(void)
 {
 	const __u64 at = 0x3000 - 4;	/* below the image: GPA 0x40000000 */
 	struct vnet_virtq_cfg cfg;
-	struct img *m = img_setup(F(VIRTIO_RING_F_EVENT_IDX), true, true);
+	struct img *m;
 	struct vnet_rx_pkt p = pkt(100);
 
+	if (packed) {
+		packed_log_address();
+		return;
+	}
+	m = img_setup(F(VIRTIO_RING_F_EVENT_IDX), true, true);
 	EXPECT(m, "setup");
 	if (!m)
 		return;
@@ -650,14 +748,18 @@ static void test_sim_worker(void)
 
 int main(void)
 {
+	static const struct test_case engine[] = {
+		TEST_CASE(test_rx_mergeable),
+		TEST_CASE(test_rx_single),
+		TEST_CASE(test_tx_completions),
+		TEST_CASE(test_event_idx),
+		TEST_CASE(test_used_log_address),
+		TEST_CASE(test_logging_off),
+	};
+
 	for (unsigned int i = 0; i < sizeof(frame); i++)
 		frame[i] = (__u8)(i * 7 + 1);
-	RUN(test_rx_mergeable);
-	RUN(test_rx_single);
-	RUN(test_tx_completions);
-	RUN(test_event_idx);
-	RUN(test_used_log_address);
-	RUN(test_logging_off);
+	test_run_variants(engine, sizeof(engine) / sizeof(engine[0]), &packed, "_packed");
 	RUN(test_mark_bounds);
 	RUN(test_hva_to_gpa);
 	RUN(test_sim_worker);
