@@ -118,13 +118,6 @@ test_vm1_ping()
 	log_test "QEMU + virtio_net, 1 queue pair: ping both ways"
 }
 
-# vm_has_feature VM BIT: the guest's virtio_net negotiated feature BIT (the
-# device's features file is a bit string, bit 0 first)
-vm_has_feature()
-{
-	[ "$(vm_exec "$1" "cut -c$(($2 + 1)) /sys/class/net/eth0/device/features")" = 1 ]
-}
-
 # vm1's rings are packed (spec 2.8): the guest's virtio_net and vnetd both
 # say so, and the traffic of the tests around this one runs on them
 test_vm1_packed()
