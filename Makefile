@@ -27,7 +27,8 @@ LIB_SRCS := daemon/util/log.c daemon/util/netutil.c daemon/util/json.c
 LIB_SRCS += daemon/classify/classify.c daemon/classify/toeplitz.c \
 	daemon/classify/rx_filter.c
 # engine: guest memory, virtqueues, the virtio-net header, csum/GSO in software
-LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
+LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq.c \
+	daemon/engine/virtq_split.c daemon/engine/virtq_packed.c \
 	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/gro.c \
 	daemon/engine/net_tx.c \
 	daemon/engine/net_rx.c daemon/engine/dirty_log.c
@@ -60,9 +61,9 @@ LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
 	daemon/control/state.c daemon/control/nl_request.c daemon/control/nl_reply.c \
 	daemon/control/nl_server.c daemon/control/uplink.c
 # lib/: not the device, shared by programs and tests: the driver half of a
-# split ring (vnet-guest), the frame builder (vnet-classify's samples), a
+# virtqueue, split or packed (vnet-guest), the frame builder (vnet-classify's samples), a
 # blocking AF_XDP reader (vnet-xsk-recv, the BPF tests).
-LIB_SRCS += lib/vdriver.c lib/frame.c lib/xsk_reader.c
+LIB_SRCS += lib/vdriver.c lib/vdriver_packed.c lib/frame.c lib/xsk_reader.c
 
 # Programs: NAME_SRCS lists the sources of build/bin/NAME, linked with
 # libvnet.a (never with the test library).
@@ -100,11 +101,14 @@ TESTLIB_SRCS := tests/lib/test.c tests/lib/json_read.c tests/lib/toeplitz_vector
 TESTLIB_SRCS += tests/lib/backend_stub.c
 # TCP streams and the independent reference of receive coalescing
 TESTLIB_SRCS += tests/lib/tcp_stream.c tests/lib/gro_ref.c
+# both ring layouts' tests: their fixture, the kick lost-wakeup race
+TESTLIB_SRCS += tests/lib/kick_race.c tests/lib/vq_fixture.c
 
 # Unit tests: tests/unit/NAME.c, no root, linked with the test library and libvnet.a.
 UNIT_TESTS := \
 	test_guest_mem \
 	test_virtq \
+	test_virtq_packed \
 	test_net_rx \
 	test_net_tx \
 	test_device \
@@ -143,7 +147,7 @@ BPF_TESTS += test_xdp_attach
 BPF_TESTS += test_xdp_agree
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
-FUZZERS := fuzz_classify fuzz_virtq
+FUZZERS := fuzz_classify fuzz_virtq fuzz_virtq_packed
 FUZZERS += fuzz_vhost_user
 FUZZERS += fuzz_nl
 FUZZERS += fuzz_gro

@@ -93,6 +93,13 @@ vm_exec()
 	fi
 }
 
+# vm_has_feature VM BIT: the guest's virtio_net negotiated feature BIT (the
+# device's features file is a bit string, bit 0 first)
+vm_has_feature()
+{
+	[ "$(vm_exec "$1" "cut -c$(($2 + 1)) /sys/class/net/eth0/device/features")" = 1 ]
+}
+
 # vm_hmp NAME CMD...: one QEMU monitor command, its output
 vm_hmp()
 {

@@ -20,6 +20,8 @@
 #                     completes, the data's sha256 is intact, the ping loss
 #                     is reported (goal: under one second), and the wire
 #                     reaches the guest through host B afterwards
+# MIG_PACKED=1: the guest's NIC on packed virtqueues (packed=on, checked
+# negotiated), so the ring writes logged are packed ones
 source "$(dirname "$0")/vm_lib.sh"
 
 ALL_TESTS="test_cancel test_dest_killed test_migrate"
@@ -34,6 +36,7 @@ MIG_MEM=${MIG_MEM:-320}		# MiB: small, so TCG migrates it quickly
 PING_IV=0.1			# seconds between pings
 LOSS_GOAL_MS=1000
 DST=0				# destination QEMUs started so far
+MIG_PACKED=${MIG_PACKED:-0}
 
 require_root
 require_command ip
@@ -84,7 +87,7 @@ vm_nic()
 	# vector notifiers for vhost-user (DESIGN.md, machine facts)
 	echo "-chardev socket,id=c0,path=$1,reconnect=1" \
 		"-netdev vhost-user,id=n0,chardev=c0,queues=1" \
-		"-device virtio-net-pci,netdev=n0,mac=$MAC,vectors=0"
+		"-device virtio-net-pci,netdev=n0,mac=$MAC,vectors=0$([ "$MIG_PACKED" = 1 ] && echo ,packed=on)"
 }
 
 __connections() { grep -c "g0: vhost-user front-end connected" "$TMP/b/vnetd.log"; }
@@ -211,6 +214,10 @@ setup()
 		for i in \$(seq 50); do ip link show eth0 | grep -q LOWER_UP && exit 0; sleep 0.1; done
 		exit 1" || { echo "the guest's eth0 has no carrier"; vm_console_tail src; exit 1; }
 	wire_ping 3 || { echo "the wire cannot reach the guest on host A"; exit 1; }
+	if [ "$MIG_PACKED" = 1 ] && ! vm_has_feature src 34; then
+		echo "MIG_PACKED=1: the guest did not negotiate VIRTIO_F_RING_PACKED"
+		exit 1
+	fi
 }
 
 # mig_half_way: a new destination, and a migration to it slow enough to be

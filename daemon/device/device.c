@@ -23,11 +23,12 @@ struct vnet_features vnet_netdev_default_features(void)
 {
 	/*
 	 * IN_ORDER (spec 2.7.9): the engine uses buffers in ring order; DPDK's
-	 * virtio driver takes its cheaper in-order paths with it. Nothing
-	 * above bit 63 yet.
+	 * virtio driver takes its cheaper in-order paths with it. RING_PACKED
+	 * (2.8): the engine runs either layout. Nothing above bit 63 yet.
 	 */
 	return vnet_features_from_u64(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_RING_F_EVENT_IDX) |
 	       BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_F_IN_ORDER) |
+	       BIT(VIRTIO_F_RING_PACKED) |
 	       BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_MTU) |
 	       BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_SPEED_DUPLEX) |
 	       BIT(VIRTIO_NET_F_MRG_RXBUF) |

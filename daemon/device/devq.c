@@ -75,6 +75,7 @@ static void q_sync(struct vnet_devq *dq, struct vnet_devq_q *q)
 		.addr_type = vr->uva ? VNET_VQ_ADDR_UVA : VNET_VQ_ADDR_GPA,
 		.features = dev->driver,
 		.last_avail_idx = vr->last_avail_idx,
+		.last_used_idx = vr->last_used_idx,
 		/* migration: the queue marks what it writes (dev_log.c) */
 		.log = vnet_netdev_logging(dev) ? &dev->log : NULL,
 		.used_log = vr->addr_flags & VNET_VRING_F_LOG,
@@ -88,7 +89,7 @@ static void q_sync(struct vnet_devq *dq, struct vnet_devq_q *q)
 		return;
 	vnet_netq_init(&q->nq, (__u16)q->index, dev->driver, dev->params.mtu, &q_ops, q);
 	q->base = vr->stats;
-	err = vnet_virtq_setup_split(&q->nq.vq, &dev->mem, &cfg);
+	err = vnet_virtq_setup(&q->nq.vq, &dev->mem, &cfg);
 	if (err) {
 		pr_info("%s: queue %u not usable: %s\n", dev->params.name, q->index,
 			strerror(-err));
@@ -260,9 +261,14 @@ void vnet_devq_save_positions(struct vnet_devq *dq)
 {
 	unsigned int i;
 
-	for (i = 0; i < dq->dev->nvrings; i++)
-		if (dq->q[i].active)
-			dq->dev->vrings[i].last_avail_idx = vnet_virtq_last_avail(&dq->q[i].nq.vq);
+	for (i = 0; i < dq->dev->nvrings; i++) {
+		struct vnet_vring *vr = &dq->dev->vrings[i];
+
+		if (!dq->q[i].active)
+			continue;
+		vr->last_avail_idx = vnet_virtq_last_avail(&dq->q[i].nq.vq);
+		vr->last_used_idx = vnet_virtq_last_used(&dq->q[i].nq.vq);
+	}
 }
 
 bool vnet_devq_kicks_set(struct vnet_devq *dq, unsigned int owner, bool on, bool rx_wakes)

@@ -125,36 +125,29 @@ static int tx_one(struct vnet_netq *q, const struct vnet_chain *c,
 	return n;
 }
 
-unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
-			       unsigned int nout)
-{
-	return vnet_net_tx_burst_gso(q, out, nout, NULL);
-}
-
-unsigned int vnet_net_tx_burst_gso(struct vnet_netq *q, struct vnet_tx_buf *out,
-				   unsigned int nout, const struct vnet_tx_gso *sink)
+/* The ring layout 'l' is a constant here (vnet_net_tx_burst_gso, virtq.h). */
+static inline __attribute__((always_inline)) unsigned int
+tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out, unsigned int nout,
+	 const struct vnet_tx_gso *sink, enum vnet_virtq_layout l)
 {
 	struct vnet_virtq *vq = &q->vq;
 	struct vnet_chain *c = &q->chain[0];
 	unsigned int used = 0, chains = 0;
 
-	/* the ring layout is decided once per burst (packed rings later) */
-	if (vq->layout != VNET_VQ_SPLIT)
-		return 0;
 	while (chains < VNET_TX_BURST && used < nout) {
 		int n;
 
-		if (vnet_virtq_pop(vq, c) <= 0)
+		if (vnet_vq_pop(vq, c, l) <= 0)
 			break;
 		n = tx_one(q, c, out + used, nout - used, sink, used);
 		if (n == -EAGAIN) {
-			if (vnet_virtq_unpop(vq, 1) == 1)
+			if (vnet_vq_unpop(vq, 1, l) == 1)
 				break;		/* the sink's, next burst */
 			/* cannot wait: in order through out[] instead */
 			n = tx_one(q, c, out + used, nout - used, NULL, used);
 		}
 		if (n == -ENOSPC) {
-			if (used && vnet_virtq_unpop(vq, 1) == 1)
+			if (used && vnet_vq_unpop(vq, 1, l) == 1)
 				break;		/* next burst takes it */
 			/* could never fit: more segments than buffers */
 			q->stats.tx_drop_too_big++;
@@ -166,4 +159,19 @@ unsigned int vnet_net_tx_burst_gso(struct vnet_netq *q, struct vnet_tx_buf *out,
 	}
 	vnet_virtq_flush(vq, chains);
 	return used;
+}
+
+unsigned int vnet_net_tx_burst_gso(struct vnet_netq *q, struct vnet_tx_buf *out,
+				   unsigned int nout, const struct vnet_tx_gso *sink)
+{
+	/* the ring layout: one decision per burst */
+	if (q->vq.layout == VNET_VQ_PACKED)
+		return tx_burst(q, out, nout, sink, VNET_VQ_PACKED);
+	return tx_burst(q, out, nout, sink, VNET_VQ_SPLIT);
+}
+
+unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
+			       unsigned int nout)
+{
+	return vnet_net_tx_burst_gso(q, out, nout, NULL);
 }

@@ -268,11 +268,22 @@ static int set_vring_addr(struct vnet_vu *vu, const struct vhost_user_msg *m,
 static int set_vring_base(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			  int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	struct vnet_vring_base b = { .last_avail_idx = (__u16)m->payload.state.num };
+	__u32 num = m->payload.state.num;
+	struct vnet_vring_base b = { .last_avail_idx = (__u16)num };
 
-	/* split rings: a 16-bit index */
-	if (m->payload.state.num > 0xffff)
-		return -EINVAL;
+	if (vnet_netdev_packed(vu->dev)) {
+		/*
+		 * vhost-user.rst, packed rings: bits 0-14 the next descriptor
+		 * to read, bit 15 the driver's wrap counter there; bits 16-30
+		 * and 31 the same for the next used descriptor (QEMU sends
+		 * both). DPDK's virtio-user sends the avail half only (a new
+		 * ring: 1 << 15): then the used position is the avail one, as
+		 * on any ring stopped with nothing in flight.
+		 */
+		b.last_used_idx = num >> 16 ? (__u16)(num >> 16) : (__u16)num;
+	} else if (num > 0xffff) {
+		return -EINVAL;	/* split rings: a 16-bit index */
+	}
 	return vnet_netdev_vring_set_base(vu->dev, m->payload.state.index, &b);
 }
 
@@ -292,6 +303,9 @@ static int get_vring_base(struct vnet_vu *vu, const struct vhost_user_msg *m,
 	reply->hdr.size = sizeof(reply->payload.state);
 	reply->payload.state.index = index;
 	reply->payload.state.num = b.last_avail_idx;
+	/* packed: both positions, as SET_VRING_BASE takes them */
+	if (vnet_netdev_packed(vu->dev))
+		reply->payload.state.num |= (__u32)b.last_used_idx << 16;
 	return 0;
 }
 

@@ -32,6 +32,7 @@
 
 #include <errno.h>
 #include <linux/types.h>
+#include <linux/virtio_config.h>
 #include <pthread.h>
 #include <stdbool.h>
 
@@ -129,12 +130,16 @@ struct vnet_vring_addr {
 #define VNET_VRING_F_LOG	(1u << 0)
 
 /*
- * Where a ring stands (vhost-user SET/GET_VRING_BASE, VDUSE's vq state):
- * for a split ring, the next available entry the device reads. Packed rings
- * add their wrap counters here; each transport decodes its own encoding.
+ * Where a ring stands (vhost-user SET/GET_VRING_BASE, VDUSE's vq state);
+ * each transport decodes its own encoding into this. Split ring: the next
+ * available entry the device reads (last_used_idx unused). Packed ring
+ * (spec 2.8): the next descriptor the device reads and where its next used
+ * descriptor goes, each index | wrap counter << 15 (VNET_VQ_WRAP; a new
+ * ring: both 1 << 15).
  */
 struct vnet_vring_base {
 	__u16 last_avail_idx;
+	__u16 last_used_idx;
 };
 
 /* The three eventfds of a ring (vhost-user SET_VRING_KICK/CALL/ERR). */
@@ -330,11 +335,22 @@ static inline const struct vnet_net_state *vnet_netdev_state(const struct vnet_n
  * worker rebuilds its queue before it touches the ring again.
  */
 
-/* spec 2.7: a split ring's size is a power of two, 1 .. 32768 */
+/*
+ * The ring layout follows the negotiated features (VIRTIO_F_RING_PACKED):
+ * the driver sets them before it sets up rings.
+ */
+static inline bool vnet_netdev_packed(const struct vnet_netdev *dev)
+{
+	return dev->driver & (1ull << VIRTIO_F_RING_PACKED);
+}
+
+/* spec 2.7: a split ring's size is a power of two, 1 .. 32768; 2.8: a
+ * packed ring's any size up to 32768 */
 int vnet_netdev_vring_set_num(struct vnet_netdev *dev, unsigned int index, __u32 num);
 /* spec 2.7.2 alignment (descriptors 16, driver area 2, device area 4) and
  * each part inside one region of the memory table (sized by num, or 1
- * entry before num is known): -EINVAL misaligned, -EFAULT outside memory */
+ * entry before num is known); packed (2.8.10.1): the two areas are 4
+ * bytes, aligned 4. -EINVAL misaligned, -EFAULT outside memory */
 int vnet_netdev_vring_set_addr(struct vnet_netdev *dev, unsigned int index,
 			       const struct vnet_vring_addr *a);
 int vnet_netdev_vring_set_base(struct vnet_netdev *dev, unsigned int index,

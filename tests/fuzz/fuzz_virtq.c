@@ -15,18 +15,14 @@
 
 #include <vnet/net.h>
 
+#include "fuzz_net.h"
 #include "vdriver.h"
 
 #define QSIZE		16
 #define DATA_MAX	8192
 
-int LLVMFuzzerTestOneInput(const __u8 *data, size_t size);
-
 static struct vdriver drv;
 static struct vnet_netq txq, rxq;
-static __u8 outmem[64][2048];
-static struct vnet_tx_buf out[64];
-static __u8 rxframe[9000];
 
 /*
  * A sink for whole GSO sends that reads all it is given, as the uplink's
@@ -124,28 +120,12 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		if (vdriver_create(&drv, QSIZE, DATA_MAX))
 			return 0;
 		heap = vdriver_alloc(&drv, DATA_MAX, NULL);
-		for (int i = 0; i < 64; i++)
-			out[i] = (struct vnet_tx_buf){ outmem[i], sizeof(outmem[i]), 0 };
+		fuzz_net_init();
 		ready = 1;
 	}
 	if (size < 2 + 32 + 12 * QSIZE)
 		return 0;
-	features = 1ull << VIRTIO_F_VERSION_1;
-	if (data[0] & 1)
-		features |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
-	if (data[0] & 2)
-		features |= 1ull << VIRTIO_RING_F_EVENT_IDX;
-	if (data[0] & 4)
-		features |= (1ull << VIRTIO_NET_F_HOST_TSO4) |
-			    (1ull << VIRTIO_NET_F_HOST_TSO6) |
-			    (1ull << VIRTIO_NET_F_HOST_USO) |
-			    (1ull << VIRTIO_NET_F_CSUM);
-	if (data[0] & 8)
-		features |= 1ull << VIRTIO_NET_F_MRG_RXBUF;
-	if (data[0] & 16)
-		features |= 1ull << VIRTIO_NET_F_HASH_REPORT;
-	if (data[0] & 32)
-		features |= 1ull << VIRTIO_NET_F_GUEST_HDRLEN;
+	features = fuzz_net_features(data[0], VIRTIO_NET_F_GUEST_HDRLEN);
 
 	fill_ring(data, size, heap);
 	queue_setup(&txq, features);

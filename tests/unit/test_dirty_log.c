@@ -12,7 +12,9 @@
  * front-end's log_guest_addr; logging off marks nothing. Then the same
  * through the device model and the vnet/sim worker thread, control-queue
  * acks included, and the ring positions a migration's GET_VRING_BASE
- * reads.
+ * reads. The engine's cases run on both ring layouts: a packed ring's
+ * used descriptors (the descriptor ring) and its device event area are
+ * logged at their own guest addresses, never at log_guest_addr.
  */
 #include <endian.h>
 #include <errno.h>
@@ -36,7 +38,8 @@
 
 #define F(bit)	(1ull << (bit))
 #define PAGE	4096u
-#define RING	256
+#define RING	256		/* the cases' ring size */
+#define RING_MAX	512		/* test_ring_pages' */
 
 /* --- a driver with a second image ------------------------------------------ */
 
@@ -48,11 +51,13 @@ struct img {
 	struct vnet_dirty_log log;
 	__u8 *must;		/* per page: the device wrote it (must be logged) */
 	__u8 *may;		/* per page: the device may have written it */
-	__u64 buf_gpa[RING][2];	/* head -> its segments (gpa, len) */
-	__u32 buf_len[RING][2];
+	__u64 buf_gpa[RING_MAX][2];	/* head -> its segments (gpa, len) */
+	__u32 buf_len[RING_MAX][2];
 };
 
 static struct img im;
+static bool packed;	/* the cases' second run: VIRTIO_F_RING_PACKED */
+static __u16 ring_size = RING;	/* the next img_setup's ring size */
 
 static void on_notify(struct vnet_virtq *vq, void *o) { }
 static void on_error(struct vnet_virtq *vq, int e, void *o) { }
@@ -78,15 +83,18 @@ static void want(const struct img *m, __u8 *set, __u64 gpa, __u64 len)
 		set[p] = 1;
 }
 
-/* A queue over a fresh image; 'logging': the queue gets the log. */
-static struct img *img_setup(__u64 features, bool logging, bool used_log)
+/*
+ * A queue over a fresh image; 'logging': the queue gets the log; used-ring
+ * writes logged at 'log_gpa' (0: the used ring's own, as QEMU does).
+ */
+static struct img *img_setup_at(__u64 features, bool logging, bool used_log, __u64 log_gpa)
 {
 	struct vnet_virtq_cfg cfg;
 	struct img *m = &im;
 	__u64 log_bytes;
 
 	memset(m, 0, sizeof(*m));
-	if (vdriver_create(&m->d, RING, 1 << 20))
+	if ((packed ? vdriver_create_packed : vdriver_create)(&m->d, ring_size, 1 << 20))
 		return NULL;
 	/* receive buffers are poisoned: every byte the device writes changes */
 	memset(m->d.mem + m->d.heap_start, 0xa5, m->d.mem_size - m->d.heap_start);
@@ -100,10 +108,16 @@ static struct img *img_setup(__u64 features, bool logging, bool used_log)
 	vdriver_cfg(&m->d, features | F(VIRTIO_F_VERSION_1), &cfg);
 	cfg.log = logging ? &m->log : NULL;
 	cfg.used_log = used_log;
-	cfg.used_log_gpa = m->d.used_gpa;	/* QEMU: log_guest_addr = used_phys */
-	if (vnet_virtq_setup_split(&m->q.vq, &m->d.gm, &cfg))
+	/* QEMU: log_guest_addr = used_phys (packed: the device area) */
+	cfg.used_log_gpa = log_gpa ? log_gpa : m->d.used_gpa;
+	if (vnet_virtq_setup(&m->q.vq, &m->d.gm, &cfg))
 		return NULL;
 	return m;
+}
+
+static struct img *img_setup(__u64 features, bool logging, bool used_log)
+{
+	return img_setup_at(features, logging, used_log, 0);
 }
 
 static void img_free(struct img *m)
@@ -124,13 +138,60 @@ static void img_snap(struct img *m)
 	memset(m->may, 0, npages(m));
 }
 
-/* the device wrote the used ring (entries, idx, flags, avail_event) */
+/*
+ * The device wrote the used ring (entries, idx, flags, avail_event); packed:
+ * used descriptors (want_used_buffers() has their positions) and the
+ * device event area.
+ */
 static void want_used(struct img *m)
 {
+	if (packed) {
+		want(m, m->may, m->d.desc_gpa, 16ull * m->d.size);
+		want(m, m->may, m->d.used_gpa, 4);
+		return;
+	}
 	want(m, m->must, m->d.used_gpa + 2, 2);		/* idx */
-	want(m, m->may, m->d.used_gpa, 6 + 8 * RING);	/* the whole ring */
+	want(m, m->may, m->d.used_gpa, 6 + 8ull * m->d.size);	/* the whole ring */
 }
 
+/* where the device asks for kicks: avail_event (split), off_wrap (packed) */
+static __u64 event_gpa(const struct img *m)
+{
+	return packed ? m->d.used_gpa : m->d.used_gpa + 4 + 8ull * m->d.size;
+}
+
+/* the buffer 'id' took 'len' bytes: the pages it wrote */
+static void want_buffer(struct img *m, __u32 id, __u32 len)
+{
+	for (int s = 0; s < 2 && len && id < RING_MAX; s++) {
+		__u32 k = len < m->buf_len[id][s] ? len : m->buf_len[id][s];
+
+		want(m, m->must, m->buf_gpa[id][s], k);
+		len -= k;
+	}
+}
+
+/*
+ * Packed: take the used descriptors as the driver does (that writes only
+ * the driver's own state, no guest memory); each one the device wrote at
+ * the driver's used position.
+ */
+static unsigned int want_used_packed(struct img *m)
+{
+	unsigned int n = 0;
+	__u32 len;
+
+	for (;;) {
+		__u16 at = m->d.pk.next_used;
+		int id = vdriver_get_used(&m->d, &len);
+
+		if (id < 0)
+			return n;
+		want(m, m->must, m->d.desc_gpa + 16ull * at, 16);
+		want_buffer(m, (__u32)id, len);
+		n++;
+	}
+}
 /*
  * What the completions since the snapshot wrote into their buffers. Read
  * from the used ring without taking them back: freeing descriptors is a
@@ -138,18 +199,15 @@ static void want_used(struct img *m)
  */
 static unsigned int want_used_buffers(struct img *m)
 {
-	__u16 start = m->d.last_used, end = vdriver_used_idx(&m->d), i;
+	__u16 start = m->d.last_used, end, i;
 
+	if (packed)
+		return want_used_packed(m);
+	end = vdriver_used_idx(&m->d);
 	for (i = start; i != end; i++) {
-		const struct vring_used_elem *e = &m->d.used->ring[i & (RING - 1)];
-		__u32 id = le32toh(e->id), len = le32toh(e->len);
+		const struct vring_used_elem *e = &m->d.used->ring[i & (m->d.size - 1)];
 
-		for (int s = 0; s < 2 && len && id < RING; s++) {
-			__u32 k = len < m->buf_len[id][s] ? len : m->buf_len[id][s];
-
-			want(m, m->must, m->buf_gpa[id][s], k);
-			len -= k;
-		}
+		want_buffer(m, le32toh(e->id), le32toh(e->len));
 	}
 	m->d.last_used = end;	/* never reclaimed: each test posts fresh chains */
 	return (__u16)(end - start);
@@ -304,6 +362,86 @@ static void test_tx_completions(void)
 	img_free(m);
 }
 
+/* Post n one-descriptor frames (72 bytes, broadcast) from the heap. */
+static unsigned int tx_post(struct img *m, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		void *hva;
+		struct vdrv_seg s = { vdriver_alloc(&m->d, 12 + 60, &hva), 12 + 60, false };
+
+		memset(hva, 0, 12);
+		memset((__u8 *)hva + 12, 0xff, 6);
+		if (vdriver_add(&m->d, &s, 1, false) < 0)
+			break;
+	}
+	vdriver_publish(&m->d);
+	return i;
+}
+
+/*
+ * The device sends all it finds, in bursts of 50 (one publish each): not a
+ * divisor of 256, so a burst's used entries straddle a page boundary.
+ */
+static unsigned int tx_send(struct img *m)
+{
+	struct vnet_tx_buf out[50];
+	static __u8 bufs[50][2048];
+	unsigned int i, sent = 0, got;
+
+	for (i = 0; i < 50; i++)
+		out[i] = (struct vnet_tx_buf){ .data = bufs[i], .cap = sizeof(bufs[i]) };
+	do {
+		got = vnet_net_tx_burst(&m->q, out, 50);
+		sent += got;
+	} while (got);
+	return sent;
+}
+
+/*
+ * A ring whose device-written part spans pages (512 entries: a packed
+ * descriptor ring of two pages, a split used ring over a boundary), used
+ * twice over so the second round wraps: every page written is logged
+ * and no other, the marks that skip a page already marked included.
+ */
+static void test_ring_pages(void)
+{
+	struct img *m;
+	__u16 first;
+
+	ring_size = RING_MAX;
+	m = img_setup(F(VIRTIO_NET_F_CSUM), true, true);
+	ring_size = RING;
+	EXPECT(m, "setup");
+	if (!m)
+		return;
+	EXPECT(tx_post(m, 300) == 300, "first round posted");
+	img_snap(m);
+	first = m->d.last_used;
+	EXPECT(tx_send(m) == 300, "first round sent");
+	EXPECT(want_used_buffers(m) == 300, "first round completed");
+	want_used(m);
+	img_check(m, "300 completions");
+	if (packed)
+		EXPECT(vnet_dirty_log_test(&m->log, m->d.desc_gpa) &&
+		       vnet_dirty_log_test(&m->log, m->d.desc_gpa + PAGE),
+		       "descriptors 0..299: both pages of the descriptor ring");
+	/* split: the driver takes the descriptors back (packed: done) */
+	if (!packed) {
+		m->d.last_used = first;
+		while (vdriver_get_used(&m->d, NULL) >= 0)
+			;
+	}
+	EXPECT(tx_post(m, 300) == 300, "second round posted");
+	img_snap(m);
+	EXPECT(tx_send(m) == 300, "second round sent");
+	EXPECT(want_used_buffers(m) == 300, "second round completed");
+	want_used(m);
+	img_check(m, "300 completions over the ring's end");
+	img_free(m);
+}
+
 /*
  * EVENT_IDX: an empty pop writes avail_event; kicks off and on move it
  * too (spec 2.7.10), all in the used ring: logged, nothing else.
@@ -318,25 +456,25 @@ static void test_event_idx(void)
 		return;
 	img_snap(m);
 	EXPECT(vnet_net_rx_burst(&m->q, &p, 1) == 0, "no buffer, no frame");
-	want(m, m->must, m->d.used_gpa + 4 + 8 * RING, 2);	/* avail_event */
+	want(m, m->must, event_gpa(m), 2);	/* avail_event / off_wrap */
 	img_check(m, "avail_event of an empty pop");
 	EXPECT(bits_set(m) == 1, "avail_event: %u pages", bits_set(m));
 
 	img_snap(m);
 	vnet_virtq_notify_enable(&m->q.vq, false);
 	vnet_virtq_notify_enable(&m->q.vq, true);
-	want(m, m->must, m->d.used_gpa + 4 + 8 * RING, 2);
+	want(m, m->must, event_gpa(m), 2);
 	img_check(m, "kicks off and on");
 	img_free(m);
 
-	/* without EVENT_IDX the request is used->flags */
+	/* without EVENT_IDX the request is used->flags (packed: flags) */
 	m = img_setup(0, true, true);
 	EXPECT(m, "setup");
 	if (!m)
 		return;
 	img_snap(m);
 	vnet_virtq_notify_enable(&m->q.vq, false);
-	want(m, m->must, m->d.used_gpa, 2);
+	want(m, m->must, m->d.used_gpa + (packed ? 2 : 0), 2);
 	img_check(m, "VRING_USED_F_NO_NOTIFY");
 	img_free(m);
 }
@@ -358,13 +496,55 @@ static void requeue(struct img *m, const struct vnet_virtq_cfg *cfg)
 	memset(m->bits, 0, m->log.size);
 }
 
+/*
+ * Packed: a packed ring has no used ring; its descriptor ring and device
+ * area are logged at their own guest addresses (the memory table's), not
+ * at log_guest_addr, and only with VHOST_VRING_F_LOG.
+ */
+static void packed_log_address(void)
+{
+	const __u64 at = 0x3000 - 4;
+	struct vnet_rx_pkt p = pkt(100);
+
+	for (int flag = 1; flag >= 0; flag--) {
+		struct img *m = img_setup_at(F(VIRTIO_RING_F_EVENT_IDX), true, flag, at);
+
+		EXPECT(m, "setup");
+		if (!m)
+			return;
+		post_buf(m, vdriver_alloc(&m->d, 2048, NULL), 2048, 0, 0);
+		vdriver_publish(&m->d);
+		memset(m->bits, 0, m->log.size);
+		/* a completion, then an empty pop asks for a kick (off_wrap) */
+		EXPECT(vnet_net_rx_burst(&m->q, &p, 1) == 1, "delivered");
+		EXPECT(vnet_net_rx_burst(&m->q, &p, 1) == 0, "no buffer left");
+		EXPECT(!vnet_dirty_log_test(&m->log, 0x2000) &&
+		       !vnet_dirty_log_test(&m->log, 0x3000), "logged at log_guest_addr");
+		EXPECT(vnet_dirty_log_test(&m->log, m->d.desc_gpa) == flag,
+		       "used descriptor: logged %d, VRING_F_LOG %d",
+		       vnet_dirty_log_test(&m->log, m->d.desc_gpa), flag);
+		EXPECT(vnet_dirty_log_test(&m->log, m->d.used_gpa) == flag,
+		       "device area: logged %d, VRING_F_LOG %d",
+		       vnet_dirty_log_test(&m->log, m->d.used_gpa), flag);
+		/* the buffer's page, always; the ring's two pages with the flag */
+		EXPECT(bits_set(m) == (flag ? 3u : 1u), "%u pages logged (VRING_F_LOG %d)",
+		       bits_set(m), flag);
+		img_free(m);
+	}
+}
+
 static void test_used_log_address(void)
 {
 	const __u64 at = 0x3000 - 4;	/* below the image: GPA 0x40000000 */
 	struct vnet_virtq_cfg cfg;
-	struct img *m = img_setup(F(VIRTIO_RING_F_EVENT_IDX), true, true);
+	struct img *m;
 	struct vnet_rx_pkt p = pkt(100);
 
+	if (packed) {
+		packed_log_address();
+		return;
+	}
+	m = img_setup(F(VIRTIO_RING_F_EVENT_IDX), true, true);
 	EXPECT(m, "setup");
 	if (!m)
 		return;
@@ -548,9 +728,9 @@ static void test_sim_worker(void)
 	if (!dev || mem == MAP_FAILED || lmap == MAP_FAILED || !copy)
 		return;
 	bits = lmap + LOG_OFF;
-	EXPECT(vdriver_create_at(&rx, DRING, mem, DMEM_GPA) == 0 &&
-	       vdriver_create_at(&tx, DRING, mem + (64u << 10), DMEM_GPA + (64u << 10)) == 0 &&
-	       vdriver_create_at(&cq, DRING, mem + (128u << 10), DMEM_GPA + (128u << 10)) == 0,
+	EXPECT(vdriver_create_at(&rx, DRING, false, mem, DMEM_GPA) == 0 &&
+	       vdriver_create_at(&tx, DRING, false, mem + (64u << 10), DMEM_GPA + (64u << 10)) == 0 &&
+	       vdriver_create_at(&cq, DRING, false, mem + (128u << 10), DMEM_GPA + (128u << 10)) == 0,
 	       "rings");
 	pthread_mutex_lock(&dev->lock);
 	EXPECT(vnet_netdev_mem_add(dev, &md, dup(mfd), 0) == 0, "memory");
@@ -650,14 +830,19 @@ static void test_sim_worker(void)
 
 int main(void)
 {
+	static const struct test_case engine[] = {
+		TEST_CASE(test_rx_mergeable),
+		TEST_CASE(test_rx_single),
+		TEST_CASE(test_tx_completions),
+		TEST_CASE(test_event_idx),
+		TEST_CASE(test_used_log_address),
+		TEST_CASE(test_logging_off),
+		TEST_CASE(test_ring_pages),
+	};
+
 	for (unsigned int i = 0; i < sizeof(frame); i++)
 		frame[i] = (__u8)(i * 7 + 1);
-	RUN(test_rx_mergeable);
-	RUN(test_rx_single);
-	RUN(test_tx_completions);
-	RUN(test_event_idx);
-	RUN(test_used_log_address);
-	RUN(test_logging_off);
+	test_run_variants(engine, sizeof(engine) / sizeof(engine[0]), &packed, "_packed");
 	RUN(test_mark_bounds);
 	RUN(test_hva_to_gpa);
 	RUN(test_sim_worker);

@@ -26,6 +26,7 @@ struct fx {
 };
 
 static struct fx fx;
+static bool packed;	/* the ring layout of this round (main) */
 static __u8 frame[70000], outmem[NOUT][2048], joined[70000];
 static struct vnet_tx_buf out[NOUT];
 
@@ -37,11 +38,11 @@ static struct fx *fx_setup(__u64 features, __u16 mtu)
 	struct fx *f = &fx;
 
 	memset(f, 0, sizeof(*f));
-	if (vdriver_create(&f->d, 256, 8 << 20))
+	if ((packed ? vdriver_create_packed : vdriver_create)(&f->d, 256, 8 << 20))
 		return NULL;
 	vnet_netq_init(&f->q, 1, features | F(VIRTIO_F_VERSION_1), mtu, &ops, f);
 	vdriver_cfg(&f->d, features, &cfg);
-	if (vnet_virtq_setup_split(&f->q.vq, &f->d.gm, &cfg))
+	if (vnet_virtq_setup(&f->q.vq, &f->d.gm, &cfg))
 		return NULL;
 	for (int i = 0; i < NOUT; i++)
 		out[i] = (struct vnet_tx_buf){ outmem[i], sizeof(outmem[i]), 0 };
@@ -608,20 +609,26 @@ static void test_tx_random_headers(void)
 	vdriver_destroy(&f->d);
 }
 
+/* Every case on a split ring, then on a packed one (the same engine
+ * calls, the other layout under them). */
+static const struct test_case cases[] = {
+	TEST_CASE(test_tx_plain_frame),
+	TEST_CASE(test_tx_needs_csum),
+	TEST_CASE(test_tx_gso_tcp4_64k),
+	TEST_CASE(test_tx_gso_tcp6_64k),
+	TEST_CASE(test_tx_gso_mss_capped_by_mtu),
+	TEST_CASE(test_tx_gso_udp_l4),
+	TEST_CASE(test_tx_malformed_headers),
+	TEST_CASE(test_tx_gso_whole),
+	TEST_CASE(test_tx_gso_sink_declines),
+	TEST_CASE(test_tx_gso_sink_order),
+	TEST_CASE(test_tx_short_header_and_writable),
+	TEST_CASE(test_tx_output_space),
+	TEST_CASE(test_tx_random_headers),
+};
+
 int main(void)
 {
-	RUN(test_tx_plain_frame);
-	RUN(test_tx_needs_csum);
-	RUN(test_tx_gso_tcp4_64k);
-	RUN(test_tx_gso_tcp6_64k);
-	RUN(test_tx_gso_mss_capped_by_mtu);
-	RUN(test_tx_gso_udp_l4);
-	RUN(test_tx_malformed_headers);
-	RUN(test_tx_gso_whole);
-	RUN(test_tx_gso_sink_declines);
-	RUN(test_tx_gso_sink_order);
-	RUN(test_tx_short_header_and_writable);
-	RUN(test_tx_output_space);
-	RUN(test_tx_random_headers);
+	test_run_variants(cases, sizeof(cases) / sizeof(cases[0]), &packed, "_packed");
 	return test_summary();
 }

@@ -400,6 +400,72 @@ static void test_ring_addresses(void)
 	EXPECT(dev->mem.nregions == 0, "memory unmapped on disconnect");
 }
 
+/* SET_VRING_NUM with a reply: 0 accepted */
+static __u64 vring_num(int fd, __u32 num)
+{
+	struct vhost_user_vring_state st = { .index = 0, .num = num };
+	__u64 ack = 1;
+
+	fe_send(fd, VHOST_USER_SET_VRING_NUM, VHOST_USER_NEED_REPLY_MASK, &st, 8, NULL, 0);
+	if (fe_recv(fd, VHOST_USER_SET_VRING_NUM, &ack, 8) != 8)
+		return ~0ull;
+	return ack;
+}
+
+/* GET_VRING_BASE's answer after SET_VRING_BASE 'num' */
+static __u32 vring_base(int fd, __u32 num)
+{
+	struct vhost_user_vring_state st = { .index = 0, .num = num };
+
+	fe_send(fd, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0);
+	fe_send(fd, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0);
+	memset(&st, 0, sizeof(st));
+	if (fe_recv(fd, VHOST_USER_GET_VRING_BASE, &st, 8) != 8)
+		return 0xdead;
+	return st.num;
+}
+
+/*
+ * Packed rings (VIRTIO_F_RING_PACKED): any queue size, 4-byte event areas,
+ * and both positions in VRING_BASE (vhost-user.rst: bits 0-15 avail,
+ * 16-31 used, each index | wrap counter << 15).
+ */
+static void test_packed_rings(void)
+{
+	int fd = fe_connect(), mfd = test_memfd(MEM_SIZE);
+	struct vhost_user_vring_addr a = { .index = 0 };
+	__u64 ack;
+
+	EXPECT(fe_handshake(fd, good_features() | BIT(VIRTIO_F_RING_PACKED)) == 0,
+	       "packed offered and taken");
+	EXPECT(fe_mem_table(fd, mfd, MEM_SIZE, &ack) == 0 && ack == 0, "mem table");
+	EXPECT(vring_num(fd, 200) == 0, "size 200: any size (2.8)");
+	EXPECT(vring_num(fd, 32769) != 0, "size 32769");
+	/* the driver area is 4 bytes, aligned 4: the last 4 bytes of memory */
+	a.desc = MEM_UVA, a.avail = MEM_UVA + MEM_SIZE - 4, a.used = MEM_UVA + 4096;
+	fe_send(fd, VHOST_USER_SET_VRING_ADDR, VHOST_USER_NEED_REPLY_MASK, &a, sizeof(a), NULL, 0);
+	EXPECT(fe_recv(fd, VHOST_USER_SET_VRING_ADDR, &ack, 8) == 8 && ack == 0,
+	       "event areas of 4 bytes");
+	a.avail = MEM_UVA + 4098;
+	fe_send(fd, VHOST_USER_SET_VRING_ADDR, VHOST_USER_NEED_REPLY_MASK, &a, sizeof(a), NULL, 0);
+	EXPECT(fe_recv(fd, VHOST_USER_SET_VRING_ADDR, &ack, 8) == 8 && ack, "misaligned area");
+	/* QEMU: both halves; DPDK's virtio-user: the avail half of a new ring */
+	EXPECT(vring_base(fd, 0x80008000u) == 0x80008000u, "new ring");
+	EXPECT(vring_base(fd, 0x8000) == 0x80008000u, "avail half only: used = avail");
+	EXPECT(vring_base(fd, 0x80030005u) == 0x80030005u, "avail 5 (lap 0), used 3 (lap 1)");
+	fe_close(fd);
+
+	/* split rings keep their rules */
+	fd = fe_connect();
+	EXPECT(fe_handshake(fd, good_features()) == 0, "split");
+	EXPECT(fe_mem_table(fd, mfd, MEM_SIZE, &ack) == 0 && ack == 0, "mem table");
+	EXPECT(vring_num(fd, 200) != 0, "split: size 200 refused");
+	EXPECT(vring_num(fd, 256) == 0, "split: 256");
+	EXPECT(vring_base(fd, 77) == 77, "split: 16 bits");
+	close(mfd);
+	fe_close(fd);
+}
+
 /* A kick on a ring that was never set up, with the worker running. */
 static void test_kick_before_setup(void)
 {
@@ -762,6 +828,7 @@ int main(void)
 	RUN(test_truncated_and_oversized);
 	RUN(test_fd_counts_and_indexes);
 	RUN(test_ring_addresses);
+	RUN(test_packed_rings);
 	RUN(test_kick_before_setup);
 	RUN(test_config_change_channel);
 	RUN(test_mem_slots);
