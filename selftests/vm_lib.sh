@@ -46,16 +46,19 @@ vm_image()
 # no defer): an orphaned TCG guest would eat a CPU of every test after it
 vm_start()
 {
-	local name=$1 dir=$TMP/vm-$1
+	local name=$1 dir=$TMP/vm-$1 keep=
 	shift
 	mkdir -p "$dir"
 	rm -f "$dir/cmd.sock" "$dir/mon.sock"
+	# the guest mounts tmpfs on /tmp and /run: a checkout there is kept
+	# visible (scripts/vm-image.sh's init, vnet.keep)
+	case $VNET_ROOT in /tmp/*|/run/*) keep=" vnet.keep=$VNET_ROOT" ;; esac
 	setpriv --pdeathsig KILL qemu-system-x86_64 -nodefaults -no-user-config -display none \
 		-machine pc -accel "$VM_ACCEL" -cpu max -m "$VM_MEM" \
 		-object memory-backend-memfd,id=mem,size="${VM_MEM}M",share=on \
 		-numa node,memdev=mem \
 		-kernel "$VM_IMG/vmlinuz" -initrd "${VM_INITRD:-$VM_IMG/initrd.img}" \
-		-append "console=ttyS0 loglevel=5 vnet.agent=$SELFTEST_DIR/vm_agent.sh vnet.image=$VM_IMG vnet.load=${VM_LOAD:-}" \
+		-append "console=ttyS0 loglevel=5 vnet.agent=$SELFTEST_DIR/vm_agent.sh vnet.image=$VM_IMG vnet.load=${VM_LOAD:-}$keep" \
 		-serial "file:$dir/console.log" \
 		-serial "unix:$dir/cmd.sock,server=on,wait=off" \
 		-monitor "unix:$dir/mon.sock,server=on,wait=off" \
