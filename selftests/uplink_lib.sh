@@ -129,3 +129,26 @@ port_counter()
 {
 	"$VNETCTL" -j dev show "$1" | jq -e ".dev.$1.port_$2"
 }
+
+# cpu_percent PID SECONDS: the CPU PID used over SECONDS, in percent of one CPU
+cpu_percent()
+{
+	local pid=$1 secs=$2 hz a b
+	hz=$(getconf CLK_TCK)
+	a=$(awk '{print $14 + $15}' /proc/"$pid"/stat)
+	sleep "$secs"
+	b=$(awk '{print $14 + $15}' /proc/"$pid"/stat)
+	echo $(( (b - a) * 100 / hz / secs ))
+}
+
+# vnetd_idle MAX: vnetd used at most MAX% of a CPU over a second (the
+# number is left in $TMP/vnetd.cpu). With slowwait: a vnetd that settles
+# gets such a second soon, one that spins never does.
+vnetd_idle()
+{
+	local cpu
+
+	cpu=$(cpu_percent "$VNETD_PID" 1)
+	echo "$cpu" >"$TMP/vnetd.cpu"
+	[ "$cpu" -le "$1" ]
+}

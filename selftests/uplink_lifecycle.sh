@@ -96,24 +96,6 @@ tap_carrier() { ip -n "$NS_G0" link show vg0 | grep -q LOWER_UP; }
 
 __logged() { grep -q "$1" "$TMP/vnetd.log"; }
 
-# __vnetd_idle: vnetd used at most CPU_IDLE_MAX% of a CPU over a second
-# (the number in cpu)
-__vnetd_idle()
-{
-	cpu=$(cpu_percent "$VNETD_PID" 1)
-	[ "$cpu" -le $CPU_IDLE_MAX ]
-}
-
-# cpu_percent PID SECONDS: the CPU PID used over SECONDS, in percent of one CPU
-cpu_percent()
-{
-	local pid=$1 secs=$2 hz a b
-	hz=$(getconf CLK_TCK)
-	a=$(awk '{print $14 + $15}' /proc/"$pid"/stat)
-	sleep "$secs"
-	b=$(awk '{print $14 + $15}' /proc/"$pid"/stat)
-	echo $(( (b - a) * 100 / hz / secs ))
-}
 
 test_uplink_gone()
 {
@@ -143,8 +125,8 @@ test_uplink_gone()
 	check_err $? "the guest's TAP kept its carrier"
 	# what vnetd did meanwhile settles, then it must sleep: a second of
 	# (almost) no CPU within 10 s (a vnetd that spins never gets one)
-	slowwait 10 __vnetd_idle
-	check_err $? "vnetd used ${cpu}% of a CPU while the uplink was gone (max $CPU_IDLE_MAX%)"
+	slowwait 10 vnetd_idle $CPU_IDLE_MAX
+	check_err $? "vnetd used $(cat "$TMP/vnetd.cpu")% of a CPU while the uplink was gone (max $CPU_IDLE_MAX%)"
 	busywait $WAIT_MS __logged "uplink gone: datapath detached"
 	n=$(grep -c "uplink gone: datapath detached" "$TMP/vnetd.log")
 	[ "$n" = 1 ]

@@ -351,11 +351,20 @@ static bool drv_has(const struct vnet_netdev *dev, unsigned int bit)
  * spec 5.1.2: the control queue is queue 2N (N = max_virtqueue_pairs) when
  * VIRTIO_NET_F_MQ or VIRTIO_NET_F_RSS is negotiated, else queue 2.
  */
+/*
+ * Spec 5.1.2: the control queue is queue 2N with MQ or RSS, else queue 2 --
+ * when there is one. Without CTRL_VQ negotiated (a vhost-user front-end
+ * that keeps the control queue to itself, as QEMU does) queue 2 is
+ * receiveq2: the index returned is then 2 * max_virtqueue_pairs, one past
+ * every data queue, so no receive queue is taken for the control queue
+ * (its kicks would be armed and its buffers seen as pending work forever).
+ */
 unsigned int vnet_netdev_cvq_index(const struct vnet_netdev *dev)
 {
-	if (drv_has(dev, VIRTIO_NET_F_MQ) || drv_has(dev, VIRTIO_NET_F_RSS))
-		return 2u * dev->params.max_vqp;
-	return 2u;
+	if (drv_has(dev, VIRTIO_NET_F_CTRL_VQ) &&
+	    !drv_has(dev, VIRTIO_NET_F_MQ) && !drv_has(dev, VIRTIO_NET_F_RSS))
+		return 2u;
+	return 2u * dev->params.max_vqp;
 }
 
 /*

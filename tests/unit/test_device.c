@@ -565,6 +565,11 @@ static void test_cvq_index(void)
 	/* a front-end keeping the control queue may use every pair */
 	EXPECT(set_driver_word(dev, BIT(VIRTIO_F_VERSION_1)) == 0, "no cvq");
 	EXPECT(vnet_netdev_data_pairs(dev) == 4, "no cvq: pairs %u", vnet_netdev_data_pairs(dev));
+	/* ...and no receive queue is taken for a control queue (queue 2 is
+	 * receiveq2: taken for the control queue, its kicks stayed armed and
+	 * its buffers looked like work, so the worker never slept) */
+	EXPECT(vnet_netdev_cvq_index(dev) == 8, "no cvq: cvq index %u, a data queue",
+	       vnet_netdev_cvq_index(dev));
 	vnet_netdev_destroy(dev);
 }
 
