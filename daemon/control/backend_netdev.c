@@ -363,6 +363,11 @@ static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
 	return up ? vnet_updp_set_link(up, ifindex) : 0;
 }
 
+static __u32 nd_uplink_mtu_limit(const struct vnet_mgmtdev *m, const char **why)
+{
+	return m->datapath ? vnet_updp_mtu_max(m->datapath, why) : 0;
+}
+
 static void nd_uplink_describe(const struct vnet_mgmtdev *m, char *buf, size_t len)
 {
 	const struct vnet_updp *up = m->datapath;
@@ -427,6 +432,7 @@ static struct vnet_backend_ops nd_ops = {
 	.get_learned_macs = nd_get_learned_macs,
 	.uplink_change = nd_uplink_change,
 	.uplink_describe = nd_uplink_describe,
+	.uplink_mtu_limit = nd_uplink_mtu_limit,
 	.get_kernel_info = nd_get_kernel_info,
 };
 
@@ -435,8 +441,18 @@ const struct vnet_backend_ops *vnet_netdev_backend(int epfd)
 	nd_epfd = epfd;
 	/* what the model offers is what a device may be provisioned with */
 	nd_ops.supported_features = vnet_netdev_default_features();
-	/* a device's frame must fit one receive UMEM frame (xsk.h) */
-	nd_ops.uplink_mtu_max = VNET_XSK_MTU_MAX;
-	nd_ops.uplink_mtu_why = "one 2 KiB AF_XDP frame per packet, no multi-buffer";
+	/*
+	 * A device's frame must fit what the uplink datapath receives
+	 * (xsk.h): one 2 KiB UMEM frame, or with AF_XDP multi-buffer (Linux
+	 * 6.6) a jumbo frame of several; the uplink's own MTU bounds it too.
+	 */
+	if (vnet_xsk_sg_supported()) {
+		nd_ops.uplink_mtu_max = VNET_XSK_SG_MTU_MAX;
+		nd_ops.uplink_mtu_why = "AF_XDP multi-buffer, jumbo frames up to 9216";
+	} else {
+		nd_ops.uplink_mtu_max = VNET_XSK_MTU_MAX;
+		nd_ops.uplink_mtu_why = "one 2 KiB AF_XDP frame per packet: this kernel has no "
+					"AF_XDP multi-buffer (XDP_USE_SG, Linux 6.6)";
+	}
 	return &nd_ops;
 }

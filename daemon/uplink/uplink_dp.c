@@ -217,6 +217,9 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 
 	up->ifindex = ifindex;
 	detach_stale(up->ifname, ifindex);
+	/* jumbo frames: multi-buffer where the uplink's MTU needs it */
+	up->frame_want = up->frame_max = updp_frame_max(up->ifname, true);
+	o.frags = up->frame_max != 0;
 	/* native XDP first, generic as the fallback (datapath.c) */
 	err = vnet_dp_open(&o, &up->dp);
 	if (err) {
@@ -227,7 +230,7 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 	 * (xsk_rcv_check): one socket per uplink rx queue */
 	nq = uplink_rx_queues(up->ifname);
 	for (i = 0; i < nq; i++) {
-		err = vnet_xsk_open(up->ifname, i, &up->xsk[i]);
+		err = updp_xsk_open(up->ifname, i, up->frame_max, &up->xsk[i]);
 		if (err) {
 			pr_warn("%s: AF_XDP socket on queue %u: %s\n", up->ifname, i,
 				strerror(-err));
@@ -249,9 +252,14 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 	updp_scan_host_addrs(up);
 	up->last_scan = vnet_now_ns();
 	up->attached = true;
-	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode, %s\n", up->ifname,
+	if (up->frame_max && !vnet_xsk_is_sg(up->xsk[0]))
+		up->frame_max = 0;
+	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode, %s, "
+		"frames up to %u bytes%s\n", up->ifname,
 		vnet_dp_attach_mode_name(up->dp), up->nxsk,
-		up->pkt ? "group frames shared with the host" : "dedicated uplink");
+		up->pkt ? "group frames shared with the host" : "dedicated uplink",
+		up->frame_max ? up->frame_max : VNET_XSK_RX_FRAME_MAX,
+		up->frame_max ? " (multi-buffer)" : "");
 	return 0;
 
 err_detach:
@@ -265,6 +273,7 @@ static void up_free(struct vnet_updp *up)
 	up_detach(up);
 	vnet_worker_fini(&up->w);
 	free(up->discard);
+	free(up->sg_buf);
 	pthread_mutex_destroy(&up->lock);
 	free(up);
 }
@@ -289,8 +298,9 @@ int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **ou
 		return err;
 	}
 	up->discard = malloc((size_t)UP_BURST * VNET_XSK_FRAME_SIZE);
+	up->sg_buf = malloc((size_t)UP_SG_SLOTS * VNET_XSK_SG_FRAME_MAX);
 	err = -ENOMEM;
-	if (!up->discard)
+	if (!up->discard || !up->sg_buf)
 		goto err_free;
 	/*
 	 * An uplink that is not there yet is managed all the same: its
@@ -325,17 +335,23 @@ err_free:
  */
 int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
 {
+	bool same = up->attached && ifindex == up->ifindex && vnet_dp_is_attached(up->dp);
 	unsigned int ndev;
 	int err = 0;
 
-	if (up->attached && ifindex == up->ifindex && vnet_dp_is_attached(up->dp))
+	/* the same netdev, still running our program, its MTU not moved
+	 * across what the datapath was made for (uplink_jumbo.c) */
+	if (same && updp_frame_max(up->ifname, false) == up->frame_want)
 		return 0;
 	/* nothing to detach; or a netdev that refused us already (said once) */
 	if (!up->attached && (!ifindex || ifindex == up->refused_ifindex))
 		return 0;
 	vnet_worker_lock_ctl(&up->lock, &up->ctl_waiting);
 	ndev = (unsigned int)__builtin_popcountll(up->port_mask);
-	if (up->attached) {
+	if (same) {
+		up_detach(up);
+		pr_info("%s: uplink MTU changed: datapath made again for it\n", up->ifname);
+	} else if (up->attached) {
 		up_detach(up);
 		pr_info("%s: uplink gone: datapath detached; %u device(s) without link, "
 			"their frames dropped, until %s returns\n", up->ifname, ndev, up->ifname);
@@ -347,13 +363,18 @@ int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
 			pr_warn("%s: uplink is back (ifindex %d) but its datapath is not: %s; "
 				"%u device(s) drop their frames\n", up->ifname, ifindex,
 				strerror(-err), ndev);
-		else
+		else if (!same)
 			pr_info("%s: uplink is back (ifindex %d): datapath re-attached for %u "
 				"device(s)\n", up->ifname, ifindex, ndev);
 	}
 	pthread_mutex_unlock(&up->lock);
 	vnet_worker_wake(&up->w);
 	return err ? err : ifindex ? 1 : 0;
+}
+
+__u32 vnet_updp_mtu_max(const struct vnet_updp *up, const char **why)
+{
+	return up->attached ? updp_mtu_max(up, why) : 0;
 }
 
 bool vnet_updp_attached(const struct vnet_updp *up)

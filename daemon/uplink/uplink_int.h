@@ -79,6 +79,7 @@
 #define UP_PKT_BUDGET	256	/* packet-ring frames per round: XSK gets its turn */
 #define UP_HOST_BURST	16	/* host-port frames per round (a read each) */
 #define UP_HOST_FRAME	65536	/* a host frame: the TAP's MTU may grow with the uplink's */
+#define UP_SG_SLOTS	8	/* multi-buffer frames gathered per batch flush */
 #define ETH_HLEN_	14
 
 /* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
@@ -164,6 +165,12 @@ struct vnet_updp {
 	unsigned int nhost4;
 	__u64 last_scan;
 	__u64 rx_bad_meta, rx_no_port;
+	/* multi-buffer: frames of several descriptors, gathered (uplink_jumbo.c) */
+	__u32 frame_want;		/* what the uplink's MTU asked for at attach */
+	__u32 frame_max;		/* 0: one UMEM frame per packet */
+	__u8 (*sg_buf)[VNET_XSK_SG_FRAME_MAX];	/* [UP_SG_SLOTS] */
+	unsigned int sg_used;
+	__u64 rx_too_long;		/* longer than frame_max, or pieces bad */
 	/* detached: transmit buffers whose frames are dropped (updp_port_tx_drop) */
 	struct vnet_tx_buf dtxb[UP_BURST];
 	__u8 (*discard)[VNET_XSK_FRAME_SIZE];	/* [UP_BURST] */
@@ -173,6 +180,12 @@ struct vnet_updp {
 extern const struct vnet_worker_ops updp_loop_ops;
 extern const struct vnet_netdev_ops updp_port_ops;
 void updp_xsk_watch(struct vnet_updp *up, bool on);
+
+/* uplink_jumbo.c */
+__u32 updp_frame_max(const char *ifname, bool verbose);
+__u32 updp_mtu_max(const struct vnet_updp *up, const char **why);
+int updp_xsk_open(const char *ifname, __u32 queue, __u32 frame_max, struct vnet_xsk **x);
+bool updp_rx_fits(const struct up_port *p, const __u8 *data, __u32 len);
 
 /* uplink_push.c (up->lock held; push_state and learning: dev->lock too) */
 void updp_scan_host_addrs(struct vnet_updp *up);

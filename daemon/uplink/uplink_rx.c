@@ -58,6 +58,10 @@ static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet
 	unsigned int qi = m->queue < p->dev->params.max_vqp ? m->queue : 0;
 	struct vnet_rx_pkt *pk;
 
+	if (!updp_rx_fits(p, data, len)) {
+		p->st.rx_dropped++;	/* longer than the device's MTU */
+		return;
+	}
 	if (p->rxn[qi] == UP_RXB)
 		port_flush(p);		/* a full batch goes now; 'touched' stays */
 	if (!p->touched) {
@@ -162,9 +166,34 @@ unsigned int updp_run_host(struct vnet_updp *up)
 	return i;
 }
 
+/*
+ * The frame at rx[0] of n descriptors, flat: in its UMEM frame, or, when
+ * it came in several (multi-buffer), copied into a gather slot that stays
+ * valid until the batches are flushed (a flush frees every slot). Returns
+ * how many descriptors it took; *len 0: dropped (counted).
+ */
+static unsigned int rx_frame(struct vnet_updp *up, const struct vnet_xsk_rx *rx,
+			     unsigned int n, const __u8 **data, __u32 *len)
+{
+	unsigned int used;
+
+	if (rx[0].more && up->sg_used == UP_SG_SLOTS) {
+		updp_flush_touched(up);
+		up->sg_used = 0;
+	}
+	used = vnet_xsk_gather(rx, n, up->sg_buf[up->sg_used], VNET_XSK_SG_FRAME_MAX, data, len);
+	if (used > 1 && *len)
+		up->sg_used++;
+	else if (used > 1)
+		up->rx_too_long++;
+	else if (!*len)
+		up->rx_bad_meta++;	/* a descriptor outside its UMEM frame */
+	return used;
+}
+
 unsigned int updp_run_rx(struct vnet_updp *up)
 {
-	unsigned int i, k, n, work = 0;
+	unsigned int i, k, n, used, work = 0;
 
 	for (i = 0; i < up->nxsk; i++) {
 		struct vnet_xsk *x = up->xsk[i];
@@ -172,11 +201,16 @@ unsigned int updp_run_rx(struct vnet_updp *up)
 		n = vnet_xsk_rx_peek(x, up->rx, UP_BURST);
 		if (!n)
 			continue;
-		for (k = 0; k < n; k++) {
+		for (k = 0; k < n; k += used) {
 			const struct vnet_xsk_rx *f = &up->rx[k];
 			struct vnet_xdp_meta m;
+			const __u8 *data;
+			__u32 len;
 
-			if (!f->meta || !f->len) {
+			used = rx_frame(up, f, n - k, &data, &len);
+			if (!len)
+				continue;
+			if (!f->meta) {
 				up->rx_bad_meta++;
 				continue;
 			}
@@ -184,14 +218,15 @@ unsigned int updp_run_rx(struct vnet_updp *up)
 			if (m.magic != VNET_META_MAGIC) {
 				up->rx_bad_meta++;
 			} else if (m.flags & VNET_META_F_FLOOD) {
-				updp_replicate(up, f->data, f->len, 0, false);
+				updp_replicate(up, data, len, 0, false);
 			} else if (m.dev < VNET_DP_MAX_DEVS && up->ports[m.dev]) {
-				batch_add(up, up->ports[m.dev], &m, f->data, f->len);
+				batch_add(up, up->ports[m.dev], &m, data, len);
 			} else {
 				up->rx_no_port++;	/* device went away meanwhile */
 			}
 		}
 		updp_flush_touched(up);
+		up->sg_used = 0;
 		vnet_xsk_rx_done(x, up->rx, n);
 		work += n;
 	}

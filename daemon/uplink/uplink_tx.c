@@ -51,7 +51,7 @@ static unsigned int tx_bufs_ready(struct vnet_updp *up)
 		up->txb[i].data = vnet_xsk_tx_frame(x, &up->txaddr[i]);
 		if (!up->txb[i].data)
 			break;
-		up->txb[i].cap = VNET_XSK_FRAME_SIZE;
+		up->txb[i].cap = vnet_xsk_tx_cap(x);	/* multi-buffer: a jumbo frame */
 	}
 	return i;
 }

@@ -154,6 +154,9 @@ struct vnet_backend_ops {
 	 * why, for the error message; 0: no limit but the uplink's MTU */
 	__u32 uplink_mtu_max;
 	const char *uplink_mtu_why;
+	/* the same for one uplink now (its datapath attached: what it was
+	 * made for); 0: not known, the bound above (may be NULL) */
+	__u32 (*uplink_mtu_limit)(const struct vnet_mgmtdev *m, const char **why);
 	/* make the device (transport listening, queues allocated); all or
 	 * nothing. It may narrow dev->p.features to what the transport can
 	 * offer (VDUSE: what the running kernel accepts); the registry saves

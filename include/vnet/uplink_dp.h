@@ -59,6 +59,12 @@ void vnet_updp_close(struct vnet_updp *up);
 int vnet_updp_set_link(struct vnet_updp *up, int ifindex);
 /* XDP and AF_XDP are on the uplink now. */
 bool vnet_updp_attached(const struct vnet_updp *up);
+/*
+ * The largest device MTU the attached datapath carries (one UMEM frame, or
+ * multi-buffer up to the uplink's MTU) and why; 0 while detached.
+ * Control thread.
+ */
+__u32 vnet_updp_mtu_max(const struct vnet_updp *up, const char **why);
 /* "native dispatcher", "skb direct", ..., or "detached": mgmtdev show */
 void vnet_updp_describe(const struct vnet_updp *up, char *buf, size_t len);
 
