@@ -11,6 +11,7 @@
 #   make demo         show vnet at work
 #   make bench        all benchmarks (bench-*), never run by `make check`
 #   make bench-vhost, make bench-e2e   against DPDK (root)
+#   make bench-compare BASE=REV   this tree against an older one, same run
 #   make install      into $(DESTDIR)$(PREFIX), PREFIX=/usr/local by default
 #   make V=1          show full commands
 
@@ -160,8 +161,9 @@ SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
 SELFTESTS += selftests/uplink_lifecycle.sh selftests/uplink_jumbo.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
-# real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh
-SELFTESTS += selftests/vm_qemu.sh
+# real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,
+# whose agent and hang detection vm_harness.sh checks
+SELFTESTS += selftests/vm_harness.sh selftests/vm_qemu.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh

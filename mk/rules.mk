@@ -63,7 +63,8 @@ FUZZ_BINS := $(addprefix $(O)/fuzz/,$(FUZZERS))
 SHLIB_FILES := $(patsubst %,$(O)/lib/%.so,$(SHLIBS))
 SCRIPT_FILES := $(addprefix $(O)/bin/,$(SCRIPTS))
 
-.PHONY: all deps check unit-bins demo bench fuzz clean help install bench-vhost bench-e2e
+.PHONY: all deps check unit-bins demo bench fuzz clean help install bench-vhost bench-e2e \
+	bench-compare
 .DELETE_ON_ERROR:
 
 # Every object is named in a rule so make never treats one as an
@@ -204,6 +205,11 @@ bench-vhost: $(O)/bin/vnet-sim
 bench-e2e: $(O)/bin/vnetd $(O)/bin/vnetctl $(O)/bin/vnet-guest $(O)/bin/vnet-gen \
 		$(O)/bin/vnet-xsk-recv
 	$(Q)O=$(O) scripts/bench-e2e.sh
+
+# this tree against an older revision, alternating rounds in one run:
+# make bench-compare BASE=REV [BENCH="vhost e2e e2e-tx"] [ROUNDS=3]
+bench-compare:
+	$(Q)O=$(O) scripts/bench-compare.sh
 
 # Installation (DESTDIR for staging, PREFIX default /usr/local).
 PREFIX  ?= /usr/local

@@ -13,16 +13,23 @@
                                 send N frames (EtherType 0x88b5, optionally
                                 802.1Q tagged) carrying the text TAG and a
                                 sequence number
-  spoof-send IFACE SRC_MAC TAG N
+  spoof-send IFACE SRC_MAC TAG N [FENCE]
                                 send N marked broadcast frames out of IFACE
-                                with SRC_MAC as the source (not the iface's)
-  mark-count IFACE TAG SECONDS  count the distinct frames carrying TAG that
-                                IFACE receives within SECONDS; prints the count
-                                (prints "ready" on stderr once listening)
+                                with SRC_MAC as the source (not the iface's),
+                                then one carrying FENCE from the iface's MAC
+  mark-count IFACE TAG SECONDS [FENCE]
+                                count the distinct frames carrying TAG that
+                                IFACE receives; prints the count (prints
+                                "ready" on stderr once listening). Without
+                                FENCE: within SECONDS. With FENCE: until a
+                                frame carrying FENCE arrives (sent after the
+                                counted ones, on the same path, it says
+                                they all had their chance), SECONDS at most
+                                (then exit 3: the fence never came)
   raw-send IFACE HEX            send one frame given in hex, as is (cut ones too)
-  rarp-count IFACE MAC SECONDS  count the RARP requests from MAC that IFACE
-                                receives within SECONDS (prints "ready" on
-                                stderr once listening)
+  rarp-count IFACE MAC SECONDS [FENCE]
+                                count the RARP requests from MAC that IFACE
+                                receives, like mark-count
   fake-backend SOCKET MODE      a vhost-user back-end that misbehaves:
                                 silent (never answers), wrong-code (answers
                                 GET_FEATURES with request 99), stall (answers
@@ -123,40 +130,62 @@ def mark_send(iface, dst, tag, n, vid=None, src=None):
         time.sleep(0.01)
 
 
-def incoming(iface, secs):
-    """Frames IFACE receives (not sends) for SECS seconds; says "ready"
-    on stderr once listening."""
-    rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    rx.bind((iface, 0))
-    rx.settimeout(0.05)
-    print('ready', file=sys.stderr, flush=True)
-    deadline = time.time() + secs
-    while time.time() < deadline:
-        try:
-            data, addr = rx.recvfrom(4096)
-        except socket.timeout:
-            continue
-        if addr[2] != PACKET_OUTGOING:
+FENCE_MISSED = 3
+
+
+class Listener:
+    """Frames IFACE receives (not sends) for at most SECS seconds, or until
+    one carrying FENCE arrives (self.fenced); says "ready" on stderr once
+    listening."""
+
+    def __init__(self, iface, secs, fence=None):
+        self.rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+        self.rx.bind((iface, 0))
+        self.rx.settimeout(0.05)
+        self.deadline = time.monotonic() + secs
+        self.fence = fence.encode() if fence else None
+        self.fenced = False
+        print('ready', file=sys.stderr, flush=True)
+
+    def __iter__(self):
+        while time.monotonic() < self.deadline:
+            try:
+                data, addr = self.rx.recvfrom(4096)
+            except socket.timeout:
+                continue
+            if addr[2] == PACKET_OUTGOING:
+                continue
+            if self.fence and self.fence in data:
+                self.fenced = True
+                return
             yield data
 
+    def status(self):
+        """The exit status: a fence asked for and never seen is a failure."""
+        return FENCE_MISSED if self.fence and not self.fenced else 0
 
-def mark_count(iface, tag, secs):
+
+def mark_count(iface, tag, secs, fence=None):
     t, seen = tag.encode(), set()
-    for data in incoming(iface, secs):
+    frames = Listener(iface, secs, fence)
+    for data in frames:
         k = data.find(t)
         if k >= 0:
             seen.add(data[k + len(t):k + len(t) + 4])
     print(len(seen), flush=True)
+    return frames.status()
 
 
-def rarp_count(iface, mac, secs):
+def rarp_count(iface, mac, secs, fence=None):
     want, n = bytes.fromhex(mac.replace(':', '')), 0
-    for data in incoming(iface, secs):
+    frames = Listener(iface, secs, fence)
+    for data in frames:
         # EtherType 0x8035, opcode 3 (request reverse), sender hw address
         if (len(data) >= 42 and data[12:14] == b'\x80\x35'
                 and data[20:22] == b'\x00\x03' and data[22:28] == want):
             n += 1
     print(n, flush=True)
+    return frames.status()
 
 
 def raw_send(iface, hexframe):
@@ -169,9 +198,10 @@ def tcp_server(addr, port):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
     s.listen(1)
-    s.settimeout(30)
+    # bounds on silence, not on the transfer: generous for emulated guests
+    s.settimeout(60)
     c, _ = s.accept()
-    c.settimeout(30)
+    c.settimeout(60)
     h, total = hashlib.sha256(), 0
     while True:
         b = c.recv(1 << 16)
@@ -184,7 +214,7 @@ def tcp_server(addr, port):
 
 def tcp_client(addr, port, nbytes):
     fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
-    s = socket.create_connection((addr, port), timeout=30)
+    s = socket.create_connection((addr, port), timeout=60)
     h, left = hashlib.sha256(), nbytes
     block = os.urandom(1 << 20)
     while left:
@@ -255,12 +285,14 @@ def main(a):
         mark_send(a[1], a[2], a[3], int(a[4]), int(a[5]) if len(a) > 5 else None)
     elif a[0] == 'spoof-send':
         mark_send(a[1], 'ff:ff:ff:ff:ff:ff', a[3], int(a[4]), src=a[2])
+        if len(a) > 5:
+            mark_send(a[1], 'ff:ff:ff:ff:ff:ff', a[5], 1)
     elif a[0] == 'mark-count':
-        mark_count(a[1], a[2], float(a[3]))
+        return mark_count(a[1], a[2], float(a[3]), a[4] if len(a) > 4 else None)
     elif a[0] == 'raw-send':
         raw_send(a[1], a[2])
     elif a[0] == 'rarp-count':
-        rarp_count(a[1], a[2], float(a[3]))
+        return rarp_count(a[1], a[2], float(a[3]), a[4] if len(a) > 4 else None)
     elif a[0] == 'fake-backend':
         fake_backend(a[1], a[2])
     else:

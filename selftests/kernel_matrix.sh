@@ -11,8 +11,9 @@
 #
 # Every inner result is one line "TEST: KERNEL SCRIPT: NAME [ OK ]|[FAIL]|
 # [SKIP]"; per kernel one more says how vnetd attached XDP (from its log in
-# e2e_uplink.sh): dispatcher, single or direct -- dispatcher wanted on 6.1,
-# dispatcher or direct on 6.12, anything but "no datapath" elsewhere.
+# e2e_uplink.sh, right after it ran): dispatcher, single or direct --
+# dispatcher wanted on 6.1, dispatcher or direct on 6.12, anything but "no
+# datapath" elsewhere.
 #
 # The inner tests (MATRIX_TESTS, a list of SCRIPT[:TEST,TEST...], replaces
 # them), about 2 minutes a kernel under TCG on 2 cores:
@@ -23,14 +24,25 @@
 #   uplink_jumbo.sh        all: MTU 9000 through multi-buffer on 6.12; on 6.1
 #                          (no XDP_USE_SG) only the refusal with its reason
 # Guests: VM_MEM 1024 MiB, 2 vCPUs, no NIC; veth, tun and the TC modules of
-# the host port loaded (VM_LOAD).
+# the host port loaded (VM_LOAD). The scripts wait for events with generous
+# bounds (uplink_lib.sh), so TCG's slowness costs time, never a result.
+#
+# A script gets MATRIX_TIMEOUT seconds; one still running then is killed
+# with what it started (its output so far is relayed) and the guest's
+# processes and kernel log are shown. A guest whose agent stops answering
+# is reported after VM_SILENCE (60) seconds, not after the script's time,
+# with the kernel's own account (SysRq: CPU stacks, blocked tasks, memory).
+# Either way the scripts after it run in a freshly booted guest. Per kernel
+# a last line says how tight the guest's memory was (PSI stall time, OOM
+# kills).
+# before vm_lib.sh, whose default (512) is for the small guests of vm_qemu.sh
+VM_MEM=${VM_MEM:-1024}
 source "$(dirname "$0")/vm_lib.sh"
 
 VM_KERNELS=${VM_KERNELS:-6.1 6.12}
 MATRIX_TESTS=${MATRIX_TESTS:-"xdp_uplink.sh e2e_uplink.sh
 	uplink_lifecycle.sh:test_uplink_gone,test_mtu_limit,test_libxdp_refused
 	uplink_jumbo.sh"}
-VM_MEM=${VM_MEM:-1024}
 # veth: the uplinks; tun: vnet-guest's TAPs and the host port's; clsact and
 # cls_bpf: the host port's TC programs
 VM_LOAD=${VM_LOAD:-veth,tun,sch_ingress,cls_bpf}
@@ -69,7 +81,7 @@ result()
 # one result of its own
 relay()
 {
-	local k=$1 s=$2 rc=$3 line name res n=0 f=0
+	local k=$1 s=$2 rc=$3 line name res n=0 f=0 why
 	while IFS= read -r line; do
 		if [[ $line =~ ^TEST:\ (.*[^ ])\ +\[( OK |FAIL|SKIP)\]$ ]]; then
 			name=${BASH_REMATCH[1]} res=${BASH_REMATCH[2]// /}
@@ -83,7 +95,13 @@ relay()
 	if [ "$rc" -eq $ksft_skip ] && [ $n -eq 0 ]; then
 		result "$k" "$s" SKIP "the whole script skipped"
 	elif [ "$rc" -ne 0 ] && [ "$rc" -ne $ksft_skip ] && [ $f -eq 0 ]; then
-		result "$k" "$s" FAIL "exited with status $rc$([ "$rc" = 124 ] && echo ' (no answer in time)')"
+		case $rc in
+		123) why=" (the guest stopped answering)" ;;
+		124) why=" (still running after ${MATRIX_TIMEOUT}s: killed)" ;;
+		125) why=" (the guest's channel failed)" ;;
+		*) why= ;;
+		esac
+		result "$k" "$s" FAIL "exited with status $rc$why"
 	fi
 }
 
@@ -112,9 +130,23 @@ attach_line()
 	fi
 }
 
+# boot KERNEL VM: the guest up with its agent answering; 1 (reported) if not
+boot()
+{
+	local k=$1 vm=$2 t0
+	t0=$(date +%s)
+	vm_start "$vm" -smp 2
+	if ! vm_wait_ready "$vm" 180; then
+		result "$k" "guest boots" FAIL "no agent; console: $(vm_console_tail "$vm" 5)"
+		vm_stop "$vm"
+		return 1
+	fi
+	BOOT_S=$(($(date +%s) - t0))
+}
+
 run_kernel()
 {
-	local k=$1 vm=k${1//./_} t s sel out rc t0
+	local k=$1 vm=k${1//./_} t s sel out rc t0 up
 	VM_IMG=$("$VNET_ROOT/scripts/vm-image.sh" "$k" "$VNET_BUILD/vm" 2>"$TMP/image-$k.log")
 	if [ -z "$VM_IMG" ]; then
 		# as vm_image(): no kernel package to be had is this machine's limit
@@ -122,34 +154,60 @@ run_kernel()
 		return
 	fi
 	VM_KVER=$(cat "$VM_IMG/version")
-	t0=$(date +%s)
-	vm_start "$vm" -smp 2
-	if ! vm_wait_ready "$vm" 180; then
-		result "$k" "guest boots" FAIL "no agent; console: $(vm_console_tail "$vm" 5)"
-		vm_stop "$vm"
-		return
-	fi
+	boot "$k" "$vm" || return
 	if ! grep -q "modprobe .* failed" "$TMP/vm-$vm/console.log"; then
-		result "$k" "guest boots ($VM_KVER, $(($(date +%s) - t0)) s), modules $VM_LOAD" OK
+		result "$k" "guest boots ($VM_KVER, $BOOT_S s), modules $VM_LOAD" OK
 	else
 		result "$k" "guest boots ($VM_KVER), modules $VM_LOAD" FAIL \
 			"$(grep -o "modprobe .* failed" "$TMP/vm-$vm/console.log" | tr '\n' ' ')"
 	fi
+	up=1
 	for t in $MATRIX_TESTS; do
 		s=${t%%:*} sel=
 		[ "$s" != "$t" ] && sel=${t#*:} sel=${sel//,/ }
+		if [ $up = 0 ]; then
+			result "$k" "$s" FAIL "not run: the guest did not come back"
+			continue
+		fi
 		t0=$(date +%s)
-		# the guest's /tmp is its own; the tests write nowhere else
+		# the guest's /tmp is its own; the tests write nowhere else. The
+		# script's own timeout lets it clean up; the agent kills what is
+		# left at MATRIX_TIMEOUT (vm_console.py)
 		out=$(vm_exec "$vm" -t "$MATRIX_TIMEOUT" \
 			"cd /tmp && VNET_BUILD='$VNET_BUILD' TESTS='$sel' KEEP_TMP=1 \
 			 VNET_EMULATED=$([ "$VM_ACCEL" = tcg ] && echo 1) \
-			 timeout $((MATRIX_TIMEOUT - 10)) bash '$SELFTEST_DIR/$s' </dev/null")
+			 timeout -k 5 $((MATRIX_TIMEOUT - 20)) bash '$SELFTEST_DIR/$s' </dev/null")
 		rc=$?
 		relay "$k" "$s" "$rc" <<<"$out"
 		echo "# kernel $k: $s ${sel:+($sel) }took $(($(date +%s) - t0)) s"
+		case $rc in
+		123 | 124 | 125)
+			# what hung, then a fresh guest for the scripts after it
+			if [ $rc = 124 ]; then
+				vm_diag "$vm"
+			else
+				vm_post_mortem "$vm"
+			fi
+			vm_stop "$vm"
+			boot "$k" "$vm" || up=0
+			;;
+		*)
+			[ "$s" = e2e_uplink.sh ] && attach_line "$k" "$vm"
+			;;
+		esac
 	done
-	attach_line "$k" "$vm"
+	[ $up = 1 ] && memory_line "$k" "$vm"
 	vm_stop "$vm"
+}
+
+# memory_line KERNEL VM: how tight the guest's memory was, for the log: the
+# time its tasks stalled on memory (PSI), OOM kills, what is left
+memory_line()
+{
+	echo "# kernel $1: guest memory ($VM_MEM MiB): $(vm_exec "$2" -t 30 \
+		"awk '/^MemAvailable/ {printf \"%d MiB available, \", \$2 / 1024}' /proc/meminfo
+		 awk '/^some/ {sub(\"total=\", \"\", \$5); printf \"stalled %d ms, \", \$5 / 1000}' /proc/pressure/memory
+		 awk '/^oom_kill / {printf \"%d OOM kills\", \$2}' /proc/vmstat" 2>&1)"
 }
 
 for k in $VM_KERNELS; do

@@ -8,8 +8,23 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FRAMES="python3 $SELFTEST_DIR/guest_frames.py"
 
+# Waits are on events, never on fixed windows; these are only their upper
+# bounds, generous so that the same checks pass in an emulated guest (the
+# kernel matrix's TCG, tens of times slower) and cost nothing when the
+# event comes: WAIT_MS for a state to show, LISTEN_MAX (seconds) for a
+# frame listener whose fence never comes.
+WAIT_MS=${WAIT_MS:-30000}
+LISTEN_MAX=${LISTEN_MAX:-60}
+
+__vnetd_answers_or_died()
+{
+	"$VNETCTL" mgmtdev show vnet/up0 >/dev/null 2>&1 || ! kill -0 "$1" 2>/dev/null
+}
+
 # vnetd_start [ARGS]: vnetd on up0 (devices restored from $TMP/state); bpffs
-# mounted inside first (ip netns exec remounts /sys); exec: $! is vnetd
+# mounted inside first (ip netns exec remounts /sys); exec: $! is vnetd.
+# 0 once it answers (loading and verifying its programs takes a while
+# under emulation), 1 when it does not or exited
 vnetd_start()
 {
 	ip netns exec "$NS_HOST" sh -c \
@@ -18,7 +33,23 @@ vnetd_start()
 		>>"$TMP/vnetd.log" 2>&1 &
 	VNETD_PID=$!
 	defer kill -9 "$VNETD_PID"
-	busywait 5000 "$VNETCTL" mgmtdev show vnet/up0 >/dev/null 2>&1
+	busywait $((2 * WAIT_MS)) __vnetd_answers_or_died "$VNETD_PID"
+	"$VNETCTL" mgmtdev show vnet/up0 >/dev/null 2>&1
+}
+
+__ready() { grep -q ready "$1"; }
+
+# listen NAME NS ARGS...: guest_frames.py ARGS (a counter: mark-count,
+# rarp-count) in NS in the background, its count to $TMP/NAME, its pid in
+# LISTEN_PID; returns once it listens (1 if it never does)
+listen()
+{
+	local name=$1 ns=$2
+	shift 2
+	in_ns "$ns" $FRAMES "$@" >"$TMP/$name" 2>"$TMP/$name.rdy" &
+	LISTEN_PID=$!
+	defer kill "$LISTEN_PID"
+	busywait $WAIT_MS __ready "$TMP/$name.rdy"
 }
 
 # guest_up VAR DEV NS MAC IP [ARGS]: vnet-guest on DEV's socket, TAP vg0 in
@@ -27,17 +58,18 @@ guest_up()
 {
 	local var=$1 dev=$2 ns=$3 mac=$4 ip=$5
 	shift 5
-	"$VNET_BIN/vnet-guest" --socket "$TMP/run/$dev.sock" --netns "$ns" --tap vg0 -j \
+	"$VNET_BIN/vnet-guest" --socket "$TMP/run/$dev.sock" --netns "$ns" --tap vg0 -j -v \
 		"$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
 	eval "${var}_PID=$!"
 	defer kill -9 "$!"
-	slowwait 5 ip -n "$ns" link show vg0 >/dev/null 2>&1 || return 1
-	sleep 0.3
+	# the TAP is set up (vnet-guest gave it the device's MAC and MTU)
+	# once vnet-guest says how many queue pairs it has
+	slowwait $((WAIT_MS / 1000)) grep -q "vg0: .* queue pairs" "$TMP/$var.err" || return 1
 	ip -n "$ns" link set vg0 address "$mac"
 	ip -n "$ns" addr add "$ip/24" dev vg0
 	ip -n "$ns" link set vg0 up
 	# the device reaches DRIVER_OK and the carrier follows the uplink
-	slowwait 5 sh -c "ip -n $ns link show vg0 | grep -q LOWER_UP"
+	slowwait $((WAIT_MS / 1000)) sh -c "ip -n $ns link show vg0 | grep -q LOWER_UP"
 }
 
 __out_grew() { [ "$(wc -l <"$1")" -gt "$2" ]; }
@@ -49,8 +81,18 @@ guest_stats()
 	eval "pid=\$${1}_PID"
 	n=$(wc -l <"$out")
 	kill -USR1 "$pid" || return 1
-	busywait 2000 __out_grew "$out" "$n" || return 1
+	busywait $WAIT_MS __out_grew "$out" "$n" || return 1
 	tail -n 1 "$out"
+}
+
+# __rx_grew VAR BEFORE N: the guest's receive queues took N frames more
+# than in BEFORE (counters of guest_stats)
+__rx_grew()
+{
+	local now
+	now=$(guest_stats "$1") || return 1
+	jq -e -n --argjson b "$2" --argjson a "$now" --argjson n "$3" \
+		'([$a.rx[].packets] | add) - ([$b.rx[].packets] | add) >= $n' >/dev/null
 }
 
 __listening() { in_ns "$1" ss -ltn "sport = :$2" | grep -q "$2"; }
@@ -61,8 +103,8 @@ tcp_xfer()
 	local src=$1 dst=$2 ip=$3 bytes=$4 sent got
 	in_ns "$dst" $FRAMES tcp-server "$ip" 5201 >"$TMP/srv.out" 2>&1 &
 	local srv=$!
-	busywait 5000 __listening "$dst" 5201
-	sent=$(in_ns "$src" timeout 60 $FRAMES tcp-client "$ip" 5201 "$bytes")
+	busywait $WAIT_MS __listening "$dst" 5201
+	sent=$(in_ns "$src" timeout 300 $FRAMES tcp-client "$ip" 5201 "$bytes")
 	wait "$srv"
 	got=$(cat "$TMP/srv.out")
 	vlog "sent $sent got $got"

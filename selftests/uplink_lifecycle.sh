@@ -94,6 +94,16 @@ mgmt_field() { "$VNETCTL" -j mgmtdev show vnet/up0 | jq -r ".mgmtdev[\"vnet/up0\
 __is() { [ "$("$1" "$2")" = "$3" ]; }
 tap_carrier() { ip -n "$NS_G0" link show vg0 | grep -q LOWER_UP; }
 
+__logged() { grep -q "$1" "$TMP/vnetd.log"; }
+
+# __vnetd_idle: vnetd used at most CPU_IDLE_MAX% of a CPU over a second
+# (the number in cpu)
+__vnetd_idle()
+{
+	cpu=$(cpu_percent "$VNETD_PID" 1)
+	[ "$cpu" -le $CPU_IDLE_MAX ]
+}
+
 # cpu_percent PID SECONDS: the CPU PID used over SECONDS, in percent of one CPU
 cpu_percent()
 {
@@ -107,43 +117,46 @@ cpu_percent()
 
 test_uplink_gone()
 {
-	local xfer a0 a1 cpu n
+	local xfer s0 a0 a1 cpu n
 	RET=0
-	a0=$(guest_stats G0 | jq .announces)
+	s0=$(guest_stats G0)
+	a0=$(jq .announces <<<"$s0")
 	# TCP wire -> guest in flight when the uplink goes (it cannot finish)
 	in_ns "$NS_G0" $FRAMES tcp-server $GUEST_IP 5202 >/dev/null 2>&1 &
 	defer kill $!
-	busywait 5000 __listening "$NS_G0" 5202
+	busywait $WAIT_MS __listening "$NS_G0" 5202
 	in_ns "$NS_WIRE" timeout 30 $FRAMES tcp-client $GUEST_IP 5202 $((1 << 30)) \
 		>/dev/null 2>&1 &
 	xfer=$!
 	defer kill $xfer
-	sleep 1
+	# data on its way: the guest's receive queues took some of it
+	busywait $WAIT_MS __rx_grew G0 "$s0" 32
+	check_err $? "no TCP data reached the guest before the uplink went"
 	ip -n "$NS_HOST" link del up0
 	check_err $? "cannot delete up0"
 
-	busywait 3000 __is dev_field uplink_state absent
+	busywait $WAIT_MS __is dev_field uplink_state absent
 	check_err $? "dev show: uplink_state $(dev_field uplink_state), want absent"
-	busywait 3000 __is mgmt_field datapath detached
+	busywait $WAIT_MS __is mgmt_field datapath detached
 	check_err $? "mgmtdev show: datapath $(mgmt_field datapath), want detached"
-	busywait 3000 sh -c "! ip -n $NS_G0 link show vg0 | grep -q LOWER_UP"
+	busywait $WAIT_MS sh -c "! ip -n $NS_G0 link show vg0 | grep -q LOWER_UP"
 	check_err $? "the guest's TAP kept its carrier"
-	# what vnetd did meanwhile settles, then it must sleep
-	sleep 0.5
-	cpu=$(cpu_percent "$VNETD_PID" 1)
-	[ "$cpu" -le $CPU_IDLE_MAX ]
+	# what vnetd did meanwhile settles, then it must sleep: a second of
+	# (almost) no CPU within 10 s (a vnetd that spins never gets one)
+	slowwait 10 __vnetd_idle
 	check_err $? "vnetd used ${cpu}% of a CPU while the uplink was gone (max $CPU_IDLE_MAX%)"
+	busywait $WAIT_MS __logged "uplink gone: datapath detached"
 	n=$(grep -c "uplink gone: datapath detached" "$TMP/vnetd.log")
 	[ "$n" = 1 ]
 	check_err $? "vnetd logged the loss $n times, want once"
 
 	make_uplink
 	check_err $? "cannot re-create up0"
-	busywait 5000 __is dev_field uplink_state up
+	busywait $WAIT_MS __is dev_field uplink_state up
 	check_err $? "dev show: uplink_state $(dev_field uplink_state) after the return"
-	busywait 3000 tap_carrier
+	busywait $WAIT_MS tap_carrier
 	check_err $? "the guest's TAP has no carrier after the return"
-	grep -q "uplink is back (ifindex [0-9]*): datapath re-attached" "$TMP/vnetd.log"
+	busywait $WAIT_MS __logged "uplink is back (ifindex [0-9]*): datapath re-attached"
 	check_err $? "vnetd did not re-attach the datapath: $(tail -n 5 "$TMP/vnetd.log")"
 	ip -n "$NS_HOST" link show up0 | grep -q "prog/xdp\| xdp"
 	check_err $? "no XDP program on the new up0"
@@ -166,6 +179,8 @@ test_uplink_gone()
 }
 
 kernel_changes() { in_ns "$NS_HOST" cat /sys/class/net/up0/carrier_changes; }
+# __announced_since N: the guest has announced itself more than N times
+__announced_since() { [ "$(guest_stats G0 | jq .announces)" -gt "$1" ]; }
 link_is() { [ "$("$VNETCTL" -j dev config show v0 | jq -r .config.v0.link)" = "$1" ]; }
 __counted() { [ "$(mgmt_field carrier_changes)" = "$1" ]; }
 
@@ -192,14 +207,14 @@ storm_check()
 	[ $((k1 - k0)) -ge "$n" ]
 	check_err $? "the kernel counted $((k1 - k0)) carrier changes for $n toggles"
 	want=$((c0 + k1 - k0))
-	busywait 5000 __counted $want
+	busywait $WAIT_MS __counted $want
 	check_err $? "vnetd counted $(( $(mgmt_field carrier_changes) - c0 )) carrier changes, the kernel $((k1 - k0))"
-	busywait 3000 link_is "$end"
+	busywait $WAIT_MS link_is "$end"
 	check_err $? "device link $("$VNETCTL" -j dev config show v0 | jq -r .config.v0.link) after a storm ending $end"
 	if [ "$end" = up ]; then
-		busywait 3000 tap_carrier
+		busywait $WAIT_MS tap_carrier
 	else
-		busywait 3000 sh -c "! ip -n $NS_G0 link show vg0 | grep -q LOWER_UP"
+		busywait $WAIT_MS sh -c "! ip -n $NS_G0 link show vg0 | grep -q LOWER_UP"
 	fi
 	check_err $? "the guest's TAP carrier is wrong after a storm ending $end"
 	STORM_SEEN=$((k1 - k0))
@@ -209,12 +224,12 @@ test_carrier_storm()
 {
 	local s0 s1 s2
 	RET=0
-	busywait 3000 tap_carrier
+	busywait $WAIT_MS tap_carrier
 	check_err $? "no carrier at the start"
 	s0=$(guest_stats G0)
 	# up -> 120 transitions -> up: the driver must see the bounce
 	storm_check 120 up
-	busywait 3000 sh -c "[ \$(kill -USR1 $G0_PID; sleep 0.1; tail -n1 $TMP/G0.out | jq .announces) -gt $(jq .announces <<<"$s0") ]"
+	busywait $WAIT_MS __announced_since "$(jq .announces <<<"$s0")"
 	check_err $? "no announce after a storm that ended up"
 	s1=$(guest_stats G0)
 	[ "$(jq .config_changes <<<"$s1")" -ge $(( $(jq .config_changes <<<"$s0") + 2 )) ]
@@ -222,7 +237,7 @@ test_carrier_storm()
 	# up -> 121 transitions -> down, then back
 	storm_check 120 down
 	ip -n "$NS_WIRE" link set wire0 up
-	busywait 3000 tap_carrier
+	busywait $WAIT_MS tap_carrier
 	check_err $? "no carrier after the last storm"
 	in_ns "$NS_WIRE" ping -c 3 -i 0.2 -W 2 $GUEST_IP >/dev/null
 	check_err $? "wire -> guest ping after the storms failed"
@@ -242,7 +257,7 @@ test_mtu_limit()
 	# the uplink's own MTU is not what refuses here
 	ip -n "$NS_WIRE" link set wire0 mtu 3000 && ip -n "$NS_HOST" link set up0 mtu 3000
 	check_err $? "cannot raise the uplink's MTU"
-	busywait 3000 __uplink_mtu 3000
+	busywait $WAIT_MS __uplink_mtu 3000
 	check_err $? "uplink_mtu $(mgmt_field uplink_mtu), want 3000"
 	state0=$(cat "$TMP/state/devices")
 	for m in 9000 $((MTU_MAX + 1)); do
@@ -280,11 +295,12 @@ test_mtu_limit()
 }
 
 xdp_on_uplink() { ip -n "$NS_HOST" link show up0 | grep -q "prog/xdp\| xdp"; }
+__logged_since() { tail -n +"$1" "$TMP/vnetd.log" | grep -q "$2"; }
 
 vnetd_stop()
 {
 	kill -TERM "$VNETD_PID" 2>/dev/null
-	busywait 5000 sh -c "! kill -0 $VNETD_PID 2>/dev/null"
+	busywait $WAIT_MS sh -c "! kill -0 $VNETD_PID 2>/dev/null"
 }
 
 test_libxdp_refused()
@@ -300,8 +316,9 @@ test_libxdp_refused()
 	vnetd_start
 	check_err $? "vnetd did not start with libxdp refused"
 	unset VNET_DP_FAULT
-	busywait 3000 __is mgmt_field datapath "native direct"
+	busywait $WAIT_MS __is mgmt_field datapath "native direct"
 	check_err $? "mgmtdev show: datapath $(mgmt_field datapath), want native direct"
+	busywait $WAIT_MS __logged_since $from "libxdp could not attach the program"
 	n=$(tail -n +$from "$TMP/vnetd.log" |
 		grep -c "libxdp could not attach the program (.*) but the program alone attaches")
 	[ "$n" = 1 ]
@@ -311,18 +328,18 @@ test_libxdp_refused()
 	xdp_on_uplink
 	check_err $? "no XDP program on up0"
 	# vnet-guest reconnects to the restored device on its own
-	busywait 10000 tap_carrier
+	busywait $((2 * WAIT_MS)) tap_carrier
 	check_err $? "the guest's TAP has no carrier after the restart"
 	in_ns "$NS_WIRE" ping -c 3 -i 0.2 -W 2 $GUEST_IP >/dev/null
 	check_err $? "wire -> guest ping over the direct attach failed"
 	# gone and back: attached directly again (the hook stays on in vnetd)
 	ip -n "$NS_HOST" link del up0
-	busywait 3000 __is mgmt_field datapath detached
+	busywait $WAIT_MS __is mgmt_field datapath detached
 	check_err $? "mgmtdev show: datapath $(mgmt_field datapath) while gone"
 	make_uplink
-	busywait 5000 __is mgmt_field datapath "native direct"
+	busywait $WAIT_MS __is mgmt_field datapath "native direct"
 	check_err $? "mgmtdev show: datapath $(mgmt_field datapath) after the return"
-	busywait 3000 tap_carrier
+	busywait $WAIT_MS tap_carrier
 	in_ns "$NS_WIRE" ping -c 3 -i 0.2 -W 2 $GUEST_IP >/dev/null
 	check_err $? "wire -> guest ping after the return failed"
 	vnetd_stop

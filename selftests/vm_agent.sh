@@ -9,6 +9,14 @@
 #
 #   host:  PING ID              agent: PONG ID
 #   host:  RUN ID BASE64-SCRIPT agent: BEGIN ID / base64 of the output / END ID RC
+#   host:  KILL ID              the script of RUN ID and everything it started
+#                               get SIGTERM, SIGKILL 5 s later; RUN ID then
+#                               answers as usual, with what it printed so far
+#
+# Each script runs in its own session, in the background: the agent keeps
+# answering PING while scripts run, so the host tells a busy script from a
+# guest that stopped (vm_console.py), and can KILL a script that hangs. A
+# reply is written whole under a lock: replies never interleave.
 #
 # Kernel messages stay on ttyS0 (the console log), so ttyS1 carries only this.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -31,6 +39,11 @@ export MODPROBE_OPTIONS
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
+# and so does the kernel when it loads a module on demand (ss's sock_diag,
+# a qdisc, a classifier): its helper gets no environment, so a wrapper
+printf '#!/bin/sh\nexec /sbin/modprobe -d %s "$@"\n' "$img" >/tmp/.vm-modprobe
+chmod 755 /tmp/.vm-modprobe
+echo /tmp/.vm-modprobe >/proc/sys/kernel/modprobe
 mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 for m in virtio_net $load; do
@@ -39,21 +52,63 @@ done
 ip link set lo up
 hostname vnet-vm 2>/dev/null
 ulimit -l unlimited
+# every SysRq function: a guest that stops answering is examined from the
+# host with QEMU's sendkey (vm_lib.sh vm_post_mortem)
+echo 1 >/proc/sys/kernel/sysrq
 
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 exec 3<>/dev/ttyS1
+lock=/tmp/.vm-tty.lock
+
+# reply: stdin to the host in one piece
+reply()
+{
+	flock "$lock" cat >&3
+}
+
+# run_job ID: the script /tmp/.vm-cmd.ID in a session of its own (its id
+# in /tmp/.vm-sid.ID for KILL), then its output and status to the host
+run_job()
+{
+	setsid -w sh -c 'echo $$ >"$1"; exec sh "$2"' sh "/tmp/.vm-sid.$1" "/tmp/.vm-cmd.$1" \
+		>"/tmp/.vm-out.$1" 2>&1 </dev/null 3>&-
+	rc=$?
+	{ echo "BEGIN $1"; base64 -w 76 "/tmp/.vm-out.$1"; echo "END $1 $rc"; } | reply
+	rm -f "/tmp/.vm-cmd.$1" "/tmp/.vm-out.$1" "/tmp/.vm-sid.$1"
+}
+
+# kill_session SIG SID: SIG to every process of session SID (a script's
+# own `timeout` makes process groups of its own, so not by group)
+kill_session()
+{
+	ps -e -o pid= -o sid= | while read -r p s; do
+		[ "$s" = "$2" ] && kill "-$1" "$p" 2>/dev/null
+	done
+}
+
+# kill_job ID: TERM, and KILL 5 s later, to what the script of ID runs
+kill_job()
+{
+	sid=$(cat "/tmp/.vm-sid.$1" 2>/dev/null)
+	[ -n "$sid" ] || return 0
+	echo "VNET-VM: KILL $1 (session $sid)" >/dev/ttyS0
+	kill_session TERM "$sid"
+	sleep 5
+	kill_session KILL "$sid"
+}
+
 echo "VNET-VM-READY $kver" >/dev/ttyS0
 while IFS=' ' read -r verb id arg <&3; do
 	case $verb in
 	PING)
-		echo "PONG $id" >&3
+		echo "PONG $id" | reply
 		;;
 	RUN)
 		echo "$arg" | base64 -d >"/tmp/.vm-cmd.$id"
-		sh "/tmp/.vm-cmd.$id" >"/tmp/.vm-out.$id" 2>&1 </dev/null
-		rc=$?
-		{ echo "BEGIN $id"; base64 -w 76 "/tmp/.vm-out.$id"; echo "END $id $rc"; } >&3
-		rm -f "/tmp/.vm-cmd.$id" "/tmp/.vm-out.$id"
+		run_job "$id" &
+		;;
+	KILL)
+		kill_job "$id" &
 		;;
 	esac
 done

@@ -7,7 +7,13 @@
                                        print its output, exit with its status
   vm_console.py SOCK hmp TIMEOUT CMD   one QEMU monitor (HMP) command
 
-SOCK is QEMU's unix socket (server=on,wait=off). Exit 124 on timeout.
+SOCK is QEMU's unix socket (server=on,wait=off). Exit 124 on timeout: a
+script still running after TIMEOUT is killed (the agent's KILL) and what it
+printed until then is printed. While a script runs the agent is pinged
+(every 5 s, or a third of SILENCE if that is shorter); a guest whose agent
+says nothing for SILENCE seconds (env VM_SILENCE, default 60) has stopped
+-- a dead kernel, a livelock -- and run exits 123 at once instead of
+waiting out TIMEOUT. Exit 125: the channel failed.
 """
 import base64
 import os
@@ -70,27 +76,57 @@ def ready(path, timeout):
     return 124
 
 
-def run(path, timeout):
-    deadline = time.monotonic() + timeout
+PING_EVERY = 5.0     # a PING this often while a script runs (at most)
+KILL_GRACE = 30.0    # after KILL: the agent's TERM, 5 s, KILL, the reply...
+KILL_SILENCE = 12.0  # ...unless the agent says nothing (a guest rebooting)
+
+
+def run(path, timeout, silence):
+    now = time.monotonic()
+    deadline = now + timeout
     s = connect(path, deadline)
     lines = Lines(s)
     tag = "c%d%d" % (os.getpid(), int(time.time() * 1000) % 100000)
     script = base64.b64encode(sys.stdin.buffer.read()).decode()
     s.sendall(("RUN %s %s\n" % (tag, script)).encode())
     out, inside = [], False
+    # three pings at least within the silence that means a stopped guest
+    every = min(PING_EVERY, silence / 3)
+    heard, next_ping, killed = now, now + every, None
     while True:
-        line = lines.next(deadline)
-        if line is None:
-            sys.stderr.write("vm_console: no answer in %ss\n" % timeout)
-            return 124
-        if line == "BEGIN " + tag:
-            inside = True
-        elif line.startswith("END %s " % tag):
-            sys.stdout.buffer.write(base64.b64decode("".join(out)))
-            sys.stdout.flush()
-            return int(line.split()[2])
-        elif inside:
-            out.append(line)
+        end = deadline if killed is None else killed + KILL_GRACE
+        line = lines.next(min(next_ping, end))
+        now = time.monotonic()
+        if line is not None:
+            heard = now    # any line: the agent is alive
+            if line == "BEGIN " + tag:
+                inside = True
+            elif line.startswith("END %s " % tag):
+                sys.stdout.buffer.write(base64.b64decode("".join(out)))
+                sys.stdout.flush()
+                if killed is not None:
+                    sys.stderr.write("vm_console: the script ran out of its %ss and "
+                                     "was killed\n" % timeout)
+                    return 124
+                return int(line.split()[2])
+            elif inside:
+                out.append(line)
+            continue
+        if killed is None and now >= deadline:
+            s.sendall(("KILL %s\n" % tag).encode())
+            killed = now
+        elif killed is not None:
+            if now >= end or now - max(heard, killed) > KILL_SILENCE:
+                sys.stderr.write("vm_console: no answer in %ss, nor after KILL\n" % timeout)
+                return 124
+        elif now - heard > silence:
+            sys.stderr.write("vm_console: the guest stopped answering: no PONG in %ds "
+                             "(%ds into the script)\n"
+                             % (silence, now - deadline + timeout))
+            return 123
+        if now >= next_ping:
+            s.sendall(("PING %s-%d\n" % (tag, int(now))).encode())
+            next_ping = now + every
 
 
 def hmp(path, timeout, cmd):
@@ -133,7 +169,7 @@ def main():
         if verb == "ready":
             return ready(path, timeout)
         if verb == "run":
-            return run(path, timeout)
+            return run(path, timeout, float(os.environ.get("VM_SILENCE", "60")))
         if verb == "hmp":
             return hmp(path, timeout, " ".join(sys.argv[4:]))
     except (OSError, EOFError) as e:

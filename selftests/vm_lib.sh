@@ -26,6 +26,7 @@ vm_require()
 {
 	require_command qemu-system-x86_64
 	require_command python3
+	require_command setpriv
 	[ -r /dev/kvm ] && [ -w /dev/kvm ] && VM_ACCEL=kvm || VM_ACCEL=tcg
 }
 
@@ -38,14 +39,16 @@ vm_image()
 }
 
 # vm_start NAME [QEMU ARGS...]: boot a guest of $VM_IMG (VM_MEM MiB; extra
-# modules to load from VM_LOAD, comma-separated); its pid in VM_PID_NAME
+# modules to load from VM_LOAD, comma-separated); its pid in VM_PID_NAME.
+# QEMU dies with the script even when the script is killed (SIGKILL runs
+# no defer): an orphaned TCG guest would eat a CPU of every test after it
 vm_start()
 {
 	local name=$1 dir=$TMP/vm-$1
 	shift
 	mkdir -p "$dir"
 	rm -f "$dir/cmd.sock" "$dir/mon.sock"
-	qemu-system-x86_64 -nodefaults -no-user-config -display none \
+	setpriv --pdeathsig KILL qemu-system-x86_64 -nodefaults -no-user-config -display none \
 		-machine pc -accel "$VM_ACCEL" -cpu max -m "$VM_MEM" \
 		-object memory-backend-memfd,id=mem,size="${VM_MEM}M",share=on \
 		-numa node,memdev=mem \
@@ -70,7 +73,9 @@ vm_wait_ready()
 }
 
 # vm_exec NAME [-t TIMEOUT_S] [SCRIPT]: run SCRIPT (or stdin) in the guest;
-# prints its output, returns its exit status (124: no answer in time)
+# prints its output, returns its exit status; 124: still running after
+# TIMEOUT_S, killed (what it printed is printed); 123: the guest stopped
+# answering (VM_SILENCE seconds without a word from its agent; vm_console.py)
 vm_exec()
 {
 	local name=$1 tmo=120
@@ -107,8 +112,64 @@ vm_stop()
 	return 0
 }
 
-# vm_console_tail NAME: the end of the guest's console, for failure messages
+# vm_console_tail NAME [LINES]: the end of the guest's console, for failure
+# messages
 vm_console_tail()
 {
 	tail -n "${2:-15}" "$TMP/vm-$1/console.log" 2>/dev/null | sed 's/^/	console: /'
+}
+
+__console_size() { stat -c %s "$TMP/vm-$1/console.log" 2>/dev/null || echo 0; }
+
+# __console_quiet NAME FILE: the console did not grow in 2 s, nor since
+# the size FILE holds (updated)
+__console_quiet()
+{
+	local now
+	sleep 2
+	now=$(__console_size "$1")
+	[ "$now" = "$(cat "$2")" ] && return 0
+	echo "$now" >"$2"
+	return 1
+}
+
+# vm_post_mortem NAME: what a guest that stopped answering does, seen from
+# outside: SysRq through QEMU's keyboard (the agent enabled every function)
+# makes the kernel print the stacks of its CPUs (l), its blocked tasks (w)
+# and its memory (m) on the console; prints what the console got since,
+# and the state QEMU sees
+vm_post_mortem()
+{
+	local name=$1 log=$TMP/vm-$1/console.log from k
+	from=$(($(wc -l <"$log" 2>/dev/null || echo 0) + 1))
+	for k in 8 l w m; do
+		vm_hmp "$name" "sendkey alt-sysrq-$k" >/dev/null 2>&1
+	done
+	# until the console stops growing for 2 s (TCG prints slowly), 60 s at most
+	__console_size "$name" >"$TMP/vm-$name/size"
+	slowwait 60 __console_quiet "$name" "$TMP/vm-$name/size"
+	echo "	post mortem of guest $name (qemu: $(vm_hmp "$name" 'info status' | tr -d '\r\n'))"
+	if [ "$(tail -n +"$from" "$log" | wc -l)" -gt 0 ]; then
+		tail -n +"$from" "$log" | tail -n 150 | sed 's/^/	console: /'
+	else
+		echo "	console: nothing after SysRq; before it:"
+		vm_console_tail "$name" 40
+	fi
+}
+
+# vm_diag NAME: what a guest whose script hung runs (its agent answers):
+# processes (busiest first), load, memory, the kernel's last words; the
+# post mortem when the agent does not answer this either
+vm_diag()
+{
+	local out
+	out=$(vm_exec "$1" -t 30 "cat /proc/loadavg; free -m | head -2;
+		ps -e -o pid,ppid,stat,wchan:22,time,rss,args --sort=-time | head -30;
+		dmesg | tail -n 30")
+	if [ $? -ne 0 ] && [ -z "$out" ]; then
+		vm_post_mortem "$1"
+		return
+	fi
+	echo "	state of guest $1:"
+	printf '%s\n' "$out" | sed 's/^/	guest: /'
 }
