@@ -11,6 +11,7 @@
 #   make demo         show vnet at work
 #   make bench        all benchmarks (bench-*), never run by `make check`
 #   make bench-vhost, make bench-e2e   against DPDK (root)
+#   make bench-tcp     iperf3 through vnet against a plain veth pair (root)
 #   make bench-compare BASE=REV   this tree against an older one, same run
 #   make install      into $(DESTDIR)$(PREFIX), PREFIX=/usr/local by default
 #   make V=1          show full commands
@@ -26,15 +27,16 @@ LIB_SRCS := daemon/util/log.c daemon/util/netutil.c daemon/util/json.c
 LIB_SRCS += daemon/classify/classify.c daemon/classify/toeplitz.c \
 	daemon/classify/rx_filter.c
 # engine: guest memory, virtqueues, the virtio-net header, csum/GSO in software
-LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq_split.c \
+LIB_SRCS += daemon/engine/guest_mem.c daemon/engine/virtq.c \
+	daemon/engine/virtq_split.c daemon/engine/virtq_packed.c \
 	daemon/engine/csum.c daemon/engine/gso.c daemon/engine/gro.c \
 	daemon/engine/net_tx.c \
-	daemon/engine/net_rx.c
+	daemon/engine/net_rx.c daemon/engine/dirty_log.c
 # device: the virtio-net device model, its control queue, its queues as a
 # worker sees them, the receive configuration its state makes
 LIB_SRCS += daemon/device/device.c daemon/device/features.c daemon/device/vring.c \
 	daemon/device/dev_mem.c daemon/device/cvq.c daemon/device/devq.c \
-	daemon/device/rx_conf.c
+	daemon/device/rx_conf.c daemon/device/dev_log.c
 # transport: how a driver reaches the device (the table; vhost-user; VDUSE:
 # the kernel's vdpa bus)
 LIB_SRCS += daemon/transport/transport.c daemon/transport/vhost_user.c \
@@ -52,16 +54,16 @@ LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_mac_cache.c \
 	daemon/uplink/xdp_attach.c daemon/uplink/xsk.c \
 	daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
 	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
-	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c \
-	daemon/uplink/uplink_jumbo.c
+	daemon/uplink/uplink_gso.c daemon/uplink/uplink_jumbo.c \
+	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
 	daemon/control/state.c daemon/control/nl_request.c daemon/control/nl_reply.c \
 	daemon/control/nl_server.c daemon/control/uplink.c
 # lib/: not the device, shared by programs and tests: the driver half of a
-# split ring (vnet-guest), the frame builder (vnet-classify's samples), a
+# virtqueue, split or packed (vnet-guest), the frame builder (vnet-classify's samples), a
 # blocking AF_XDP reader (vnet-xsk-recv, the BPF tests).
-LIB_SRCS += lib/vdriver.c lib/frame.c lib/xsk_reader.c
+LIB_SRCS += lib/vdriver.c lib/vdriver_packed.c lib/frame.c lib/xsk_reader.c
 
 # Programs: NAME_SRCS lists the sources of build/bin/NAME, linked with
 # libvnet.a (never with the test library).
@@ -99,11 +101,14 @@ TESTLIB_SRCS := tests/lib/test.c tests/lib/json_read.c tests/lib/toeplitz_vector
 TESTLIB_SRCS += tests/lib/backend_stub.c
 # TCP streams and the independent reference of receive coalescing
 TESTLIB_SRCS += tests/lib/tcp_stream.c tests/lib/gro_ref.c
+# both ring layouts' tests: their fixture, the kick lost-wakeup race
+TESTLIB_SRCS += tests/lib/kick_race.c tests/lib/vq_fixture.c
 
 # Unit tests: tests/unit/NAME.c, no root, linked with the test library and libvnet.a.
 UNIT_TESTS := \
 	test_guest_mem \
 	test_virtq \
+	test_virtq_packed \
 	test_net_rx \
 	test_net_tx \
 	test_device \
@@ -120,6 +125,10 @@ UNIT_TESTS += test_features test_dev_setup test_transport
 UNIT_TESTS += test_rx_agree
 UNIT_TESTS += test_gro
 UNIT_TESTS += test_vduse test_xsk_gather
+# uplink workers: who owns which queue (daemon/uplink/uplink_int.h)
+UNIT_TESTS += test_uplink_queues
+# dirty-page logging: every guest-memory write of the engine marks its pages
+UNIT_TESTS += test_dirty_log
 
 # BPF objects: bpf/NAME.bpf.c -> build/bpf/NAME.bpf.o + build/skel/NAME.skel.h
 BPF_OBJS := vnet_xdp
@@ -138,7 +147,7 @@ BPF_TESTS += test_xdp_attach
 BPF_TESTS += test_xdp_agree
 
 # libFuzzer targets: tests/fuzz/NAME.c, seed corpus in tests/fuzz/corpus/NAME/.
-FUZZERS := fuzz_classify fuzz_virtq
+FUZZERS := fuzz_classify fuzz_virtq fuzz_virtq_packed
 FUZZERS += fuzz_vhost_user
 FUZZERS += fuzz_nl
 FUZZERS += fuzz_gro
@@ -158,12 +167,15 @@ SELFTESTS := \
 SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
-SELFTESTS += selftests/uplink_lifecycle.sh selftests/uplink_jumbo.sh
+SELFTESTS += selftests/uplink_lifecycle.sh selftests/uplink_queues.sh
+SELFTESTS += selftests/uplink_jumbo.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,
 # whose agent and hang detection vm_harness.sh checks
 SELFTESTS += selftests/vm_harness.sh selftests/vm_qemu.sh
+# live migration of a QEMU guest between two vnetd hosts (VM harness)
+SELFTESTS += selftests/vm_migrate.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh
 # the XDP/AF_XDP selftests inside guests booted with Debian's 6.1 and 6.12
 SELFTESTS += selftests/kernel_matrix.sh

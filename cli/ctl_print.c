@@ -105,6 +105,18 @@ void po_arr_str(const char *fmt, const char *val)
 		printf(fmt, val);
 }
 
+void po_obj_open(void)
+{
+	if (as_json)
+		jw_obj_open(&jw, NULL);
+}
+
+void po_obj_close(void)
+{
+	if (as_json)
+		jw_obj_close(&jw);
+}
+
 void po_arr_close(void)
 {
 	if (as_json)

@@ -24,5 +24,7 @@ void po_bool(const char *key, const char *fmt, bool val);
 void po_arr_open(const char *key, const char *text_label);
 void po_arr_str(const char *fmt, const char *val);
 void po_arr_close(void);
+void po_obj_open(void);			/* JSON: an object in an array; text: nothing */
+void po_obj_close(void);
 
 #endif

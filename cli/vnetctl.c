@@ -335,6 +335,14 @@ static const char *uplink_state_name(__u32 s)
 	}
 }
 
+/* enum vnet_migration: "logging" while the front-end migrates the guest */
+static const char *migration_name(__u32 m)
+{
+	static const char *const names[] = { "unsupported", "idle", "logging" };
+
+	return m < sizeof(names) / sizeof(names[0]) ? names[m] : "unknown";
+}
+
 /* reply attributes by type (kernel range and vendor range) */
 struct tb {
 	const struct nlattr *k[VNET_VDPA_ATTR_LAST + 1];
@@ -366,6 +374,28 @@ static int parse_reply(const struct nlmsghdr *nlh, struct tb *tb)
 
 /* a reply lacking what it must carry is an error, never a crash */
 #define NEED(tb, x, type) (K(tb, x) && mnl_attr_validate(K(tb, x), type) >= 0)
+
+/* An uplink's queues: which worker owns each, what its AF_XDP socket moved. */
+static void print_uplink_queues(const struct nlattr *a)
+{
+	const __u64 (*q)[4] = mnl_attr_get_payload(a);
+	unsigned int i, n = mnl_attr_get_payload_len(a) / sizeof(q[0]);
+
+	po_arr_open("queues", "");
+	for (i = 0; i < n; i++) {
+		__u64 v[4];
+
+		memcpy(v, q[i], sizeof(v));	/* the payload is only 4-byte aligned */
+		po_nl();
+		po_obj_open();
+		po_uint("queue", "queue %" PRIu64, v[0]);
+		po_uint("worker", " worker %" PRIu64, v[1]);
+		po_uint("rx_frames", " rx_frames %" PRIu64, v[2]);
+		po_uint("tx_frames", " tx_frames %" PRIu64, v[3]);
+		po_obj_close();
+	}
+	po_arr_close();
+}
 
 static int mgmtdev_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -409,6 +439,11 @@ static int mgmtdev_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_validate(V(&tb, UPLINK_CARRIER_CHANGES), MNL_TYPE_U64) >= 0)
 		po_uint("carrier_changes", " carrier_changes %" PRIu64,
 			mnl_attr_get_u64(V(&tb, UPLINK_CARRIER_CHANGES)));
+	if (V(&tb, UPLINK_WORKERS) &&
+	    mnl_attr_validate(V(&tb, UPLINK_WORKERS), MNL_TYPE_U32) >= 0)
+		po_uint("workers", " workers %" PRIu64, mnl_attr_get_u32(V(&tb, UPLINK_WORKERS)));
+	if (V(&tb, UPLINK_QUEUES))
+		print_uplink_queues(V(&tb, UPLINK_QUEUES));
 	po_handle_close();
 	return MNL_CB_OK;
 }
@@ -537,6 +572,9 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 		       mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_LOOPBACK ?
 		       "loopback" : mnl_attr_get_u32(V(&tb, DATAPATH)) == VNET_DATAPATH_UPLINK ?
 		       "uplink" : "none");
+	if (V(&tb, MIGRATION))
+		po_str("migration", " migration %s",
+		       migration_name(mnl_attr_get_u32(V(&tb, MIGRATION))));
 	print_port_counters(&tb);
 	print_learned_macs(&tb);
 	print_vduse(&tb);

@@ -41,11 +41,13 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 	       BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_SPEED_DUPLEX);
 	if (!o->no_mrg)
 		want |= BIT(VIRTIO_NET_F_MRG_RXBUF);
+	if (o->packed)
+		want |= BIT(VIRTIO_F_RING_PACKED);
 	if (!o->no_csum) {
 		want |= BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM);
 		if (!o->no_tso)
 			want |= BIT(VIRTIO_NET_F_HOST_TSO4) | BIT(VIRTIO_NET_F_HOST_TSO6) |
-				BIT(VIRTIO_NET_F_HOST_ECN);
+				BIT(VIRTIO_NET_F_HOST_ECN) | BIT(VIRTIO_NET_F_HOST_USO);
 		/* coalesced frames from the device: up to 64 KiB, which we
 		 * take in mergeable buffers only (below) */
 		if (!o->no_guest_tso)
@@ -75,6 +77,8 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 		pr_warn("device does not offer RSS\n");
 	if (o->hash_report && !(f & BIT(VIRTIO_NET_F_HASH_REPORT)))
 		pr_warn("device does not offer HASH_REPORT\n");
+	if (o->packed && !(f & BIT(VIRTIO_F_RING_PACKED)))
+		pr_warn("device does not offer VIRTIO_F_RING_PACKED: split rings\n");
 	/* spec 5.1.3.1: a feature needs its dependencies; drop those whose
 	 * dependency the device did not offer, until the set is consistent */
 	for (int i = 0; i < 64; i++) {
@@ -83,7 +87,7 @@ __u64 guest_driver_features(const struct guest *g, __u64 offered)
 		static const struct { const char *name; int bit; } names[] = {
 #define N(b) { #b, b }
 			N(VIRTIO_NET_F_HOST_TSO4), N(VIRTIO_NET_F_HOST_TSO6),
-			N(VIRTIO_NET_F_HOST_ECN), N(VIRTIO_NET_F_CTRL_RX),
+			N(VIRTIO_NET_F_HOST_ECN), N(VIRTIO_NET_F_HOST_USO), N(VIRTIO_NET_F_CTRL_RX),
 			N(VIRTIO_NET_F_CTRL_VLAN), N(VIRTIO_NET_F_GUEST_ANNOUNCE),
 			N(VIRTIO_NET_F_MQ), N(VIRTIO_NET_F_CTRL_MAC_ADDR),
 			N(VIRTIO_NET_F_RSS), N(VIRTIO_NET_F_HASH_REPORT),
@@ -133,13 +137,19 @@ static size_t rx_buf_size(const struct guest *g)
 			(size_t)g->mtu + 14 + 4 + g->hdr_len : GUEST_RX_BUF, 64);
 }
 
+static bool packed(const struct guest *g)
+{
+	return g->features & BIT(VIRTIO_F_RING_PACKED);
+}
+
 int guest_mem_init(struct guest *g)
 {
-	size_t per_rx = ALIGN_UP(vdriver_ring_bytes(GUEST_RX_RING), 4096) +
+	size_t per_rx = ALIGN_UP(vdriver_ring_bytes(GUEST_RX_RING, packed(g)), 4096) +
 			GUEST_RX_RING * rx_buf_size(g) + 4096;
-	size_t per_tx = ALIGN_UP(vdriver_ring_bytes(GUEST_TX_RING), 4096) +
+	size_t per_tx = ALIGN_UP(vdriver_ring_bytes(GUEST_TX_RING, packed(g)), 4096) +
 			(size_t)GUEST_TX_RING * GUEST_TX_SLOT + 4096;
-	size_t cvq = ALIGN_UP(vdriver_ring_bytes(GUEST_CVQ_RING), 4096) + GUEST_CVQ_BUF + 4096;
+	size_t cvq = ALIGN_UP(vdriver_ring_bytes(GUEST_CVQ_RING, packed(g)), 4096) +
+		     GUEST_CVQ_BUF + 4096;
 	int err;
 
 	g->mem_size = ALIGN_UP(g->nqp * (per_rx + per_tx) + cvq, 2u << 20);
@@ -177,10 +187,10 @@ void guest_mem_fini(struct guest *g)
 
 static int ring_init(struct guest *g, struct vdriver *vd, __u16 size, int *kick, int *call)
 {
-	void *r = mem_take(g, vdriver_ring_bytes(size), 4096);
+	void *r = mem_take(g, vdriver_ring_bytes(size, packed(g)), 4096);
 	int err;
 
-	err = vdriver_create_at(vd, size, r, (__u64)(unsigned long)r);
+	err = vdriver_create_at(vd, size, packed(g), r, (__u64)(unsigned long)r);
 	if (err)
 		return err;
 	*kick = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -259,13 +269,12 @@ void guest_kick(int fd)
 		pr_debug("kick: %s\n", strerror(errno));
 }
 
-/* publish, then notify unless the device asked not to (spec 2.7.7.2):
- * true when it kicked */
+/* publish, then notify unless the device asked not to (spec 2.7.10,
+ * 2.8.21.2): true when it kicked */
 static bool publish_kick(struct vdriver *vd, int kick_fd)
 {
 	vdriver_publish(vd);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&vd->used->flags, __ATOMIC_RELAXED) & VRING_USED_F_NO_NOTIFY)
+	if (!vdriver_kick_needed(vd))
 		return false;
 	guest_kick(kick_fd);
 	return true;
@@ -287,7 +296,7 @@ void guest_rx_fill(struct guest *g, unsigned int q)
 	unsigned int n = 0;
 
 	while (vdriver_num_free(&rx->vd)) {
-		__u16 head = rx->vd.free_head;
+		__u16 head = vdriver_next_id(&rx->vd);
 		struct vdrv_seg s = {
 			.gpa = (__u64)(unsigned long)(rx->bufs + (size_t)head * rx->buf_size),
 			.len = rx->buf_size, .write = true,
@@ -464,28 +473,22 @@ static unsigned int rx_sink_burst(struct guest *g, unsigned int q)
 /*
  * --sink: drain receive queue q until it is empty, then sleep (back in
  * epoll on the call eventfd). Used-buffer notifications stay off while
- * frames keep coming (VRING_AVAIL_F_NO_INTERRUPT, spec 2.7.7), so a busy
- * device writes no call eventfd per burst; they go back on, with a
- * re-check against the race, only when the ring is empty. No busy polling:
- * the consumer of make bench-e2e shares its CPU with the generator.
+ * frames keep coming (VRING_AVAIL_F_NO_INTERRUPT, spec 2.7.7; packed: the
+ * driver area says DISABLE, 2.8.10), so a busy device writes no call
+ * eventfd per burst; they go back on, with a re-check against the race,
+ * only when the ring is empty. No busy polling: the consumer of make
+ * bench-e2e shares its CPU with the generator.
  */
 int guest_rx_sink(struct guest *g, unsigned int q)
 {
 	struct guest_rxq *rx = &g->rxq[q];
-	struct vring_avail *av = rx->vd.avail;
 
 	drain(rx->call_fd);
 	for (;;) {
-		__atomic_store_n(&av->flags, (__u16)(av->flags | VRING_AVAIL_F_NO_INTERRUPT),
-				 __ATOMIC_RELAXED);
+		vdriver_intr_set(&rx->vd, false);
 		while (rx_sink_burst(g, q))
 			;
-		__atomic_store_n(&av->flags, (__u16)(av->flags & ~VRING_AVAIL_F_NO_INTERRUPT),
-				 __ATOMIC_RELAXED);
-		/* flag store before the used-index load (the device does the
-		 * mirror image: used index store, then the flag load) */
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (__atomic_load_n(&rx->vd.used->idx, __ATOMIC_ACQUIRE) == rx->vd.last_used)
+		if (!vdriver_intr_set(&rx->vd, true))
 			return 0;
 	}
 }
@@ -508,7 +511,7 @@ int guest_tx_poll(struct guest *g, unsigned int q)
 
 	guest_tx_reclaim(g, q);
 	while (n < GUEST_BURST) {
-		__u16 head = tx->vd.free_head;
+		__u16 head = vdriver_next_id(&tx->vd);
 		__u8 *slot = tx->slots + (size_t)head * GUEST_TX_SLOT;
 		struct vdrv_seg s = { .gpa = (__u64)(unsigned long)slot };
 

@@ -48,6 +48,7 @@ struct guest_opts {
 	bool no_mrg, no_csum, no_tso, no_ctrl, no_mq, no_event;
 	bool no_guest_tso;		/* refuse GUEST_TSO4/TSO6/ECN */
 	bool rss, hash_report;
+	bool packed;			/* --packed: VIRTIO_F_RING_PACKED */
 	__u32 hash_types;
 	__u8 key[VNET_TOEPLITZ_KEY_MAX];
 	__u8 key_len;

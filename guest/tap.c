@@ -29,6 +29,12 @@
 #include <linux/sockios.h>
 #include <linux/virtio_net.h>
 
+#ifndef TUN_F_USO4	/* Linux 6.2 */
+#define TUN_F_USO4	0x20
+#define TUN_F_USO6	0x40
+#endif
+
+#include "vnet/features.h"
 #include "vnet/log.h"
 #include "vnet/netutil.h"
 #include "guest.h"
@@ -134,11 +140,18 @@ int tap_set_offloads(struct guest *g)
 			off |= TUN_F_TSO6;
 		if ((off & (TUN_F_TSO4 | TUN_F_TSO6)) && (g->features & BIT(VIRTIO_NET_F_HOST_ECN)))
 			off |= TUN_F_TSO_ECN;
+		/* UDP GSO sends (UDP_SEGMENT) reach the device whole */
+		if (g->features & BIT(VIRTIO_NET_F_HOST_USO))
+			off |= TUN_F_USO4 | TUN_F_USO6;
 	}
 	for (q = 0; q < g->ntap; q++) {
 		if (ioctl(g->tap_fds[q], TUNSETVNETHDRSZ, &sz))
 			return -errno;
-		if (ioctl(g->tap_fds[q], TUNSETOFFLOAD, off))
+		/* a TAP older than Linux 6.2 knows no USO: the stack segments
+		 * UDP itself then, the rest stays */
+		if (ioctl(g->tap_fds[q], TUNSETOFFLOAD, off) &&
+		    (errno != EINVAL || !(off & TUN_F_USO4) ||
+		     ioctl(g->tap_fds[q], TUNSETOFFLOAD, off & ~(TUN_F_USO4 | TUN_F_USO6))))
 			return -errno;
 	}
 	return 0;

@@ -63,6 +63,7 @@ static void usage(FILE *f)
 "      --indir N          indirection table entries (default: the device's max)\n"
 "      --no-mrg | --no-csum | --no-tso | --no-ctrl | --no-mq   refuse features\n"
 "      --no-guest-tso     refuse GUEST_TSO4/TSO6/ECN (no coalesced receives)\n"
+"      --packed           packed virtqueues (VIRTIO_F_RING_PACKED), not split\n"
 "      --nobcast | --nomulti | --nouni | --alluni   fixed rx-mode extras\n"
 "      --vlan VID         keep VID in the VLAN filter (besides VLAN devices)\n"
 "      --vlan-file PATH   more VIDs from PATH, re-read on SIGHUP (VLAN_ADD/DEL)\n"
@@ -393,7 +394,8 @@ int main(int argc, char **argv)
 {
 	enum { O_RSS = 256, O_HASH, O_TYPES, O_KEY, O_INDIR, O_NOMRG, O_NOCSUM, O_NOTSO, O_NOGTSO,
 	       O_NOCTRL, O_NOMQ, O_NOBCAST, O_NOMULTI, O_NOUNI, O_ALLUNI, O_WAIT,
-	       O_NORECONNECT, O_CMDTMO, O_VLAN, O_VLANFILE, O_RESYNC, O_SINK };
+	       O_NORECONNECT, O_CMDTMO, O_VLAN, O_VLANFILE, O_RESYNC, O_SINK,
+	       O_PACKED };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "tap", required_argument, NULL, 'i' },
@@ -421,6 +423,7 @@ int main(int argc, char **argv)
 		{ "vlan-file", required_argument, NULL, O_VLANFILE },
 		{ "resync", required_argument, NULL, O_RESYNC },
 		{ "sink", no_argument, NULL, O_SINK },
+		{ "packed", no_argument, NULL, O_PACKED },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -474,6 +477,7 @@ int main(int argc, char **argv)
 		case O_NOGTSO: g.o.no_guest_tso = true; break;
 		case O_NOCTRL: g.o.no_ctrl = true; break;
 		case O_NOMQ: g.o.no_mq = true; break;
+		case O_PACKED: g.o.packed = true; break;
 		case O_NOBCAST: g.o.nobcast = true; break;
 		case O_NOMULTI: g.o.nomulti = true; break;
 		case O_NOUNI: g.o.nouni = true; break;

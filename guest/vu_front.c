@@ -423,7 +423,10 @@ static int vu_ring(struct guest *g, unsigned int idx, struct vdriver *vd, int ki
 	err = vu_request(g, VHOST_USER_SET_VRING_NUM, &st, sizeof(st), NULL, 0);
 	if (err)
 		return err;
-	st.num = 0;
+	/* a new ring; packed (vhost-user.rst): the avail position in bits
+	 * 0-15, the used one in 16-31, each index | wrap counter << 15, and
+	 * both wrap counters start at 1 (spec 2.8.1) */
+	st.num = vd->packed ? 0x80008000u : 0;
 	err = vu_request(g, VHOST_USER_SET_VRING_BASE, &st, sizeof(st), NULL, 0);
 	if (!err)
 		err = vu_request(g, VHOST_USER_SET_VRING_ADDR, &a, sizeof(a), NULL, 0);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Driver half of a split virtqueue (vnet-guest, the tests): see vdriver.h. */
+/* Driver half of a virtqueue (vnet-guest, the tests): see vdriver.h; the
+ * split ring here, the packed one in vdriver_packed.c. */
 #include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -10,23 +11,63 @@
 
 #define ALIGN_UP(x, a)	(((x) + (a) - 1) & ~((size_t)(a) - 1))
 
-int vdriver_create(struct vdriver *d, __u16 size, size_t heap)
+/*
+ * Where a ring's parts go, from 'gpa' on: split, descriptor table, avail
+ * and used ring; packed, descriptor ring, driver area, device area (spec
+ * 2.7 / 2.8.10.1 alignments, each part on its own cache lines). Returns the
+ * bytes they take.
+ */
+static size_t ring_layout(__u16 size, bool packed, __u64 gpa, __u64 *desc,
+			  __u64 *avail, __u64 *used)
 {
-	size_t desc_len = 16ul * size, avail_len = 6 + 2ul * size;
-	size_t used_len = 6 + 8ul * size, off = 0, ind_len;
+	size_t off = ALIGN_UP(16ul * size, 64);
+
+	*desc = gpa;
+	*avail = gpa + off;
+	off = ALIGN_UP(off + (packed ? 4 : 6 + 2ul * size), 64);
+	*used = gpa + off;
+	return ALIGN_UP(off + (packed ? 4 : 6 + 8ul * size), 64);
+}
+
+size_t vdriver_ring_bytes(__u16 size, bool packed)
+{
+	__u64 a, b, c;
+
+	return ring_layout(size, packed, 0, &a, &b, &c);
+}
+
+/* Pointers, free lists, the layout's own state; mem and gpas are set. */
+static int rings_init(struct vdriver *d)
+{
+	d->chain_len = calloc(d->size, sizeof(*d->chain_len));
+	if (!d->chain_len)
+		return -ENOMEM;
+	d->num_free = d->size;
+	if (d->packed)
+		return vdrv_packed_init(d);
+	d->desc = vdriver_hva(d, d->desc_gpa);
+	d->avail = vdriver_hva(d, d->avail_gpa);
+	d->used = vdriver_hva(d, d->used_gpa);
+	for (__u16 i = 0; i + 1 < d->size; i++)
+		d->desc[i].next = htole16(i + 1);
+	return 0;
+}
+
+static int create(struct vdriver *d, __u16 size, size_t heap, bool packed)
+{
+	size_t off, ind_len;
 	struct vnet_mem_region *r;
+	int err;
 
 	memset(d, 0, sizeof(*d));
-	if (!size || (size & (size - 1)))
+	if (!size || size > VNET_VIRTQ_MAX_SIZE || (!packed && (size & (size - 1))))
 		return -EINVAL;
 	d->size = size;
+	d->packed = packed;
 	d->gpa_base = VDRV_GPA_BASE;
-	d->desc_gpa = VDRV_GPA_BASE;
-	off = ALIGN_UP(desc_len, 64);
-	d->avail_gpa = VDRV_GPA_BASE + off;
-	off = ALIGN_UP(off + avail_len, 64);
-	d->used_gpa = VDRV_GPA_BASE + off;
-	off = ALIGN_UP(off + used_len, 4096);
+	off = ring_layout(size, packed, VDRV_GPA_BASE, &d->desc_gpa, &d->avail_gpa,
+			  &d->used_gpa);
+	off = ALIGN_UP(off, 4096);
 	d->indirect_gpa = VDRV_GPA_BASE + off;
 	ind_len = (size_t)size * VDRV_MAX_INDIRECT * 16;
 	off = ALIGN_UP(off + ind_len, 4096);
@@ -36,17 +77,11 @@ int vdriver_create(struct vdriver *d, __u16 size, size_t heap)
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (d->mem == MAP_FAILED)
 		return -ENOMEM;
-	d->chain_len = calloc(size, sizeof(*d->chain_len));
-	if (!d->chain_len) {
-		munmap(d->mem, d->mem_size);
-		return -ENOMEM;
+	err = rings_init(d);
+	if (err) {
+		vdriver_destroy(d);
+		return err;
 	}
-	d->desc = vdriver_hva(d, d->desc_gpa);
-	d->avail = vdriver_hva(d, d->avail_gpa);
-	d->used = vdriver_hva(d, d->used_gpa);
-	for (__u16 i = 0; i + 1 < size; i++)
-		d->desc[i].next = htole16(i + 1);
-	d->num_free = size;
 
 	d->gm.nregions = 1;
 	r = &d->gm.regions[0];
@@ -58,49 +93,45 @@ int vdriver_create(struct vdriver *d, __u16 size, size_t heap)
 	return 0;
 }
 
-size_t vdriver_ring_bytes(__u16 size)
+int vdriver_create(struct vdriver *d, __u16 size, size_t heap)
 {
-	size_t off = ALIGN_UP(16ul * size, 64);
-
-	off = ALIGN_UP(off + 6 + 2ul * size, 64);
-	return ALIGN_UP(off + 6 + 8ul * size, 64);
+	return create(d, size, heap, false);
 }
 
-int vdriver_create_at(struct vdriver *d, __u16 size, void *mem, __u64 gpa)
+int vdriver_create_packed(struct vdriver *d, __u16 size, size_t heap)
 {
-	size_t off;
+	return create(d, size, heap, true);
+}
+
+int vdriver_create_at(struct vdriver *d, __u16 size, bool packed, void *mem,
+		      __u64 gpa)
+{
+	int err;
 
 	memset(d, 0, sizeof(*d));
-	if (!size || (size & (size - 1)))
+	if (!size || size > VNET_VIRTQ_MAX_SIZE || (!packed && (size & (size - 1))))
 		return -EINVAL;
-	d->chain_len = calloc(size, sizeof(*d->chain_len));
-	if (!d->chain_len)
-		return -ENOMEM;
 	d->size = size;
+	d->packed = packed;
 	d->ext_mem = true;
 	d->mem = mem;
-	d->mem_size = vdriver_ring_bytes(size);
 	d->gpa_base = gpa;
-	memset(mem, 0, d->mem_size);
-	d->desc_gpa = gpa;
-	off = ALIGN_UP(16ul * size, 64);
-	d->avail_gpa = gpa + off;
-	off = ALIGN_UP(off + 6 + 2ul * size, 64);
-	d->used_gpa = gpa + off;
+	d->mem_size = ring_layout(size, packed, gpa, &d->desc_gpa, &d->avail_gpa,
+				  &d->used_gpa);
 	d->heap_start = d->heap_off = d->mem_size;
-	d->desc = vdriver_hva(d, d->desc_gpa);
-	d->avail = vdriver_hva(d, d->avail_gpa);
-	d->used = vdriver_hva(d, d->used_gpa);
-	for (__u16 i = 0; i + 1 < size; i++)
-		d->desc[i].next = htole16(i + 1);
-	d->num_free = size;
-	return 0;
+	memset(mem, 0, d->mem_size);
+	err = rings_init(d);
+	if (err)
+		vdriver_destroy(d);
+	return err;
 }
 
 void vdriver_destroy(struct vdriver *d)
 {
 	if (!d->ext_mem && d->mem && d->mem != MAP_FAILED)
 		munmap(d->mem, d->mem_size);
+	if (d->packed)
+		vdrv_packed_fini(d);
 	free(d->chain_len);
 	memset(d, 0, sizeof(*d));
 }
@@ -115,6 +146,12 @@ void vdriver_cfg(const struct vdriver *d, __u64 features,
 	cfg->used = d->used_gpa;
 	cfg->features = features;
 	cfg->addr_type = VNET_VQ_ADDR_GPA;
+	if (d->packed) {
+		/* 2.8.1: both wrap counters start at 1 */
+		cfg->features |= 1ull << VIRTIO_F_RING_PACKED;
+		cfg->last_avail_idx = VNET_VQ_WRAP;
+		cfg->last_used_idx = VNET_VQ_WRAP;
+	}
 }
 
 void *vdriver_hva(const struct vdriver *d, __u64 gpa)
@@ -159,6 +196,8 @@ int vdriver_add(struct vdriver *d, const struct vdrv_seg *segs,
 	__u16 head = d->free_head, idx = head;
 	unsigned int i;
 
+	if (d->packed)
+		return vdrv_packed_add(d, segs, n, indirect);
 	if (!n || need > d->num_free ||
 	    (indirect && n > VDRV_MAX_INDIRECT))
 		return -ENOSPC;
@@ -192,7 +231,25 @@ int vdriver_add(struct vdriver *d, const struct vdrv_seg *segs,
 
 void vdriver_publish(struct vdriver *d)
 {
-	__atomic_store_n(&d->avail->idx, htole16(d->avail_idx), __ATOMIC_RELEASE);
+	if (d->packed)
+		vdrv_packed_publish(d);
+	else
+		__atomic_store_n(&d->avail->idx, htole16(d->avail_idx), __ATOMIC_RELEASE);
+}
+
+bool vdriver_kick_needed(struct vdriver *d)
+{
+	__u16 old = d->kick_old, new = d->avail_idx;
+
+	if (d->packed)
+		return vdrv_packed_kick_needed(d);
+	d->kick_old = new;
+	/* 2.7.13.4: idx store before the device's request is read */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (d->event_idx)
+		return vring_need_event(vdriver_avail_event(d), new, old);
+	return !(le16toh(__atomic_load_n(&d->used->flags, __ATOMIC_RELAXED)) &
+		 VRING_USED_F_NO_NOTIFY);
 }
 
 void vdriver_add_raw(struct vdriver *d, __u16 head)
@@ -204,10 +261,12 @@ void vdriver_add_raw(struct vdriver *d, __u16 head)
 
 int vdriver_get_used(struct vdriver *d, __u32 *len)
 {
-	__u16 idx = le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
+	__u16 idx, id, n, last;
 	struct vring_used_elem *e;
-	__u16 id, n, last;
 
+	if (d->packed)
+		return vdrv_packed_get_used(d, len);
+	idx = le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
 	if (idx == d->last_used)
 		return -1;
 	e = &d->used->ring[d->last_used & (d->size - 1)];
@@ -228,8 +287,35 @@ int vdriver_get_used(struct vdriver *d, __u32 *len)
 	return id;
 }
 
+bool vdriver_has_used(const struct vdriver *d)
+{
+	if (d->packed)
+		return vdrv_packed_has_used(d);
+	return le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE)) != d->last_used;
+}
+
+bool vdriver_intr_set(struct vdriver *d, bool on)
+{
+	__u16 flags;
+
+	if (d->packed)
+		return vdrv_packed_intr_set(d, on);
+	flags = le16toh(d->avail->flags);
+	flags = on ? flags & ~VRING_AVAIL_F_NO_INTERRUPT : flags | VRING_AVAIL_F_NO_INTERRUPT;
+	__atomic_store_n(&d->avail->flags, htole16(flags), __ATOMIC_RELAXED);
+	if (on && d->event_idx)
+		vdriver_set_used_event(d, d->last_used);
+	if (!on)
+		return false;
+	/* the request before the used index (the device: index, then request) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return vdriver_has_used(d);
+}
+
 __u16 vdriver_used_idx(const struct vdriver *d)
 {
+	if (d->packed)
+		return vdrv_packed_used_idx(d);
 	return le16toh(__atomic_load_n(&d->used->idx, __ATOMIC_ACQUIRE));
 }
 

@@ -64,7 +64,7 @@ SHLIB_FILES := $(patsubst %,$(O)/lib/%.so,$(SHLIBS))
 SCRIPT_FILES := $(addprefix $(O)/bin/,$(SCRIPTS))
 
 .PHONY: all deps check unit-bins demo bench fuzz clean help install bench-vhost bench-e2e \
-	bench-compare
+	bench-compare bench-tcp
 .DELETE_ON_ERROR:
 
 # Every object is named in a rule so make never treats one as an
@@ -210,6 +210,10 @@ bench-e2e: $(O)/bin/vnetd $(O)/bin/vnetctl $(O)/bin/vnet-guest $(O)/bin/vnet-gen
 # make bench-compare BASE=REV [BENCH="vhost e2e e2e-tx"] [ROUNDS=3]
 bench-compare:
 	$(Q)O=$(O) scripts/bench-compare.sh
+
+# TCP through vnet (iperf3, both directions) against a plain veth pair
+bench-tcp: $(O)/bin/vnetd $(O)/bin/vnetctl $(O)/bin/vnet-guest
+	$(Q)O=$(O) scripts/bench-tcp.sh
 
 # Installation (DESTDIR for staging, PREFIX default /usr/local).
 PREFIX  ?= /usr/local

@@ -3,8 +3,10 @@
 # make bench-vhost: vnet (vnet-sim) as the vhost-user back-end of DPDK's
 # virtio-user, against DPDK's own net_vhost back-end with the same driver, in
 # the same run. 64 B frames; txonly (driver sends, back-end drops) and rxonly
-# (back-end generates, driver receives). The back-end runs on CPU 0, the
-# driver's forwarding lcore on CPU 1 (main lcores sleep). Not a test.
+# (back-end generates, driver receives), on split rings and on packed ones
+# (virtio-user's packed_vq=1; RINGS="split packed" by default). The back-end
+# runs on CPU 0, the driver's forwarding lcore on CPU 1 (main lcores sleep).
+# Not a test.
 #
 # Per row: the driver's rate (mean of its per-second rates once traffic
 # flows), and CPU-seconds per million packets of each back-end process
@@ -24,6 +26,8 @@ set -u
 O=${O:-build}
 SECS=${SECS:-12}
 ROUNDS=${ROUNDS:-1}
+RINGS=${RINGS:-split packed}
+RING=split
 IDLE_SECS=${IDLE_SECS:-5}
 TMP=$(mktemp -d /tmp/vnet-bench-XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; wait 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$TMP"' EXIT
@@ -32,14 +36,15 @@ EAL="--no-huge -m 1024 --no-pci"
 # busy jiffies of all CPUs (user nice system irq softirq steal... minus idle, iowait)
 cpus_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
-# front MODE [SECS]: virtio-user on $TMP/s.sock, fwd lcore 1;
-# prints "RATE TOTAL" (pps, packets counted at exit); leaves the driver's
-# CPU seconds in $TMP/front.cpu
+# front MODE [SECS]: virtio-user on $TMP/s.sock, fwd lcore 1, the ring
+# layout $RING; prints "RATE TOTAL" (pps, packets counted at exit); leaves
+# the driver's CPU seconds in $TMP/front.cpu
 front()
 {
-	local secs=${2:-$SECS} tp
+	local secs=${2:-$SECS} tp packed=
+	[ "$RING" = packed ] && packed=,packed_vq=1
 	dpdk-testpmd -l 0,1 --main-lcore 0 $EAL --file-prefix=vbf$$ \
-		--vdev "net_virtio_user0,path=$TMP/s.sock,queues=1" -- --forward-mode="$1" \
+		--vdev "net_virtio_user0,path=$TMP/s.sock,queues=1$packed" -- --forward-mode="$1" \
 		--auto-start --stats-period 1 --nb-cores=1 --total-num-mbufs=16384 \
 		>"$TMP/front.log" 2>&1 </dev/null &
 	tp=$!
@@ -151,25 +156,31 @@ command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not found"; exi
 [ -x "$O/bin/vnet-sim" ] || { echo "build vnet-sim first"; exit 1; }
 # "others": CPUs' worth of time other processes took during each run (vnet
 # run / DPDK run); a ratio is only meaningful when both are near 0.
-printf '%-6s %-7s %9s %9s %7s %10s %10s %13s\n' round mode "vnet Mpps" "DPDK Mpps" ratio \
-	"vnet CPU-s" "DPDK CPU-s" "others"
-printf '%-6s %-7s %9s %9s %7s %10s %10s %13s\n' "" "" "" "" "" "per Mpkt" "per Mpkt" "vnet/DPDK"
+printf '%-6s %-6s %-7s %9s %9s %7s %10s %10s %13s\n' round ring mode "vnet Mpps" \
+	"DPDK Mpps" ratio "vnet CPU-s" "DPDK CPU-s" "others"
+printf '%-6s %-6s %-7s %9s %9s %7s %10s %10s %13s\n' "" "" "" "" "" "" "per Mpkt" "per Mpkt" \
+	"vnet/DPDK"
 for round in $(seq 1 "$ROUNDS"); do
-	for mode in txonly rxonly; do
-		read -r v vc vo < <(run_vnet $mode)
-		read -r d dc dn < <(run_dpdk $mode)
-		awk -v r=$round -v m=$mode -v v="$v" -v d="$d" -v vc="$vc" -v dc="$dc" \
-			-v vo="$vo" -v dn="$dn" 'BEGIN {
-			printf "%-6s %-7s %9.2f %9.2f %6.2fx %10s %10s %13s\n", r, m, v / 1e6,
-			       d / 1e6, d ? v / d : 0, vc, dc, vo "/" dn }'
-		echo "$mode $v $vc $d $dc" >>"$TMP/rows"
+	for RING in $RINGS; do
+		for mode in txonly rxonly; do
+			read -r v vc vo < <(run_vnet $mode)
+			read -r d dc dn < <(run_dpdk $mode)
+			awk -v r=$round -v g=$RING -v m=$mode -v v="$v" -v d="$d" -v vc="$vc" \
+				-v dc="$dc" -v vo="$vo" -v dn="$dn" 'BEGIN {
+				printf "%-6s %-6s %-7s %9.2f %9.2f %6.2fx %10s %10s %13s\n", r, g, m,
+				       v / 1e6, d / 1e6, d ? v / d : 0, vc, dc, vo "/" dn }'
+			echo "$RING $mode $v $vc $d $dc" >>"$TMP/rows"
+		done
 	done
 done
-for mode in txonly rxonly; do
-	awk -v m=$mode '$1 == m {
-		if ($2 > bv) { bv = $2; bvc = $3 } if ($4 > bd) { bd = $4; bdc = $5 } }
-		END { if (bd) printf "best   %-7s %9.2f %9.2f %6.2fx %10s %10s\n", m, bv / 1e6,
-		      bd / 1e6, bv / bd, bvc, bdc }' "$TMP/rows"
+for RING in $RINGS; do
+	for mode in txonly rxonly; do
+		awk -v g=$RING -v m=$mode '$1 == g && $2 == m {
+			if ($3 > bv) { bv = $3; bvc = $4 } if ($5 > bd) { bd = $5; bdc = $6 } }
+			END { if (bd) printf "best   %-6s %-7s %9.2f %9.2f %6.2fx %10s %10s\n", g, m,
+			      bv / 1e6, bd / 1e6, bv / bd, bvc, bdc }' "$TMP/rows"
+	done
 done
+RING=split
 printf 'idle (connected driver, no traffic, %ss): vnet-sim %s CPU, DPDK net_vhost %s CPU\n' \
 	"$IDLE_SECS" "$(run_vnet idle)" "$(run_dpdk idle)"

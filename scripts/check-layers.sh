@@ -24,7 +24,7 @@ declare -A RANK=([util]=0 [engine]=1 [classify]=2 [device]=3 [transport]=4
 declare -A HDR=(
 	[log]=util [json]=util [netutil]=util [evloop]=util
 	[guest_mem]=engine [virtq]=engine [net]=engine [csum]=engine
-	[gro]=engine
+	[gro]=engine [dirty_log]=engine
 	[classify]=classify [toeplitz]=classify [rx_filter]=classify
 	[dp_layout]=classify
 	[device]=device [cvq]=device [devq]=device [features]=device [rx_conf]=device

@@ -25,7 +25,7 @@ debs=${VNET_DEB_CACHE:-/var/cache/vnet/debs}
 die() { echo "vm-image: $*" >&2; exit 1; }
 
 # bump when the image's layout or contents change: older images are rebuilt
-format=2
+format=3
 [ "$(cat "$dir/.done" 2>/dev/null)" = "$format" ] && { echo "$dir"; exit 0; }
 
 for c in busybox depmod xz cpio apt-get dpkg-deb; do
@@ -113,8 +113,12 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 for m in ${load[*]}; do insmod /mod/\$m.ko; done
 agent=
+keep=
 for w in \$(cat /proc/cmdline); do
-	case \$w in vnet.agent=*) agent=\${w#vnet.agent=} ;; esac
+	case \$w in
+	vnet.agent=*) agent=\${w#vnet.agent=} ;;
+	vnet.keep=*) keep=\${w#vnet.keep=} ;;
+	esac
 done
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose host /host; then
 	echo "VNET-VM-FAIL: cannot mount the host's root"; sleep 2; poweroff -f
@@ -122,8 +126,18 @@ fi
 mount -t proc proc /host/proc
 mount -t sysfs sys /host/sys
 mount -t devtmpfs dev /host/dev
+# a checkout under /tmp or /run (vnet.keep) stays visible through the
+# guest's own tmpfs there: set aside, then moved back onto it
+if [ -n "\$keep" ]; then
+	mkdir -p /keep
+	mount -o bind "/host\$keep" /keep
+fi
 mount -t tmpfs tmp /host/tmp
 mount -t tmpfs run /host/run
+if [ -n "\$keep" ]; then
+	mkdir -p "/host\$keep"
+	mount -o move /keep "/host\$keep"
+fi
 exec chroot /host /bin/sh "\$agent"
 EOF
 chmod +x "$ird/init"

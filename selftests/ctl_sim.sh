@@ -232,7 +232,7 @@ test_link_change()
 	"$VNETCTL" -j dev show l0 | jq -r .dev.l0.datapath | grep -qx 'none\|uplink'
 	check_err $? "an uplink device does not say what carries its frames"
 	"$VNET_BIN/vnet-guest" --socket "$TMP/run/l0.sock" --netns "$NS_GUEST" --tap vgt0 \
-		--no-reconnect >"$TMP/guest.log" 2>&1 &
+		--no-reconnect "${GUEST_ARGS[@]}" >"$TMP/guest.log" 2>&1 &
 	gpid=$!
 	defer kill -9 "$gpid"
 	busywait 5000 driver_ok l0

@@ -3,11 +3,12 @@
 # vnet-guest's control queue on a vnet/sim device, shown with traffic:
 # frames sent out of the TAP come back only if the device's rx filter (set
 # by vnet-guest from the TAP's flags and address lists) lets them; RSS and
-# automatic steering with every hash checked against the C reference.
+# automatic steering with every hash checked against the C reference (RSS
+# on packed rings too).
 source "$(dirname "$0")/guest_lib.sh"
 
 ALL_TESTS="test_promisc test_allmulti test_mac_table test_vlan test_vlan_runtime
-	test_mac_addr test_nl_events test_nobcast test_rss_4q test_mq_4q"
+	test_mac_addr test_nl_events test_nobcast test_rss_4q test_rss_4q_packed test_mq_4q"
 N=20
 OTHER=02:11:22:33:44:55
 MCAST=01:00:5e:7f:01:02
@@ -250,6 +251,22 @@ test_rss_4q()
 		and ([.rx[].hash_types_seen.udpv6 // 0] | add) == 64'
 	teardown
 	log_test "RSS over 4 queue pairs: queues and hashes as the reference says"
+}
+
+# The same on packed rings: the control queue's RSS_CONFIG, four receive
+# queues steered and hashed as the reference says.
+test_rss_4q_packed()
+{
+	SIM_ARGS=(--queues 4)
+	setup --packed --rss --hash-report --hash-types ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6
+	check_err $? "setup failed"
+	guest_packed
+	check_err $? "vnet-guest --packed did not negotiate packed rings"
+	flows_check '.queue_pairs == 4 and ([.rx[] | .hash_mismatch + .queue_mismatch] | add) == 0
+		and ([.rx[] | select(.packets > 0)] | length) == 4
+		and ([.rx[] | .hash_checked] | add) >= 256'
+	teardown
+	log_test "packed rings: RSS over 4 queue pairs, queues and hashes as the reference says"
 }
 
 test_mq_4q()

@@ -119,11 +119,12 @@ vguest()
 	setup_ns NS_G || return 1
 	: >"$GTMP/guest.out"
 	"$VNET_BIN/vnet-guest" --socket "$GTMP/run/$dev.sock" --netns "$NS_G" --tap vg0 -j \
-		--no-reconnect >"$GTMP/guest.out" 2>"$GTMP/guest.err" &
+		--no-reconnect "${GUEST_ARGS[@]}" >"$GTMP/guest.out" 2>"$GTMP/guest.err" &
 	GUEST_PID=$!
 	defer kill -9 "$GUEST_PID"
 	busywait 5000 driver_ok "$dev" || return 1
 	slowwait 5 ip -n "$NS_G" link show vg0 >/dev/null 2>&1 || return 1
+	guest_args_took || return 1
 	in_ns "$NS_G" sysctl -qw net.ipv6.conf.vg0.disable_ipv6=1
 	ip -n "$NS_G" addr add 10.77.0.1/24 dev vg0
 	ip -n "$NS_G" link set vg0 up

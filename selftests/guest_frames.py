@@ -5,8 +5,12 @@
   probe IFACE DST_MAC N [VID]   send N marked frames out of IFACE (optionally
                                 802.1Q tagged) and print how many came back
   flows IFACE DST_MAC N         send N flows each of IPv4/IPv6 x TCP/UDP
+  udp-flows ADDR PORT N K       K datagrams from each of N UDP sockets (N flows)
+                                to ADDR:PORT; prints the datagrams sent
   tcp-server ADDR PORT          accept one connection, print sha256 and bytes
-  tcp-client ADDR PORT BYTES    send BYTES random bytes, print their sha256
+  tcp-client ADDR PORT BYTES [RATE]
+                                send BYTES random bytes (RATE bytes/s at
+                                most), print their sha256
   blast IFACE DST_MAC SECONDS   send frames (about 2000/s) until SECONDS
                                 passed, print how many the kernel took
   mark-send IFACE DST_MAC TAG N [VID]
@@ -27,6 +31,14 @@
                                 they all had their chance), SECONDS at most
                                 (then exit 3: the fence never came)
   raw-send IFACE HEX            send one frame given in hex, as is (cut ones too)
+  udp-gso-send ADDR PORT SENDS SEGS SEGSIZE
+                                SENDS UDP GSO sends (UDP_SEGMENT) of SEGS
+                                datagrams of SEGSIZE bytes each, numbered,
+                                their bytes derived from the number
+  udp-count ADDR PORT SECONDS   receive such datagrams for SECONDS (or until
+                                2 s quiet); prints "GOOD BAD" (BAD: a payload
+                                that is not what its number says); "ready"
+                                on stderr once bound
   rarp-count IFACE MAC SECONDS [FENCE]
                                 count the RARP requests from MAC that IFACE
                                 receives, like mark-count
@@ -117,6 +129,15 @@ def flows(iface, dst, n):
             dst6 = bytes.fromhex('20010db8000100000000000000000001')
             ip6 = struct.pack('!IHBB16s16s', 6 << 28 | i, len(l4), proto, 64, src6, dst6)
             tx.send(l2 + b'\x86\xdd' + ip6 + l4)
+
+
+def udp_flows(addr, port, n, k):
+    socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
+    sent = 0
+    for _ in range(k):
+        for s in socks:
+            sent += s.sendto(bytes(32), (addr, port)) == 32
+    print(sent, flush=True)
 
 
 def mark_send(iface, dst, tag, n, vid=None, src=None):
@@ -212,17 +233,22 @@ def tcp_server(addr, port):
     print(h.hexdigest(), total, flush=True)
 
 
-def tcp_client(addr, port, nbytes):
+def tcp_client(addr, port, nbytes, rate=0):
     fam = socket.AF_INET6 if ':' in addr else socket.AF_INET
     s = socket.create_connection((addr, port), timeout=60)
     h, left = hashlib.sha256(), nbytes
     block = os.urandom(1 << 20)
+    # paced (rate bytes/s): a transfer that lasts, in 64 KiB steps
+    step, start = (1 << 16) if rate else len(block), time.monotonic()
     while left:
-        b = block[:min(left, len(block))]
+        b = block[:min(left, step)]
         s.sendall(b)
         h.update(b)
         left -= len(b)
         block = block[1:] + block[:1]	# not one repeating pattern
+        ahead = (nbytes - left) / rate - (time.monotonic() - start) if rate else 0
+        if ahead > 0:
+            time.sleep(ahead)
     s.shutdown(socket.SHUT_WR)
     s.recv(1)
     print(h.hexdigest(), nbytes, flush=True)
@@ -270,15 +296,58 @@ def fake_backend(path, mode):
             c.send(struct.pack('<IIIQ', code, 0x5, 8, 1 << 32 | 1 << 30))
 
 
+UDP_SEGMENT = 103
+
+
+def udp_payload(n, size):
+    seed = hashlib.sha256(struct.pack('!I', n)).digest()
+    return struct.pack('!I', n) + (seed * (size // 32 + 1))[:size - 4]
+
+
+def udp_gso_send(addr, port, sends, segs, segsize):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_UDP, UDP_SEGMENT, segsize)
+    s.connect((addr, port))
+    n = 0
+    for _ in range(sends):
+        s.send(b''.join(udp_payload(n + i, segsize) for i in range(segs)))
+        n += segs
+        time.sleep(0.002)	# a pace the receiver keeps up with
+    print(n, flush=True)
+
+
+def udp_count(addr, port, secs):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    s.bind((addr, port))
+    print('ready', file=sys.stderr, flush=True)
+    good = bad = 0
+    end = time.time() + secs
+    s.settimeout(secs)
+    while time.time() < end:
+        try:
+            b = s.recv(65536)
+        except socket.timeout:
+            break
+        s.settimeout(2)
+        if len(b) >= 4 and b == udp_payload(struct.unpack('!I', b[:4])[0], len(b)):
+            good += 1
+        else:
+            bad += 1
+    print(good, bad, flush=True)
+
+
 def main(a):
     if a[0] == 'probe':
         probe(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else None)
     elif a[0] == 'flows':
         flows(a[1], a[2], int(a[3]))
+    elif a[0] == 'udp-flows':
+        udp_flows(a[1], int(a[2]), int(a[3]), int(a[4]))
     elif a[0] == 'tcp-server':
         tcp_server(a[1], int(a[2]))
     elif a[0] == 'tcp-client':
-        tcp_client(a[1], int(a[2]), int(a[3]))
+        tcp_client(a[1], int(a[2]), int(a[3]), int(a[4]) if len(a) > 4 else 0)
     elif a[0] == 'blast':
         blast(a[1], a[2], float(a[3]))
     elif a[0] == 'mark-send':
@@ -291,6 +360,10 @@ def main(a):
         return mark_count(a[1], a[2], float(a[3]), a[4] if len(a) > 4 else None)
     elif a[0] == 'raw-send':
         raw_send(a[1], a[2])
+    elif a[0] == 'udp-gso-send':
+        udp_gso_send(a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]))
+    elif a[0] == 'udp-count':
+        udp_count(a[1], int(a[2]), float(a[3]))
     elif a[0] == 'rarp-count':
         return rarp_count(a[1], a[2], float(a[3]), a[4] if len(a) > 4 else None)
     elif a[0] == 'fake-backend':

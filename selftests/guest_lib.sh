@@ -32,7 +32,8 @@ guest_start()
 	shift
 	: >"$GTMP/guest.out"
 	: >"$GTMP/guest.err"
-	"$VNET_BIN/vnet-guest" --socket "$GTMP/sim.sock" --netns "$ns" --tap vg0 -j "$@" \
+	"$VNET_BIN/vnet-guest" --socket "$GTMP/sim.sock" --netns "$ns" --tap vg0 -j \
+		"${GUEST_ARGS[@]}" "$@" \
 		>"$GTMP/guest.out" 2>"$GTMP/guest.err" &
 	GUEST_PID=$!
 	defer kill -9 "$GUEST_PID"
@@ -40,6 +41,15 @@ guest_start()
 	# the control queue has been set up once the first rx-mode sync ran
 	sleep 0.3
 	ip -n "$ns" link set vg0 up
+	guest_args_took
+}
+
+# guest_args_took: VNET_GUEST_ARGS=--packed asked for packed rings, and the
+# running vnet-guest negotiated them (a run on split rings would prove
+# nothing)
+guest_args_took()
+{
+	[[ " ${GUEST_ARGS[*]} " != *" --packed "* ]] || guest_packed
 }
 
 guest_stop()
@@ -100,6 +110,16 @@ tcp_transfer()
 	got=$(cat "$GTMP/srv.out")
 	vlog "sent $sent got $got"
 	[ -n "$sent" ] && [ "$sent" = "$got" ]
+}
+
+# guest_packed: vnet-guest negotiated packed rings (VIRTIO_F_RING_PACKED,
+# bit 34 of its JSON "features")
+guest_packed()
+{
+	local f
+	f=$(guest_stats | jq -r .features)
+	vlog "guest features $f"
+	[[ "$f" == 0x* ]] && [ $(( (f >> 34) & 1 )) = 1 ]
 }
 
 require_guest()

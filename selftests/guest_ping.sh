@@ -3,12 +3,14 @@
 # vnet-guest end to end on a vnet/sim device: ping and TCP through the TAP,
 # MRG_RXBUF and checksum/TSO offloads on and off, receive coalescing
 # (GUEST_TSO) negotiated or not and switched by the TAP's GRO feature
-# (CTRL_GUEST_OFFLOADS), a back-end that dies.
+# (CTRL_GUEST_OFFLOADS), a back-end that dies; the same on packed
+# virtqueues (--packed).
 source "$(dirname "$0")/guest_lib.sh"
 
 ALL_TESTS="test_ping test_tcp_offloads test_tcp_no_offloads test_no_mrg
 	test_no_guest_tso test_gro_switch
-	test_backend_killed test_no_reconnect test_sigterm"
+	test_backend_killed test_no_reconnect test_sigterm
+	test_packed test_packed_no_mrg test_packed_backend_killed"
 
 # setup [GUEST ARGS...]: sim + guest + two VEPA macvlans
 setup()
@@ -24,6 +26,14 @@ teardown()
 	guest_stop
 	sim_stop
 	ip netns del "$NS_A"; ip netns del "$NS_B"; ip netns del "$NS_G"
+}
+
+# ping_both: IPv4 and IPv6 through the two macvlans (check_err follows)
+ping_both()
+{
+	busywait 3000 in_ns "$NS_A" ping -c 1 -W 1 10.9.0.2 >/dev/null &&
+	in_ns "$NS_A" ping -c 5 -i 0.1 -W 1 10.9.0.2 >/dev/null &&
+	busywait 3000 in_ns "$NS_A" ping -6 -c 1 -W 1 2001:db8:9::2 >/dev/null
 }
 
 test_ping()
@@ -125,7 +135,7 @@ test_gro_switch()
 
 test_backend_killed()
 {
-	setup
+	setup "$@"
 	check_err $? "setup failed"
 	busywait 3000 in_ns "$NS_A" ping -c 1 -W 1 10.9.0.2 >/dev/null
 	# traffic in flight when the device dies
@@ -145,8 +155,10 @@ test_backend_killed()
 	busywait 5000 in_ns "$NS_A" ping -c 1 -W 1 10.9.0.2 >/dev/null
 	check_err $? "no ping after the back-end came back"
 	wait "$pinger"
+	[ "${1:-}" != --packed ] || guest_packed
+	check_err $? "packed rings after the reconnect"
 	teardown
-	log_test "back-end killed mid-transfer: reported, carrier off, reconnect"
+	log_test "$([ "${1:-}" = --packed ] && echo "packed rings: ")back-end killed mid-transfer: reported, carrier off, reconnect"
 }
 
 test_no_reconnect()
@@ -185,6 +197,38 @@ test_sigterm()
 	sim_stop
 	ip netns del "$NS_A"; ip netns del "$NS_B"; ip netns del "$NS_G"
 	log_test "SIGTERM: clean exit 0, final counters, TAP removed"
+}
+
+# Packed virtqueues (VIRTIO_F_RING_PACKED) on every queue, the control
+# queue's too: ping both ways, TCP with checksum/TSO offload and MRG_RXBUF.
+test_packed()
+{
+	setup --packed
+	check_err $? "setup failed"
+	guest_packed
+	check_err $? "vnet-guest --packed did not negotiate packed rings"
+	ping_both
+	check_err $? "ping through vg0 failed"
+	transfer_check '.tx[0].gso > 0 and .tx[0].csum > 0 and .rx[0].merged > 0 and
+		.ctrl_ok > 0 and .ctrl_err == 0'
+	teardown
+	log_test "packed rings: ping, TCP 20 MB with offloads and MRG_RXBUF, control queue"
+}
+
+test_packed_no_mrg()
+{
+	setup --packed --no-mrg --no-tso
+	check_err $? "setup failed"
+	guest_packed
+	check_err $? "vnet-guest --packed did not negotiate packed rings"
+	transfer_check '.rx[0].merged == 0 and .tx[0].gso == 0 and .tx[0].csum > 0'
+	teardown
+	log_test "packed rings: TCP 20 MB with MRG_RXBUF and TSO off"
+}
+
+test_packed_backend_killed()
+{
+	test_backend_killed --packed
 }
 
 require_guest

@@ -28,6 +28,9 @@ SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VNET_ROOT=$(cd "$SELFTEST_DIR/.." && pwd)
 VNET_BUILD=${VNET_BUILD:-$VNET_ROOT/build}
 VNET_BIN=${VNET_BIN:-$VNET_BUILD/bin}
+# more vnet-guest options for every selftest that runs it on a real device,
+# e.g. VNET_GUEST_ARGS=--packed: the same tests on packed virtqueues
+read -r -a GUEST_ARGS <<<"${VNET_GUEST_ARGS:-}"
 
 [ "${1:-}" = "-v" ] && VERBOSE=1
 

@@ -59,7 +59,7 @@ guest_up()
 	local var=$1 dev=$2 ns=$3 mac=$4 ip=$5
 	shift 5
 	"$VNET_BIN/vnet-guest" --socket "$TMP/run/$dev.sock" --netns "$ns" --tap vg0 -j -v \
-		"$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
+		"${GUEST_ARGS[@]}" "$@" >"$TMP/$var.out" 2>"$TMP/$var.err" &
 	eval "${var}_PID=$!"
 	defer kill -9 "$!"
 	# the TAP is set up (vnet-guest gave it the device's MAC and MTU)
@@ -69,7 +69,14 @@ guest_up()
 	ip -n "$ns" addr add "$ip/24" dev vg0
 	ip -n "$ns" link set vg0 up
 	# the device reaches DRIVER_OK and the carrier follows the uplink
-	slowwait $((WAIT_MS / 1000)) sh -c "ip -n $ns link show vg0 | grep -q LOWER_UP"
+	slowwait $((WAIT_MS / 1000)) sh -c "ip -n $ns link show vg0 | grep -q LOWER_UP" || return 1
+	# VNET_GUEST_ARGS=--packed: packed rings (VIRTIO_F_RING_PACKED, bit
+	# 34) negotiated, or the run proves nothing
+	if [[ " ${GUEST_ARGS[*]} " == *" --packed "* ]]; then
+		local f
+		f=$(guest_stats "$var" | jq -r .features)
+		[[ "$f" == 0x* ]] && [ $(( (f >> 34) & 1 )) = 1 ] || return 1
+	fi
 }
 
 __out_grew() { [ "$(wc -l <"$1")" -gt "$2" ]; }
@@ -109,6 +116,12 @@ tcp_xfer()
 	got=$(cat "$TMP/srv.out")
 	vlog "sent $sent got $got"
 	[ -n "$sent" ] && [ "$sent" = "$got" ]
+}
+
+# wire_rx_packets: frames wire0 (in $NS_WIRE) received
+wire_rx_packets()
+{
+	ip -n "$NS_WIRE" -j -s link show wire0 | jq '.[0].stats64.rx.packets'
 }
 
 # port_counter DEV NAME: an uplink port counter from vnetctl dev show

@@ -171,7 +171,12 @@ ct_carrier() { ip -n "$NS_CT" link show "$(ct_ifname)" | grep -q "$1"; }
 
 test_carrier()
 {
+	local eth
 	RET=0
+	# SPEED_DUPLEX: the kernel's virtio_net shows the uplink veth's settings
+	eth=$(ip netns exec "$NS_CT" ethtool "$(ct_ifname)" 2>&1)
+	[[ $eth == *"Speed: 10000Mb/s"* && $eth == *"Duplex: Full"* ]]
+	check_err $? "the netdev does not show the uplink's speed/duplex: $eth"
 	ip -n "$NS_WIRE" link set wire0 down
 	slowwait 10 ct_carrier NO-CARRIER
 	check_err $? "the netdev kept its carrier with the uplink's gone: $(ip -n "$NS_CT" link)"
@@ -182,7 +187,7 @@ test_carrier()
 	check_err $? "carrier did not come back"
 	slowwait 10 in_ns "$NS_CT" ping -c 1 -W 1 $WIRE_IP >/dev/null
 	check_err $? "no ping after the carrier came back"
-	log_test "uplink carrier off/on -> the VDUSE netdev's carrier follows (config irq)"
+	log_test "uplink carrier off/on -> the VDUSE netdev's carrier follows (config irq); speed 10000/full from the uplink"
 }
 
 test_bind_vhost()

@@ -3,12 +3,14 @@
 # Interop: DPDK's dpdk-testpmd with net_virtio_user (a driver written by
 # others) connects to a vnet/sim device (vnet-sim) over vhost-user,
 # negotiates and passes traffic, counted on both sides: txonly, rxonly,
-# macswap, with one and with two queue pairs; vnet as the vhost-user client
+# macswap, with one and with two queue pairs, on split rings and on packed
+# ones (packed_vq=1, VIRTIO_F_RING_PACKED); vnet as the vhost-user client
 # of a listening testpmd (server=1), reconnecting when it comes back.
 source "$(dirname "$0")/lib.sh"
 
-ALL_TESTS="test_txonly test_rxonly test_macswap test_two_queue_pairs test_reconnect test_kill_mid_traffic
-	test_client_reconnect"
+ALL_TESTS="test_txonly test_rxonly test_macswap test_two_queue_pairs
+	test_packed_txonly test_packed_rxonly test_packed_macswap test_packed_two_queue_pairs
+	test_reconnect test_kill_mid_traffic test_client_reconnect"
 
 TMP=$(mktemp -d /tmp/vnet-vhost-XXXXXX)
 defer rm -rf "$TMP"
@@ -50,18 +52,45 @@ stat_is()
 }
 
 # testpmd NAME SECONDS QUEUES MODE [extra testpmd args]
-# (VDEV_EXTRA is appended to the net_virtio_user arguments, e.g. ",server=1")
+# (VDEV_EXTRA is appended to the net_virtio_user arguments, e.g. ",server=1";
+# LAYOUT=packed adds ",packed_vq=1"). FEATURES_SEEN: the features the device
+# reported as negotiated while testpmd ran (they are gone once it leaves).
 testpmd()
 {
-	local name=$1 secs=$2 queues=$3 mode=$4
+	local name=$1 secs=$2 queues=$3 mode=$4 pid f extra=${VDEV_EXTRA:-}
 	shift 4
+	[ "${LAYOUT:-split}" = packed ] && extra="$extra,packed_vq=1"
 	timeout -s INT "$secs" dpdk-testpmd -l $SIM_CPU,$FWD_CPU --main-lcore $SIM_CPU \
 		--no-huge -m 1024 --no-pci --file-prefix="vnet-$name-$$" \
-		--vdev "net_virtio_user0,path=$SOCK,queues=$queues${VDEV_EXTRA:-}" -- \
+		--vdev "net_virtio_user0,path=$SOCK,queues=$queues$extra" -- \
 		--forward-mode="$mode" --auto-start --stats-period 1 --nb-cores=1 \
 		--rxq="$queues" --txq="$queues" --total-num-mbufs=16384 "$@" \
-		>"$TMP/$name.testpmd.log" 2>&1 </dev/null
+		>"$TMP/$name.testpmd.log" 2>&1 </dev/null &
+	pid=$!
+	FEATURES_SEEN=0
+	while kill -0 $pid 2>/dev/null; do
+		f=$(jq -r .features "$STATS" 2>/dev/null)
+		[[ "$f" == 0x* ]] && FEATURES_SEEN=$((FEATURES_SEEN | f))
+		sleep 0.25
+	done
+	wait $pid
 	LOG=$TMP/$name.testpmd.log
+}
+
+# layout_ok: the ring layout testpmd used is the one LAYOUT asked for
+# (VIRTIO_F_RING_PACKED, bit 34, negotiated or not); check_err follows
+layout_ok()
+{
+	local packed=$(( (FEATURES_SEEN >> 34) & 1 ))
+
+	vlog "negotiated features $(printf 0x%x "$FEATURES_SEEN"), packed $packed"
+	[ "$FEATURES_SEEN" != 0 ] && [ $packed = $([ "${LAYOUT:-split}" = packed ] && echo 1 || echo 0) ]
+}
+
+# "packed: " before a test's name when LAYOUT=packed
+lname()
+{
+	[ "${LAYOUT:-split}" = packed ] && echo "packed rings: $1" || echo "$1"
 }
 
 # tp_count RX|TX: the accumulated count testpmd printed at exit
@@ -71,12 +100,14 @@ tp_count()
 		grep -o "$1-packets: *[0-9]*" | grep -o '[0-9]*$' | head -1
 }
 
-test_txonly()
+txonly()
 {
 	local tx sim_tx
 	sim_start txonly
 	testpmd txonly 5 1 txonly
 	sim_stop
+	layout_ok
+	check_err $? "ring layout: features $(printf 0x%x "$FEATURES_SEEN")"
 	tx=$(tp_count TX)
 	sim_tx=$(stat tx_frames)
 	vlog "testpmd TX $tx, vnet tx_frames $sim_tx"
@@ -87,15 +118,17 @@ test_txonly()
 	check_err $? "vnet counted $sim_tx of $tx transmitted frames"
 	[ "$(stat connections)" = 1 ] && [ "$(stat bad_messages)" = 0 ]
 	check_err $? "connections $(stat connections), bad messages $(stat bad_messages)"
-	log_test "testpmd txonly -> vnet/sim: $tx frames sent, $sim_tx counted"
+	log_test "$(lname "testpmd txonly -> vnet/sim: $tx frames sent, $sim_tx counted")"
 }
 
-test_rxonly()
+rxonly()
 {
 	local rx gen
 	sim_start rxonly --gen
 	testpmd rxonly 5 1 rxonly
 	sim_stop
+	layout_ok
+	check_err $? "ring layout: features $(printf 0x%x "$FEATURES_SEEN")"
 	rx=$(tp_count RX)
 	gen=$(stat gen_frames)
 	vlog "testpmd RX $rx, vnet generated $gen"
@@ -106,15 +139,17 @@ test_rxonly()
 	# 3.8k-9.2k seen, so the former 8192 failed now and then)
 	[ "${gen:-0}" -ge "${rx:-0}" ] && [ "${gen:-0}" -le $((rx + 16384)) ]
 	check_err $? "vnet delivered $gen, testpmd received $rx"
-	log_test "vnet/sim generator -> testpmd rxonly: $rx frames received"
+	log_test "$(lname "vnet/sim generator -> testpmd rxonly: $rx frames received")"
 }
 
-test_macswap()
+macswap()
 {
 	local rx tx sim_tx
 	sim_start macswap --gen
 	testpmd macswap 5 1 macswap
 	sim_stop
+	layout_ok
+	check_err $? "ring layout: features $(printf 0x%x "$FEATURES_SEEN")"
 	rx=$(tp_count RX)
 	tx=$(tp_count TX)
 	sim_tx=$(stat tx_frames)
@@ -124,15 +159,17 @@ test_macswap()
 	# every frame testpmd swapped back came through the device's tx side
 	[ "${sim_tx:-0}" -ge $((tx - 4096)) ] && [ "${sim_tx:-0}" -le "$tx" ]
 	check_err $? "vnet counted $sim_tx of $tx"
-	log_test "testpmd macswap through vnet/sim loopback: RX $rx, TX $tx"
+	log_test "$(lname "testpmd macswap through vnet/sim loopback: RX $rx, TX $tx")"
 }
 
-test_two_queue_pairs()
+two_queue_pairs()
 {
 	local rx tx q0 q1
 	sim_start mq --queues 2 --gen
 	testpmd mq 6 2 macswap
 	sim_stop
+	layout_ok
+	check_err $? "ring layout: features $(printf 0x%x "$FEATURES_SEEN")"
 	rx=$(tp_count RX)
 	tx=$(tp_count TX)
 	q0=$(jq '.rxq[0]' "$STATS")
@@ -143,8 +180,17 @@ test_two_queue_pairs()
 	# both receive queues carried traffic: flows were spread
 	[ "${q0:-0}" -gt 1000 ] && [ "${q1:-0}" -gt 1000 ]
 	check_err $? "receive queues got $q0 and $q1 frames"
-	log_test "2 queue pairs: testpmd macswap, rx queues $q0 / $q1"
+	log_test "$(lname "2 queue pairs: testpmd macswap, rx queues $q0 / $q1")"
 }
+
+test_txonly() { LAYOUT=split txonly; }
+test_rxonly() { LAYOUT=split rxonly; }
+test_macswap() { LAYOUT=split macswap; }
+test_two_queue_pairs() { LAYOUT=split two_queue_pairs; }
+test_packed_txonly() { LAYOUT=packed txonly; }
+test_packed_rxonly() { LAYOUT=packed rxonly; }
+test_packed_macswap() { LAYOUT=packed macswap; }
+test_packed_two_queue_pairs() { LAYOUT=packed two_queue_pairs; }
 
 # The device survives its front-end: a second testpmd finds it again.
 test_reconnect()

@@ -60,17 +60,37 @@ stty -F /dev/ttyS1 raw -echo 2>/dev/null
 exec 3<>/dev/ttyS1
 lock=/tmp/.vm-tty.lock
 
+# The agent also runs under busybox alone (vm_lib.sh vm_local_initrd: a
+# guest to migrate has nothing of the host mounted): no flock(1), no
+# setsid -w, a ps without -e. So: a mkdir lock where flock is missing;
+# busybox's setsid execs in place (no fork: it waits by itself) when its
+# caller leads no process group, as a background job here never does;
+# sessions are read from /proc.
+if command -v flock >/dev/null 2>&1; then
+	HAVE_FLOCK=1
+fi
+SETSID="setsid -w"
+setsid -w true 2>/dev/null || SETSID=setsid
+
 # reply: stdin to the host in one piece
 reply()
 {
-	flock "$lock" cat >&3
+	if [ -n "${HAVE_FLOCK:-}" ]; then
+		flock "$lock" cat >&3
+		return
+	fi
+	until mkdir "$lock.d" 2>/dev/null; do
+		usleep 10000 2>/dev/null || sleep 1
+	done
+	cat >&3
+	rmdir "$lock.d"
 }
 
 # run_job ID: the script /tmp/.vm-cmd.ID in a session of its own (its id
 # in /tmp/.vm-sid.ID for KILL), then its output and status to the host
 run_job()
 {
-	setsid -w sh -c 'echo $$ >"$1"; exec sh "$2"' sh "/tmp/.vm-sid.$1" "/tmp/.vm-cmd.$1" \
+	$SETSID sh -c 'echo $$ >"$1"; exec sh "$2"' sh "/tmp/.vm-sid.$1" "/tmp/.vm-cmd.$1" \
 		>"/tmp/.vm-out.$1" 2>&1 </dev/null 3>&-
 	rc=$?
 	{ echo "BEGIN $1"; base64 -w 76 "/tmp/.vm-out.$1"; echo "END $1 $rc"; } | reply
@@ -81,8 +101,12 @@ run_job()
 # own `timeout` makes process groups of its own, so not by group)
 kill_session()
 {
-	ps -e -o pid= -o sid= | while read -r p s; do
-		[ "$s" = "$2" ] && kill "-$1" "$p" 2>/dev/null
+	sig=$1 sid=$2
+	for d in /proc/[0-9]*; do
+		st=$(cat "$d/stat" 2>/dev/null) || continue
+		# after the command's ") ": state ppid pgrp session ...
+		set -- ${st##*) }
+		[ "${4:-}" = "$sid" ] && kill "-$sig" "${d#/proc/}" 2>/dev/null
 	done
 }
 

@@ -12,6 +12,8 @@
 #   vm_wait_ready vm1 120
 #   vm_exec vm1 'ip -br link'             # or: vm_exec vm1 <<'EOF' ... EOF
 #   vm_hmp vm1 'info status'
+#   vm_local_initrd                       # a guest with nothing of the host
+#                                         # mounted (migratable): VM_INITRD
 #
 # Guests use memory-backend-memfd,share=on (vhost-user needs shared memory),
 # the serial console in $TMP/vm-NAME/console.log and the agent channel on the
@@ -44,16 +46,19 @@ vm_image()
 # no defer): an orphaned TCG guest would eat a CPU of every test after it
 vm_start()
 {
-	local name=$1 dir=$TMP/vm-$1
+	local name=$1 dir=$TMP/vm-$1 keep=
 	shift
 	mkdir -p "$dir"
 	rm -f "$dir/cmd.sock" "$dir/mon.sock"
+	# the guest mounts tmpfs on /tmp and /run: a checkout there is kept
+	# visible (scripts/vm-image.sh's init, vnet.keep)
+	case $VNET_ROOT in /tmp/*|/run/*) keep=" vnet.keep=$VNET_ROOT" ;; esac
 	setpriv --pdeathsig KILL qemu-system-x86_64 -nodefaults -no-user-config -display none \
 		-machine pc -accel "$VM_ACCEL" -cpu max -m "$VM_MEM" \
 		-object memory-backend-memfd,id=mem,size="${VM_MEM}M",share=on \
 		-numa node,memdev=mem \
-		-kernel "$VM_IMG/vmlinuz" -initrd "$VM_IMG/initrd.img" \
-		-append "console=ttyS0 loglevel=5 vnet.agent=$SELFTEST_DIR/vm_agent.sh vnet.image=$VM_IMG vnet.load=${VM_LOAD:-}" \
+		-kernel "$VM_IMG/vmlinuz" -initrd "${VM_INITRD:-$VM_IMG/initrd.img}" \
+		-append "console=ttyS0 loglevel=5 vnet.agent=$SELFTEST_DIR/vm_agent.sh vnet.image=$VM_IMG vnet.load=${VM_LOAD:-}$keep" \
 		-serial "file:$dir/console.log" \
 		-serial "unix:$dir/cmd.sock,server=on,wait=off" \
 		-monitor "unix:$dir/mon.sock,server=on,wait=off" \
@@ -89,6 +94,13 @@ vm_exec()
 	else
 		$VM_CONSOLE "$TMP/vm-$name/cmd.sock" run "$tmo"
 	fi
+}
+
+# vm_has_feature VM BIT: the guest's virtio_net negotiated feature BIT (the
+# device's features file is a bit string, bit 0 first)
+vm_has_feature()
+{
+	[ "$(vm_exec "$1" "cut -c$(($2 + 1)) /sys/class/net/eth0/device/features")" = 1 ]
 }
 
 # vm_hmp NAME CMD...: one QEMU monitor command, its output
@@ -172,4 +184,59 @@ vm_diag()
 	fi
 	echo "	state of guest $1:"
 	printf '%s\n' "$out" | sed 's/^/	guest: /'
+}
+
+# vm_local_initrd: VM_INITRD for guests that keep nothing of the host
+# mounted. QEMU refuses to migrate a guest that has a 9p export mounted
+# ("Migration is disabled when VirtFS export path is mounted"), so a guest
+# to migrate runs busybox from its initramfs instead of the host's root:
+# the image's initramfs with an overlay (a second cpio archive: the kernel
+# unpacks both, later files win) whose /init loads virtio_net and runs the
+# same agent (vm_agent.sh). busybox has ip, ping, nc, sha256sum, dd.
+vm_local_initrd()
+{
+	local ov=$TMP/vm-local mods=$VM_IMG/lib/modules/$VM_KVER line m i deps load
+	rm -rf "$ov"
+	mkdir -p "$ov/mod"
+	for m in virtio_pci virtio_net; do
+		line=$(grep -E "(^|/)$m\.ko(\.xz)?:" "$mods/modules.dep") || continue	# built in
+		# modules.dep lists a module's dependencies last-loaded first
+		deps=(${line#*:})
+		for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+			__vm_local_mod "$mods/${deps[i]}" "$ov/mod"
+		done
+		__vm_local_mod "$mods/${line%%:*}" "$ov/mod"
+	done
+	load=$(tr "\n" " " <"$ov/mod/.order" 2>/dev/null)
+	cp "$SELFTEST_DIR/vm_agent.sh" "$ov/agent.sh"
+	cat >"$ov/init" <<EOF
+#!/bin/sh
+# vnet VM selftest guest without the host's root: busybox and the agent
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mkdir -p /tmp /run
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+for m in $load; do insmod /mod/\$m.ko; done
+exec /bin/sh /agent.sh
+EOF
+	chmod +x "$ov/init"
+	rm -f "$ov/mod/.order"
+	(cd "$ov" && find . | cpio -o -H newc --quiet | gzip -1) >"$TMP/vm-local-overlay.img" &&
+		cat "$VM_IMG/initrd.img" "$TMP/vm-local-overlay.img" >"$TMP/vm-local-initrd.img" ||
+		return 1
+	VM_INITRD=$TMP/vm-local-initrd.img
+}
+
+# __vm_local_mod FILE DIR: a module, decompressed (busybox insmod reads no
+# .xz), once, in load order (DIR/.order)
+__vm_local_mod()
+{
+	local m
+	m=$(basename "${1%.xz}" .ko)
+	grep -qx "$m" "$2/.order" 2>/dev/null && return 0
+	xz -dc "$1" >"$2/$m.ko" 2>/dev/null || cp "$1" "$2/$m.ko"
+	echo "$m" >>"$2/.order"
 }

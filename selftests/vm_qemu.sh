@@ -4,14 +4,16 @@
 # kernel, the host's root over 9p; vm_lib.sh) on vnet devices of a veth
 # uplink. vnetd manages up0 (namespace "host"), whose peer wire0 is "the
 # wire" (10.9.0.1, fd00:9::1).
-#   vm1: 1 queue pair, vnetd the vhost-user server (QEMU connects)
-#   vm2: 4 queue pairs on 2 vCPUs, QEMU the server and vnetd the client, as
-#        libvirt sets it up
+#   vm1: 1 queue pair on packed virtqueues (packed=on), vnetd the
+#        vhost-user server (QEMU connects)
+#   vm2: 4 queue pairs on 2 vCPUs on split virtqueues, QEMU the server and
+#        vnetd the client, as libvirt sets it up
 # The uplink and the wire are at MTU 9000, and so is vm1's device where the
 # kernel has AF_XDP multi-buffer (vm2's keeps 1500).
 # Checked: ping, IPv6 (neighbour discovery, unicast) and TCP both ways with
-# the sha256 of the data (vm1, at MTU 9000: jumbo frames through the
-# multi-buffer datapath; ping -M do -s 8000 both ways); multiqueue negotiated, `ethtool -L` changing
+# the sha256 of the data (vm1, packed rings negotiated on both sides; at
+# MTU 9000: jumbo frames through the multi-buffer datapath; ping -M do
+# -s 8000 both ways); multiqueue negotiated, `ethtool -L` changing
 # the active pairs and flows from the wire spreading over exactly the
 # enabled receive queues (vm2); the two VMs reach each other and the wire,
 # and each sees only its own unicast; a guest that changes its MAC is
@@ -21,7 +23,8 @@
 source "$(dirname "$0")/uplink_lib.sh"
 source "$(dirname "$0")/vm_lib.sh"
 
-ALL_TESTS="test_vm1_ping test_vm1_jumbo test_vm1_ipv6 test_vm1_tcp test_vm2_mq test_vm2_spread
+ALL_TESTS="test_vm1_ping test_vm1_packed test_vm1_jumbo test_vm1_ipv6 test_vm1_tcp
+	test_vm2_mq test_vm2_spread
 	test_two_vms test_mac_change test_driver_reload test_reboot"
 
 VNETCTL=$VNET_BIN/vnetctl
@@ -46,17 +49,18 @@ require_bin vnetd
 require_bin vnetctl
 vm_require
 
-# vm_netdev ID CHARDEV-ARGS QUEUES MAC [MTU]: QEMU arguments of a vhost-user NIC
+# vm_netdev ID CHARDEV-ARGS QUEUES MAC [,DEVICE-PROPS]: QEMU arguments of a
+# vhost-user NIC
 vm_netdev()
 {
-	local id=$1 chardev=$2 q=$3 mac=$4 mtu=${5:-} mq=off
+	local id=$1 chardev=$2 q=$3 mac=$4 props=${5:-} mq=off
 	[ "$q" -gt 1 ] && mq=on
 	# vectors=0 (INTx): QEMU 7.2 under TCG crashes setting up MSI-X
 	# vector notifiers for vhost-user (DESIGN.md, machine facts); QEMU
 	# offers VIRTIO_NET_F_MTU (its own config space) only with host_mtu
 	echo "-chardev socket,id=c$id,$chardev" \
 		"-netdev vhost-user,id=n$id,chardev=c$id,queues=$q" \
-		"-device virtio-net-pci,netdev=n$id,mac=$mac,mq=$mq,vectors=0${mtu:+,host_mtu=$mtu}"
+		"-device virtio-net-pci,netdev=n$id,mac=$mac,mq=$mq,vectors=0$props"
 }
 
 # vm_net_up VM IP [IP6]: the guest's eth0 up with its addresses
@@ -95,7 +99,8 @@ setup()
 		VM1_MTU=$JUMBO
 	"$VNETCTL" dev add name vm1 mgmtdev vnet/up0 mac $MAC1 max_vqp 1 mtu $VM1_MTU || exit 1
 	VM_MEM=384 vm_start vm1 -smp 1 \
-		$(vm_netdev 0 "path=$TMP/run/vm1.sock,reconnect=1" 1 $MAC1 $VM1_MTU)
+		$(vm_netdev 0 "path=$TMP/run/vm1.sock,reconnect=1" 1 $MAC1 \
+			,packed=on,host_mtu=$VM1_MTU)
 	# QEMU is the server of vm2's socket; it waits for vnetd to connect
 	VM_MEM=384 vm_start vm2 -smp 2 \
 		$(vm_netdev 0 "path=$TMP/vm2.sock,server=on,wait=off" 4 $MAC2)
@@ -123,6 +128,22 @@ test_vm1_ping()
 	in_ns "$NS_WIRE" ping -c 3 -i 0.3 -W 3 $VM1_IP >/dev/null
 	check_err $? "wire -> guest ping failed"
 	log_test "QEMU + virtio_net, 1 queue pair: ping both ways"
+}
+
+# vm1's rings are packed (spec 2.8): the guest's virtio_net and vnetd both
+# say so, and the traffic of the tests around this one runs on them
+test_vm1_packed()
+{
+	RET=0
+	vm_has_feature vm1 34	# VIRTIO_F_RING_PACKED
+	check_err $? "the guest did not negotiate VIRTIO_F_RING_PACKED"
+	dev_negotiated vm1 | grep -qx RING_PACKED
+	check_err $? "vnetd's negotiated features lack RING_PACKED: $(dev_negotiated vm1 | tr '\n' ' ')"
+	dev_negotiated vm2 | grep -qx RING_PACKED
+	check_fail $? "vm2 (split rings) negotiated RING_PACKED"
+	vm_ping vm1 $WIRE_IP 5
+	check_err $? "guest -> wire ping on packed rings failed"
+	log_test "QEMU packed=on + virtio_net: packed rings negotiated, traffic"
 }
 
 test_vm1_jumbo()
@@ -215,9 +236,7 @@ test_vm2_mq()
 {
 	local n
 	RET=0
-	# the guest's negotiated features: a bit string, VIRTIO_NET_F_MQ is 22
-	n=$(vm_exec vm2 "cut -c23 /sys/class/net/eth0/device/features")
-	[ "$n" = 1 ]
+	vm_has_feature vm2 22	# VIRTIO_NET_F_MQ
 	check_err $? "the guest did not negotiate MQ"
 	"$VNETCTL" -j dev vstats show vm2 qidx 6 | jq -e '.vstats.vm2.queue_type == "rx"' >/dev/null
 	check_err $? "vstats does not know qidx 6 is a receive queue"

@@ -34,7 +34,8 @@ static void usage(FILE *f)
 		"                [--features HEX] [--stats-file PATH] [-v]\n");
 }
 
-/* one JSON line: the device's counters (selftests read it) */
+/* one JSON line: the device's counters (selftests read it); the negotiated
+ * features as a hex string (64 bits exceed a JSON number's 2^53) */
 static void write_stats(const char *path, struct vnet_netdev *dev, struct vnet_sim *sim,
 			struct vnet_transport *t)
 {
@@ -55,7 +56,7 @@ static void write_stats(const char *path, struct vnet_netdev *dev, struct vnet_s
 	fprintf(f, "{\"tx_frames\":%llu,\"rx_frames\":%llu,\"rx_dropped\":%llu,"
 		"\"filtered\":%llu,\"gen_frames\":%llu,\"cvq_ok\":%llu,\"cvq_err\":%llu,"
 		"\"hash_reported\":%llu,\"connections\":%llu,\"disconnects\":%llu,"
-		"\"bad_messages\":%llu,\"sleeps\":%llu,\"status\":%u,\"features\":%llu,\"rxq\":[",
+		"\"bad_messages\":%llu,\"sleeps\":%llu,\"status\":%u,\"features\":\"0x%llx\",\"rxq\":[",
 		(unsigned long long)s.tx_frames, (unsigned long long)s.rx_frames,
 		(unsigned long long)s.rx_dropped, (unsigned long long)s.filtered,
 		(unsigned long long)s.gen_frames, (unsigned long long)s.cvq_ok,

@@ -139,6 +139,7 @@ static int nd_create(struct vnet_dev *dev, const char **errmsg)
 		goto err_free;
 	}
 	/* no driver yet: nobody to notify */
+	vnet_netdev_set_speed(d->nd, dev->mgmt->uplink_speed, dev->mgmt->uplink_duplex);
 	vnet_netdev_set_link(d->nd, dev->mgmt->is_sim ||
 				    dev->mgmt->uplink_state == VNET_UPLINK_UP);
 
@@ -318,6 +319,10 @@ static int nd_set_attr(struct vnet_dev *dev, const struct vnet_dev_params *p,
 
 static void nd_link_change(struct vnet_dev *dev, bool up)
 {
+	/* SPEED_DUPLEX: the uplink's, in place before the link is up again */
+	if (up)
+		vnet_netdev_set_speed(nd_of(dev)->nd, dev->mgmt->uplink_speed,
+				      dev->mgmt->uplink_duplex);
 	/* LINK_UP in status + the transport's config change notification */
 	vnet_netdev_set_link(nd_of(dev)->nd, up);
 	/*
@@ -378,6 +383,15 @@ static void nd_uplink_describe(const struct vnet_mgmtdev *m, char *buf, size_t l
 		snprintf(buf, len, "none");
 }
 
+static unsigned int nd_uplink_queues(const struct vnet_mgmtdev *m, __u64 (*q)[4],
+				     unsigned int max, unsigned int *nq)
+{
+	struct vnet_updp *up = m->datapath;
+
+	*nq = up ? vnet_updp_queue_stats(up, q, max) : 0;
+	return up ? vnet_updp_workers(up) : 0;
+}
+
 static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
 {
 	struct vnet_netdev *nd = nd_of(dev)->nd;
@@ -399,6 +413,15 @@ static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *
 	fs->rss_indir_len = st->steering == VNET_STEER_RSS ? st->indir_mask + 1u : 0;
 	fs->active_vqp = st->vq_pairs;
 	pthread_mutex_unlock(&nd->lock);
+}
+
+static __u32 nd_get_migration(struct vnet_dev *dev)
+{
+	bool capable, logging;
+
+	vnet_netdev_migration(nd_of(dev)->nd, &capable, &logging);
+	return !capable ? VNET_MIGRATION_UNSUPPORTED :
+	       logging ? VNET_MIGRATION_LOGGING : VNET_MIGRATION_IDLE;
 }
 
 static int nd_get_kernel_info(struct vnet_dev *dev, struct vnet_kernel_info *ki)
@@ -430,9 +453,11 @@ static struct vnet_backend_ops nd_ops = {
 	.get_filter_state = nd_get_filter_state,
 	.get_port_counters = nd_get_port_counters,
 	.get_learned_macs = nd_get_learned_macs,
+	.get_migration = nd_get_migration,
 	.uplink_change = nd_uplink_change,
 	.uplink_describe = nd_uplink_describe,
 	.uplink_mtu_limit = nd_uplink_mtu_limit,
+	.uplink_queues = nd_uplink_queues,
 	.get_kernel_info = nd_get_kernel_info,
 };
 

@@ -135,6 +135,9 @@ static void put_features(struct nlmsghdr *nlh, unsigned int type, const struct v
 	mnl_attr_put_u64(nlh, type, vnet_features_u64(f));
 }
 
+/* an uplink's queues in mgmtdev show: 32 bytes each, 2 KiB of the record */
+#define VNET_UPLINK_QUEUES_SHOWN	64
+
 int nl_put_mgmtdev(struct req *rq, void *obj, __u16 flags)
 {
 	const struct vnet_mgmtdev *m = obj;
@@ -156,6 +159,16 @@ int nl_put_mgmtdev(struct req *rq, void *obj, __u16 flags)
 		if (rq->ctx->reg->ops->uplink_describe) {
 			rq->ctx->reg->ops->uplink_describe(m, dp, sizeof(dp));
 			mnl_attr_put_strz(nlh, VNET_ATTR_UPLINK_DATAPATH, dp);
+		}
+		if (rq->ctx->reg->ops->uplink_queues) {
+			__u64 q[VNET_UPLINK_QUEUES_SHOWN][4];
+			unsigned int nq, nw;
+
+			nw = rq->ctx->reg->ops->uplink_queues(m, q, VNET_UPLINK_QUEUES_SHOWN, &nq);
+			if (nw)
+				mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_WORKERS, nw);
+			if (nq)
+				mnl_attr_put(nlh, VNET_ATTR_UPLINK_QUEUES, nq * sizeof(q[0]), q);
 		}
 	}
 	nl_out_put(rq, nlh);
@@ -238,6 +251,8 @@ int nl_put_dev(struct req *rq, void *obj, __u16 flags)
 	mnl_attr_put_u8(nlh, VNET_ATTR_SPOOFCHK, dev->p.spoofchk);
 	mnl_attr_put_u8(nlh, VNET_ATTR_DEV_STATUS, dev->ops->get_status(dev));
 	mnl_attr_put_u32(nlh, VNET_ATTR_DATAPATH, dev->datapath);
+	if (dev->ops->get_migration)
+		mnl_attr_put_u32(nlh, VNET_ATTR_MIGRATION, dev->ops->get_migration(dev));
 	put_port_counters(nlh, dev);
 	put_learned_macs(nlh, dev);
 	put_vduse(nlh, dev);

@@ -62,6 +62,7 @@ static const unsigned char vnet_policy[VNET_ATTR_LAST - VNET_ATTR_BASE + 1] = {
 	[VNET_ATTR_RSS_INDIR_LEN - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_ACTIVE_VQP - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_DATAPATH - VNET_ATTR_BASE] = K_U32,
+	[VNET_ATTR_MIGRATION - VNET_ATTR_BASE] = K_U32,
 	[VNET_ATTR_UPLINK_DATAPATH - VNET_ATTR_BASE] = K_STR,
 	[VNET_ATTR_UPLINK_CARRIER_CHANGES - VNET_ATTR_BASE] = K_U64,
 	[VNET_ATTR_BIND - VNET_ATTR_BASE] = K_U32,
@@ -69,6 +70,7 @@ static const unsigned char vnet_policy[VNET_ATTR_LAST - VNET_ATTR_BASE + 1] = {
 	[VNET_ATTR_KERNEL_NETDEV - VNET_ATTR_BASE] = K_STR,
 	[VNET_ATTR_VHOST_DEV - VNET_ATTR_BASE] = K_STR,
 	[VNET_ATTR_VDUSE_REFUSED - VNET_ATTR_BASE] = K_U64,
+	[VNET_ATTR_UPLINK_WORKERS - VNET_ATTR_BASE] = K_U32,
 };
 
 static const unsigned int kind_len[] = {
@@ -285,7 +287,7 @@ enum cmd_obj { OBJ_MGMTDEV = 1, OBJ_DEV };
 /* Everything about one vdpa command, in one row. */
 struct cmd {
 	__u64 vdpa;			/* attributes it accepts: bit n, VDPA attr n */
-	__u32 vnet;			/* ... bit n, VNET_ATTR_BASE + n */
+	__u64 vnet;			/* ... bit n, VNET_ATTR_BASE + n */
 	__u8 required[2];		/* VDPA attributes it needs (a dump: none) */
 	bool admin;			/* the kernel's GENL_ADMIN_PERM */
 	bool can_dump;
@@ -297,7 +299,8 @@ struct cmd {
 };
 
 #define A(x)	BIT64(VDPA_ATTR_##x)
-#define V(x)	(1u << (VNET_ATTR_##x - VNET_ATTR_BASE))
+#define V(x)	BIT64(VNET_ATTR_##x - VNET_ATTR_BASE)
+_Static_assert(VNET_ATTR_LAST - VNET_ATTR_BASE < 64, "the command table's vnet masks are 64 bits");
 
 static const struct cmd cmds[VNET_VDPA_CMD_MAX + 1] = {
 	[VDPA_CMD_MGMTDEV_GET] = {
@@ -363,7 +366,7 @@ static int check_attrs(struct req *rq, const struct cmd *c, bool dump)
 			ok = c->vdpa & BIT64(slot);
 		} else {
 			type = VNET_ATTR_BASE + slot - VNET_VDPA_ATTR_LAST - 1;
-			ok = c->vnet & (1u << (type - VNET_ATTR_BASE));
+			ok = c->vnet & BIT64(type - VNET_ATTR_BASE);
 		}
 		if (!ok) {
 			snprintf(rq->errbuf, sizeof(rq->errbuf),

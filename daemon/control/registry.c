@@ -63,6 +63,8 @@ int vnet_registry_add_mgmtdev(struct vnet_registry *r, const char *name)
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	m->is_sim = !strcmp(name, VNET_MGMT_SIM);
 	m->uplink_state = m->is_sim ? VNET_UPLINK_NONE : VNET_UPLINK_ABSENT;
+	m->uplink_speed = 0xffffffff;	/* vnet/sim's loopback has none */
+	m->uplink_duplex = 0xff;
 	return 0;
 }
 
@@ -537,6 +539,9 @@ void vnet_registry_uplink_update(struct vnet_registry *r, const char *ifname,
 		reattached = r->ops->uplink_change(m, l->ifindex) > 0;
 	m->uplink_state = l->state;
 	m->uplink_mtu = l->mtu;
+	/* devices take it when their link next comes up (nd_link_change) */
+	m->uplink_speed = l->speed;
+	m->uplink_duplex = l->duplex;
 	m->ifindex = l->ifindex;
 	if (was_up != up) {
 		devices_link(r, m, up);

@@ -18,6 +18,7 @@
 
 #include "vnet/evloop.h"
 #include "vnet/log.h"
+#include "vnet/netutil.h"
 #include "vnet/uplink.h"
 
 struct vnet_uplink_watch {
@@ -34,7 +35,9 @@ void vnet_uplink_watch_refresh(struct vnet_uplink_watch *w)
 {
 	for (int i = 0; i < w->reg->n_mgmt; i++) {
 		struct vnet_mgmtdev *m = &w->reg->mgmt[i];
-		struct vnet_uplink_link l = { .state = VNET_UPLINK_ABSENT };
+		struct vnet_uplink_link l = {
+			.state = VNET_UPLINK_ABSENT, .speed = 0xffffffff, .duplex = 0xff,
+		};
 		struct rtnl_link *link;
 
 		if (m->is_sim)
@@ -50,6 +53,9 @@ void vnet_uplink_watch_refresh(struct vnet_uplink_watch *w)
 			/* absent (kernel < 3.15): 0, no transition ever counted */
 			rtnl_link_get_carrier_changes(link, &l.carrier_changes);
 			rtnl_link_put(link);
+			/* a link without carrier has no speed to speak of */
+			if (up)
+				vnet_if_speed(m->name, &l.speed, &l.duplex);
 		}
 		vnet_registry_uplink_update(w->reg, m->name, &l);
 	}

@@ -47,13 +47,15 @@ static void usage(FILE *f)
 		"  -D, --dedicated-uplink  the uplinks carry no traffic of this host: broadcast and\n"
 		"                          multicast devices want go to them alone (default: the\n"
 		"                          host keeps every such frame and devices get copies)\n"
+		"  -w, --uplink-workers N  worker threads per uplink, 1..%u (default: one per\n"
+		"                          uplink rx queue, at most the online CPUs)\n"
 		"  -s, --socket PATH       control socket (default %s)\n"
 		"  -d, --state-dir DIR     where the device registry is kept (default %s)\n"
 		"  -r, --run-dir DIR       default directory of vhost-user sockets\n"
 		"                          (default: the control socket's directory)\n"
 		"  -g, --group GROUP       group allowed to use the control socket (default %s)\n"
 		"  -v, --verbose           more messages (repeat for more)\n"
-		"  -h, --help              this text\n", VNET_NL_DEFAULT_SOCK, DEFAULT_STATE_DIR,
+		"  -h, --help              this text\n", VNET_UPDP_MAX_WORKERS, VNET_NL_DEFAULT_SOCK, DEFAULT_STATE_DIR,
 		DEFAULT_GROUP);
 }
 
@@ -134,6 +136,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "uplink", required_argument, NULL, 'u' },
 		{ "dedicated-uplink", no_argument, NULL, 'D' },
+		{ "uplink-workers", required_argument, NULL, 'w' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "run-dir", required_argument, NULL, 'r' },
@@ -150,11 +153,12 @@ int main(int argc, char **argv)
 	char state_path[4096], sockdir[4096];
 	struct vnetd d = { .epfd = -1 };
 	int n_uplinks = 0, verbose = 0, opt, err, sig, ret = 1;
-	unsigned int up_flags = 0;
+	unsigned int up_flags = 0, up_workers = 0;
+	char *end;
 	pthread_t ctl;
 	sigset_t sigs;
 
-	while ((opt = getopt_long(argc, argv, "u:Ds:d:r:g:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "u:Dw:s:d:r:g:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			if (n_uplinks == VNET_MAX_MGMTDEVS - 1 || !*optarg ||
@@ -166,6 +170,14 @@ int main(int argc, char **argv)
 			uplinks[n_uplinks++] = optarg;
 			break;
 		case 'D': up_flags |= VNET_UPDP_DEDICATED; break;
+		case 'w':
+			up_workers = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || !up_workers || up_workers > VNET_UPDP_MAX_WORKERS) {
+				fprintf(stderr, "vnetd: bad uplink worker count \"%s\" (1..%u)\n",
+					optarg, VNET_UPDP_MAX_WORKERS);
+				return 1;
+			}
+			break;
 		case 's': sock = optarg; break;
 		case 'd': state_dir = optarg; break;
 		case 'r': run_dir = optarg; break;
@@ -243,7 +255,7 @@ int main(int argc, char **argv)
 			struct vnet_mgmtdev *m = vnet_registry_find_mgmtdev(&d.reg, NULL,
 									  uplinks[i]);
 
-			err = vnet_updp_open(uplinks[i], up_flags, &m->datapath);
+			err = vnet_updp_open(uplinks[i], up_flags, up_workers, &m->datapath);
 			if (err) {
 				m->datapath = NULL;
 				pr_warn("uplink %s: no datapath: %s\n", uplinks[i],

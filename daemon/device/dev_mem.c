@@ -41,8 +41,7 @@ static void region_unmap(struct vnet_mem_region *r)
  * rebuild every ring before it runs again (it checks 'gen' under the lock). */
 static void mem_changed(struct vnet_netdev *dev)
 {
-	for (unsigned int i = 0; i < dev->nvrings; i++)
-		vnet_vring_update(dev, i);
+	vnet_vrings_rebuild(dev);
 }
 
 static bool ranges_overlap(__u64 a, __u64 alen, __u64 b, __u64 blen)

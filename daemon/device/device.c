@@ -23,11 +23,12 @@ struct vnet_features vnet_netdev_default_features(void)
 {
 	/*
 	 * IN_ORDER (spec 2.7.9): the engine uses buffers in ring order; DPDK's
-	 * virtio driver takes its cheaper in-order paths with it. Nothing
-	 * above bit 63 yet.
+	 * virtio driver takes its cheaper in-order paths with it. RING_PACKED
+	 * (2.8): the engine runs either layout. Nothing above bit 63 yet.
 	 */
 	return vnet_features_from_u64(BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_RING_F_EVENT_IDX) |
 	       BIT(VIRTIO_RING_F_INDIRECT_DESC) | BIT(VIRTIO_F_IN_ORDER) |
+	       BIT(VIRTIO_F_RING_PACKED) |
 	       BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_MTU) |
 	       BIT(VIRTIO_NET_F_STATUS) | BIT(VIRTIO_NET_F_SPEED_DUPLEX) |
 	       BIT(VIRTIO_NET_F_MRG_RXBUF) |
@@ -194,6 +195,7 @@ void vnet_netdev_destroy(struct vnet_netdev *dev)
 	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
 		vnet_vring_forget(&dev->vrings[i]);
 	vnet_netdev_mem_clear(dev);
+	vnet_netdev_log_clear(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -263,8 +265,21 @@ void vnet_netdev_reset(struct vnet_netdev *dev)
 	dev->status = 0;
 	memset(&dev->driver_set, 0, sizeof(dev->driver_set));
 	dev->announce = false;
-	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
+	/* LOG_ALL is a feature: renegotiated (the bitmap stays mapped) */
+	dev->log_all = false;
+	for (i = 0; i < VNET_NETDEV_MAX_VRINGS; i++) {
+		/*
+		 * The rings stop, but each keeps where it stood: QEMU 7.2 stops
+		 * a vhost-user device (pause, migration) with SET_STATUS(0)
+		 * before GET_VRING_BASE and resumes from that answer; 0 would
+		 * make it hand out buffers the guest already got. A new base
+		 * comes with the next SET_VRING_BASE (or a new driver, detach).
+		 */
+		__u16 base = dev->vrings[i].last_avail_idx;
+
 		vnet_vring_forget(&dev->vrings[i]);
+		dev->vrings[i].last_avail_idx = base;
+	}
 	vnet_net_state_reset(&st, dev->params.mac, 0);
 	state_publish(dev, &st, ~0u);
 	vnet_rings_changed(dev);
@@ -274,7 +289,10 @@ void vnet_netdev_detach(struct vnet_netdev *dev)
 {
 	/* reset first: it drops the rings the worker runs, then the memory */
 	vnet_netdev_reset(dev);
+	for (unsigned int i = 0; i < VNET_NETDEV_MAX_VRINGS; i++)
+		dev->vrings[i].last_avail_idx = 0;
 	vnet_netdev_mem_clear(dev);
+	vnet_netdev_log_clear(dev);
 	dev->front_mtu = 0;
 	dev->rarp_pending = false;
 }
@@ -458,14 +476,56 @@ int vnet_netdev_queue_stats(struct vnet_netdev *dev, unsigned int qidx,
 	return 0;
 }
 
+/* a pending speed/duplex into config space; true if a driver that reads
+ * them (SPEED_DUPLEX negotiated) must hear of it */
+static bool speed_apply(struct vnet_netdev *dev)
+{
+	bool changed;
+
+	if (!dev->speed_pending)
+		return false;
+	changed = dev->params.speed != dev->speed_next || dev->params.duplex != dev->duplex_next;
+	dev->params.speed = dev->speed_next;
+	dev->params.duplex = dev->duplex_next;
+	dev->speed_pending = false;
+	return changed && drv_has(dev, VIRTIO_NET_F_SPEED_DUPLEX);
+}
+
 void vnet_netdev_set_link(struct vnet_netdev *dev, bool up)
 {
+	bool changed;
+
 	vnet_netdev_lock_ctl(dev);
+	/* a new speed goes in while the link is still down (see set_speed) */
+	changed = up ? speed_apply(dev) : false;
 	if (dev->link_up != up) {
 		dev->link_up = up;
-		if (drv_has(dev, VIRTIO_NET_F_STATUS))
-			vnet_netdev_config_changed(dev);
+		changed = drv_has(dev, VIRTIO_NET_F_STATUS) || changed;
 	}
+	if (!up)
+		changed = speed_apply(dev) || changed;
+	/* one notification however much changed: the driver re-reads all */
+	if (changed)
+		vnet_netdev_config_changed(dev);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+/*
+ * Spec 5.1.4.2: with SPEED_DUPLEX and STATUS negotiated, the device SHOULD
+ * NOT change speed and duplex while S_LINK_UP is set -- a driver reads them
+ * once per link-up. A new value therefore waits for the link to go down;
+ * the uplink's link settings change only across a carrier bounce anyway.
+ * Duplex uses ethtool's values (1 full, 0 half), as 5.1.4's description
+ * and every driver do; the normative list of 5.1.4.1 has the two swapped.
+ */
+void vnet_netdev_set_speed(struct vnet_netdev *dev, __u32 speed, __u8 duplex)
+{
+	vnet_netdev_lock_ctl(dev);
+	dev->speed_next = speed > 0x7fffffff ? 0xffffffff : speed;
+	dev->duplex_next = duplex == 0 || duplex == 1 ? duplex : 0xff;
+	dev->speed_pending = true;
+	if ((!dev->link_up || !drv_has(dev, VIRTIO_NET_F_STATUS)) && speed_apply(dev))
+		vnet_netdev_config_changed(dev);
 	pthread_mutex_unlock(&dev->lock);
 }
 

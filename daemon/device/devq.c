@@ -49,7 +49,8 @@ static const struct vnet_virtq_ops q_ops = { .notify = q_notify, .error = q_erro
 static void q_stop(struct vnet_devq_q *q)
 {
 	if (q->kick_fd >= 0) {
-		epoll_ctl(q->dq->epfd, EPOLL_CTL_DEL, q->kick_fd, NULL);
+		epoll_ctl(q->dq->epfd[vnet_devq_owner(q->dq, q->index)], EPOLL_CTL_DEL,
+			  q->kick_fd, NULL);
 		close(q->kick_fd);
 		q->kick_fd = -1;
 	}
@@ -74,6 +75,11 @@ static void q_sync(struct vnet_devq *dq, struct vnet_devq_q *q)
 		.addr_type = vr->uva ? VNET_VQ_ADDR_UVA : VNET_VQ_ADDR_GPA,
 		.features = dev->driver,
 		.last_avail_idx = vr->last_avail_idx,
+		.last_used_idx = vr->last_used_idx,
+		/* migration: the queue marks what it writes (dev_log.c) */
+		.log = vnet_netdev_logging(dev) ? &dev->log : NULL,
+		.used_log = vr->addr_flags & VNET_VRING_F_LOG,
+		.used_log_gpa = vr->log_addr,
 	};
 	int err;
 
@@ -83,7 +89,7 @@ static void q_sync(struct vnet_devq *dq, struct vnet_devq_q *q)
 		return;
 	vnet_netq_init(&q->nq, (__u16)q->index, dev->driver, dev->params.mtu, &q_ops, q);
 	q->base = vr->stats;
-	err = vnet_virtq_setup_split(&q->nq.vq, &dev->mem, &cfg);
+	err = vnet_virtq_setup(&q->nq.vq, &dev->mem, &cfg);
 	if (err) {
 		pr_info("%s: queue %u not usable: %s\n", dev->params.name, q->index,
 			strerror(-err));
@@ -92,31 +98,35 @@ static void q_sync(struct vnet_devq *dq, struct vnet_devq_q *q)
 	q->active = true;
 	dq->coal_version = ~0u;		/* apply NOTF_COAL to the new queue */
 	/* a new queue starts with kicks on; a polling worker needs none */
-	if (!dq->kicks_on)
+	if (!(dq->kicks_on >> vnet_devq_owner(dq, q->index) & 1))
 		vnet_virtq_notify_enable(&q->nq.vq, false);
 	if (vr->kick_fd >= 0 && q_kick_wanted(dq, q)) {
 		struct epoll_event ev = { .events = dq->kick_events, .data.ptr = q };
 
 		q->kick_fd = dup(vr->kick_fd);
 		if (q->kick_fd >= 0)
-			epoll_ctl(dq->epfd, EPOLL_CTL_ADD, q->kick_fd, &ev);
+			epoll_ctl(dq->epfd[vnet_devq_owner(dq, q->index)], EPOLL_CTL_ADD,
+				  q->kick_fd, &ev);
 	}
 }
 
-int vnet_devq_init(struct vnet_devq *dq, struct vnet_netdev *dev, int epfd,
-		   __u32 kick_events, bool kick_rx, bool kicks_on)
+int vnet_devq_init(struct vnet_devq *dq, struct vnet_netdev *dev, const int *epfd,
+		   unsigned int nowners, __u32 kick_events, bool kick_rx, bool kicks_on)
 {
 	unsigned int i;
 
 	memset(dq, 0, sizeof(*dq));
+	if (!nowners || nowners > VNET_DEVQ_MAX_OWNERS)
+		return -EINVAL;
 	dq->q = calloc(dev->nvrings, sizeof(*dq->q));
 	if (!dq->q)
 		return -ENOMEM;
 	dq->dev = dev;
-	dq->epfd = epfd;
+	dq->nowners = nowners;
+	memcpy(dq->epfd, epfd, nowners * sizeof(*epfd));
 	dq->kick_events = kick_events;
 	dq->kick_rx = kick_rx;
-	dq->kicks_on = kicks_on;
+	dq->kicks_on = kicks_on ? ~0u : 0;
 	dq->resync = true;
 	dq->coal_version = ~0u;
 	for (i = 0; i < dev->nvrings; i++) {
@@ -196,7 +206,7 @@ unsigned int vnet_devq_run_cvq(struct vnet_devq *dq, unsigned int *refused)
 			(*refused)++;
 		}
 		if (c->in_len >= 1)
-			vnet_iov_write(c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
+			vnet_iov_write(&q->nq.vq, c->iov + c->nr_out, c->nr_in, 0, &ack, 1);
 		vnet_virtq_push(&q->nq.vq, c->head, c->in_len >= 1 ? 1 : 0);
 		work++;
 	}
@@ -251,21 +261,27 @@ void vnet_devq_save_positions(struct vnet_devq *dq)
 {
 	unsigned int i;
 
-	for (i = 0; i < dq->dev->nvrings; i++)
-		if (dq->q[i].active)
-			dq->dev->vrings[i].last_avail_idx = vnet_virtq_last_avail(&dq->q[i].nq.vq);
+	for (i = 0; i < dq->dev->nvrings; i++) {
+		struct vnet_vring *vr = &dq->dev->vrings[i];
+
+		if (!dq->q[i].active)
+			continue;
+		vr->last_avail_idx = vnet_virtq_last_avail(&dq->q[i].nq.vq);
+		vr->last_used_idx = vnet_virtq_last_used(&dq->q[i].nq.vq);
+	}
 }
 
-bool vnet_devq_kicks_set(struct vnet_devq *dq, bool on, bool rx_wakes)
+bool vnet_devq_kicks_set(struct vnet_devq *dq, unsigned int owner, bool on, bool rx_wakes)
 {
 	unsigned int i, cvq = vnet_netdev_cvq_index(dq->dev);
+	__u32 mask = owner == VNET_DEVQ_ALL ? ~0u : 1u << owner;
 	bool pending = false;
 
-	dq->kicks_on = on;
+	dq->kicks_on = on ? dq->kicks_on | mask : dq->kicks_on & ~mask;
 	for (i = 0; i < dq->dev->nvrings; i++) {
 		struct vnet_devq_q *q = &dq->q[i];
 
-		if (!q->active)
+		if (!q->active || !(mask >> vnet_devq_owner(dq, i) & 1))
 			continue;
 		/* a queue that cannot wake us keeps kicks off while we sleep */
 		if (on && !(q->index & 1) && q->index != cvq && !rx_wakes)

@@ -26,6 +26,12 @@ void vnet_vring_update(struct vnet_netdev *dev, unsigned int index)
 	vnet_rings_changed(dev);
 }
 
+void vnet_vrings_rebuild(struct vnet_netdev *dev)
+{
+	for (unsigned int i = 0; i < dev->nvrings; i++)
+		vnet_vring_update(dev, i);
+}
+
 void vnet_vring_forget(struct vnet_vring *vr)
 {
 	__u32 gen;
@@ -52,8 +58,8 @@ int vnet_netdev_vring_set_num(struct vnet_netdev *dev, unsigned int index, __u32
 {
 	struct vnet_vring *vr = vring_get(dev, index);
 
-	/* spec 2.7: a split queue size is a power of two, at most 32768 */
-	if (!vr || !num || num > 32768 || (num & (num - 1)))
+	/* spec 2.7 / 2.8: at most 32768; a split queue's size is a power of two */
+	if (!vr || !num || num > 32768 || (!vnet_netdev_packed(dev) && (num & (num - 1))))
 		return -EINVAL;
 	vr->num = (__u16)num;
 	vnet_vring_update(dev, index);
@@ -74,17 +80,19 @@ int vnet_netdev_vring_set_addr(struct vnet_netdev *dev, unsigned int index,
 			       const struct vnet_vring_addr *a)
 {
 	struct vnet_vring *vr = vring_get(dev, index);
+	bool packed = vnet_netdev_packed(dev);
 	__u64 num;
 
 	if (!vr)
 		return -EINVAL;
 	num = vr->num ? vr->num : 1;
-	/* spec 2.7.2 alignment: descriptors 16, available 2, used 4 */
-	if ((a->desc & 15) || (a->avail & 1) || (a->used & 3))
+	/* spec 2.7.2 alignment: descriptors 16, available 2, used 4; packed
+	 * (2.8.10.1): descriptor ring 16, the two 4-byte event areas 4 */
+	if ((a->desc & 15) || (a->avail & (packed ? 3 : 1)) || (a->used & 3))
 		return -EINVAL;
 	if (!range_mapped(&dev->mem, a->uva, a->desc, 16 * num) ||
-	    !range_mapped(&dev->mem, a->uva, a->avail, 6 + 2 * num) ||
-	    !range_mapped(&dev->mem, a->uva, a->used, 6 + 8 * num)) {
+	    !range_mapped(&dev->mem, a->uva, a->avail, packed ? 4 : 6 + 2 * num) ||
+	    !range_mapped(&dev->mem, a->uva, a->used, packed ? 4 : 6 + 8 * num)) {
 		pr_info("%s: ring %u addresses outside the memory table\n", dev->params.name,
 			index);
 		return -EFAULT;
@@ -93,6 +101,7 @@ int vnet_netdev_vring_set_addr(struct vnet_netdev *dev, unsigned int index,
 	vr->avail = a->avail;
 	vr->used = a->used;
 	vr->addr_flags = a->flags;
+	vr->log_addr = a->log;
 	vr->uva = a->uva;
 	vr->addr_set = true;
 	vnet_vring_update(dev, index);
@@ -107,6 +116,7 @@ int vnet_netdev_vring_set_base(struct vnet_netdev *dev, unsigned int index,
 	if (!vr)
 		return -EINVAL;
 	vr->last_avail_idx = b->last_avail_idx;
+	vr->last_used_idx = b->last_used_idx;
 	vnet_vring_update(dev, index);
 	return 0;
 }
@@ -119,6 +129,7 @@ int vnet_netdev_vring_get_base(struct vnet_netdev *dev, unsigned int index,
 	if (!vr)
 		return -EINVAL;
 	b->last_avail_idx = vr->last_avail_idx;
+	b->last_used_idx = vr->last_used_idx;
 	return 0;
 }
 

@@ -2,7 +2,9 @@
 /*
  * Transmit frame building: copy a guest frame out of its chain, complete a
  * partial checksum (NEEDS_CSUM) or segment a GSO send in software (spec
- * 5.1.6.2 "Packet Transmission"), because AF_XDP has no TSO.
+ * 5.1.6.2 "Packet Transmission"), because AF_XDP has no TSO; or hand a
+ * checked GSO send whole to a sink that segments it later (vnet_gso_whole:
+ * the uplink's packet socket, where the kernel or the NIC does).
  *
  * Headers are parsed from our own copy, never from guest memory, so the
  * driver cannot change them between the check and the use.
@@ -203,13 +205,67 @@ static int gso_check(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
 	return 0;
 }
 
+/*
+ * Our copy of a GSO send's headers (hb, HDR_WINDOW bytes), parsed and
+ * checked against the header (5.1.6.2.1), and the segment size: the
+ * driver's, but never more than an MTU-sized segment holds.
+ */
+static int gso_parse(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
+		     const struct vnet_iov *iov, unsigned int niov, __u32 off,
+		     __u32 len, __u8 *hb, struct l34 *h, __u32 *mss)
+{
+	__u32 hb_len = len < HDR_WINDOW ? len : HDR_WINDOW, l3l4;
+	int err;
+
+	vnet_iov_read(iov, niov, off, hb, hb_len);
+	err = parse_headers(hb, hb_len, h);
+	if (err)
+		return err;
+	err = gso_check(q, th, h, len);
+	if (err)
+		return err;
+	l3l4 = h->hdrs - h->l3off;
+	if (q->mtu <= l3l4)
+		return -EINVAL;
+	*mss = th->gso_size;
+	if (*mss > q->mtu - l3l4)
+		*mss = q->mtu - l3l4;	/* segments are MTU-sized at most */
+	return 0;
+}
+
+int vnet_gso_whole(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
+		   const struct vnet_iov *iov, unsigned int niov, __u32 off,
+		   __u32 len, const struct vnet_tx_gso *sink, unsigned int pending)
+{
+	__u8 hb[HDR_WINDOW];
+	struct vnet_tx_gso_frame f;
+	struct l34 h;
+	__u32 mss;
+	int err;
+
+	err = gso_parse(q, th, iov, niov, off, len, hb, &h, &mss);
+	if (err)
+		return err;
+	/* what the sink's segmenter reads: exact and already checked */
+	f.hdr = *th;
+	f.hdr.hdr_len = h.hdrs;
+	f.hdr.gso_size = (__u16)mss;
+	f.l3off = h.l3off;
+	f.hdrs = hb;
+	f.iov = iov;
+	f.niov = niov;
+	f.payload_off = off + h.hdrs;
+	f.payload_len = len - h.hdrs;
+	f.pending = pending;
+	return sink->xmit(sink->ctx, &f);
+}
+
 int vnet_gso_segment(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
 		     const struct vnet_iov *iov, unsigned int niov, __u32 off,
 		     __u32 len, struct vnet_tx_buf *out, unsigned int nout)
 {
 	__u8 hb[HDR_WINDOW];
-	__u32 hb_len = len < HDR_WINDOW ? len : HDR_WINDOW;
-	__u32 payload, mss, l3l4, nseg;
+	__u32 payload, mss, nseg;
 	struct l34 h;
 	int err;
 
@@ -235,19 +291,9 @@ int vnet_gso_segment(const struct vnet_netq *q, const struct vnet_tx_hdr *th,
 		return 1;
 	}
 
-	vnet_iov_read(iov, niov, off, hb, hb_len);
-	err = parse_headers(hb, hb_len, &h);
+	err = gso_parse(q, th, iov, niov, off, len, hb, &h, &mss);
 	if (err)
 		return err;
-	err = gso_check(q, th, &h, len);
-	if (err)
-		return err;
-	l3l4 = h.hdrs - h.l3off;
-	if (q->mtu <= l3l4)
-		return -EINVAL;
-	mss = th->gso_size;
-	if (mss > q->mtu - l3l4)
-		mss = q->mtu - l3l4;	/* segments are MTU-sized at most */
 	payload = len - h.hdrs;
 	nseg = payload ? (payload + mss - 1) / mss : 1;
 	if (nseg > nout)

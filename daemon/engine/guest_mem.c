@@ -88,3 +88,24 @@ void *vnet_gpa_range(const struct vnet_guest_mem *mem, __u64 gpa, __u64 len,
 
 	return p && got == len ? p : NULL;
 }
+
+int vnet_hva_to_gpa(const struct vnet_guest_mem *mem, const void *hva, __u64 len,
+		    __u64 *gpa)
+{
+	unsigned int i, n;
+
+	n = mem->nregions < VNET_MAX_MEM_REGIONS ? mem->nregions : VNET_MAX_MEM_REGIONS;
+	for (i = 0; i < n; i++) {
+		const struct vnet_mem_region *r = &mem->regions[i];
+		__u64 off;
+
+		if (!r->hva || (const __u8 *)hva < r->hva)
+			continue;
+		off = (__u64)((const __u8 *)hva - r->hva);
+		if (off < r->size && len <= r->size - off) {
+			*gpa = r->gpa + off;
+			return 0;
+		}
+	}
+	return -ERANGE;
+}

@@ -58,25 +58,33 @@ static inline struct vnet_iov *in_iov(struct vnet_chain *c)
 	return c->iov + c->nr_out;
 }
 
+/*
+ * The functions that touch the ring take its layout as a constant (always
+ * inlined): vnet_net_rx_burst() decides it once per burst (virtq.h).
+ */
+#define RX_INLINE	static inline __attribute__((always_inline))
+
 /* Give back the chains of a frame we could not place. */
-static void rx_rewind(struct vnet_netq *q, unsigned int nbufs)
+RX_INLINE void rx_rewind(struct vnet_netq *q, unsigned int nbufs,
+			 enum vnet_virtq_layout l)
 {
-	__u16 back = vnet_virtq_unpop(&q->vq, (__u16)nbufs);
+	__u16 back = vnet_vq_unpop(&q->vq, (__u16)nbufs, l);
 
 	/* chains before a malformed one cannot be re-popped: return them */
 	for (unsigned int i = 0; i < nbufs - back; i++)
-		vnet_virtq_push(&q->vq, (__u16)q->rx_bufs[i].id, 0);
+		vnet_virtq_push(&q->vq, q->rx_bufs[i].id, 0);
 }
 
 /* Copy the next k bytes of the frame to offset 'at' of c's writable part. */
-static void rx_copy(struct rx_cursor *cur, struct vnet_chain *c, __u32 at, __u32 k)
+static void rx_copy(const struct vnet_netq *q, struct rx_cursor *cur,
+		    struct vnet_chain *c, __u32 at, __u32 k)
 {
 	while (k) {
 		__u32 m = cur->pc->len - cur->off;
 
 		if (m > k)
 			m = k;
-		vnet_iov_write(in_iov(c), c->nr_in, at, cur->pc->p + cur->off, m);
+		vnet_iov_write(&q->vq, in_iov(c), c->nr_in, at, cur->pc->p + cur->off, m);
 		at += m;
 		k -= m;
 		cur->off += m;
@@ -91,8 +99,8 @@ static void rx_copy(struct rx_cursor *cur, struct vnet_chain *c, __u32 at, __u32
  * Place one frame. Returns 1 if delivered, 0 if dropped as too big, -ENOBUFS
  * when the receiveq ran out of buffers (or broke).
  */
-static int rx_place(struct vnet_netq *q, const struct vnet_gro_frame *f,
-		    const struct rx_piece *pc, bool mrg)
+RX_INLINE int rx_place(struct vnet_netq *q, const struct vnet_gro_frame *f,
+		       const struct rx_piece *pc, bool mrg, enum vnet_virtq_layout l)
 {
 	struct virtio_net_hdr_v1_hash hdr;
 	struct vnet_chain *first = &q->chain[0];
@@ -104,49 +112,49 @@ static int rx_place(struct vnet_netq *q, const struct vnet_gro_frame *f,
 		struct vnet_chain *c = nbufs ? &q->chain[1] : first;
 		__u32 at = nbufs ? 0 : hlen, room, k;
 
-		if (vnet_virtq_pop(&q->vq, c) <= 0) {
-			rx_rewind(q, nbufs);
+		if (vnet_vq_pop(&q->vq, c, l) <= 0) {
+			rx_rewind(q, nbufs, l);
 			return -ENOBUFS;
 		}
 		if (c->in_len < at || c->in_len == 0) {
 			/* no room for the header: useless, give it back */
 			q->stats.rx_bad_buf++;
-			vnet_virtq_discard(&q->vq, c->head);
+			vnet_vq_discard(&q->vq, c->head, l);
 			continue;
 		}
 		room = c->in_len - at;
 		if (!mrg && room < len) {
 			/* 5.1.6.3.1: one buffer only; never truncate */
-			if (!vnet_virtq_unpop(&q->vq, 1))
-				vnet_virtq_discard(&q->vq, c->head);
+			if (!vnet_vq_unpop(&q->vq, 1, l))
+				vnet_vq_discard(&q->vq, c->head, l);
 			return 0;
 		}
 		k = room < len - done ? room : len - done;
-		rx_copy(&cur, c, at, k);
+		rx_copy(q, &cur, c, at, k);
 		q->rx_bufs[nbufs].id = c->head;
 		q->rx_bufs[nbufs].len = at + k;	/* full, but for the last */
 		nbufs++;
 		done += k;
 		if (done < len && nbufs == VNET_RX_MAX_BUFS) {
-			rx_rewind(q, nbufs);
+			rx_rewind(q, nbufs, l);
 			return 0;
 		}
 	}
 
 	/* 5.1.6.4.1: num_buffers = buffers the frame is spread over */
 	rx_header(q, f, (__u16)nbufs, &hdr);
-	vnet_iov_write(in_iov(first), first->nr_in, 0, &hdr, hlen);
+	vnet_iov_write(&q->vq, in_iov(first), first->nr_in, 0, &hdr, hlen);
 	/* all buffers of a frame become visible together (5.1.6.4.1) */
 	if (vnet_virtq_shadow_room(&q->vq) < nbufs)
 		vnet_virtq_publish(&q->vq);
 	for (unsigned int i = 0; i < nbufs; i++)
-		vnet_virtq_push(&q->vq, (__u16)q->rx_bufs[i].id,
-				q->rx_bufs[i].len);
+		vnet_virtq_push(&q->vq, q->rx_bufs[i].id, q->rx_bufs[i].len);
 	return 1;
 }
 
 /* One frame as it came (no coalescing). */
-static int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg)
+RX_INLINE int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg,
+		     enum vnet_virtq_layout l)
 {
 	bool valid = (p->flags & VNET_RX_F_CSUM_VALID);
 	struct vnet_gro_frame f = {
@@ -156,7 +164,7 @@ static int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg)
 	};
 	struct rx_piece pc = { p->data, p->len };
 
-	return rx_place(q, &f, &pc, mrg);
+	return rx_place(q, &f, &pc, mrg, l);
 }
 
 /* The burst with coalescing: what gro.c emits, in its order. */
@@ -168,7 +176,10 @@ struct rx_gro_ctx {
 	unsigned int used;	/* frames the guest sees */
 };
 
-static int rx_emit(void *ctx, const struct vnet_gro_frame *f)
+static int rx_emit_split(void *ctx, const struct vnet_gro_frame *f);
+static int rx_emit_packed(void *ctx, const struct vnet_gro_frame *f);
+
+RX_INLINE int rx_emit(void *ctx, const struct vnet_gro_frame *f, enum vnet_virtq_layout l)
 {
 	struct rx_piece pc[VNET_GRO_MAX_SEGS + 1];
 	struct rx_gro_ctx *x = ctx;
@@ -188,7 +199,7 @@ static int rx_emit(void *ctx, const struct vnet_gro_frame *f)
 		}
 	}
 	if (f->len <= VNET_RX_MAX_FRAME)
-		r = rx_place(q, f, pc, x->mrg);
+		r = rx_place(q, f, pc, x->mrg, l);
 	if (r < 0)
 		return r;
 	if (!r && f->nsegs > 1) {
@@ -200,7 +211,8 @@ static int rx_emit(void *ctx, const struct vnet_gro_frame *f)
 				.flags = VIRTIO_NET_HDR_F_DATA_VALID,
 			};
 
-			r = rx_emit(x, &one);
+			r = l == VNET_VQ_PACKED ? rx_emit_packed(x, &one)
+						: rx_emit_split(x, &one);
 		}
 		return r;
 	}
@@ -218,6 +230,17 @@ static int rx_emit(void *ctx, const struct vnet_gro_frame *f)
 		q->stats.rx_gro_segs += f->nsegs;
 	}
 	return 0;
+}
+
+/* gro.c's callback, one per layout */
+static int rx_emit_split(void *ctx, const struct vnet_gro_frame *f)
+{
+	return rx_emit(ctx, f, VNET_VQ_SPLIT);
+}
+
+static int rx_emit_packed(void *ctx, const struct vnet_gro_frame *f)
+{
+	return rx_emit(ctx, f, VNET_VQ_PACKED);
 }
 
 /* VNET_GRO_* from the guest's offloads; 0: no coalescing. */
@@ -238,12 +261,14 @@ static unsigned int gro_offloads(const struct vnet_netq *q)
 	return g;
 }
 
-static unsigned int rx_burst_gro(struct vnet_netq *q, const struct vnet_rx_pkt *pkts,
-				 unsigned int n, unsigned int offloads, bool mrg)
+RX_INLINE unsigned int rx_burst_gro(struct vnet_netq *q, const struct vnet_rx_pkt *pkts,
+				    unsigned int n, unsigned int offloads, bool mrg,
+				    enum vnet_virtq_layout l)
 {
 	struct rx_gro_ctx x = { .q = q, .mrg = mrg };
 
-	vnet_gro_begin(&q->gro, offloads, rx_emit, &x, &q->stats);
+	vnet_gro_begin(&q->gro, offloads, l == VNET_VQ_PACKED ? rx_emit_packed : rx_emit_split,
+		       &x, &q->stats);
 	for (unsigned int i = 0; i < n; i++)
 		if (vnet_gro_add(&q->gro, &pkts[i]) < 0)
 			break;
@@ -260,16 +285,14 @@ void vnet_netq_set_guest_offloads(struct vnet_netq *q, __u64 offloads)
 	q->guest_offloads = offloads & q->features & VNET_GUEST_OFFLOADS;
 }
 
-unsigned int vnet_net_rx_burst(struct vnet_netq *q,
-			       const struct vnet_rx_pkt *pkts, unsigned int n)
+RX_INLINE unsigned int rx_burst(struct vnet_netq *q, const struct vnet_rx_pkt *pkts,
+				unsigned int n, enum vnet_virtq_layout l)
 {
 	bool mrg = q->features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
 	unsigned int i, delivered = 0, gro = gro_offloads(q);
 
-	if (q->vq.layout != VNET_VQ_SPLIT)
-		return 0;
 	if (gro)
-		return rx_burst_gro(q, pkts, n, gro, mrg);
+		return rx_burst_gro(q, pkts, n, gro, mrg, l);
 	for (i = 0; i < n; i++) {
 		int r;
 
@@ -277,7 +300,7 @@ unsigned int vnet_net_rx_burst(struct vnet_netq *q,
 			q->stats.rx_drop_too_big++;
 			continue;
 		}
-		r = rx_one(q, &pkts[i], mrg);
+		r = rx_one(q, &pkts[i], mrg, l);
 		if (r < 0)
 			break;
 		if (!r) {
@@ -291,4 +314,13 @@ unsigned int vnet_net_rx_burst(struct vnet_netq *q,
 	q->stats.rx_drop_no_buf += n - i;
 	vnet_virtq_flush(&q->vq, delivered);
 	return delivered;
+}
+
+unsigned int vnet_net_rx_burst(struct vnet_netq *q,
+			       const struct vnet_rx_pkt *pkts, unsigned int n)
+{
+	/* the ring layout: one decision per burst */
+	if (q->vq.layout == VNET_VQ_PACKED)
+		return rx_burst(q, pkts, n, VNET_VQ_PACKED);
+	return rx_burst(q, pkts, n, VNET_VQ_SPLIT);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * virtio-net transmit (spec 5.1.6.2): pop transmit chains, read and check
- * the virtio-net header, build frames (gso.c). Anything malformed is dropped
- * and counted; the chain always goes back to the driver.
+ * the virtio-net header, build frames (gso.c) or hand GSO sends whole to a
+ * sink (vnet_tx_gso). Anything malformed is dropped and counted; the chain
+ * always goes back to the driver.
  */
 #include <endian.h>
 #include <errno.h>
@@ -64,9 +65,13 @@ static int tx_header(const struct vnet_netq *q, const struct vnet_chain *c,
 	}
 }
 
-/* >= 0: frames produced; -ENOSPC: did not fit into 'nout' (not consumed). */
+/*
+ * >= 0: frames produced; -ENOSPC: did not fit into 'nout' (not consumed);
+ * -EAGAIN: the sink takes it once the 'pending' frames before it are out.
+ */
 static int tx_one(struct vnet_netq *q, const struct vnet_chain *c,
-		  struct vnet_tx_buf *out, unsigned int nout)
+		  struct vnet_tx_buf *out, unsigned int nout,
+		  const struct vnet_tx_gso *sink, unsigned int pending)
 {
 	struct vnet_tx_hdr th;
 	__u32 len;
@@ -82,6 +87,22 @@ static int tx_one(struct vnet_netq *q, const struct vnet_chain *c,
 		return 0;
 	}
 	len = c->out_len - q->hdr_len;
+	if (sink && th.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+		n = vnet_gso_whole(q, &th, c->iov, c->nr_out, q->hdr_len, len, sink,
+				   pending);
+		if (n < 0) {
+			q->stats.tx_drop_malformed++;
+			return 0;
+		}
+		if (n == VNET_TX_GSO_LATER)
+			return -EAGAIN;
+		if (n == VNET_TX_GSO_TAKEN) {
+			q->stats.tx_packets++;
+			q->stats.tx_bytes += len;
+			q->stats.tx_gso_whole++;
+			return 0;
+		}
+	}
 	n = vnet_gso_segment(q, &th, c->iov, c->nr_out, q->hdr_len, len,
 			     out, nout);
 	if (n == -ENOSPC)
@@ -104,24 +125,29 @@ static int tx_one(struct vnet_netq *q, const struct vnet_chain *c,
 	return n;
 }
 
-unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
-			       unsigned int nout)
+/* The ring layout 'l' is a constant here (vnet_net_tx_burst_gso, virtq.h). */
+static inline __attribute__((always_inline)) unsigned int
+tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out, unsigned int nout,
+	 const struct vnet_tx_gso *sink, enum vnet_virtq_layout l)
 {
 	struct vnet_virtq *vq = &q->vq;
 	struct vnet_chain *c = &q->chain[0];
 	unsigned int used = 0, chains = 0;
 
-	/* the ring layout is decided once per burst (packed rings later) */
-	if (vq->layout != VNET_VQ_SPLIT)
-		return 0;
 	while (chains < VNET_TX_BURST && used < nout) {
 		int n;
 
-		if (vnet_virtq_pop(vq, c) <= 0)
+		if (vnet_vq_pop(vq, c, l) <= 0)
 			break;
-		n = tx_one(q, c, out + used, nout - used);
+		n = tx_one(q, c, out + used, nout - used, sink, used);
+		if (n == -EAGAIN) {
+			if (vnet_vq_unpop(vq, 1, l) == 1)
+				break;		/* the sink's, next burst */
+			/* cannot wait: in order through out[] instead */
+			n = tx_one(q, c, out + used, nout - used, NULL, used);
+		}
 		if (n == -ENOSPC) {
-			if (used && vnet_virtq_unpop(vq, 1) == 1)
+			if (used && vnet_vq_unpop(vq, 1, l) == 1)
 				break;		/* next burst takes it */
 			/* could never fit: more segments than buffers */
 			q->stats.tx_drop_too_big++;
@@ -133,4 +159,19 @@ unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
 	}
 	vnet_virtq_flush(vq, chains);
 	return used;
+}
+
+unsigned int vnet_net_tx_burst_gso(struct vnet_netq *q, struct vnet_tx_buf *out,
+				   unsigned int nout, const struct vnet_tx_gso *sink)
+{
+	/* the ring layout: one decision per burst */
+	if (q->vq.layout == VNET_VQ_PACKED)
+		return tx_burst(q, out, nout, sink, VNET_VQ_PACKED);
+	return tx_burst(q, out, nout, sink, VNET_VQ_SPLIT);
+}
+
+unsigned int vnet_net_tx_burst(struct vnet_netq *q, struct vnet_tx_buf *out,
+			       unsigned int nout)
+{
+	return vnet_net_tx_burst_gso(q, out, nout, NULL);
 }

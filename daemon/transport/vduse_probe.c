@@ -174,6 +174,15 @@ out:
 /* texts that name features (the control thread's) */
 static char errbuf[192];
 
+/*
+ * What the engine runs but vnet's VDUSE transport does not carry: a packed
+ * ring's state comes from the kernel as counters beside the indexes
+ * (VDUSE_VQ_GET_INFO, VDUSE_GET_VQ_STATE), which ring_start() and
+ * handle() read in the split form only; offering RING_PACKED would start
+ * such rings at the wrong positions. Never offered, refused by name.
+ */
+#define VDUSE_NOT_CARRIED	BIT64(VIRTIO_F_RING_PACKED)
+
 int vduse_features(struct vnet_netdev_params *p, bool named, struct vnet_features *refused,
 		   const char **errmsg)
 {
@@ -182,6 +191,11 @@ int vduse_features(struct vnet_netdev_params *p, bool named, struct vnet_feature
 	char hex[64];
 	int err;
 
+	if (named && (p->features.w[0] & VDUSE_NOT_CARRIED)) {
+		*errmsg = "packed virtqueues (VIRTIO_F_RING_PACKED) are not carried over VDUSE";
+		return -EOPNOTSUPP;
+	}
+	all.w[0] &= ~VDUSE_NOT_CARRIED;
 	err = vnet_vduse_probe(vnet_features_u64(&all), &word, errmsg);
 	if (err)
 		return err;

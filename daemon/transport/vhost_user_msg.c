@@ -23,7 +23,8 @@
 
 __u64 vnet_vu_protocol_features(void)
 {
-	return BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_RARP) |
+	return BIT(VHOST_USER_PROTOCOL_F_MQ) | BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD) |
+	       BIT(VHOST_USER_PROTOCOL_F_RARP) |
 	       BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) | BIT(VHOST_USER_PROTOCOL_F_NET_MTU) |
 	       BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | BIT(VHOST_USER_PROTOCOL_F_CONFIG) |
 	       BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) |
@@ -40,6 +41,16 @@ static void close_fds(int *fds, unsigned int n)
 			close(fds[i]);
 		fds[i] = -1;
 	}
+}
+
+/* What this device may be offered: no logging without a worker that logs. */
+static __u64 protocol_features(const struct vnet_vu *vu)
+{
+	__u64 f = vnet_vu_protocol_features();
+
+	if (!vnet_netdev_log_capable(vu->dev))
+		f &= ~BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD);
+	return f;
 }
 
 static void reply_u64(struct vhost_user_msg *reply, __u64 v)
@@ -113,10 +124,14 @@ static int get_max_mem_slots(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			   BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | BIT(VIRTIO_NET_F_NOTF_COAL) | \
 			   BIT(VIRTIO_NET_F_RSS))
 
-/* vhost-user carries bits 0-63: the device's first word, and ours */
+/*
+ * vhost-user carries bits 0-63: the device's first word, and ours. LOG_ALL
+ * (QEMU refuses to migrate without it) only when the device can log.
+ */
 static __u64 vu_features(struct vnet_vu *vu)
 {
-	return vnet_features_u64(&vu->dev->offered_set) | BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	return vnet_features_u64(&vu->dev->offered_set) | BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+	       (vnet_netdev_log_capable(vu->dev) ? BIT(VHOST_F_LOG_ALL) : 0);
 }
 
 static int get_features(struct vnet_vu *vu, const struct vhost_user_msg *m,
@@ -145,8 +160,16 @@ static int set_features(struct vnet_vu *vu, const struct vhost_user_msg *m,
 	 */
 	if (!(f & BIT(VIRTIO_NET_F_CTRL_VQ)))
 		f &= ~CVQ_ONLY_FEATURES;
-	drv = vnet_features_from_u64(f & ~BIT(VHOST_USER_F_PROTOCOL_FEATURES));
+	/*
+	 * LOG_ALL is not a virtio feature: the front-end sets it on a running
+	 * device to start a migration and clears it when done (the virtio
+	 * features stay what they were, so FEATURES_OK does not object).
+	 */
+	drv = vnet_features_from_u64(f & ~(BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+					   BIT(VHOST_F_LOG_ALL)));
 	err = vnet_netdev_set_driver_features(vu->dev, &drv);
+	if (!err)
+		err = vnet_netdev_log_all(vu->dev, f & BIT(VHOST_F_LOG_ALL));
 	if (err)
 		return err;
 	vu->features_set = true;
@@ -178,7 +201,7 @@ static int get_protocol_features(struct vnet_vu *vu, const struct vhost_user_msg
 				 int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	if (!vu->protocol_offer) {
-		vu->protocol_offer = vnet_vu_protocol_features();
+		vu->protocol_offer = protocol_features(vu);
 		if (!vu->owner)
 			vu->protocol_offer &= ~BIT(VHOST_USER_PROTOCOL_F_CONFIG);
 	}
@@ -190,7 +213,7 @@ static int set_protocol_features(struct vnet_vu *vu, const struct vhost_user_msg
 				 int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
 	/* what was offered; a front-end that never asked gets the full set */
-	if (m->payload.u64 & ~(vu->protocol_offer ?: vnet_vu_protocol_features()))
+	if (m->payload.u64 & ~(vu->protocol_offer ?: protocol_features(vu)))
 		return -EINVAL;
 	vu->protocol = m->payload.u64;
 	return 0;
@@ -234,7 +257,9 @@ static int set_vring_addr(struct vnet_vu *vu, const struct vhost_user_msg *m,
 	/* no IOMMU: the front-end's virtual addresses */
 	struct vnet_vring_addr ra = {
 		.desc = a->desc, .avail = a->avail, .used = a->used,
-		.uva = true, .flags = a->flags,
+		.uva = true, .log = a->log,
+		/* migration: used-ring writes logged at log_guest_addr */
+		.flags = a->flags & BIT(VHOST_VRING_F_LOG) ? VNET_VRING_F_LOG : 0,
 	};
 
 	return vnet_netdev_vring_set_addr(vu->dev, a->index, &ra);
@@ -243,11 +268,22 @@ static int set_vring_addr(struct vnet_vu *vu, const struct vhost_user_msg *m,
 static int set_vring_base(struct vnet_vu *vu, const struct vhost_user_msg *m,
 			  int *fds, unsigned int nfds, struct vhost_user_msg *reply)
 {
-	struct vnet_vring_base b = { .last_avail_idx = (__u16)m->payload.state.num };
+	__u32 num = m->payload.state.num;
+	struct vnet_vring_base b = { .last_avail_idx = (__u16)num };
 
-	/* split rings: a 16-bit index */
-	if (m->payload.state.num > 0xffff)
-		return -EINVAL;
+	if (vnet_netdev_packed(vu->dev)) {
+		/*
+		 * vhost-user.rst, packed rings: bits 0-14 the next descriptor
+		 * to read, bit 15 the driver's wrap counter there; bits 16-30
+		 * and 31 the same for the next used descriptor (QEMU sends
+		 * both). DPDK's virtio-user sends the avail half only (a new
+		 * ring: 1 << 15): then the used position is the avail one, as
+		 * on any ring stopped with nothing in flight.
+		 */
+		b.last_used_idx = num >> 16 ? (__u16)(num >> 16) : (__u16)num;
+	} else if (num > 0xffff) {
+		return -EINVAL;	/* split rings: a 16-bit index */
+	}
 	return vnet_netdev_vring_set_base(vu->dev, m->payload.state.index, &b);
 }
 
@@ -267,6 +303,9 @@ static int get_vring_base(struct vnet_vu *vu, const struct vhost_user_msg *m,
 	reply->hdr.size = sizeof(reply->payload.state);
 	reply->payload.state.index = index;
 	reply->payload.state.num = b.last_avail_idx;
+	/* packed: both positions, as SET_VRING_BASE takes them */
+	if (vnet_netdev_packed(vu->dev))
+		reply->payload.state.num |= (__u32)b.last_used_idx << 16;
 	return 0;
 }
 
@@ -327,6 +366,24 @@ static int set_vring_enable(struct vnet_vu *vu, const struct vhost_user_msg *m,
 	if (m->payload.state.num > 1)
 		return -EINVAL;
 	return vnet_netdev_vring_enable(vu->dev, m->payload.state.index, m->payload.state.num);
+}
+
+/* --- migration ---------------------------------------------------------------- */
+
+/*
+ * The dirty log (vhost-user.rst "Migration"): with LOG_SHMFD its memfd comes
+ * along, and the reply is mandatory (a u64 status, as REPLY_ACK's). QEMU
+ * 7.2 sends it once per queue pair's vhost device, and again with a new
+ * fd when guest memory grows: each replaces the mapping.
+ */
+static int set_log_base(struct vnet_vu *vu, const struct vhost_user_msg *m,
+			int *fds, unsigned int nfds, struct vhost_user_msg *reply)
+{
+	int fd = fds[0];
+
+	fds[0] = -1;
+	return vnet_netdev_log_set_base(vu->dev, fd, m->payload.log.mmap_size,
+					m->payload.log.mmap_offset);
 }
 
 /* --- net specifics, config, status ------------------------------------------- */
@@ -408,6 +465,13 @@ static int get_status(struct vnet_vu *vu, const struct vhost_user_msg *m,
 #define ANY_FDS		(-1)
 #define MIN_SIZE	(1u << 31)	/* flag on 'size': at least, not exact */
 
+/* How a request is answered. */
+enum {
+	NO_REPLY = 0,	/* only with NEED_REPLY under REPLY_ACK: a u64 status */
+	OWN_REPLY = 1,	/* its own reply payload (GET_*) */
+	ACK_REPLY = 2,	/* always a u64 status, as if NEED_REPLY was set */
+};
+
 typedef int (*vu_handler)(struct vnet_vu *, const struct vhost_user_msg *,
 			  int *, unsigned int, struct vhost_user_msg *);
 
@@ -416,40 +480,44 @@ static const struct {
 	__u32 size;		/* payload bytes (| MIN_SIZE) */
 	int nfds;		/* exact fd count, or ANY_FDS (handler checks) */
 	int proto;		/* protocol feature needed, -1 none */
-	bool has_reply;		/* the request is answered by itself */
+	__u8 reply;		/* NO_REPLY, OWN_REPLY, ACK_REPLY */
 	const char *name;
 } handlers[VHOST_USER_MAX_REQUEST] = {
 #define H(req, f, sz, n, pf, r) [VHOST_USER_##req] = { f, sz, n, pf, r, #req }
-	H(GET_FEATURES, get_features, 0, 0, -1, true),
-	H(SET_FEATURES, set_features, 8, 0, -1, false),
-	H(SET_OWNER, set_owner, 0, 0, -1, false),
-	H(RESET_OWNER, reset_device, 0, 0, -1, false),
-	H(SET_MEM_TABLE, set_mem_table, 8 | MIN_SIZE, ANY_FDS, -1, false),
-	H(SET_VRING_NUM, set_vring_num, 8, 0, -1, false),
-	H(SET_VRING_ADDR, set_vring_addr, sizeof(struct vhost_user_vring_addr), 0, -1, false),
-	H(SET_VRING_BASE, set_vring_base, 8, 0, -1, false),
-	H(GET_VRING_BASE, get_vring_base, 8, 0, -1, true),
-	H(SET_VRING_KICK, set_vring_kick, 8, ANY_FDS, -1, false),
-	H(SET_VRING_CALL, set_vring_call, 8, ANY_FDS, -1, false),
-	H(SET_VRING_ERR, set_vring_err, 8, ANY_FDS, -1, false),
-	H(GET_PROTOCOL_FEATURES, get_protocol_features, 0, 0, -1, true),
-	H(SET_PROTOCOL_FEATURES, set_protocol_features, 8, 0, -1, false),
-	H(GET_QUEUE_NUM, get_queue_num, 0, 0, VHOST_USER_PROTOCOL_F_MQ, true),
-	H(SET_VRING_ENABLE, set_vring_enable, 8, 0, -1, false),
-	H(SEND_RARP, send_rarp, 8, 0, VHOST_USER_PROTOCOL_F_RARP, false),
-	H(NET_SET_MTU, net_set_mtu, 8, 0, VHOST_USER_PROTOCOL_F_NET_MTU, false),
-	H(SET_BACKEND_REQ_FD, set_backend_req_fd, 0, 1, VHOST_USER_PROTOCOL_F_BACKEND_REQ, false),
-	H(GET_CONFIG, get_config, 12 | MIN_SIZE, 0, VHOST_USER_PROTOCOL_F_CONFIG, true),
-	H(SET_CONFIG, set_config, 12 | MIN_SIZE, 0, VHOST_USER_PROTOCOL_F_CONFIG, false),
-	H(RESET_DEVICE, reset_device, 0, 0, VHOST_USER_PROTOCOL_F_RESET_DEVICE, false),
+	H(GET_FEATURES, get_features, 0, 0, -1, OWN_REPLY),
+	H(SET_FEATURES, set_features, 8, 0, -1, NO_REPLY),
+	H(SET_OWNER, set_owner, 0, 0, -1, NO_REPLY),
+	H(RESET_OWNER, reset_device, 0, 0, -1, NO_REPLY),
+	H(SET_MEM_TABLE, set_mem_table, 8 | MIN_SIZE, ANY_FDS, -1, NO_REPLY),
+	H(SET_LOG_BASE, set_log_base, sizeof(struct vhost_user_log), 1,
+	  VHOST_USER_PROTOCOL_F_LOG_SHMFD, ACK_REPLY),
+	H(SET_VRING_NUM, set_vring_num, 8, 0, -1, NO_REPLY),
+	H(SET_VRING_ADDR, set_vring_addr, sizeof(struct vhost_user_vring_addr), 0, -1,
+	  NO_REPLY),
+	H(SET_VRING_BASE, set_vring_base, 8, 0, -1, NO_REPLY),
+	H(GET_VRING_BASE, get_vring_base, 8, 0, -1, OWN_REPLY),
+	H(SET_VRING_KICK, set_vring_kick, 8, ANY_FDS, -1, NO_REPLY),
+	H(SET_VRING_CALL, set_vring_call, 8, ANY_FDS, -1, NO_REPLY),
+	H(SET_VRING_ERR, set_vring_err, 8, ANY_FDS, -1, NO_REPLY),
+	H(GET_PROTOCOL_FEATURES, get_protocol_features, 0, 0, -1, OWN_REPLY),
+	H(SET_PROTOCOL_FEATURES, set_protocol_features, 8, 0, -1, NO_REPLY),
+	H(GET_QUEUE_NUM, get_queue_num, 0, 0, VHOST_USER_PROTOCOL_F_MQ, OWN_REPLY),
+	H(SET_VRING_ENABLE, set_vring_enable, 8, 0, -1, NO_REPLY),
+	H(SEND_RARP, send_rarp, 8, 0, VHOST_USER_PROTOCOL_F_RARP, NO_REPLY),
+	H(NET_SET_MTU, net_set_mtu, 8, 0, VHOST_USER_PROTOCOL_F_NET_MTU, NO_REPLY),
+	H(SET_BACKEND_REQ_FD, set_backend_req_fd, 0, 1, VHOST_USER_PROTOCOL_F_BACKEND_REQ,
+	  NO_REPLY),
+	H(GET_CONFIG, get_config, 12 | MIN_SIZE, 0, VHOST_USER_PROTOCOL_F_CONFIG, OWN_REPLY),
+	H(SET_CONFIG, set_config, 12 | MIN_SIZE, 0, VHOST_USER_PROTOCOL_F_CONFIG, NO_REPLY),
+	H(RESET_DEVICE, reset_device, 0, 0, VHOST_USER_PROTOCOL_F_RESET_DEVICE, NO_REPLY),
 	H(GET_MAX_MEM_SLOTS, get_max_mem_slots, 0, 0,
-	  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, true),
+	  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, OWN_REPLY),
 	H(ADD_MEM_REG, add_mem_reg, sizeof(struct vhost_user_mem_single), 1,
-	  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, false),
+	  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, NO_REPLY),
 	H(REM_MEM_REG, rem_mem_reg, sizeof(struct vhost_user_mem_single), ANY_FDS,
-	  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, false),
-	H(SET_STATUS, set_status, 8, 0, VHOST_USER_PROTOCOL_F_STATUS, false),
-	H(GET_STATUS, get_status, 0, 0, VHOST_USER_PROTOCOL_F_STATUS, true),
+	  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS, NO_REPLY),
+	H(SET_STATUS, set_status, 8, 0, VHOST_USER_PROTOCOL_F_STATUS, NO_REPLY),
+	H(GET_STATUS, get_status, 0, 0, VHOST_USER_PROTOCOL_F_STATUS, OWN_REPLY),
 #undef H
 };
 
@@ -487,6 +555,10 @@ int vnet_vu_handle_msg(struct vnet_vu *vu, const struct vhost_user_msg *msg,
 		err = -EOPNOTSUPP;
 		goto bad;
 	}
+	/* answered always, once its protocol feature is negotiated */
+	if (handlers[req].reply == ACK_REPLY &&
+	    (handlers[req].proto < 0 || (vu->protocol & BIT(handlers[req].proto))))
+		need_reply = true;
 	if ((handlers[req].size & MIN_SIZE) ? size < (handlers[req].size & ~MIN_SIZE)
 					     : size != handlers[req].size) {
 		close_fds(fds, nfds);
@@ -510,7 +582,7 @@ int vnet_vu_handle_msg(struct vnet_vu *vu, const struct vhost_user_msg *msg,
 	close_fds(fds, nfds);
 	if (err)
 		goto bad;
-	if (handlers[req].has_reply || need_reply)
+	if (handlers[req].reply == OWN_REPLY || need_reply)
 		goto send;
 	return 0;
 
@@ -520,11 +592,11 @@ bad:
 		req_name(req), req, size, nfds, strerror(-err));
 	/* an error goes back when the front-end waits for an ack; otherwise
 	 * (and for requests that carry their own reply) we close */
-	if (!need_reply || handlers[req < VHOST_USER_MAX_REQUEST ? req : 0].has_reply)
+	if (!need_reply || handlers[req < VHOST_USER_MAX_REQUEST ? req : 0].reply == OWN_REPLY)
 		return err;
 	reply_u64(reply, (__u64)-err);
 send:
-	if (!handlers[req].has_reply && need_reply && !err)
+	if (handlers[req].reply != OWN_REPLY && need_reply && !err)
 		reply_u64(reply, 0);
 	reply->hdr.request = req;
 	reply->hdr.flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK;

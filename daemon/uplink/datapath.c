@@ -443,6 +443,37 @@ int vnet_dp_dev_del(struct vnet_dp *dp, unsigned int dev)
 	return err;
 }
 
+/*
+ * A failed update leaves the maps behind the shadow (which already holds
+ * the change); a failed delete leaves an entry the shadow no longer knows.
+ * Rewrite everything from the shadow, stale MAC entries included: their
+ * keys are collected first (push_mac may delete while we walk). Steering
+ * needs nothing: its shadow moves only once the map took it, so the next
+ * vnet_dp_set_steering() with the same request retries it.
+ */
+int vnet_dp_resync(struct vnet_dp *dp)
+{
+	struct vnet_dp_mac_key *keys, *prev = NULL;
+	unsigned int n = 0, i;
+	int err = push_config(dp);
+
+	keys = calloc(VNET_DP_MAX_MACS, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	while (!err && n < VNET_DP_MAX_MACS &&
+	       !bpf_map_get_next_key(MAP_FD(dp, mac_devs), prev, &keys[n]))
+		prev = &keys[n++];
+	for (i = 0; !err && i < n; i++)
+		err = push_mac(dp, keys[i].mac);
+	free(keys);
+	for (i = 0; !err && i < VNET_DP_MAX_DEVS; i++)
+		if (vnet_rx_dev_present(dp->st, i))
+			err = push_dev_macs(dp, &dp->st->dev[i]);
+	for (i = 0; !err && i < VNET_VLAN_N; i++)
+		err = push_vlan(dp, (__u16)i);
+	return err;
+}
+
 /* --- control-queue commands ------------------------------------------------- */
 
 int vnet_dp_set_rx_mode(struct vnet_dp *dp, unsigned int dev,

@@ -256,6 +256,10 @@ ssize_t vnet_host_port_recv(struct vnet_host_port *hp, void *buf, size_t len)
 	return n;
 }
 
+/*
+ * Every uplink worker sends (a write(2) is one frame whoever makes it),
+ * so the counters are atomic; reading the port is worker 0's alone.
+ */
 int vnet_host_port_send(struct vnet_host_port *hp, const void *frame, size_t len)
 {
 	ssize_t n;
@@ -264,10 +268,10 @@ int vnet_host_port_send(struct vnet_host_port *hp, const void *frame, size_t len
 		return -EINVAL;
 	n = write(hp->tap_fd, frame, len);
 	if (n != (ssize_t)len) {
-		hp->st.errors++;
+		__atomic_add_fetch(&hp->st.errors, 1, __ATOMIC_RELAXED);
 		return n < 0 ? -errno : -EIO;
 	}
-	hp->st.to_host++;
+	__atomic_add_fetch(&hp->st.to_host, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 

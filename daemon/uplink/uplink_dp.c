@@ -42,6 +42,38 @@ static unsigned int uplink_rx_queues(const char *ifname)
 	return n > VNET_DP_MAX_QUEUES ? VNET_DP_MAX_QUEUES : n;
 }
 
+/* The control thread: every worker between two of its rounds, by id. */
+static void lock_all(struct vnet_updp *up)
+{
+	for (unsigned int i = 0; i < up->nwk; i++)
+		vnet_worker_lock_ctl(&up->wk[i]->lock, &up->wk[i]->ctl_waiting);
+}
+
+static void unlock_all(struct vnet_updp *up)
+{
+	for (unsigned int i = up->nwk; i--;)
+		pthread_mutex_unlock(&up->wk[i]->lock);
+}
+
+/* Worker 0, its own lock held: the others, in the same order. */
+void updp_lock_others(struct vnet_updp *up)
+{
+	for (unsigned int i = 1; i < up->nwk; i++)
+		vnet_worker_lock_ctl(&up->wk[i]->lock, &up->wk[i]->ctl_waiting);
+}
+
+void updp_unlock_others(struct vnet_updp *up)
+{
+	for (unsigned int i = up->nwk; i-- > 1;)
+		pthread_mutex_unlock(&up->wk[i]->lock);
+}
+
+static void wake_all(struct vnet_updp *up)
+{
+	for (unsigned int i = 0; i < up->nwk; i++)
+		vnet_worker_wake(&up->wk[i]->w);
+}
+
 /*
  * A vnetd that died (kill -9) left its program attached directly (the
  * fallback when libxdp has no dispatcher), and a second direct attach is
@@ -77,7 +109,8 @@ static void detach_stale(const char *ifname, int ifindex)
  * and the packet socket (their totals logged), the AF_XDP sockets, the XDP
  * program (detached unless the netdev took it with it). The ports stay;
  * the maps they had are gone with the program, so a later attach pushes
- * their whole state again. Control thread, up->lock held (or no worker).
+ * their whole state again. Control thread, every worker's lock held (or
+ * no worker runs).
  */
 static void up_detach(struct vnet_updp *up)
 {
@@ -85,7 +118,11 @@ static void up_detach(struct vnet_updp *up)
 	unsigned int i;
 	__u64 mask;
 
-	updp_xsk_watch(up, false);
+	for (i = 0; i < up->nwk; i++) {
+		updp_xsk_watch(up->wk[i], false);
+		up->wk[i]->sock_error = false;
+	}
+	updp_gso_close(up);
 	if (up->hport) {
 		struct vnet_host_port_stats hs;
 
@@ -95,7 +132,7 @@ static void up_detach(struct vnet_updp *up)
 			(unsigned long long)hs.to_host, (unsigned long long)hs.errors,
 			(unsigned long long)hs.from_host, (unsigned long long)up->host_copies,
 			(unsigned long long)up->host_nobody);
-		epoll_ctl(up->w.epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
+		epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
 		/* filters first: from here on the host's frames go to the wire */
 		vnet_host_port_close(up->hport);
 		up->hport = NULL;
@@ -110,17 +147,23 @@ static void up_detach(struct vnet_updp *up)
 			(unsigned long long)up->grp_frames, (unsigned long long)up->grp_copies,
 			(unsigned long long)up->grp_nobody, (unsigned long long)up->grp_malformed,
 			(unsigned long long)ps.dropped, (unsigned long long)ps.kernel_drops);
-		epoll_ctl(up->w.epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
+		epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
 		/* the program may still run: group frames go to the host alone
 		 * from here on, as they would with no vnetd at all */
 		vnet_pktring_close(up->pkt);
 		up->pkt = NULL;
 		up->grp_frames = up->grp_copies = up->grp_nobody = up->grp_malformed = 0;
 	}
-	/* the engine's output buffers of the last round were UMEM frames */
-	for (i = 0; i < UP_BURST; i++)
-		up->txb[i].data = NULL;
 	for (i = 0; i < up->nxsk; i++) {
+		struct vnet_xsk_stats xs;
+
+		vnet_xsk_get_stats(up->xsk[i], &xs);
+		pr_info("%s: queue %u (worker %u): %llu frames received, %llu sent\n",
+			up->ifname, i, i % up->nwk, (unsigned long long)xs.rx_frames,
+			(unsigned long long)xs.tx_frames);
+		/* the engine's output buffers of the last round were UMEM frames */
+		for (unsigned int k = 0; k < UP_BURST; k++)
+			up->txq[i].txb[k].data = NULL;
 		vnet_dp_clear_xsk(up->dp, i);
 		vnet_xsk_close(up->xsk[i]);
 		up->xsk[i] = NULL;
@@ -131,7 +174,6 @@ static void up_detach(struct vnet_updp *up)
 	up->dp = NULL;
 	up->nhost4 = 0;
 	up->attached = false;
-	up->sock_error = false;
 	for (mask = up->port_mask; mask; mask &= mask - 1)
 		up->ports[__builtin_ctzll(mask)]->pushed_valid = false;
 }
@@ -151,7 +193,7 @@ static void host_port_start(struct vnet_updp *up)
 	up->hbuf = malloc((size_t)UP_HOST_BURST * UP_HOST_FRAME);
 	err = up->hbuf ? vnet_host_port_open(up->ifindex, vnet_dp_mac_devs_fd(up->dp),
 					     &up->hport) : -ENOMEM;
-	if (!err && epoll_ctl(up->w.epfd, EPOLL_CTL_ADD, vnet_host_port_fd(up->hport), &ev))
+	if (!err && epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_ADD, vnet_host_port_fd(up->hport), &ev))
 		err = -errno;
 	if (err) {
 		pr_warn("%s: no host port (%s): the host cannot reach the devices on it\n",
@@ -174,7 +216,7 @@ static void host_share_start(struct vnet_updp *up)
 	int err;
 
 	err = vnet_pktring_open(up->ifindex, &up->pkt);
-	if (!err && epoll_ctl(up->w.epfd, EPOLL_CTL_ADD, vnet_pktring_fd(up->pkt), &ev))
+	if (!err && epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_ADD, vnet_pktring_fd(up->pkt), &ev))
 		err = -errno;
 	if (!err)
 		err = vnet_dp_set_host_shared(up->dp, 1);
@@ -183,7 +225,7 @@ static void host_share_start(struct vnet_updp *up)
 			"want broadcast/multicast take them from the host\n", up->ifname,
 			strerror(-err));
 		if (up->pkt)
-			epoll_ctl(up->w.epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
+			epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_DEL, vnet_pktring_fd(up->pkt), NULL);
 		vnet_pktring_close(up->pkt);
 		up->pkt = NULL;
 		return;
@@ -197,7 +239,7 @@ static int port_attach(struct vnet_updp *up, struct up_port *p)
 	struct vnet_netdev *dev = p->dev;
 
 	p->pushed_valid = false;
-	p->push_warned = false;
+	p->push_failed = false;
 	return vnet_dp_dev_add(up->dp, p->slot, dev->params.mac, dev->params.max_vqp);
 }
 
@@ -205,8 +247,9 @@ static int port_attach(struct vnet_updp *up, struct up_port *p)
  * The uplink's netdev 'ifindex' gets the datapath: XDP program (native,
  * else generic; datapath.c), one AF_XDP socket per rx queue, the host's
  * addresses, unless DEDICATED the packet socket and the host port, and
- * every port's device in the maps (the worker pushes their state on its
- * next round). All or nothing. Control thread, up->lock held (or no worker).
+ * every port's device in the maps (worker 0 pushes their state on its
+ * next round). All or nothing. Control thread, every worker's lock held
+ * (or no worker runs).
  */
 static int up_attach(struct vnet_updp *up, int ifindex)
 {
@@ -249,17 +292,28 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 	}
 	if (!(up->flags & VNET_UPDP_DEDICATED))
 		host_share_start(up);
+	err = updp_gso_open(up);
+	if (err)
+		pr_warn("%s: no packet socket for GSO sends (%s): segmented in software\n",
+			up->ifname, strerror(-err));
 	updp_scan_host_addrs(up);
 	up->last_scan = vnet_now_ns();
 	up->attached = true;
-	if (up->frame_max && !vnet_xsk_is_sg(up->xsk[0]))
-		up->frame_max = 0;
-	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), copy mode, %s, "
-		"frames up to %u bytes%s\n", up->ifname,
-		vnet_dp_attach_mode_name(up->dp), up->nxsk,
+	/* multi-buffer only if every socket got it: the bound is the smallest */
+	for (i = 0; i < up->nxsk && up->frame_max; i++)
+		if (!vnet_xsk_is_sg(up->xsk[i]))
+			up->frame_max = 0;
+	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), %u worker(s), copy mode, %s, "
+		"GSO sends %s, frames up to %u bytes%s\n", up->ifname,
+		vnet_dp_attach_mode_name(up->dp), up->nxsk, up->nwk,
 		up->pkt ? "group frames shared with the host" : "dedicated uplink",
+		up->wk[0]->gso ? "whole to the kernel" : "segmented in software",
 		up->frame_max ? up->frame_max : VNET_XSK_RX_FRAME_MAX,
 		up->frame_max ? " (multi-buffer)" : "");
+	if (up->nxsk < up->nwk)
+		pr_warn("%s: %u queue(s) for %u workers: the transmit queues of workers %u.. "
+			"have no socket and drop their frames\n", up->ifname, up->nxsk, up->nwk,
+			up->nxsk);
 	return 0;
 
 err_detach:
@@ -267,41 +321,95 @@ err_detach:
 	return err;
 }
 
+_Static_assert(UP_MAX_WORKERS == VNET_UPDP_MAX_WORKERS, "uplink workers");
+
+static void wk_free(struct up_wk *wk)
+{
+	vnet_worker_fini(&wk->w);
+	free(wk->discard);
+	free(wk->sg_buf);
+	pthread_mutex_destroy(&wk->lock);
+	free(wk);
+}
+
 static void up_free(struct vnet_updp *up)
 {
-	vnet_worker_stop(&up->w);
+	unsigned int i;
+
+	for (i = 0; i < up->nwk; i++)
+		vnet_worker_stop(&up->wk[i]->w);
 	up_detach(up);
-	vnet_worker_fini(&up->w);
-	free(up->discard);
-	free(up->sg_buf);
-	pthread_mutex_destroy(&up->lock);
+	for (i = 0; i < up->nwk; i++)
+		wk_free(up->wk[i]);
 	free(up);
 }
 
-int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **out)
+static int wk_new(struct vnet_updp *up, unsigned int id)
+{
+	struct up_wk *wk = calloc(1, sizeof(*wk));
+	int err;
+
+	if (!wk)
+		return -ENOMEM;
+	wk->up = up;
+	wk->id = id;
+	pthread_mutex_init(&wk->lock, NULL);
+	err = vnet_worker_init(&wk->w, &updp_loop_ops, wk, &wk->ctl_waiting);
+	if (err) {
+		pthread_mutex_destroy(&wk->lock);
+		free(wk);
+		return err;
+	}
+	wk->discard = malloc((size_t)UP_BURST * VNET_XSK_FRAME_SIZE);
+	/* its own gather slots: two workers never share one (uplink_rx.c) */
+	wk->sg_buf = malloc((size_t)UP_SG_SLOTS * VNET_XSK_SG_FRAME_MAX);
+	if (!wk->discard || !wk->sg_buf) {
+		wk_free(wk);
+		return -ENOMEM;
+	}
+	up->wk[up->nwk++] = wk;
+	return 0;
+}
+
+/*
+ * How many workers: asked for, else one per uplink rx queue up to the
+ * online CPUs (a worker busy-polls while there is work: more of them than
+ * CPUs would only take turns).
+ */
+static unsigned int workers_default(const char *ifname, unsigned int want)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned int n = want;
+
+	if (!n) {
+		n = if_nametoindex(ifname) ? uplink_rx_queues(ifname) : 1;
+		if (ncpu > 0 && n > (unsigned long)ncpu)
+			n = (unsigned int)ncpu;
+	}
+	return n > UP_MAX_WORKERS ? UP_MAX_WORKERS : n ? n : 1;
+}
+
+int vnet_updp_open(const char *ifname, unsigned int flags, unsigned int workers,
+		   struct vnet_updp **out)
 {
 	struct vnet_updp *up;
+	unsigned int i, n;
 	int err, ifindex;
+	char name[32];		/* "vnetd-uplink15": a thread name fits 15 */
 
-	if (strlen(ifname) >= IFNAMSIZ)
+	if (strlen(ifname) >= IFNAMSIZ || workers > UP_MAX_WORKERS)
 		return -EINVAL;
 	up = calloc(1, sizeof(*up));
 	if (!up)
 		return -ENOMEM;
 	snprintf(up->ifname, sizeof(up->ifname), "%s", ifname);
 	up->flags = flags;
-	pthread_mutex_init(&up->lock, NULL);
-	err = vnet_worker_init(&up->w, &updp_loop_ops, up, &up->ctl_waiting);
-	if (err) {
-		pthread_mutex_destroy(&up->lock);
-		free(up);
-		return err;
+	n = workers_default(ifname, workers);
+	for (i = 0; i < n; i++) {
+		err = wk_new(up, i);
+		if (err)
+			goto err_free;
 	}
-	up->discard = malloc((size_t)UP_BURST * VNET_XSK_FRAME_SIZE);
-	up->sg_buf = malloc((size_t)UP_SG_SLOTS * VNET_XSK_SG_FRAME_MAX);
-	err = -ENOMEM;
-	if (!up->discard || !up->sg_buf)
-		goto err_free;
 	/*
 	 * An uplink that is not there yet is managed all the same: its
 	 * devices are ports with link down, and the datapath attaches when
@@ -316,15 +424,40 @@ int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **ou
 	} else {
 		pr_info("%s: uplink absent: its datapath attaches when it appears\n", ifname);
 	}
-	err = vnet_worker_start(&up->w, "vnetd-uplink", -1);
-	if (err)
-		goto err_free;
+	for (i = 0; i < up->nwk; i++) {
+		snprintf(name, sizeof(name), "vnetd-uplink%u", i);
+		err = vnet_worker_start(&up->wk[i]->w, name, -1);
+		if (err)
+			goto err_free;
+	}
 	*out = up;
 	return 0;
 
 err_free:
 	up_free(up);
 	return err;
+}
+
+unsigned int vnet_updp_workers(const struct vnet_updp *up)
+{
+	return up->nwk;
+}
+
+unsigned int vnet_updp_queue_stats(struct vnet_updp *up, __u64 (*q)[4], unsigned int max)
+{
+	struct vnet_xsk_stats xs;
+	unsigned int i;
+
+	lock_all(up);
+	for (i = 0; i < up->nxsk && i < max; i++) {
+		vnet_xsk_get_stats(up->xsk[i], &xs);
+		q[i][0] = i;
+		q[i][1] = i % up->nwk;
+		q[i][2] = xs.rx_frames;
+		q[i][3] = xs.tx_frames;
+	}
+	unlock_all(up);
+	return i;
 }
 
 /*
@@ -346,7 +479,7 @@ int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
 	/* nothing to detach; or a netdev that refused us already (said once) */
 	if (!up->attached && (!ifindex || ifindex == up->refused_ifindex))
 		return 0;
-	vnet_worker_lock_ctl(&up->lock, &up->ctl_waiting);
+	lock_all(up);
 	ndev = (unsigned int)__builtin_popcountll(up->port_mask);
 	if (same) {
 		up_detach(up);
@@ -367,8 +500,8 @@ int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
 			pr_info("%s: uplink is back (ifindex %d): datapath re-attached for %u "
 				"device(s)\n", up->ifname, ifindex, ndev);
 	}
-	pthread_mutex_unlock(&up->lock);
-	vnet_worker_wake(&up->w);
+	unlock_all(up);
+	wake_all(up);
 	return err ? err : ifindex ? 1 : 0;
 }
 
@@ -396,7 +529,8 @@ void vnet_updp_close(struct vnet_updp *up)
 {
 	if (!up)
 		return;
-	vnet_worker_stop(&up->w);
+	for (unsigned int i = 0; i < up->nwk; i++)
+		vnet_worker_stop(&up->wk[i]->w);
 	if (up->port_mask)
 		pr_warn("%s: closing the uplink with devices attached\n", up->ifname);
 	up_free(up);
@@ -405,16 +539,19 @@ void vnet_updp_close(struct vnet_updp *up)
 static void port_free(struct up_port *p)
 {
 	vnet_devq_fini(&p->dq);
-	free(p->rxb);
-	free(p->rxn);
+	for (unsigned int i = 0; i < UP_MAX_WORKERS; i++) {
+		free(p->b[i].rxb);
+		free(p->b[i].rxn);
+	}
 	free(p);
 }
 
 int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trusted,
 		       bool spoofchk, struct vnet_updp_port **out)
 {
+	int epfd[UP_MAX_WORKERS];
 	struct up_port *p;
-	unsigned int slot;
+	unsigned int slot, i;
 	int err;
 
 	p = calloc(1, sizeof(*p));
@@ -426,19 +563,24 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 	p->spoofchk = spoofchk;
 	/*
 	 * Kicks stay on (the queue's reset state): transmit and control queue
-	 * kicks wake the worker. Edge-triggered, so the eventfd is never read:
+	 * kicks wake the worker that owns the queue (vnet_devq_owner: pair k
+	 * is worker k % nwk's). Edge-triggered, so the eventfd is never read:
 	 * every write is a new edge (fs/eventfd.c wakes on each write).
 	 */
-	err = vnet_devq_init(&p->dq, dev, up->w.epfd, EPOLLIN | EPOLLET, false, true);
+	for (i = 0; i < up->nwk; i++)
+		epfd[i] = up->wk[i]->w.epfd;
+	err = vnet_devq_init(&p->dq, dev, epfd, up->nwk, EPOLLIN | EPOLLET, false, true);
 	if (err)
 		goto err_free;
-	p->rxb = calloc((size_t)dev->params.max_vqp * UP_RXB, sizeof(*p->rxb));
-	p->rxn = calloc(dev->params.max_vqp, sizeof(*p->rxn));
-	if (!p->rxb || !p->rxn) {
-		err = -ENOMEM;
-		goto err_free;
+	for (i = 0; i < up->nwk; i++) {
+		p->b[i].rxb = calloc((size_t)dev->params.max_vqp * UP_RXB, sizeof(*p->b[i].rxb));
+		p->b[i].rxn = calloc(dev->params.max_vqp, sizeof(*p->b[i].rxn));
+		if (!p->b[i].rxb || !p->b[i].rxn) {
+			err = -ENOMEM;
+			goto err_free;
+		}
 	}
-	vnet_worker_lock_ctl(&up->lock, &up->ctl_waiting);
+	lock_all(up);
 	for (slot = 0; slot < VNET_DP_MAX_DEVS && (up->port_mask & BIT(slot)); slot++)
 		;
 	err = -ENOSPC;
@@ -455,13 +597,13 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 	pthread_mutex_unlock(&dev->lock);
 	up->ports[slot] = p;
 	up->port_mask |= BIT(slot);
-	pthread_mutex_unlock(&up->lock);
-	vnet_worker_wake(&up->w);
+	unlock_all(up);
+	wake_all(up);
 	*out = (struct vnet_updp_port *)p;
 	return 0;
 
 err_unlock:
-	pthread_mutex_unlock(&up->lock);
+	unlock_all(up);
 err_free:
 	port_free(p);
 	return err;
@@ -475,7 +617,7 @@ void vnet_updp_port_del(struct vnet_updp_port *port)
 	if (!p)
 		return;
 	up = p->up;
-	vnet_worker_lock_ctl(&up->lock, &up->ctl_waiting);
+	lock_all(up);
 	/* the maps forget the device first: XDP stops redirecting to it */
 	if (up->attached)
 		vnet_dp_dev_del(up->dp, p->slot);
@@ -487,7 +629,7 @@ void vnet_updp_port_del(struct vnet_updp_port *port)
 	 * without it */
 	vnet_devq_fini(&p->dq);
 	pthread_mutex_unlock(&p->dev->lock);
-	pthread_mutex_unlock(&up->lock);
+	unlock_all(up);
 	port_free(p);
 }
 
@@ -516,7 +658,8 @@ void vnet_updp_port_stats(struct vnet_updp_port *port, struct vnet_updp_port_sta
 {
 	struct up_port *p = (struct up_port *)port;
 
-	pthread_mutex_lock(&p->up->lock);
+	/* every worker counts under dev->lock */
+	vnet_netdev_lock_ctl(p->dev);
 	*st = p->st;
-	pthread_mutex_unlock(&p->up->lock);
+	pthread_mutex_unlock(&p->dev->lock);
 }

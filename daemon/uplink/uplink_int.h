@@ -18,38 +18,49 @@
  *                    the devices' receive queues
  *   uplink_tx.c      the devices' transmit queues -> spoof check -> the
  *                    wire, the host port, the other devices; RARP
+ *   uplink_gso.c     GSO sends to the wire whole: a packet socket with
+ *                    PACKET_VNET_HDR, the kernel (or the NIC) segments
  *
- * One worker thread per uplink owns: the AF_XDP sockets (one per uplink rx
- * queue; transmit goes through queue 0's socket), every virtqueue of every
- * device on the uplink, and the BPF maps' per-device entries after the
- * device was added. A round:
+ * N worker threads per uplink (struct up_wk; docs/ARCHITECTURE.md "Uplink
+ * workers"): worker i owns the AF_XDP sockets of uplink queues q with
+ * q % N == i and the transmit queue of queue pair k with k % N == i of
+ * every device (sent through its own sockets); worker 0 also the control
+ * queues, the BPF maps' per-device entries, the packet socket and the host
+ * port. Receive queues belong to nobody: whoever holds a frame delivers
+ * it under dev->lock, once per batch. A round of worker i:
  *
- *   1. completions reaped (transmit frames back on the free stack);
- *   2. per device, under dev->lock: ring changes, control queue, the
- *      control-queue state pushed into the maps if it moved, transmit
- *      queues -> spoof check -> wire (XSK tx ring) and/or local devices;
- *      then, without that lock, local frames go through the one receive
- *      decision (vnet_rx_fanout: the receiving device's filter and RSS
- *      exactly as XDP would apply them) into the batches;
- *   3. XSK rx rings -> metadata -> per (device, queue) batches; FLOOD
- *      frames replicated with the same decision; when the host shares the
- *      uplink, the group frames XDP passed to the host are read from the
- *      packet socket's ring (uplink_pkt.c) and replicated the same way;
+ *   1. its sockets' completions reaped (transmit frames back on the free
+ *      stack);
+ *   2. per device, under dev->lock: ring changes, its transmit queues ->
+ *      spoof check -> wire (XSK tx ring) and/or local devices (worker 0:
+ *      the control queue first); then, without that lock, local frames go
+ *      through the one receive decision (vnet_rx_fanout: the receiving
+ *      device's filter and RSS exactly as XDP would apply them) into the
+ *      batches; worker 0: the control-queue state pushed into the maps if
+ *      it moved, the other workers held between two rounds meanwhile;
+ *   3. its sockets' XSK rx rings -> metadata -> per (device, queue)
+ *      batches; FLOOD frames replicated with the same decision; worker 0,
+ *      when the host shares the uplink: the group frames XDP passed to the
+ *      host, read from the packet socket's ring (uplink_pkt.c), replicated
+ *      the same way;
  *   4. batches flushed, one vnet_net_rx_burst per (device, queue), each
  *      device locked once per flush; rx frames go back to the fill ring;
  *   5. one kick (sendto) per 32 transmit frames: copy mode needs it.
  *
  * The uplink's netdev may go (deleted, moved) and come back: the control
  * thread detaches everything that belonged to it -- program, sockets, host
- * port -- and the worker keeps serving the devices' control queues,
- * dropping what they send (their link is down) and sleeping otherwise;
+ * port -- and worker 0 keeps serving the devices' control queues, every
+ * worker drops what its transmit queues send (their link is down), and
+ * they sleep otherwise;
  * when a netdev of that name is there again, it attaches anew and every
  * port rejoins the new maps (vnet_updp_set_link).
  *
- * Locks: up->lock (worker: a round; control thread: port add/del, attach,
- * detach) before dev->lock (one device at a time). The device's hooks
- * called with dev->lock held (state_changed, rings_changed) only set a flag
- * and write the wake eventfd, so they never take up->lock: no inversion.
+ * Locks: the workers' locks, by id (a worker: its own for a round; the
+ * control thread: all of them for port add/del, attach, detach; worker 0:
+ * the others too for a map push), before dev->lock (one device at a time).
+ * The device's hooks called with dev->lock held (state_changed,
+ * rings_changed) only set a flag and write the wake eventfds, so they
+ * never take a worker's lock: no inversion.
  */
 #ifndef VNET_UPLINK_INT_H
 #define VNET_UPLINK_INT_H
@@ -81,40 +92,101 @@
 #define UP_HOST_FRAME	65536	/* a host frame: the TAP's MTU may grow with the uplink's */
 #define UP_SG_SLOTS	8	/* multi-buffer frames gathered per batch flush */
 #define ETH_HLEN_	14
+#define UP_MAX_WORKERS	VNET_DEVQ_MAX_OWNERS
 
 /* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
 enum { EV_WAKE = VNET_WORKER_EV_WAKE, EV_XSK, EV_PKT, EV_HOST };
+
+/* One worker's frames for one port, per receive queue, until its flush. */
+struct up_batch {
+	bool touched;			/* has frames in rxb, or drops in over_mtu */
+	unsigned int over_mtu;		/* dropped: longer than the device's MTU */
+	struct vnet_rx_pkt *rxb;	/* [max_vqp][UP_RXB] */
+	unsigned int *rxn;		/* [max_vqp] */
+};
 
 struct up_port {
 	struct vnet_updp *up;
 	struct vnet_netdev *dev;
 	unsigned int slot;
 	int trusted, spoofchk;		/* __atomic: set by the control thread */
-	bool touched;			/* has frames in rxb */
 	struct vnet_devq dq;		/* the device's queues */
-	struct vnet_rx_pkt *rxb;	/* [max_vqp][UP_RXB] */
-	unsigned int *rxn;		/* [max_vqp] */
+	struct up_batch b[UP_MAX_WORKERS];	/* [up->nwk]: each worker's own */
 	/* what the last updp_push_state() was made from (the maps' shadow,
-	 * vnet_dp_state(), holds what it pushed) */
+	 * vnet_dp_state(), holds what it pushed); worker 0 */
 	bool pushed_valid;
 	__u32 pushed_version;		/* of the control-queue state */
 	__u64 pushed_driver;
 	unsigned int pushed_active;	/* receive queues set up */
 	__u32 pushed_learned;		/* learned.version the MAC table holds */
-	bool push_warned;
+	/* a push failed: the maps are behind; resynced once a second until
+	 * they take it (updp_push_state) */
+	bool push_failed;
+	unsigned int push_failures;	/* failed attempts in a row */
+	__u64 push_retry_ns;
 	/* trusted: the source MACs the guest sends from besides its own
 	 * (dev->lock, like the rest of a port's device state) */
 	struct vnet_mac_learn learned;
 	__u64 learn_aged_ns;		/* when learned entries were last aged */
 	bool spoof_warned;		/* the log said once why frames drop */
-	struct vnet_updp_port_stats st;
+	struct vnet_updp_port_stats st;	/* dev->lock: every worker counts here */
 };
 
 struct local_frame {
 	__u64 addr;
 	__u32 len;
 	__u8 from;		/* sender's slot */
+	__u8 sock;		/* the socket whose UMEM holds the frame */
 	bool owned;		/* not on the wire: free after delivery */
+};
+
+/* An uplink socket's transmit scratch: frames of its UMEM the engine writes
+ * into (only its owner, worker sock % nwk, touches it) */
+struct up_txq {
+	struct vnet_tx_buf txb[UP_BURST];
+	__u64 txaddr[UP_BURST];
+};
+
+/*
+ * One worker of the uplink (docs/ARCHITECTURE.md "Uplink workers"): the
+ * sockets of the uplink queues q with q % nwk == id, the transmit queues
+ * of queue pairs k with k % nwk == id of every device; worker 0 also the
+ * control queues, the maps, the host port and the packet socket. Its
+ * round runs under its own lock, which only the control thread (and
+ * worker 0 for a map push) ever takes besides it.
+ */
+struct up_wk {
+	struct vnet_updp *up;
+	unsigned int id;
+	struct vnet_worker w;		/* the thread, its loop and epoll set */
+	pthread_mutex_t lock;
+	int ctl_waiting;
+	bool xsk_watched;		/* its XSK fds are in epfd (updp_xsk_watch) */
+	bool sock_error;		/* a socket it watches reported one (logged) */
+	bool coal_pending;
+	unsigned int host_rounds;
+	struct up_port *touched[VNET_DP_MAX_DEVS];
+	unsigned int ntouched;
+	__u64 wire_addr[UP_BURST];
+	__u32 wire_len[UP_BURST];
+	struct local_frame local[UP_LOCAL_MAX];
+	unsigned int nlocal;
+	struct vnet_xsk_rx rx[UP_BURST];
+	__u64 rx_bad_meta, rx_no_port;
+	/*
+	 * Multi-buffer frames of its sockets, each gathered into a slot of
+	 * its own until the batch flush delivers it (uplink_jumbo.c): the
+	 * worker's, never shared with another worker, allocated once with it.
+	 */
+	__u8 (*sg_buf)[VNET_XSK_SG_FRAME_MAX];	/* [UP_SG_SLOTS] */
+	unsigned int sg_used;
+	__u64 rx_over_mtu;		/* frames longer than a device's MTU */
+	/* detached: transmit buffers whose frames are dropped (updp_port_tx_drop) */
+	struct vnet_tx_buf dtxb[UP_BURST];
+	__u8 (*discard)[VNET_XSK_FRAME_SIZE];	/* [UP_BURST] */
+	/* its GSO sends to the wire whole (uplink_gso.c): a packet socket of
+	 * its own, as its AF_XDP sockets; NULL: segmented in software */
+	struct up_gso *gso;
 };
 
 struct vnet_updp {
@@ -123,9 +195,10 @@ struct vnet_updp {
 	/*
 	 * The uplink's netdev, its XDP program and sockets, or none of them:
 	 * the uplink is gone (deleted, not there yet) or refused XDP. Made and
-	 * dropped by the control thread under up->lock (up_attach/up_detach);
-	 * while detached the worker still serves the devices' control queues
-	 * and drops what they send (their link is down), and sleeps.
+	 * dropped by the control thread with every worker's lock held
+	 * (up_attach/up_detach); while detached worker 0 still serves the
+	 * devices' control queues, every worker drops what its transmit
+	 * queues send (their link is down), and they sleep.
 	 */
 	bool attached;
 	int ifindex;			/* of the attached netdev */
@@ -133,53 +206,51 @@ struct vnet_updp {
 	struct vnet_dp *dp;
 	unsigned int nxsk;
 	struct vnet_xsk *xsk[VNET_DP_MAX_QUEUES];
-	bool xsk_watched;		/* the XSK fds are in epfd (updp_xsk_watch) */
-	bool sock_error;		/* an uplink socket reported one (logged) */
-	struct vnet_worker w;		/* the thread, its loop and epoll set */
-	pthread_mutex_t lock;
-	int ctl_waiting;
+	struct up_txq txq[VNET_DP_MAX_QUEUES];
+	unsigned int nwk;
+	struct up_wk *wk[UP_MAX_WORKERS];
+	/* the ports: changed with every worker's lock held, so stable in a round */
 	struct up_port *ports[VNET_DP_MAX_DEVS];
 	__u64 port_mask;
-	struct up_port *touched[VNET_DP_MAX_DEVS];
-	unsigned int ntouched;
-	bool coal_pending;
-	/* transmit scratch: frames of xsk[0] the engine writes into */
-	struct vnet_tx_buf txb[UP_BURST];
-	__u64 txaddr[UP_BURST];
-	__u64 wire_addr[UP_BURST];
-	__u32 wire_len[UP_BURST];
-	struct local_frame local[UP_LOCAL_MAX];
-	unsigned int nlocal;
-	struct vnet_xsk_rx rx[UP_BURST];
-	/* HOST_SHARED: the host's group frames, copied (NULL: dedicated uplink) */
+	/* HOST_SHARED: the host's group frames, copied (NULL: dedicated uplink);
+	 * worker 0 */
 	struct vnet_pktring *pkt;
 	struct vnet_pkt_frame pf[UP_BURST];
 	__u64 grp_frames, grp_copies, grp_nobody, grp_malformed;
-	/* HOST_SHARED: host <-> devices without the wire (host_port.h) */
+	/* HOST_SHARED: host <-> devices without the wire (host_port.h); read by
+	 * worker 0, written to by every worker (a write(2) each) */
 	struct vnet_host_port *hport;
 	__u8 (*hbuf)[UP_HOST_FRAME];	/* [UP_HOST_BURST] */
 	bool host_due;			/* read the host port this round */
-	unsigned int host_rounds;
 	__u64 host_frames, host_copies, host_nobody;
 	__u32 host4[VNET_DP_MAX_HOST_IPS];
 	unsigned int nhost4;
 	__u64 last_scan;
-	__u64 rx_bad_meta, rx_no_port;
-	/* multi-buffer: frames of several descriptors, gathered (uplink_jumbo.c) */
-	__u32 frame_want;		/* what the uplink's MTU asked for at attach */
-	__u32 frame_max;		/* 0: one UMEM frame per packet */
-	__u8 (*sg_buf)[VNET_XSK_SG_FRAME_MAX];	/* [UP_SG_SLOTS] */
-	unsigned int sg_used;
-	__u64 rx_too_long;		/* longer than frame_max, or pieces bad */
-	/* detached: transmit buffers whose frames are dropped (updp_port_tx_drop) */
-	struct vnet_tx_buf dtxb[UP_BURST];
-	__u8 (*discard)[VNET_XSK_FRAME_SIZE];	/* [UP_BURST] */
+	/* multi-buffer (uplink_jumbo.c): what the uplink's MTU asked for at
+	 * attach, and what the sockets got (0: one UMEM frame per packet) */
+	__u32 frame_want;
+	__u32 frame_max;
 };
+
+/* The socket a worker transmits queue pair 'k' through, or -1: none. */
+static inline int updp_tx_sock(const struct vnet_updp *up, unsigned int k)
+{
+	unsigned int id = k % up->nwk, n;
+
+	if (id >= up->nxsk)
+		return -1;
+	n = (up->nxsk - id + up->nwk - 1) / up->nwk;	/* sockets it owns */
+	return (int)(id + k / up->nwk % n * up->nwk);
+}
+
+/* uplink_dp.c: worker 0 takes the other workers' locks (a map push) */
+void updp_lock_others(struct vnet_updp *up);
+void updp_unlock_others(struct vnet_updp *up);
 
 /* uplink_worker.c: the shared loop's operations, the device hooks */
 extern const struct vnet_worker_ops updp_loop_ops;
 extern const struct vnet_netdev_ops updp_port_ops;
-void updp_xsk_watch(struct vnet_updp *up, bool on);
+void updp_xsk_watch(struct up_wk *wk, bool on);
 
 /* uplink_jumbo.c */
 __u32 updp_frame_max(const char *ifname, bool verbose);
@@ -187,24 +258,33 @@ __u32 updp_mtu_max(const struct vnet_updp *up, const char **why);
 int updp_xsk_open(const char *ifname, __u32 queue, __u32 frame_max, struct vnet_xsk **x);
 bool updp_rx_fits(const struct up_port *p, const __u8 *data, __u32 len);
 
-/* uplink_push.c (up->lock held; push_state and learning: dev->lock too) */
+/* uplink_push.c (worker 0 with every worker's lock; push_state and
+ * learning: dev->lock too) */
 void updp_scan_host_addrs(struct vnet_updp *up);
 void updp_learn_maintain(struct up_port *p);
+bool updp_push_due(const struct up_port *p, const struct vnet_net_state *st);
 void updp_push_state(struct up_port *p, const struct vnet_net_state *st);
 
-/* uplink_rx.c (up->lock held) */
-unsigned int updp_run_rx(struct vnet_updp *up);
-unsigned int updp_run_pkt(struct vnet_updp *up);
-unsigned int updp_run_host(struct vnet_updp *up);
-int updp_replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude,
+/* uplink_rx.c (wk->lock held; run_pkt, run_host: worker 0) */
+unsigned int updp_run_rx(struct up_wk *wk);
+unsigned int updp_run_pkt(struct up_wk *wk);
+unsigned int updp_run_host(struct up_wk *wk);
+int updp_replicate(struct up_wk *wk, const __u8 *data, __u32 len, __u64 exclude,
 		   bool copy);
-void updp_flush_touched(struct vnet_updp *up);
+void updp_flush_touched(struct up_wk *wk);
 
-/* uplink_tx.c (up->lock held; the port's: dev->lock too, local_deliver: not) */
-unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,
+/* uplink_gso.c: open/close with the attach (every worker's lock held), one
+ * socket per worker; send: that worker */
+struct up_gso;
+int updp_gso_open(struct vnet_updp *up);
+void updp_gso_close(struct vnet_updp *up);
+bool updp_gso_send(struct up_wk *wk, const struct vnet_tx_gso_frame *f);
+
+/* uplink_tx.c (wk->lock held; the port's: dev->lock too, local_deliver: not) */
+unsigned int updp_port_tx(struct up_wk *wk, struct up_port *p,
 			  const struct vnet_net_state *st);
-unsigned int updp_port_tx_drop(struct vnet_updp *up, struct up_port *p);
-void updp_port_rarp(struct vnet_updp *up, struct up_port *p);
-void updp_local_deliver(struct vnet_updp *up, struct up_port *from);
+unsigned int updp_port_tx_drop(struct up_wk *wk, struct up_port *p);
+void updp_port_rarp(struct up_wk *wk, struct up_port *p);
+void updp_local_deliver(struct up_wk *wk, struct up_port *from);
 
 #endif

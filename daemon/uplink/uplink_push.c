@@ -74,7 +74,19 @@ void updp_learn_maintain(struct up_port *p)
  * control-queue state makes (rx_conf.h), the difference only
  * (vnet_updp_push_dev). Cheap when nothing moved: one compare a round
  * (every accepted change bumps the state's version, resets included).
+ * The maps' shadow is what every worker's receive decision reads, so the
+ * push runs with every worker's lock held (uplink_worker.c port_push).
  */
+bool updp_push_due(const struct up_port *p, const struct vnet_net_state *st)
+{
+	/* after a failure: a resync once a second, whatever moved */
+	if (p->push_failed)
+		return vnet_now_ns() >= p->push_retry_ns;
+	return !p->pushed_valid || p->dev->driver != p->pushed_driver ||
+	       vnet_devq_active_rx(&p->dq) != p->pushed_active ||
+	       st->version != p->pushed_version || p->learned.version != p->pushed_learned;
+}
+
 void updp_push_state(struct up_port *p, const struct vnet_net_state *st)
 {
 	struct vnet_netdev *dev = p->dev;
@@ -82,16 +94,41 @@ void updp_push_state(struct up_port *p, const struct vnet_net_state *st)
 	struct vnet_rx_conf c;
 	int err;
 
-	if (p->pushed_valid && dev->driver == p->pushed_driver && active == p->pushed_active &&
-	    st->version == p->pushed_version && p->learned.version == p->pushed_learned)
+	if (!updp_push_due(p, st))
 		return;
+	if (p->push_failed) {
+		p->push_retry_ns = vnet_now_ns() + 1000000000ull;
+		err = vnet_dp_resync(p->up->dp);
+		if (err) {
+			p->push_failures++;
+			return;
+		}
+	}
 	vnet_rx_conf_of(st, dev->driver, active, dev->params.max_vqp, VNET_RX_UNFILTERED_OWN,
 			&c);
 	err = vnet_updp_push_dev(p->up->dp, p->slot, st, &c,
 				 (const __u8 (*)[6])p->learned.mac, p->learned.n);
-	if (err && !p->push_warned) {
-		pr_warn("%s: datapath update failed: %s\n", dev->params.name, strerror(-err));
-		p->push_warned = true;
+	if (err) {
+		/*
+		 * Not recorded as applied: the maps are behind the device.
+		 * Said once, resynced once a second (not every round: a map
+		 * that stays full must not spin the worker).
+		 */
+		if (!p->push_failed) {
+			pr_warn("%s: datapath update failed: %s; retrying every second\n",
+				dev->params.name, strerror(-err));
+			p->push_failed = true;
+			p->push_failures = 1;
+			p->push_retry_ns = vnet_now_ns() + 1000000000ull;
+		} else {
+			p->push_failures++;
+		}
+		return;
+	}
+	if (p->push_failed) {
+		pr_info("%s: datapath updated after %u failed attempt(s)\n", dev->params.name,
+			p->push_failures);
+		p->push_failed = false;
 	}
 	p->pushed_version = st->version;
 	p->pushed_driver = dev->driver;

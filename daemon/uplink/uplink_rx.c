@@ -12,63 +12,82 @@
 
 #include "uplink_int.h"
 
-static void port_flush(struct up_port *p)
+/*
+ * A worker's batches for one port into its receive queues. Any worker may
+ * deliver to any receive queue of the device: dev->lock, which the device
+ * model wants around every ring access anyway, orders them (taken once a
+ * batch, not per frame; docs/ARCHITECTURE.md "Uplink workers").
+ */
+static void port_flush(struct up_port *p, struct up_batch *b)
 {
 	struct vnet_netdev *dev = p->dev;
 	unsigned int r, got, total;
 	bool broken;
 
 	pthread_mutex_lock(&dev->lock);
+	p->st.rx_dropped += b->over_mtu;
+	b->over_mtu = 0;
 	vnet_devq_sync(&p->dq);
 	broken = dev->status & VIRTIO_CONFIG_S_NEEDS_RESET;
 	for (r = 0; r < dev->params.max_vqp; r++) {
 		struct vnet_devq_q *q = &p->dq.q[2 * r];
 
-		total = p->rxn[r];
+		total = b->rxn[r];
 		if (!total)
 			continue;
-		p->rxn[r] = 0;
+		b->rxn[r] = 0;
 		/* a queue the driver has not set up: receiveq1 (like sim.c) */
 		if (!q->active)
 			q = &p->dq.q[0];
 		got = !broken && q->active ?
-		      vnet_net_rx_burst(&q->nq, p->rxb + r * UP_RXB, total) : 0;
+		      vnet_net_rx_burst(&q->nq, b->rxb + r * UP_RXB, total) : 0;
 		p->st.rx_frames += got;
 		p->st.rx_dropped += total - got;
-		if (q->active)
+		if (q->active) {
 			vnet_devq_rx_stats(q);
+			/* GET_VRING_BASE may come before the next round */
+			vnet_devq_save_position(q);
+		}
 	}
 	pthread_mutex_unlock(&dev->lock);
 }
 
-void updp_flush_touched(struct vnet_updp *up)
+void updp_flush_touched(struct up_wk *wk)
 {
 	unsigned int i;
 
-	for (i = 0; i < up->ntouched; i++) {
-		port_flush(up->touched[i]);
-		up->touched[i]->touched = false;
+	for (i = 0; i < wk->ntouched; i++) {
+		struct up_batch *b = &wk->touched[i]->b[wk->id];
+
+		port_flush(wk->touched[i], b);
+		b->touched = false;
 	}
-	up->ntouched = 0;
+	wk->ntouched = 0;
 }
 
-static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet_xdp_meta *m,
+static void batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp_meta *m,
 		      const __u8 *data, __u32 len)
 {
 	unsigned int qi = m->queue < p->dev->params.max_vqp ? m->queue : 0;
+	struct up_batch *b = &p->b[wk->id];
 	struct vnet_rx_pkt *pk;
 
-	if (!updp_rx_fits(p, data, len)) {
-		p->st.rx_dropped++;	/* longer than the device's MTU */
+	bool fits = updp_rx_fits(p, data, len);
+
+	if (fits && b->rxn[qi] == UP_RXB)
+		port_flush(p, b);	/* a full batch goes now; 'touched' stays */
+	if (!b->touched) {
+		b->touched = true;
+		wk->touched[wk->ntouched++] = p;
+	}
+	if (!fits) {
+		/* spec 5.1.4.1: longer than the device's MTU (uplink_jumbo.c);
+		 * the port's rx_dropped counts it at the flush (dev->lock) */
+		wk->rx_over_mtu++;
+		b->over_mtu++;
 		return;
 	}
-	if (p->rxn[qi] == UP_RXB)
-		port_flush(p);		/* a full batch goes now; 'touched' stays */
-	if (!p->touched) {
-		p->touched = true;
-		up->touched[up->ntouched++] = p;
-	}
-	pk = &p->rxb[qi * UP_RXB + p->rxn[qi]++];
+	pk = &b->rxb[qi * UP_RXB + b->rxn[qi]++];
 	pk->data = data;
 	pk->len = len;
 	pk->hash_value = m->hash;
@@ -83,15 +102,16 @@ static void batch_add(struct vnet_updp *up, struct up_port *p, const struct vnet
  * Returns the number of devices it was queued for, or -EINVAL when its L2
  * header is cut (nobody can even filter it).
  */
-int updp_replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 exclude,
-		     bool copy)
+int updp_replicate(struct up_wk *wk, const __u8 *data, __u32 len, __u64 exclude,
+		   bool copy)
 {
+	struct vnet_updp *up = wk->up;
 	struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
 	int i, n;
 
 	n = vnet_rx_fanout(vnet_dp_state(up->dp), data, len, exclude | ~up->port_mask, copy, m);
 	for (i = 0; i < n; i++)
-		batch_add(up, up->ports[m[i].dev], &m[i], data, len);
+		batch_add(wk, up->ports[m[i].dev], &m[i], data, len);
 	return n;
 }
 
@@ -101,8 +121,9 @@ int updp_replicate(struct vnet_updp *up, const __u8 *data, __u32 len, __u64 excl
  * exactly as XDP's flood frames did. Frames stay in the ring until their
  * batches are flushed; then the block goes back to the kernel.
  */
-unsigned int updp_run_pkt(struct vnet_updp *up)
+unsigned int updp_run_pkt(struct up_wk *wk)
 {
+	struct vnet_updp *up = wk->up;
 	unsigned int k, n, work = 0;
 
 	if (!up->pkt)
@@ -111,7 +132,7 @@ unsigned int updp_run_pkt(struct vnet_updp *up)
 		for (k = 0; k < n; k++) {
 			/* the devices' own group frames the host port handed to
 			 * the host never get here: their mark (uplink_pkt.c) */
-			int got = updp_replicate(up, up->pf[k].data, up->pf[k].len, 0, true);
+			int got = updp_replicate(wk, up->pf[k].data, up->pf[k].len, 0, true);
 
 			if (got > 0)
 				up->grp_copies += (unsigned int)got;
@@ -120,7 +141,7 @@ unsigned int updp_run_pkt(struct vnet_updp *up)
 			else
 				up->grp_nobody++;
 		}
-		updp_flush_touched(up);
+		updp_flush_touched(wk);
 		vnet_pktring_done(up->pkt);
 		up->grp_frames += n;
 		work += n;
@@ -133,8 +154,9 @@ unsigned int updp_run_pkt(struct vnet_updp *up)
  * device's MAC; a copy of its group frames): the C reference picks the
  * devices as for the host's group frames from the packet socket.
  */
-unsigned int updp_run_host(struct vnet_updp *up)
+unsigned int updp_run_host(struct up_wk *wk)
 {
+	struct vnet_updp *up = wk->up;
 	unsigned int i, n = 0;
 
 	/* a read is a system call: only when epoll said so, a full burst
@@ -150,7 +172,7 @@ unsigned int updp_run_host(struct vnet_updp *up)
 			continue;	/* a runt, dropped */
 		if (len < 0)
 			break;
-		got = updp_replicate(up, up->hbuf[n], (__u32)len, 0, true);
+		got = updp_replicate(wk, up->hbuf[n], (__u32)len, 0, true);
 		if (got > 0) {
 			up->host_copies += (unsigned int)got;
 			n++;		/* its buffer is batched until the flush */
@@ -160,7 +182,7 @@ unsigned int updp_run_host(struct vnet_updp *up)
 		up->host_frames++;
 	}
 	if (n)
-		updp_flush_touched(up);
+		updp_flush_touched(wk);
 	if (i == UP_HOST_BURST)
 		up->host_due = true;
 	return i;
@@ -168,66 +190,71 @@ unsigned int updp_run_host(struct vnet_updp *up)
 
 /*
  * The frame at rx[0] of n descriptors, flat: in its UMEM frame, or, when
- * it came in several (multi-buffer), copied into a gather slot that stays
- * valid until the batches are flushed (a flush frees every slot). Returns
- * how many descriptors it took; *len 0: dropped (counted).
+ * it came in several (multi-buffer), copied into one of the worker's
+ * gather slots, which stays valid until the batches are flushed (a flush
+ * frees every slot). Returns how many descriptors it took; *len 0:
+ * dropped (counted).
  */
-static unsigned int rx_frame(struct vnet_updp *up, const struct vnet_xsk_rx *rx,
-			     unsigned int n, const __u8 **data, __u32 *len)
+static unsigned int rx_frame(struct up_wk *wk, struct vnet_xsk *x,
+			     const struct vnet_xsk_rx *rx, unsigned int n,
+			     const __u8 **data, __u32 *len)
 {
 	unsigned int used;
 
-	if (rx[0].more && up->sg_used == UP_SG_SLOTS) {
-		updp_flush_touched(up);
-		up->sg_used = 0;
+	if (rx[0].more && wk->sg_used == UP_SG_SLOTS) {
+		updp_flush_touched(wk);
+		wk->sg_used = 0;
 	}
-	used = vnet_xsk_gather(rx, n, up->sg_buf[up->sg_used], VNET_XSK_SG_FRAME_MAX, data, len);
+	used = vnet_xsk_gather(rx, n, wk->sg_buf[wk->sg_used], VNET_XSK_SG_FRAME_MAX,
+			       data, len);
 	if (used > 1 && *len)
-		up->sg_used++;
+		wk->sg_used++;
 	else if (used > 1)
-		up->rx_too_long++;
+		vnet_xsk_rx_count_too_long(x);	/* over frame_max, or a bad piece */
 	else if (!*len)
-		up->rx_bad_meta++;	/* a descriptor outside its UMEM frame */
+		wk->rx_bad_meta++;	/* a descriptor outside its UMEM frame */
 	return used;
 }
 
-unsigned int updp_run_rx(struct vnet_updp *up)
+/* The worker's own sockets: uplink queues id, id + nwk, ... */
+unsigned int updp_run_rx(struct up_wk *wk)
 {
+	struct vnet_updp *up = wk->up;
 	unsigned int i, k, n, used, work = 0;
 
-	for (i = 0; i < up->nxsk; i++) {
+	for (i = wk->id; i < up->nxsk; i += up->nwk) {
 		struct vnet_xsk *x = up->xsk[i];
 
-		n = vnet_xsk_rx_peek(x, up->rx, UP_BURST);
+		n = vnet_xsk_rx_peek(x, wk->rx, UP_BURST);
 		if (!n)
 			continue;
 		for (k = 0; k < n; k += used) {
-			const struct vnet_xsk_rx *f = &up->rx[k];
+			const struct vnet_xsk_rx *f = &wk->rx[k];
 			struct vnet_xdp_meta m;
 			const __u8 *data;
 			__u32 len;
 
-			used = rx_frame(up, f, n - k, &data, &len);
+			used = rx_frame(wk, x, f, n - k, &data, &len);
 			if (!len)
 				continue;
 			if (!f->meta) {
-				up->rx_bad_meta++;
+				wk->rx_bad_meta++;
 				continue;
 			}
 			memcpy(&m, f->meta, sizeof(m));
 			if (m.magic != VNET_META_MAGIC) {
-				up->rx_bad_meta++;
+				wk->rx_bad_meta++;
 			} else if (m.flags & VNET_META_F_FLOOD) {
-				updp_replicate(up, data, len, 0, false);
+				updp_replicate(wk, data, len, 0, false);
 			} else if (m.dev < VNET_DP_MAX_DEVS && up->ports[m.dev]) {
-				batch_add(up, up->ports[m.dev], &m, data, len);
+				batch_add(wk, up->ports[m.dev], &m, data, len);
 			} else {
-				up->rx_no_port++;	/* device went away meanwhile */
+				wk->rx_no_port++;	/* device went away meanwhile */
 			}
 		}
-		updp_flush_touched(up);
-		up->sg_used = 0;
-		vnet_xsk_rx_done(x, up->rx, n);
+		updp_flush_touched(wk);
+		wk->sg_used = 0;
+		vnet_xsk_rx_done(x, wk->rx, n);
 		work += n;
 	}
 	return work;

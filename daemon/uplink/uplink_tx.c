@@ -2,8 +2,9 @@
 /*
  * The uplink worker's transmit side (uplink_int.h): a device's transmit
  * queues -> runt and spoof check (trusted devices learn their sources) ->
- * the wire (XSK tx ring, frames written once into UMEM), the host (host
- * port) and/or the other devices (device to device); SEND_RARP's
+ * the wire (XSK tx ring, frames written once into UMEM; GSO sends whole
+ * through the packet socket of uplink_gso.c), the host (host port) and/or
+ * the other devices (device to device); SEND_RARP's
  * announce; a detached uplink's drops.
  */
 #include <string.h>
@@ -39,19 +40,18 @@ static bool foreign_source(struct up_port *p, const __u8 *src, bool enforce)
 	return true;
 }
 
-/* Output buffers for one burst: a prefix of txb[] holding frames. */
-static unsigned int tx_bufs_ready(struct vnet_updp *up)
+/* Output buffers for one burst: a prefix of the socket's txb[] holding frames. */
+static unsigned int tx_bufs_ready(struct vnet_xsk *x, struct up_txq *t)
 {
-	struct vnet_xsk *x = up->xsk[0];
 	unsigned int i;
 
 	for (i = 0; i < UP_BURST; i++) {
-		if (up->txb[i].data)
+		if (t->txb[i].data)
 			continue;
-		up->txb[i].data = vnet_xsk_tx_frame(x, &up->txaddr[i]);
-		if (!up->txb[i].data)
+		t->txb[i].data = vnet_xsk_tx_frame(x, &t->txaddr[i]);
+		if (!t->txb[i].data)
 			break;
-		up->txb[i].cap = vnet_xsk_tx_cap(x);	/* multi-buffer: a jumbo frame */
+		t->txb[i].cap = vnet_xsk_tx_cap(x);	/* multi-buffer: a jumbo frame */
 	}
 	return i;
 }
@@ -62,11 +62,12 @@ static unsigned int tx_bufs_ready(struct vnet_updp *up)
  * other devices (unicast to a MAC one of them owns there only; anything
  * else a copy, for their promiscuous or group receivers), the wire (the
  * rest). True: the caller puts it on the wire; false: it is taken care of
- * (freed, or owned by the local list). up->local must have room for one.
+ * (freed, or owned by the local list). wk->local must have room for one.
  */
-static bool route_frame(struct vnet_updp *up, struct up_port *p, __u64 addr,
+static bool route_frame(struct up_wk *wk, struct up_port *p, unsigned int sock, __u64 addr,
 			const __u8 *data, __u32 len)
 {
+	struct vnet_updp *up = wk->up;
 	__u64 others = up->port_mask & ~BIT(p->slot), owners = 0;
 	bool group = data[0] & 1, wire = true;
 
@@ -79,47 +80,136 @@ static bool route_frame(struct vnet_updp *up, struct up_port *p, __u64 addr,
 		else
 			p->st.tx_host++;
 		if (!group) {
-			vnet_xsk_tx_free(up->xsk[0], addr);
+			vnet_xsk_tx_free(up->xsk[sock], addr);
 			return false;
 		}
 	}
 	if (others) {
 		wire = group || !(owners & others);
-		up->local[up->nlocal++] = (struct local_frame){
-			.addr = addr, .len = len, .from = (__u8)p->slot, .owned = !wire,
+		p->st.tx_local++;
+		wk->local[wk->nlocal++] = (struct local_frame){
+			.addr = addr, .len = len, .from = (__u8)p->slot, .sock = (__u8)sock,
+			.owned = !wire,
 		};
 	}
 	return wire;
 }
 
-unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,
-			    const struct vnet_net_state *st)
+struct gso_ctx {
+	struct up_wk *wk;
+	struct vnet_xsk *x;		/* the queue's socket: kicked before a send */
+	struct up_port *p;
+	const struct vnet_net_state *st;
+	bool enforce;
+	unsigned int taken;
+};
+
+/*
+ * A GSO send the engine checked (vnet_tx_gso): to the kernel whole when it
+ * goes to the wire alone. Anything route_frame() would also copy -- group
+ * frames, unicast to the host or another device, or any device that takes
+ * foreign unicast (promiscuous, ALLUNI) -- and VLAN-tagged frames are left
+ * to software segmentation and the AF_XDP path, which decides for each
+ * segment as for any frame. The spoof check is the same as there; it reads
+ * the engine's copy of the headers, which is what the kernel gets.
+ */
+static int gso_to_wire(void *ctx, const struct vnet_tx_gso_frame *f)
 {
+	struct gso_ctx *c = ctx;
+	struct vnet_updp *up = c->wk->up;
+	struct up_port *p = c->p;
+	const struct vnet_rx_state *rs = vnet_dp_state(up->dp);
+	__u64 others = up->port_mask & ~BIT(p->slot);
+	const __u8 *data = f->hdrs;
+
+	if ((data[0] & 1) || f->l3off != ETH_HLEN_)
+		return VNET_TX_GSO_SOFTWARE;
+	if ((up->hport || others) &&
+	    (vnet_rx_mac_devs(rs, data) & (VNET_DP_HOST_BIT | others)))
+		return VNET_TX_GSO_SOFTWARE;
+	if (others & rs->filter.active & (rs->filter.promisc | rs->filter.alluni))
+		return VNET_TX_GSO_SOFTWARE;
+	/* the frames before it in this burst go to the XSK ring after the
+	 * burst: they leave first, or a flow's segments would cross */
+	if (f->pending)
+		return VNET_TX_GSO_LATER;
+	if (memcmp(data + 6, c->st->mac, 6) && !foreign_source(p, data + 6, c->enforce)) {
+		c->taken++;
+		return VNET_TX_GSO_TAKEN;	/* dropped and counted: tx_spoofed */
+	}
+	/* and what earlier bursts of this round queued there */
+	vnet_xsk_tx_kick(c->x);
+	if (!updp_gso_send(c->wk, f))
+		return VNET_TX_GSO_SOFTWARE;
+	p->st.tx_wire++;
+	c->taken++;
+	return VNET_TX_GSO_TAKEN;
+}
+
+/* A transmit queue whose frames cannot leave: dropped, counted. */
+static unsigned int queue_drop(struct up_wk *wk, struct up_port *p, struct vnet_devq_q *q)
+{
+	unsigned int k, n;
+
+	for (k = 0; k < UP_BURST; k++)
+		wk->dtxb[k] = (struct vnet_tx_buf){
+			.data = wk->discard[k], .cap = VNET_XSK_FRAME_SIZE,
+		};
+	n = vnet_net_tx_burst(&q->nq, wk->dtxb, UP_BURST);
+	p->st.tx_dropped += n;
+	vnet_devq_tx_stats(q);
+	return n;
+}
+
+/*
+ * The worker's transmit queues of the port: pairs k with k % nwk == id,
+ * each through one of the worker's own sockets (updp_tx_sock), so the
+ * device's queues spread over the uplink's.
+ */
+unsigned int updp_port_tx(struct up_wk *wk, struct up_port *p,
+			  const struct vnet_net_state *st)
+{
+	struct vnet_updp *up = wk->up;
 	struct vnet_netdev *dev = p->dev;
-	struct vnet_xsk *x = up->xsk[0];
 	bool enforce = __atomic_load_n(&p->spoofchk, __ATOMIC_RELAXED) &&
 		       !__atomic_load_n(&p->trusted, __ATOMIC_RELAXED);
+	struct gso_ctx gc = { .wk = wk, .p = p, .st = st, .enforce = enforce };
+	const struct vnet_tx_gso sink = { .xmit = gso_to_wire, .ctx = &gc };
 	unsigned int i, k, n, nb, nwire, work = 0;
 
-	for (i = 0; i < vnet_netdev_data_pairs(dev); i++) {
+	for (i = wk->id; i < vnet_netdev_data_pairs(dev); i += up->nwk) {
 		struct vnet_devq_q *q = &p->dq.q[2 * i + 1];
+		int sock = updp_tx_sock(up, i);
+		struct vnet_xsk *x;
+		struct up_txq *t;
 
 		if (!q->active)
 			continue;
+		/* the uplink came back with fewer queues than workers: this
+		 * worker has no socket (logged by up_attach) */
+		if (sock < 0) {
+			work += queue_drop(wk, p, q);
+			continue;
+		}
+		x = up->xsk[sock];
+		t = &up->txq[sock];
 		/* room for a whole burst of local frames, else next round */
-		if (up->nlocal + UP_BURST > UP_LOCAL_MAX)
+		if (wk->nlocal + UP_BURST > UP_LOCAL_MAX)
 			break;
-		nb = tx_bufs_ready(up);
+		nb = tx_bufs_ready(x, t);
 		if (!nb)
-			break;
-		n = vnet_net_tx_burst(&q->nq, up->txb, nb);
+			continue;
+		gc.x = x;
+		gc.taken = 0;
+		n = vnet_net_tx_burst_gso(&q->nq, t->txb, nb, wk->gso ? &sink : NULL);
+		work += gc.taken;
 		nwire = 0;
 		for (k = 0; k < n; k++) {
-			__u8 *data = up->txb[k].data;
-			__u32 len = up->txb[k].len;
-			__u64 addr = up->txaddr[k];
+			__u8 *data = t->txb[k].data;
+			__u32 len = t->txb[k].len;
+			__u64 addr = t->txaddr[k];
 
-			up->txb[k].data = NULL;
+			t->txb[k].data = NULL;
 			if (len < ETH_HLEN_) {
 				p->st.tx_dropped++;
 				vnet_xsk_tx_free(x, addr);
@@ -130,12 +220,12 @@ unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,
 				vnet_xsk_tx_free(x, addr);
 				continue;
 			}
-			if (route_frame(up, p, addr, data, len)) {
-				up->wire_addr[nwire] = addr;
-				up->wire_len[nwire++] = len;
+			if (route_frame(wk, p, (unsigned int)sock, addr, data, len)) {
+				wk->wire_addr[nwire] = addr;
+				wk->wire_len[nwire++] = len;
 			}
 		}
-		vnet_xsk_tx_submit(x, up->wire_addr, up->wire_len, nwire);
+		vnet_xsk_tx_submit(x, wk->wire_addr, wk->wire_len, nwire);
 		p->st.tx_wire += nwire;
 		work += n;
 		vnet_devq_tx_stats(q);
@@ -144,26 +234,26 @@ unsigned int updp_port_tx(struct vnet_updp *up, struct up_port *p,
 }
 
 /* Device to device: after the sender's lock is dropped (one lock at a time). */
-void updp_local_deliver(struct vnet_updp *up, struct up_port *from)
+void updp_local_deliver(struct up_wk *wk, struct up_port *from)
 {
+	struct vnet_updp *up = wk->up;
 	unsigned int i;
 
-	for (i = 0; i < up->nlocal; i++) {
-		const struct local_frame *lf = &up->local[i];
+	for (i = 0; i < wk->nlocal; i++) {
+		const struct local_frame *lf = &wk->local[i];
 
 		/* the host has no copy of a device's frame; with HOST_SHARED
 		 * the program would PASS group frames, so ask for the copy set */
-		updp_replicate(up, vnet_xsk_frame_data(up->xsk[0], lf->addr), lf->len,
-			  BIT(lf->from), up->pkt != NULL);
+		updp_replicate(wk, vnet_xsk_frame_data(up->xsk[lf->sock], lf->addr), lf->len,
+			       BIT(lf->from), up->pkt != NULL);
 	}
-	updp_flush_touched(up);
+	updp_flush_touched(wk);
 	/* frames also on the wire come back through the completion ring,
 	 * which is reaped at the start of the next round only */
-	for (i = 0; i < up->nlocal; i++)
-		if (up->local[i].owned)
-			vnet_xsk_tx_free(up->xsk[0], up->local[i].addr);
-	from->st.tx_local += up->nlocal;
-	up->nlocal = 0;
+	for (i = 0; i < wk->nlocal; i++)
+		if (wk->local[i].owned)
+			vnet_xsk_tx_free(up->xsk[wk->local[i].sock], wk->local[i].addr);
+	wk->nlocal = 0;
 }
 
 /*
@@ -173,14 +263,14 @@ void updp_local_deliver(struct vnet_updp *up, struct up_port *from)
  * port as if the device had sent it: the wire, the host, the other
  * devices (dev->lock held).
  */
-void updp_port_rarp(struct vnet_updp *up, struct up_port *p)
+void updp_port_rarp(struct up_wk *wk, struct up_port *p)
 {
-	struct vnet_xsk *x = up->xsk[0];
+	struct vnet_xsk *x = wk->up->xsk[0];	/* worker 0's */
 	__u32 len;
 	__u64 addr;
 	__u8 *f;
 
-	if (up->nlocal == UP_LOCAL_MAX)
+	if (wk->nlocal == UP_LOCAL_MAX)
 		return;		/* no room for the local copy: next round */
 	p->dev->rarp_pending = false;
 	f = vnet_xsk_tx_frame(x, &addr);
@@ -191,7 +281,7 @@ void updp_port_rarp(struct vnet_updp *up, struct up_port *p)
 	len = (__u32)vnet_rarp_build(f, p->dev->rarp_mac);
 	p->st.tx_rarp++;
 	/* a broadcast: route_frame() always keeps it for the wire too */
-	if (route_frame(up, p, addr, f, len)) {
+	if (route_frame(wk, p, 0, addr, f, len)) {
 		vnet_xsk_tx_submit(x, &addr, &len, 1);
 		p->st.tx_wire++;
 	}
@@ -203,24 +293,16 @@ void updp_port_rarp(struct vnet_updp *up, struct up_port *p)
  * without link: the frames are dropped and counted (tx_dropped), so its
  * queue never stalls and the worker can sleep.
  */
-unsigned int updp_port_tx_drop(struct vnet_updp *up, struct up_port *p)
+unsigned int updp_port_tx_drop(struct up_wk *wk, struct up_port *p)
 {
 	struct vnet_netdev *dev = p->dev;
-	unsigned int i, k, n, work = 0;
+	unsigned int i, work = 0;
 
-	for (i = 0; i < vnet_netdev_data_pairs(dev); i++) {
+	for (i = wk->id; i < vnet_netdev_data_pairs(dev); i += wk->up->nwk) {
 		struct vnet_devq_q *q = &p->dq.q[2 * i + 1];
 
-		if (!q->active)
-			continue;
-		for (k = 0; k < UP_BURST; k++)
-			up->dtxb[k] = (struct vnet_tx_buf){
-				.data = up->discard[k], .cap = VNET_XSK_FRAME_SIZE,
-			};
-		n = vnet_net_tx_burst(&q->nq, up->dtxb, UP_BURST);
-		p->st.tx_dropped += n;
-		work += n;
-		vnet_devq_tx_stats(q);
+		if (q->active)
+			work += queue_drop(wk, p, q);
 	}
 	return work;
 }

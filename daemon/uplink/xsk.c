@@ -453,3 +453,28 @@ void vnet_xsk_get_stats(const struct vnet_xsk *x, struct vnet_xsk_stats *st)
 {
 	*st = x->st;
 }
+
+void vnet_xsk_rx_count_too_long(struct vnet_xsk *x)
+{
+	x->st.rx_too_long++;
+}
+
+int vnet_xsk_kernel_stats(const struct vnet_xsk *x, struct vnet_xsk_kstats *ks)
+{
+	struct xdp_statistics xs;
+	socklen_t len = sizeof(xs);
+
+	memset(&xs, 0, sizeof(xs));
+	memset(ks, 0, sizeof(*ks));
+	/* an older kernel fills a shorter struct (len says how much): the
+	 * fields it lacks stay 0 */
+	if (getsockopt(xsk_socket__fd(x->xsk), SOL_XDP, XDP_STATISTICS, &xs, &len))
+		return -errno;
+	ks->rx_dropped = xs.rx_dropped;
+	ks->rx_invalid_descs = xs.rx_invalid_descs;
+	ks->tx_invalid_descs = xs.tx_invalid_descs;
+	ks->rx_ring_full = xs.rx_ring_full;
+	ks->rx_fill_ring_empty_descs = xs.rx_fill_ring_empty_descs;
+	ks->tx_ring_empty_descs = xs.tx_ring_empty_descs;
+	return 0;
+}

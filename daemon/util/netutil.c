@@ -9,7 +9,9 @@
 #include <sys/socket.h>
 
 #include <libmnl/libmnl.h>
+#include <linux/ethtool.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
 
 #include "vnet/netutil.h"
 
@@ -72,6 +74,26 @@ int vnet_if_ioctl(unsigned long req, struct ifreq *ifr)
 		err = -errno;
 	close(s);
 	return err;
+}
+
+void vnet_if_speed(const char *ifname, __u32 *speed, __u8 *duplex)
+{
+	struct ethtool_cmd ec = { .cmd = ETHTOOL_GSET };
+	struct ifreq ifr = { .ifr_data = (char *)&ec };
+	__u32 s;
+
+	*speed = 0xffffffff;
+	*duplex = 0xff;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	/* GSET is served from get_link_ksettings by every kernel since 4.6 */
+	if (vnet_if_ioctl(SIOCETHTOOL, &ifr))
+		return;
+	s = ethtool_cmd_speed(&ec);
+	/* the kernel's SPEED_UNKNOWN is (u32)-1, as virtio's; spec 5.1.4: 0 to 0x7fffffff */
+	if (s <= 0x7fffffff)
+		*speed = s;
+	if (ec.duplex == DUPLEX_FULL || ec.duplex == DUPLEX_HALF)
+		*duplex = ec.duplex;
 }
 
 int vnet_nl_ack_parse(const struct nlmsghdr *nlh, char *msg, size_t msglen, __u32 *off)

@@ -230,7 +230,7 @@ static unsigned int sim_round(struct vnet_worker *w)
 
 	pthread_mutex_lock(&dev->lock);
 	vnet_devq_sync(&sim->dq);
-	vnet_worker_devq_poll(&sim->dq, rx_wakes(sim));
+	vnet_worker_devq_poll(&sim->dq, 0, rx_wakes(sim));
 	if (!(dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)) {
 		if (sim->dq.cvq_active)
 			work += run_cvq(sim);
@@ -257,7 +257,7 @@ static int sim_sleep(struct vnet_worker *w, __u64 now)
 {
 	struct vnet_sim *sim = w->ctx;
 
-	if (vnet_worker_devq_arm(&sim->dq, rx_wakes(sim), true))
+	if (vnet_worker_devq_arm(&sim->dq, 0, rx_wakes(sim), true))
 		return VNET_WORKER_POLL;
 	return sim->dq.coal_pending ? 1 : VNET_WORKER_SLEEP_MS;
 }
@@ -288,7 +288,11 @@ static void sim_rings_changed(struct vnet_netdev *dev, void *opaque)
 	vnet_worker_rings_changed(&sim->w, &sim->dq);
 }
 
-static const struct vnet_netdev_ops sim_worker_ops = { .rings_changed = sim_rings_changed };
+/* every guest-memory write of ours goes through the engine: it can log */
+static const struct vnet_netdev_ops sim_worker_ops = {
+	.rings_changed = sim_rings_changed,
+	.dirty_log = true,
+};
 
 static void build_gen_frames(struct vnet_sim *sim)
 {
@@ -348,7 +352,7 @@ int vnet_sim_start(struct vnet_netdev *dev, const struct vnet_sim_opts *opts,
 	}
 	/* level-triggered on every queue (the sleeper reads the kick); new
 	 * queues start with kicks off: the worker polls until it sleeps */
-	err = vnet_devq_init(&sim->dq, dev, sim->w.epfd, EPOLLIN, true, false);
+	err = vnet_devq_init(&sim->dq, dev, &sim->w.epfd, 1, EPOLLIN, true, false);
 	if (err)
 		goto err_free;
 	pthread_mutex_lock(&dev->lock);

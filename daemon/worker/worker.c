@@ -152,14 +152,14 @@ void vnet_worker_lock_ctl(pthread_mutex_t *lock, int *ctl_waiting)
 	__atomic_sub_fetch(ctl_waiting, 1, __ATOMIC_RELAXED);
 }
 
-bool vnet_worker_devq_arm(struct vnet_devq *dq, bool rx_wakes, bool rarp)
+bool vnet_worker_devq_arm(struct vnet_devq *dq, unsigned int owner, bool rx_wakes, bool rarp)
 {
 	struct vnet_netdev *dev = dq->dev;
 	bool pending;
 
 	pthread_mutex_lock(&dev->lock);
 	vnet_devq_sync(dq);
-	pending = vnet_devq_kicks_set(dq, true, rx_wakes) || (rarp && dev->rarp_pending);
+	pending = vnet_devq_kicks_set(dq, owner, true, rx_wakes) || (rarp && dev->rarp_pending);
 	if (dev->status & VIRTIO_CONFIG_S_NEEDS_RESET)
 		pending = false;
 	pthread_mutex_unlock(&dev->lock);

@@ -60,6 +60,13 @@ int vnet_dp_mac_devs_fd(const struct vnet_dp *dp);
 int vnet_dp_dev_add(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6],
 		    __u16 max_vq_pairs);
 int vnet_dp_dev_del(struct vnet_dp *dp, unsigned int dev);
+/*
+ * After a failed update (the calls below return the map's error, with the
+ * shadow already holding what was asked): rewrite the config value, every
+ * MAC entry the map holds or the shadow wants, every VLAN entry, so the
+ * maps say what the shadow says. 0 once they do.
+ */
+int vnet_dp_resync(struct vnet_dp *dp);
 
 /* The control-queue commands, after the device model validated them. */
 int vnet_dp_set_rx_mode(struct vnet_dp *dp, unsigned int dev,

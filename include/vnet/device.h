@@ -32,10 +32,12 @@
 
 #include <errno.h>
 #include <linux/types.h>
+#include <linux/virtio_config.h>
 #include <pthread.h>
 #include <stdbool.h>
 
 #include "vnet/cvq.h"
+#include "vnet/dirty_log.h"
 #include "vnet/features.h"
 #include "vnet/guest_mem.h"
 
@@ -99,7 +101,8 @@ struct vnet_vring {
 					 * when set */
 	bool addr_set;
 	bool uva;			/* addresses are front-end VAs, not GPAs */
-	__u32 addr_flags;
+	__u32 addr_flags;		/* VNET_VRING_F_LOG */
+	__u64 log_addr;			/* used ring's address in the dirty log */
 	int kick_fd, call_fd, err_fd;	/* -1: none */
 	bool enabled;			/* vhost-user SET_VRING_ENABLE */
 	bool started;			/* kick fd received, not stopped */
@@ -116,16 +119,27 @@ struct vnet_vring_addr {
 					 * without IOMMU); else guest physical
 					 * addresses / IOVAs, as the memory
 					 * table's 'gpa' */
-	__u32 flags;			/* vhost-user's VHOST_VRING_F_LOG, kept */
+	__u32 flags;			/* VNET_VRING_F_LOG */
+	__u64 log;			/* with VNET_VRING_F_LOG: the guest
+					 * address at which writes to the used
+					 * ring are logged (vhost-user
+					 * log_guest_addr; may lie outside the
+					 * memory table) */
 };
+/* vhost-user's VHOST_VRING_F_LOG: log writes to this ring's used ring */
+#define VNET_VRING_F_LOG	(1u << 0)
 
 /*
- * Where a ring stands (vhost-user SET/GET_VRING_BASE, VDUSE's vq state):
- * for a split ring, the next available entry the device reads. Packed rings
- * add their wrap counters here; each transport decodes its own encoding.
+ * Where a ring stands (vhost-user SET/GET_VRING_BASE, VDUSE's vq state);
+ * each transport decodes its own encoding into this. Split ring: the next
+ * available entry the device reads (last_used_idx unused). Packed ring
+ * (spec 2.8): the next descriptor the device reads and where its next used
+ * descriptor goes, each index | wrap counter << 15 (VNET_VQ_WRAP; a new
+ * ring: both 1 << 15).
  */
 struct vnet_vring_base {
 	__u16 last_avail_idx;
+	__u16 last_used_idx;
 };
 
 /* The three eventfds of a ring (vhost-user SET_VRING_KICK/CALL/ERR). */
@@ -164,6 +178,13 @@ struct vnet_netdev_ops {
 	void (*state_changed)(struct vnet_netdev *dev, __u32 changed, void *opaque);
 	/* vring table or memory changed: the worker re-reads vrings[] */
 	void (*rings_changed)(struct vnet_netdev *dev, void *opaque);
+	/*
+	 * The worker writes guest memory only through the engine's logged
+	 * paths (virtq.h: vnet_iov_write, the ring layouts) with the log the
+	 * device gives its queues: the device may offer dirty-page logging
+	 * (live migration) to its driver.
+	 */
+	bool dirty_log;
 };
 
 struct vnet_netdev {
@@ -192,8 +213,19 @@ struct vnet_netdev {
 	};
 	__u8 status;			/* VIRTIO_CONFIG_S_* */
 	bool link_up;
+	/* the uplink's speed/duplex not yet shown: they wait for the link to
+	 * be down (vnet_netdev_set_speed) */
+	bool speed_pending;
+	__u8 duplex_next;
+	__u32 speed_next;
 	bool announce;			/* VIRTIO_NET_S_ANNOUNCE pending */
 	struct vnet_guest_mem mem;	/* vnet_netdev_mem_* (dev_mem.c) */
+	/* dirty-page logging (dev_log.c): the front-end's bitmap, mapped */
+	struct vnet_dirty_log log;
+	void *log_mmap;
+	size_t log_mmap_len;
+	bool log_all;			/* the front-end asked for logging
+					 * (vhost-user VHOST_F_LOG_ALL) */
 	struct vnet_vring vrings[VNET_NETDEV_MAX_VRINGS];
 	unsigned int nvrings;		/* 2 * max_vqp + 1 */
 	/* two copies of the control-queue state: changes are made in the
@@ -263,8 +295,9 @@ int vnet_netdev_set_driver_features(struct vnet_netdev *dev, const struct vnet_f
 void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status);
 
 /* Reset to the state after power-on: status 0, control state reset,
- * rings forgotten (fds closed), memory kept (the driver's memory table
- * outlives a device reset; vnet_netdev_detach drops it). */
+ * rings forgotten (fds closed) but for their positions (GET_VRING_BASE
+ * after a reset answers where the ring stopped), memory kept (the driver's
+ * memory table outlives a device reset; vnet_netdev_detach drops it). */
 void vnet_netdev_reset(struct vnet_netdev *dev);
 
 /* The driver is gone (vhost-user disconnect): reset, memory unmapped, what
@@ -302,11 +335,22 @@ static inline const struct vnet_net_state *vnet_netdev_state(const struct vnet_n
  * worker rebuilds its queue before it touches the ring again.
  */
 
-/* spec 2.7: a split ring's size is a power of two, 1 .. 32768 */
+/*
+ * The ring layout follows the negotiated features (VIRTIO_F_RING_PACKED):
+ * the driver sets them before it sets up rings.
+ */
+static inline bool vnet_netdev_packed(const struct vnet_netdev *dev)
+{
+	return dev->driver & (1ull << VIRTIO_F_RING_PACKED);
+}
+
+/* spec 2.7: a split ring's size is a power of two, 1 .. 32768; 2.8: a
+ * packed ring's any size up to 32768 */
 int vnet_netdev_vring_set_num(struct vnet_netdev *dev, unsigned int index, __u32 num);
 /* spec 2.7.2 alignment (descriptors 16, driver area 2, device area 4) and
  * each part inside one region of the memory table (sized by num, or 1
- * entry before num is known): -EINVAL misaligned, -EFAULT outside memory */
+ * entry before num is known); packed (2.8.10.1): the two areas are 4
+ * bytes, aligned 4. -EINVAL misaligned, -EFAULT outside memory */
 int vnet_netdev_vring_set_addr(struct vnet_netdev *dev, unsigned int index,
 			       const struct vnet_vring_addr *a);
 int vnet_netdev_vring_set_base(struct vnet_netdev *dev, unsigned int index,
@@ -351,6 +395,41 @@ int vnet_netdev_mem_set(struct vnet_netdev *dev, const struct vnet_mem_desc *d,
 unsigned int vnet_netdev_mem_invalidate(struct vnet_netdev *dev, __u64 gpa, __u64 len);
 void vnet_netdev_mem_clear(struct vnet_netdev *dev);
 
+/* --- dirty-page logging (daemon/device/dev_log.c; dev->lock held) --------
+ *
+ * Live migration: the front-end maps a bitmap of guest pages into the
+ * device (dirty_log.h) and turns logging on; from then on every write the
+ * worker makes into guest memory marks its pages, receive buffers and
+ * used rings alike, until the front-end turns it off. A change of the
+ * logging state makes the worker rebuild its queues (they carry the log);
+ * a new bitmap while logging replaces the old one in place.
+ */
+
+/*
+ * The log: 'size' bytes at 'offset' of 'fd' (taken, also on failure),
+ * replacing the current one (the front-end resized it). -EINVAL for size
+ * 0, more than VNET_LOG_MAX_BYTES, an offset that wraps or a file shorter
+ * than offset + size (it would SIGBUS us); -errno of mmap. A refused log
+ * leaves the current one in place.
+ */
+#define VNET_LOG_MAX_BYTES	(1ull << 30)	/* 8 Gi pages: 32 TiB of guest */
+int vnet_netdev_log_set_base(struct vnet_netdev *dev, int fd, __u64 size, __u64 offset);
+/* Logging on (the front-end starts a migration) or off (done, cancelled).
+ * On is refused (-EOPNOTSUPP) for a device whose worker cannot log. */
+int vnet_netdev_log_all(struct vnet_netdev *dev, bool on);
+/* Unmap the log (the front-end is gone). */
+void vnet_netdev_log_clear(struct vnet_netdev *dev);
+/* The worker marks what it writes: asked for and a log to mark in. */
+static inline bool vnet_netdev_logging(const struct vnet_netdev *dev)
+{
+	return dev->log_all && dev->log.bitmap;
+}
+/* Can this device log at all (its worker says so): offer migration. */
+static inline bool vnet_netdev_log_capable(const struct vnet_netdev *dev)
+{
+	return dev->wops && dev->wops->dirty_log;
+}
+
 /* Index of the control queue: 2 * max_vqp with MQ or RSS, else 2 (5.1.2). */
 unsigned int vnet_netdev_cvq_index(const struct vnet_netdev *dev);
 /* Queue pairs usable for data (see device.c). */
@@ -367,9 +446,17 @@ int vnet_netdev_queue_stats(struct vnet_netdev *dev, unsigned int qidx,
 			 struct vnet_queue_stats *st);
 /* Link up/down: S_LINK_UP in status + config-change notification. */
 void vnet_netdev_set_link(struct vnet_netdev *dev, bool up);
+/*
+ * The link's speed (Mbit/s, 0xffffffff unknown) and duplex (1 full, 0 half,
+ * 0xff unknown) for config space; shown at once while the link is down,
+ * else when vnet_netdev_set_link() next raises it.
+ */
+void vnet_netdev_set_speed(struct vnet_netdev *dev, __u32 speed, __u8 duplex);
 /* New device MAC (config space + filter) + config-change notification. */
 void vnet_netdev_set_mac(struct vnet_netdev *dev, const __u8 mac[6]);
 /* Ask the driver to announce itself (S_ANNOUNCE, with GUEST_ANNOUNCE). */
 int vnet_netdev_announce(struct vnet_netdev *dev);
+/* Migration support and state: can log, is logging (a migration runs). */
+void vnet_netdev_migration(struct vnet_netdev *dev, bool *capable, bool *logging);
 
 #endif

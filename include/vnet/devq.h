@@ -23,6 +23,9 @@
 
 struct vnet_devq;
 
+#define VNET_DEVQ_MAX_OWNERS	16	/* workers sharing one device's queues */
+#define VNET_DEVQ_ALL		(~0u)	/* vnet_devq_kicks_set(): every owner */
+
 struct vnet_devq_q {
 	struct vnet_devq *dq;
 	unsigned int index;	/* vring index */
@@ -36,11 +39,17 @@ struct vnet_devq_q {
 struct vnet_devq {
 	struct vnet_netdev *dev;
 	struct vnet_devq_q *q;		/* dev->nvrings entries */
-	int epfd;			/* the kick fds go here (data.ptr: the queue) */
+	/*
+	 * The workers serving the device: queue pair k belongs to owner
+	 * k % nowners, the control queue to owner 0 (vnet_devq_owner). Each
+	 * owner's kick fds go into its own epoll set (data.ptr: the queue).
+	 */
+	unsigned int nowners;
+	int epfd[VNET_DEVQ_MAX_OWNERS];
 	__u32 kick_events;		/* EPOLLIN, or EPOLLIN | EPOLLET */
 	bool kick_rx;			/* receive queues' kicks too, else transmit + control */
-	bool kicks_on;			/* new queues keep kicks on; false: a polling
-					 * worker, new queues start with kicks off */
+	__u32 kicks_on;			/* bit per owner: new queues keep kicks on; clear:
+					 * a polling owner, its new queues start with kicks off */
 	bool resync;			/* __atomic: a vring's gen moved */
 	bool cvq_active;		/* the driver uses our control queue */
 	bool coal_pending;		/* a deferred notification is due later */
@@ -49,18 +58,25 @@ struct vnet_devq {
 
 /*
  * Every queue starts stopped and is built on the first vnet_devq_sync().
- * kick_events/kick_rx: how the worker wants to be woken by kicks.
+ * kick_events/kick_rx: how the workers want to be woken by kicks; epfd:
+ * one epoll set per worker (nowners of them, at most VNET_DEVQ_MAX_OWNERS).
  */
-int vnet_devq_init(struct vnet_devq *dq, struct vnet_netdev *dev, int epfd,
-		   __u32 kick_events, bool kick_rx, bool kicks_on);
+int vnet_devq_init(struct vnet_devq *dq, struct vnet_netdev *dev, const int *epfd,
+		   unsigned int nowners, __u32 kick_events, bool kick_rx, bool kicks_on);
+/* The worker (0 .. nowners - 1) that serves vring 'index'. */
+static inline unsigned int vnet_devq_owner(const struct vnet_devq *dq, unsigned int index)
+{
+	return index == vnet_netdev_cvq_index(dq->dev) ? 0 : index / 2 % dq->nowners;
+}
 /*
  * Kicks on (the worker is about to sleep) or off (it polls) for every
- * active queue that can wake it: transmit queues, the control queue and,
- * with rx_wakes, the receive queues. Returns true if a queue had buffers
- * waiting when kicks came on: sleeping then could miss them (spec 2.7.10,
- * the re-check after re-enabling). dev->lock held.
+ * active queue of 'owner' (VNET_DEVQ_ALL: of all) that can wake it:
+ * transmit queues, the control queue and, with rx_wakes, the receive
+ * queues. Returns true if a queue had buffers waiting when kicks came on:
+ * sleeping then could miss them (spec 2.7.10, the re-check after
+ * re-enabling). dev->lock held.
  */
-bool vnet_devq_kicks_set(struct vnet_devq *dq, bool on, bool rx_wakes);
+bool vnet_devq_kicks_set(struct vnet_devq *dq, unsigned int owner, bool on, bool rx_wakes);
 
 /* Stops every queue (dev->lock held) and frees the array. */
 void vnet_devq_fini(struct vnet_devq *dq);
@@ -87,6 +103,15 @@ void vnet_devq_coal_apply(struct vnet_devq *dq, const struct vnet_net_state *st)
 bool vnet_devq_coal_expire(struct vnet_devq *dq);
 /* Where the next pop starts: GET_VRING_BASE answers with it. */
 void vnet_devq_save_positions(struct vnet_devq *dq);
+/*
+ * The same for one queue, after a burst outside the worker's round (whose
+ * end saves them all): dev->lock may go to a GET_VRING_BASE or a ring
+ * rebuild right after, and both start from the saved position.
+ */
+static inline void vnet_devq_save_position(struct vnet_devq_q *q)
+{
+	q->dq->dev->vrings[q->index].last_avail_idx = vnet_virtq_last_avail(&q->nq.vq);
+}
 
 /*
  * The engine's counters into the vring's (vdpa vstats), after a burst. The

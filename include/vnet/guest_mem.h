@@ -68,4 +68,12 @@ void *vnet_uva_to_hva(const struct vnet_guest_mem *mem, __u64 uva, __u64 *len);
 void *vnet_gpa_range(const struct vnet_guest_mem *mem, __u64 gpa, __u64 len,
 		     int access);
 
+/*
+ * The reverse: the guest address of host range [hva, hva + len), which must
+ * lie inside one region (dirty-page logging of a write the engine made
+ * through an iov). 0 and *gpa, or -ERANGE.
+ */
+int vnet_hva_to_gpa(const struct vnet_guest_mem *mem, const void *hva, __u64 len,
+		    __u64 *gpa);
+
 #endif

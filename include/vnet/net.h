@@ -65,6 +65,7 @@ struct vnet_net_stats {
 	__u64 tx_frames;	/* frames out (after GSO) */
 	__u64 tx_csum;		/* NEEDS_CSUM completed */
 	__u64 tx_gso;		/* GSO sends segmented */
+	__u64 tx_gso_whole;	/* GSO sends a sink took whole (vnet_tx_gso) */
 	__u64 tx_drop_malformed;	/* bad virtio-net header / headers */
 	__u64 tx_drop_bad_desc;	/* device-writable buffers on a transmitq */
 	__u64 tx_drop_too_big;	/* a frame larger than an output buffer */
@@ -135,6 +136,54 @@ struct vnet_tx_hdr {
 	__u8 flags, gso_type;
 	__u16 hdr_len, gso_size, csum_start, csum_offset;
 };
+
+/*
+ * A GSO send handed on whole to a sink that segments it later (the
+ * uplink's packet socket with PACKET_VNET_HDR: the kernel, or the NIC's
+ * TSO). The engine checked it as for software segmentation first. The
+ * headers are the engine's copy: the sink sends those, never the guest's
+ * bytes again, so the driver cannot change what the checks (the engine's,
+ * the sink's spoof check) saw. The payload is still in the chain, which
+ * goes back to the driver when xmit returns.
+ */
+struct vnet_tx_gso_frame {
+	struct vnet_tx_hdr hdr;	/* hdr_len exact; gso_size <= an MTU segment's */
+	__u16 l3off;		/* 14, or more behind VLAN tags */
+	const __u8 *hdrs;	/* Ethernet .. L4 header: hdr.hdr_len bytes */
+	const struct vnet_iov *iov;
+	unsigned int niov;
+	__u32 payload_off, payload_len;	/* the rest of the frame, in iov */
+	unsigned int pending;	/* frames of this burst already in out[] */
+};
+
+enum vnet_tx_gso_verdict {
+	VNET_TX_GSO_SOFTWARE = 0,	/* not for the sink: segment it here */
+	VNET_TX_GSO_TAKEN,		/* sent, or dropped and counted by the sink */
+	/*
+	 * The sink would send it, but the frames already in out[] must
+	 * leave first (the same flow's order): the burst ends before the
+	 * send, which stays in the ring for the next burst.
+	 */
+	VNET_TX_GSO_LATER,
+};
+
+struct vnet_tx_gso {
+	int (*xmit)(void *ctx, const struct vnet_tx_gso_frame *f);	/* a verdict */
+	void *ctx;
+};
+
+/*
+ * vnet_net_tx_burst, with GSO sends offered whole to 'sink' first (NULL:
+ * none). Frames a sink took are not in out[]; q->stats.tx_gso_whole
+ * counts them.
+ */
+unsigned int vnet_net_tx_burst_gso(struct vnet_netq *q, struct vnet_tx_buf *out,
+				   unsigned int nout, const struct vnet_tx_gso *sink);
+
+/* The sink's verdict on a checked send, or -errno: malformed (gso.c) */
+int vnet_gso_whole(const struct vnet_netq *q, const struct vnet_tx_hdr *h,
+		   const struct vnet_iov *iov, unsigned int niov, __u32 off,
+		   __u32 len, const struct vnet_tx_gso *sink, unsigned int pending);
 int vnet_gso_segment(const struct vnet_netq *q, const struct vnet_tx_hdr *h,
 		     const struct vnet_iov *iov, unsigned int niov, __u32 off,
 		     __u32 len, struct vnet_tx_buf *out, unsigned int nout);

@@ -31,6 +31,13 @@ size_t vnet_rarp_build(__u8 f[VNET_RARP_LEN], const __u8 mac[6]);
 /* One SIOC* request on a throw-away socket: 0 or -errno. */
 int vnet_if_ioctl(unsigned long req, struct ifreq *ifr);
 
+/*
+ * The link's speed (Mbit/s, 0xffffffff unknown) and duplex (1 full, 0 half,
+ * 0xff unknown) as ethtool reports them; both unknown when the driver says
+ * nothing (no get_link_ksettings) or the netdev is gone.
+ */
+void vnet_if_speed(const char *ifname, __u32 *speed, __u8 *duplex);
+
 struct nlmsghdr;
 
 /*

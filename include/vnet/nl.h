@@ -90,6 +90,13 @@ enum vnet_attr {
 	VNET_ATTR_VHOST_DEV,			/* string: /dev/vhost-vdpa-N (dev show) */
 	VNET_ATTR_VDUSE_REFUSED,		/* u64: vnet's features the kernel's
 						 * VDUSE refuses (dev show) */
+	VNET_ATTR_MIGRATION,			/* u32 enum vnet_migration (dev show) */
+	VNET_ATTR_UPLINK_WORKERS,		/* u32: the uplink's worker threads
+						 * (mgmtdev show) */
+	VNET_ATTR_UPLINK_QUEUES,		/* binary, 4 u64 a queue: queue,
+						 * worker, frames received, frames
+						 * sent (its AF_XDP socket; mgmtdev
+						 * show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)
@@ -102,6 +109,14 @@ enum vnet_datapath {
 					 * dropped, nothing is received */
 	VNET_DATAPATH_LOOPBACK = 1,	/* vnet/sim: tx comes back as rx */
 	VNET_DATAPATH_UPLINK = 2,	/* XDP + AF_XDP on the uplink */
+};
+
+/* Live migration of a device's guest (dev show). */
+enum vnet_migration {
+	VNET_MIGRATION_UNSUPPORTED = 0,	/* its worker cannot log dirty pages */
+	VNET_MIGRATION_IDLE = 1,	/* can migrate; nothing is being logged */
+	VNET_MIGRATION_LOGGING = 2,	/* the front-end migrates it: every
+					 * write into guest memory is logged */
 };
 
 enum vnet_uplink_state {

@@ -77,6 +77,8 @@ struct vnet_mgmtdev {
 	bool is_sim;
 	__u32 uplink_state;		/* enum vnet_uplink_state */
 	__u32 uplink_mtu;		/* 0 while unknown/absent */
+	__u32 uplink_speed;		/* Mbit/s, 0xffffffff unknown (ethtool) */
+	__u8 uplink_duplex;		/* 1 full, 0 half, 0xff unknown */
 	int ifindex;			/* the uplink's netdev, 0: absent */
 	/*
 	 * Carrier transitions of the uplink since vnetd watches it, from the
@@ -100,6 +102,8 @@ struct vnet_uplink_link {
 	__u32 mtu;
 	int ifindex;			/* 0: no netdev of that name */
 	__u32 carrier_changes;		/* the netdev's IFLA_CARRIER_CHANGES */
+	__u32 speed;			/* its link settings while up (ethtool); */
+	__u8 duplex;			/* else unknown: 0xffffffff, 0xff */
 };
 
 /* virtio_net_config as the device presents it, in CPU byte order */
@@ -181,6 +185,8 @@ struct vnet_backend_ops {
 	void (*get_filter_state)(struct vnet_dev *dev, struct vnet_filter_state *fs);
 	/* optional: the uplink port's counters; -ENODEV without a port */
 	int (*get_port_counters)(struct vnet_dev *dev, struct vnet_port_counters *pc);
+	/* optional: enum vnet_migration now (dev show) */
+	__u32 (*get_migration)(struct vnet_dev *dev);
 	/* optional: a trusted uplink device's learned source MACs, how many */
 	unsigned int (*get_learned_macs)(struct vnet_dev *dev, __u8 (*macs)[6],
 					 unsigned int max);
@@ -192,6 +198,11 @@ struct vnet_backend_ops {
 	int (*uplink_change)(struct vnet_mgmtdev *m, int ifindex);
 	/* optional: the uplink's datapath in words (mgmtdev show) */
 	void (*uplink_describe)(const struct vnet_mgmtdev *m, char *buf, size_t len);
+	/* optional: the uplink's workers (return) and per queue
+	 * {queue, worker, rx frames, tx frames} into q[max][4], *nq of them
+	 * (mgmtdev show) */
+	unsigned int (*uplink_queues)(const struct vnet_mgmtdev *m, __u64 (*q)[4],
+				      unsigned int max, unsigned int *nq);
 	/* optional: what the kernel made of the device (transport vduse);
 	 * -ENODEV for a device the kernel has nothing of */
 	int (*get_kernel_info)(struct vnet_dev *dev, struct vnet_kernel_info *ki);

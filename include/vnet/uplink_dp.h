@@ -46,7 +46,22 @@ struct vnet_updp_port;
  */
 #define VNET_UPDP_DEDICATED	(1u << 0)
 
-int vnet_updp_open(const char *ifname, unsigned int flags, struct vnet_updp **out);
+/*
+ * workers: the uplink's worker threads (0: one per uplink rx queue, at most
+ * the online CPUs; docs/ARCHITECTURE.md "Uplink workers"), at most
+ * VNET_UPDP_MAX_WORKERS.
+ */
+#define VNET_UPDP_MAX_WORKERS	16
+int vnet_updp_open(const char *ifname, unsigned int flags, unsigned int workers,
+		   struct vnet_updp **out);
+/* How many worker threads serve the uplink. */
+unsigned int vnet_updp_workers(const struct vnet_updp *up);
+/*
+ * Per uplink queue (its AF_XDP socket; none while detached): {queue, the
+ * worker that owns it, frames received, frames sent}, up to 'max'; how
+ * many. Control thread (holds the workers between two rounds).
+ */
+unsigned int vnet_updp_queue_stats(struct vnet_updp *up, __u64 (*q)[4], unsigned int max);
 void vnet_updp_close(struct vnet_updp *up);
 /*
  * The uplink's netdev now (uplink watch, control thread): ifindex, or 0

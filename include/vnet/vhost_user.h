@@ -83,6 +83,10 @@ enum vhost_user_backend_request {
 #define VHOST_USER_PROTOCOL_F_STATUS		16
 
 #define VHOST_USER_F_PROTOCOL_FEATURES	30
+/* vhost feature: the front-end migrates, the back-end logs its writes */
+#define VHOST_F_LOG_ALL			26
+/* SET_VRING_ADDR flags: log writes to the used ring at 'log' */
+#define VHOST_VRING_F_LOG		0
 
 #define VHOST_USER_VERSION		0x1
 #define VHOST_USER_VERSION_MASK		0x3
@@ -129,6 +133,12 @@ struct vhost_user_mem_single {
 	struct vhost_user_mem_region region;
 };
 
+/* SET_LOG_BASE: the log is mmap_size bytes at mmap_offset of the fd */
+struct vhost_user_log {
+	__u64 mmap_size;
+	__u64 mmap_offset;
+};
+
 struct vhost_user_config {
 	__u32 offset;
 	__u32 size;
@@ -142,6 +152,7 @@ union vhost_user_payload {
 	struct vhost_user_vring_addr addr;
 	struct vhost_user_memory memory;
 	struct vhost_user_mem_single mem_reg;
+	struct vhost_user_log log;
 	struct vhost_user_config config;
 };
 
@@ -159,7 +170,7 @@ struct vhost_user_msg {
 
 struct vnet_vu;
 
-/* Protocol features vnet offers. */
+/* Protocol features vnet offers (LOG_SHMFD only to a device that can log). */
 __u64 vnet_vu_protocol_features(void);
 
 /* Bind (server) or start connecting (client) for 'dev' on 'path'; the

@@ -99,14 +99,16 @@ static inline void vnet_worker_rings_changed(struct vnet_worker *w, struct vnet_
 }
 
 /*
- * A device's queues in a worker's round (dev->lock held): while it polls,
+ * A device's queues in the round of worker 'owner' (vnet_devq_owner; dev->lock
+ * held): while it polls,
  * the driver need not kick (spec 2.7.10), so kicks go off. rx_wakes: the
  * receive queues' kicks wake the worker too (vnet_devq_kicks_set).
  */
-static inline void vnet_worker_devq_poll(struct vnet_devq *dq, bool rx_wakes)
+static inline void vnet_worker_devq_poll(struct vnet_devq *dq, unsigned int owner,
+					 bool rx_wakes)
 {
-	if (dq->kicks_on)
-		vnet_devq_kicks_set(dq, false, rx_wakes);
+	if (dq->kicks_on >> owner & 1)
+		vnet_devq_kicks_set(dq, owner, false, rx_wakes);
 }
 
 /*
@@ -116,6 +118,6 @@ static inline void vnet_worker_devq_poll(struct vnet_devq *dq, bool rx_wakes)
  * nothing, so what it has waiting is no reason to stay awake (the reset
  * comes as a ring change).
  */
-bool vnet_worker_devq_arm(struct vnet_devq *dq, bool rx_wakes, bool rarp);
+bool vnet_worker_devq_arm(struct vnet_devq *dq, unsigned int owner, bool rx_wakes, bool rarp);
 
 #endif

@@ -129,8 +129,27 @@ unsigned int vnet_xsk_tx_outstanding(const struct vnet_xsk *x);
 
 struct vnet_xsk_stats {
 	__u64 rx_frames, tx_frames, tx_kicks, tx_kick_errors;
-	__u64 rx_too_long;		/* frames of more descriptors than a peek */
+	/* frames dropped unread: more descriptors than a peek, longer than
+	 * the gather buffer, or a bad piece (vnet_xsk_rx_count_too_long) */
+	__u64 rx_too_long;
 };
 void vnet_xsk_get_stats(const struct vnet_xsk *x, struct vnet_xsk_stats *st);
+/* The caller dropped a frame of the last peek as too long (gather). */
+void vnet_xsk_rx_count_too_long(struct vnet_xsk *x);
+
+/*
+ * The kernel's drop counters of the socket (getsockopt XDP_STATISTICS,
+ * struct xdp_statistics): a system call, so only when a user asks
+ * (mgmtdev show), never on the packet path.
+ */
+struct vnet_xsk_kstats {
+	__u64 rx_dropped;		/* no room: frame too long for the buffers */
+	__u64 rx_invalid_descs;		/* bad fill-ring descriptors */
+	__u64 tx_invalid_descs;		/* bad tx-ring descriptors */
+	__u64 rx_ring_full;		/* the rx ring full: vnetd too slow */
+	__u64 rx_fill_ring_empty_descs;	/* no fill-ring frame to receive into */
+	__u64 tx_ring_empty_descs;	/* kicks that found the tx ring empty */
+};
+int vnet_xsk_kernel_stats(const struct vnet_xsk *x, struct vnet_xsk_kstats *ks);
 
 #endif

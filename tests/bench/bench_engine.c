@@ -5,7 +5,8 @@
  * bursts, driver reaps). Packets/s for 64 B and 1500 B frames in both
  * directions, 64 KiB TCPv4 GSO sends (segments and Gbit/s of payload), and
  * receive of 1514 B TCP segments, each burst one in-order run, with and
- * without coalescing (GUEST_TSO4: gro.c).
+ * without coalescing (GUEST_TSO4: gro.c); on split rings, then on packed
+ * ones.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #define SECONDS	1.0
 
 static struct vdriver drv;
+static bool packed;	/* the ring layout of this round */
 static struct vnet_netq q;
 static __u8 outmem[64][2048], frame[70000];
 static struct vnet_tx_buf out[64];
@@ -39,12 +41,12 @@ static void setup(__u64 features)
 	struct vnet_virtq_cfg cfg;
 
 	vdriver_destroy(&drv);
-	if (vdriver_create(&drv, QSIZE, 32 << 20))
+	if ((packed ? vdriver_create_packed : vdriver_create)(&drv, QSIZE, 32 << 20))
 		return;
 	vnet_netq_init(&q, 0, features | (1ull << VIRTIO_F_VERSION_1), 1500,
 		       NULL, NULL);
 	vdriver_cfg(&drv, features, &cfg);
-	vnet_virtq_setup_split(&q.vq, &drv.gm, &cfg);
+	vnet_virtq_setup(&q.vq, &drv.gm, &cfg);
 	for (int i = 0; i < 64; i++)
 		out[i] = (struct vnet_tx_buf){ outmem[i], sizeof(outmem[i]), 0 };
 }
@@ -170,20 +172,24 @@ int main(void)
 	struct frame_spec s;
 	__u64 tso = (1ull << VIRTIO_NET_F_HOST_TSO4) | (1ull << VIRTIO_NET_F_CSUM);
 
-	frame_spec_default(&s);
-	s.payload_len = 64 - 42;
-	frame_build(&s, frame, sizeof(frame));
-	bench_tx("tx 64 B", 64, &plain, 0);
-	bench_rx("rx 64 B", 64, NULL, 0);
-	s.payload_len = 1500 - 28;
-	frame_build(&s, frame, sizeof(frame));
-	bench_tx("tx 1514 B", 1514, &plain, 0);
-	bench_rx("rx 1514 B", 1514, NULL, 0);
-	bench_rx_tcp();
-	s.l4 = 6;	/* TCP */
-	s.payload_len = 65535 - 40;
-	frame_build(&s, frame, sizeof(frame));
-	bench_tx("tx 64 KiB TCPv4 GSO", 65535 + 14, &gso, tso);
+	for (int layout = 0; layout < 2; layout++) {
+		packed = layout;
+		printf("%s rings\n", packed ? "packed" : "split");
+		frame_spec_default(&s);
+		s.payload_len = 64 - 42;
+		frame_build(&s, frame, sizeof(frame));
+		bench_tx("tx 64 B", 64, &plain, 0);
+		bench_rx("rx 64 B", 64, NULL, 0);
+		s.payload_len = 1500 - 28;
+		frame_build(&s, frame, sizeof(frame));
+		bench_tx("tx 1514 B", 1514, &plain, 0);
+		bench_rx("rx 1514 B", 1514, NULL, 0);
+		bench_rx_tcp();
+		s.l4 = 6;	/* TCP */
+		s.payload_len = 65535 - 40;
+		frame_build(&s, frame, sizeof(frame));
+		bench_tx("tx 64 KiB TCPv4 GSO", 65535 + 14, &gso, tso);
+	}
 	vdriver_destroy(&drv);
 	return 0;
 }

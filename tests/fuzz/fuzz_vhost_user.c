@@ -5,7 +5,9 @@
  * repeated: u8 fd spec (low 2 bits: how many fds; bit 2: memfd instead of
  * eventfd; bits 3-4: memfd size 4 KiB << n), then a 12-byte header, then
  * min(hdr.size, payload size) bytes. After the sequence the connection ends
- * (disconnect cleanup) and no fd may be left over.
+ * (disconnect cleanup) and no fd may be left over. The device has a worker
+ * that says it logs, so the migration messages (SET_LOG_BASE, LOG_ALL) are
+ * offered and reached.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,9 @@
 #include "vnet/vhost_user.h"
 
 int LLVMFuzzerTestOneInput(const __u8 *data, size_t size);
+
+/* no thread: only the promise that makes LOG_SHMFD and LOG_ALL offered */
+static const struct vnet_netdev_ops logging_worker = { .dirty_log = true };
 
 static int fake_fd(__u8 spec)
 {
@@ -44,6 +49,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 
 		if (vnet_netdev_create(&p, &dev) || vnet_vu_create_detached(dev, &vu))
 			abort();
+		vnet_netdev_set_worker_ops(dev, &logging_worker, NULL);
 	}
 	while (off + 13 <= size) {
 		__u8 spec = data[off++];

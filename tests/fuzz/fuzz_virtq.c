@@ -2,10 +2,11 @@
 /*
  * libFuzzer target: a hostile driver. The input becomes a descriptor table,
  * avail ring entries and guest memory contents (virtio-net headers and
- * frames); the engine walks the chains on a transmit and a receive queue.
+ * frames); the engine walks the chains on a transmit and a receive queue,
+ * the transmit queue with or without a sink for whole GSO sends.
  * ASan catches any access outside the guest memory mapping.
  *
- * Input: [0] feature bits, [1] avail count, [2..2+32) avail heads,
+ * Input: [0] feature bits (64: a GSO sink, 128: it says LATER), [1] avail count, [2..2+32) avail heads,
  *        then 16 descriptors of 12 bytes (addr32, len16, flags8, next8,
  *        4 spare), then guest data copied to the start of the heap.
  */
@@ -14,18 +15,50 @@
 
 #include <vnet/net.h>
 
+#include "fuzz_net.h"
 #include "vdriver.h"
 
 #define QSIZE		16
 #define DATA_MAX	8192
 
-int LLVMFuzzerTestOneInput(const __u8 *data, size_t size);
-
 static struct vdriver drv;
 static struct vnet_netq txq, rxq;
-static __u8 outmem[64][2048];
-static struct vnet_tx_buf out[64];
-static __u8 rxframe[9000];
+
+/*
+ * A sink for whole GSO sends that reads all it is given, as the uplink's
+ * sendmsg would (ASan: every byte inside the chain): the header copy and
+ * the payload walked from payload_off. LATER while frames are pending,
+ * when the input says so.
+ */
+static int sink_later;
+static volatile __u8 sink_sum;
+
+static int sink_xmit(void *ctx, const struct vnet_tx_gso_frame *f)
+{
+	__u32 skip = f->payload_off, left = f->payload_len;
+	__u8 x = 0;
+
+	(void)ctx;
+	if (sink_later && f->pending)
+		return VNET_TX_GSO_LATER;
+	for (__u32 i = 0; i < f->hdr.hdr_len; i++)
+		x ^= f->hdrs[i];
+	for (unsigned int i = 0; i < f->niov && left; i++) {
+		__u32 l = f->iov[i].len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		for (__u32 k = skip; k < l && left; k++, left--)
+			x ^= f->iov[i].base[k];
+		skip = 0;
+	}
+	sink_sum = x;
+	return left ? VNET_TX_GSO_SOFTWARE : VNET_TX_GSO_TAKEN;
+}
+
+static const struct vnet_tx_gso sink = { .xmit = sink_xmit };
 
 static void fill_ring(const __u8 *data, size_t size, __u64 heap)
 {
@@ -87,33 +120,18 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		if (vdriver_create(&drv, QSIZE, DATA_MAX))
 			return 0;
 		heap = vdriver_alloc(&drv, DATA_MAX, NULL);
-		for (int i = 0; i < 64; i++)
-			out[i] = (struct vnet_tx_buf){ outmem[i], sizeof(outmem[i]), 0 };
+		fuzz_net_init();
 		ready = 1;
 	}
 	if (size < 2 + 32 + 12 * QSIZE)
 		return 0;
-	features = 1ull << VIRTIO_F_VERSION_1;
-	if (data[0] & 1)
-		features |= 1ull << VIRTIO_RING_F_INDIRECT_DESC;
-	if (data[0] & 2)
-		features |= 1ull << VIRTIO_RING_F_EVENT_IDX;
-	if (data[0] & 4)
-		features |= (1ull << VIRTIO_NET_F_HOST_TSO4) |
-			    (1ull << VIRTIO_NET_F_HOST_TSO6) |
-			    (1ull << VIRTIO_NET_F_HOST_USO) |
-			    (1ull << VIRTIO_NET_F_CSUM);
-	if (data[0] & 8)
-		features |= 1ull << VIRTIO_NET_F_MRG_RXBUF;
-	if (data[0] & 16)
-		features |= 1ull << VIRTIO_NET_F_HASH_REPORT;
-	if (data[0] & 32)
-		features |= 1ull << VIRTIO_NET_F_GUEST_HDRLEN;
+	features = fuzz_net_features(data[0], VIRTIO_NET_F_GUEST_HDRLEN);
 
 	fill_ring(data, size, heap);
 	queue_setup(&txq, features);
 	publish(data);
-	while (vnet_net_tx_burst(&txq, out, 64))
+	sink_later = data[0] & 128;
+	while (vnet_net_tx_burst_gso(&txq, out, 64, data[0] & 64 ? &sink : NULL))
 		;
 
 	queue_setup(&rxq, features);

@@ -141,6 +141,12 @@ static void stub_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state
 	fs->active_vqp = 1;	/* spec 5.1.6.5.5: one pair until VQ_PAIRS_SET */
 }
 
+/* no worker behind the stub: nothing could log its writes */
+static __u32 stub_get_migration(struct vnet_dev *dev)
+{
+	return VNET_MIGRATION_UNSUPPORTED;
+}
+
 const struct vnet_backend_ops vnet_stub_backend = {
 	.name = "stub",
 	.supported_features.w[0] =
@@ -170,4 +176,5 @@ const struct vnet_backend_ops vnet_stub_backend = {
 	.set_attr = stub_set_attr,
 	.link_change = stub_link_change,
 	.get_filter_state = stub_get_filter_state,
+	.get_migration = stub_get_migration,
 };

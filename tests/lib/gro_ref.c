@@ -308,7 +308,8 @@ int gro_rig_init(struct gro_rig *r, __u64 features, __u16 size, __u32 buf_size,
 
 	memset(r, 0, sizeof(*r));
 	features |= 1ull << VIRTIO_F_VERSION_1;
-	if (vdriver_create(&r->d, size, (size_t)size * buf_size + (1u << 20)))
+	if ((features & (1ull << VIRTIO_F_RING_PACKED) ? vdriver_create_packed : vdriver_create)
+	    (&r->d, size, (size_t)size * buf_size + (1u << 20)))
 		return -1;
 	r->features = features;
 	r->buf_size = buf_size;
@@ -319,7 +320,7 @@ int gro_rig_init(struct gro_rig *r, __u64 features, __u16 size, __u32 buf_size,
 		return -1;
 	vnet_netq_init(&r->q, 0, features, 1500, &rig_ops, r);
 	vdriver_cfg(&r->d, features, &cfg);
-	if (vnet_virtq_setup_split(&r->q.vq, &r->d.gm, &cfg))
+	if (vnet_virtq_setup(&r->q.vq, &r->d.gm, &cfg))
 		return -1;
 	gro_rig_post(r, nbufs);
 	return 0;
@@ -337,7 +338,7 @@ void gro_rig_fini(struct gro_rig *r)
 void gro_rig_post(struct gro_rig *r, unsigned int n)
 {
 	while (n-- && vdriver_num_free(&r->d)) {
-		__u16 head = r->d.free_head;
+		__u16 head = vdriver_next_id(&r->d);
 		struct vdrv_seg s = { 0, r->buf_size, true };
 
 		if (!r->buf_gpa[head])

@@ -71,7 +71,8 @@ struct gro_rig {
 	unsigned int bad;		/* malformed deliveries (num_buffers...) */
 };
 
-/* Ring of 'size' entries, 'nbufs' buffers of buf_size posted. */
+/* Ring of 'size' entries (packed when 'features' has VIRTIO_F_RING_PACKED),
+ * 'nbufs' buffers of buf_size posted. */
 int gro_rig_init(struct gro_rig *r, __u64 features, __u16 size, __u32 buf_size,
 		 unsigned int nbufs);
 void gro_rig_fini(struct gro_rig *r);

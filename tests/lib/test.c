@@ -20,6 +20,23 @@ void test_report(const char *name)
 	fflush(stdout);
 }
 
+void test_run_variants(const struct test_case *cases, unsigned int n, bool *variant,
+		       const char *suffix)
+{
+	char name[128];
+
+	for (int v = 0; v < 2; v++) {
+		*variant = v;
+		for (unsigned int i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "%s%s", cases[i].name, v ? suffix : "");
+			test_case_failed = test_case_skipped = 0;
+			cases[i].fn();
+			test_report(name);
+		}
+	}
+	*variant = false;
+}
+
 int test_summary(void)
 {
 	return test_total_failed ? 1 : 0;

@@ -10,6 +10,7 @@
 #ifndef VNET_TEST_H
 #define VNET_TEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -30,6 +31,20 @@ int test_memfd(size_t size);
 		fn();							\
 		test_report(#fn);					\
 	} while (0)
+
+/*
+ * Cases run once per variant (a ring layout): every case with *variant
+ * false, then all again with it true, named NAME + suffix.
+ *   static const struct test_case cases[] = { TEST_CASE(test_a), ... };
+ *   test_run_variants(cases, N, &packed, "_packed");
+ */
+struct test_case {
+	void (*fn)(void);
+	const char *name;
+};
+#define TEST_CASE(fn)	{ fn, #fn }
+void test_run_variants(const struct test_case *cases, unsigned int n, bool *variant,
+		       const char *suffix);
 
 /* Records a failure of the current case (bounded output), keeps going. */
 #define EXPECT(cond, ...) do {						\

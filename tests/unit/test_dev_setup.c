@@ -2,11 +2,12 @@
 /*
  * The device model's ring and memory setters (include/vnet/device.h, "ring
  * state", "guest memory"), called as a transport would: bad ring indexes,
- * ring sizes and addresses are refused and change nothing, fds are
- * replaced and closed, 'ready' follows num/addresses/start/enable, memory
- * regions are mapped, refcounted when repeated (QEMU's vhost device per
- * queue pair), refused when they overlap, replaced all or nothing and
- * invalidated by range; and no fd is left behind on any path.
+ * ring sizes and addresses (split and packed rings) are refused and change
+ * nothing, fds are replaced and closed, 'ready' follows
+ * num/addresses/start/enable, memory regions are mapped, refcounted when
+ * repeated (QEMU's vhost device per queue pair), refused when they
+ * overlap, replaced all or nothing and invalidated by range; and no fd is
+ * left behind on any path.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,7 +60,7 @@ static void test_bad_index(void)
 {
 	struct vnet_netdev *dev = make_dev();
 	struct vnet_vring_addr a = { 0 };
-	struct vnet_vring_base b = { 7 };
+	struct vnet_vring_base b = { .last_avail_idx = 7 };
 	unsigned int bad[] = { 5, 200, ~0u };	/* 2 pairs + cvq = 5 rings */
 	int fd;
 
@@ -155,6 +156,39 @@ static void test_base(void)
 	/* where the worker stopped is what GET_VRING_BASE answers */
 	dev->vrings[3].last_avail_idx = 17;
 	EXPECT(vnet_netdev_vring_get_base(dev, 3, &b) == 0 && b.last_avail_idx == 17, "worker's");
+	vnet_netdev_destroy(dev);
+}
+
+/*
+ * Packed rings (VIRTIO_F_RING_PACKED negotiated, spec 2.8): any size, the
+ * driver and device areas 4 bytes aligned 4, both positions kept.
+ */
+static void test_packed(void)
+{
+	struct vnet_features f = vnet_features_from_u64((1ull << VIRTIO_F_VERSION_1) |
+							(1ull << VIRTIO_F_RING_PACKED));
+	struct vnet_netdev *dev = make_dev();
+	struct vnet_vring_addr a = { .desc = MEM_GPA, .avail = MEM_GPA + MEM_SIZE - 4,
+				     .used = MEM_GPA + 4096 };
+	struct vnet_vring_base b = { .last_avail_idx = 5, .last_used_idx = 0x8003 };
+
+	EXPECT(vnet_netdev_vring_set_num(dev, 0, 200) == -EINVAL, "split: 200");
+	EXPECT(vnet_netdev_set_driver_features(dev, &f) == 0 && vnet_netdev_packed(dev),
+	       "packed negotiated");
+	EXPECT(vnet_netdev_vring_set_num(dev, 0, 200) == 0 && dev->vrings[0].num == 200,
+	       "packed: 200");
+	EXPECT(vnet_netdev_vring_set_num(dev, 0, 32769) == -EINVAL, "32769");
+	EXPECT(vnet_netdev_mem_add(dev, &one_mb, test_memfd(MEM_SIZE), VNET_MEM_UVA) == 0,
+	       "memory");
+	/* the driver area in the last 4 bytes: no room for a split avail ring */
+	EXPECT(vnet_netdev_vring_set_addr(dev, 0, &a) == 0, "4-byte areas");
+	a.avail = MEM_GPA + 4098;
+	EXPECT(vnet_netdev_vring_set_addr(dev, 0, &a) == -EINVAL, "driver area misaligned");
+	EXPECT(vnet_netdev_vring_set_base(dev, 0, &b) == 0, "set base");
+	memset(&b, 0, sizeof(b));
+	EXPECT(vnet_netdev_vring_get_base(dev, 0, &b) == 0 && b.last_avail_idx == 5 &&
+	       b.last_used_idx == 0x8003, "both positions %#x %#x", b.last_avail_idx,
+	       b.last_used_idx);
 	vnet_netdev_destroy(dev);
 }
 
@@ -370,6 +404,7 @@ int main(void)
 	RUN(test_num);
 	RUN(test_addresses);
 	RUN(test_base);
+	RUN(test_packed);
 	RUN(test_fds_replaced);
 	RUN(test_ready_and_enable);
 	RUN(test_regions_refcounted);

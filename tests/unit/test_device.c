@@ -197,6 +197,47 @@ static void test_link_and_announce(void)
 	vnet_netdev_destroy(dev);
 }
 
+/*
+ * SPEED_DUPLEX (spec 5.1.4.2): a new speed is not shown while LINK_UP is
+ * set; it is there when the link comes back, with one notification.
+ */
+static void test_speed_duplex(void)
+{
+	struct vnet_netdev *dev = ready_dev(1);
+	struct vnet_netdev_config cfg;
+
+	EXPECT(dev, "create");
+	if (!dev)
+		return;
+	config_notifies = 0;
+	vnet_netdev_set_speed(dev, 25000, 0);
+	vnet_netdev_read_config(dev, &cfg);
+	EXPECT(le32toh(cfg.speed) == 10000 && cfg.duplex == 1, "link up: still %u/%u",
+	       le32toh(cfg.speed), cfg.duplex);
+	EXPECT(config_notifies == 0, "nothing to notify yet (%d)", config_notifies);
+	vnet_netdev_set_link(dev, false);
+	vnet_netdev_read_config(dev, &cfg);
+	EXPECT(le32toh(cfg.speed) == 25000 && cfg.duplex == 0, "link down: shown (%u/%u)",
+	       le32toh(cfg.speed), cfg.duplex);
+	EXPECT(config_notifies == 1, "one notification for link and speed (%d)", config_notifies);
+	/* while down a change shows at once */
+	vnet_netdev_set_speed(dev, 0x80000000u, 7);
+	vnet_netdev_read_config(dev, &cfg);
+	EXPECT(le32toh(cfg.speed) == 0xffffffff && cfg.duplex == 0xff,
+	       "out of range: unknown (%#x/%#x)", le32toh(cfg.speed), cfg.duplex);
+	EXPECT(config_notifies == 2, "speed change while down notified (%d)", config_notifies);
+	/* nd_link_change's order: speed while down (shown at once), then up */
+	vnet_netdev_set_speed(dev, 10000, 1);
+	vnet_netdev_set_link(dev, true);
+	vnet_netdev_read_config(dev, &cfg);
+	EXPECT(le32toh(cfg.speed) == 10000 && cfg.duplex == 1 &&
+	       (le16toh(cfg.status) & VIRTIO_NET_S_LINK_UP), "back up at 10000/full");
+	/* the same speed again: no notification */
+	vnet_netdev_set_speed(dev, 10000, 1);
+	EXPECT(config_notifies == 4, "notified %d", config_notifies);
+	vnet_netdev_destroy(dev);
+}
+
 /* --- control queue --------------------------------------------------------- */
 
 static int cmd(struct vnet_netdev *dev, const void *b, size_t len)
@@ -533,6 +574,7 @@ int main(void)
 	RUN(test_features_ok);
 	RUN(test_config_space);
 	RUN(test_link_and_announce);
+	RUN(test_speed_duplex);
 	RUN(test_cvq_rx_mode);
 	RUN(test_cvq_mac);
 	RUN(test_cvq_vlan);

@@ -27,6 +27,7 @@
 #define MAXF		GRO_REF_MAX_IN
 
 static struct gro_rig rig;
+static bool packed;	/* the ring layout of this round (main) */
 static __u8 pool[MAXF][2048];
 static struct gro_ref_frame in[MAXF];
 static unsigned int nin;
@@ -116,7 +117,8 @@ static bool setup(__u64 features, __u32 buf, __u16 ring)
 {
 	gro_rig_fini(&rig);
 	reset();
-	return gro_rig_init(&rig, features, ring, buf, ring) == 0;
+	return gro_rig_init(&rig, features | (packed ? F(VIRTIO_F_RING_PACKED) : 0), ring, buf,
+			    ring) == 0;
 }
 
 #define SHAPE(want) do {						\
@@ -608,7 +610,8 @@ static void test_gro_no_buffers(void)
 	unsigned int got;
 
 	gro_rig_fini(&rig);
-	EXPECT(gro_rig_init(&rig, FEAT_GRO, RING, BUF, 10) == 0, "setup");
+	EXPECT(gro_rig_init(&rig, FEAT_GRO | (packed ? F(VIRTIO_F_RING_PACKED) : 0), RING, BUF,
+			   10) == 0, "setup");
 	ts_flow_init(&a, 4, 1);
 	ts_flow_init(&b, 4, 2);
 	reset();
@@ -723,24 +726,29 @@ static void test_gro_random(void)
 	EXPECT(coalesced > iters, "only %u coalesced frames", coalesced);
 }
 
+/* every case on a split ring, then on a packed one */
+static const struct test_case cases[] = {
+	TEST_CASE(test_gro_in_order),
+	TEST_CASE(test_gro_ipv6_vlan),
+	TEST_CASE(test_gro_out_of_order),
+	TEST_CASE(test_gro_tcp_flags),
+	TEST_CASE(test_gro_options),
+	TEST_CASE(test_gro_ipv4_id),
+	TEST_CASE(test_gro_ip_fields),
+	TEST_CASE(test_gro_bad_checksum),
+	TEST_CASE(test_gro_malformed),
+	TEST_CASE(test_gro_flows),
+	TEST_CASE(test_gro_burst_end),
+	TEST_CASE(test_gro_guest_offloads),
+	TEST_CASE(test_gro_buffers),
+	TEST_CASE(test_gro_no_buffers),
+	TEST_CASE(test_gro_hash_report),
+	TEST_CASE(test_gro_random),
+};
+
 int main(void)
 {
-	RUN(test_gro_in_order);
-	RUN(test_gro_ipv6_vlan);
-	RUN(test_gro_out_of_order);
-	RUN(test_gro_tcp_flags);
-	RUN(test_gro_options);
-	RUN(test_gro_ipv4_id);
-	RUN(test_gro_ip_fields);
-	RUN(test_gro_bad_checksum);
-	RUN(test_gro_malformed);
-	RUN(test_gro_flows);
-	RUN(test_gro_burst_end);
-	RUN(test_gro_guest_offloads);
-	RUN(test_gro_buffers);
-	RUN(test_gro_no_buffers);
-	RUN(test_gro_hash_report);
-	RUN(test_gro_random);
+	test_run_variants(cases, sizeof(cases) / sizeof(cases[0]), &packed, "_packed");
 	gro_rig_fini(&rig);
 	return test_summary();
 }

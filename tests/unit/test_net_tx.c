@@ -26,6 +26,7 @@ struct fx {
 };
 
 static struct fx fx;
+static bool packed;	/* the ring layout of this round (main) */
 static __u8 frame[70000], outmem[NOUT][2048], joined[70000];
 static struct vnet_tx_buf out[NOUT];
 
@@ -37,11 +38,11 @@ static struct fx *fx_setup(__u64 features, __u16 mtu)
 	struct fx *f = &fx;
 
 	memset(f, 0, sizeof(*f));
-	if (vdriver_create(&f->d, 256, 8 << 20))
+	if ((packed ? vdriver_create_packed : vdriver_create)(&f->d, 256, 8 << 20))
 		return NULL;
 	vnet_netq_init(&f->q, 1, features | F(VIRTIO_F_VERSION_1), mtu, &ops, f);
 	vdriver_cfg(&f->d, features, &cfg);
-	if (vnet_virtq_setup_split(&f->q.vq, &f->d.gm, &cfg))
+	if (vnet_virtq_setup(&f->q.vq, &f->d.gm, &cfg))
 		return NULL;
 	for (int i = 0; i < NOUT; i++)
 		out[i] = (struct vnet_tx_buf){ outmem[i], sizeof(outmem[i]), 0 };
@@ -302,6 +303,55 @@ static void test_tx_gso_udp_l4(void)
 	expect_gso(6, IPPROTO_UDP, 30000, 1200, 1500, 2, true);
 }
 
+/* A sink for whole GSO sends that records what it got. */
+static struct {
+	int take;	/* the verdict */
+	unsigned int calls;
+	struct vnet_tx_hdr h;
+	__u16 l3off;
+	unsigned int pending;
+	__u8 frame[70000];
+	__u32 len;
+} rec;
+
+static int rec_xmit(void *ctx, const struct vnet_tx_gso_frame *gf)
+{
+	__u32 skip = gf->payload_off, left = gf->payload_len;
+
+	(void)ctx;
+	rec.calls++;
+	if (rec.take == VNET_TX_GSO_LATER && !gf->pending)
+		rec.take = VNET_TX_GSO_TAKEN;	/* as the uplink's: once alone */
+	rec.pending = gf->pending;
+	rec.h = gf->hdr;
+	rec.l3off = gf->l3off;
+	memcpy(rec.frame, gf->hdrs, gf->hdr.hdr_len);
+	rec.len = gf->hdr.hdr_len;
+	/* the payload as a sink walks it: from payload_off, payload_len bytes */
+	for (unsigned int i = 0; i < gf->niov && left; i++) {
+		__u32 l = gf->iov[i].len;
+
+		if (skip >= l) {
+			skip -= l;
+			continue;
+		}
+		l = l - skip < left ? l - skip : left;
+		memcpy(rec.frame + rec.len, gf->iov[i].base + skip, l);
+		rec.len += l;
+		left -= l;
+		skip = 0;
+	}
+	return rec.take;
+}
+
+static const struct vnet_tx_gso rec_sink = { .xmit = rec_xmit };
+
+static void rec_start(int verdict)
+{
+	memset(&rec, 0, sizeof(rec));
+	rec.take = verdict;
+}
+
 struct bad_case {
 	const char *what;
 	__u64 features;
@@ -340,21 +390,122 @@ static void test_tx_malformed_headers(void)
 	CASE("ECN bit without GSO", FEAT_ALL, h->gso_type = VIRTIO_NET_HDR_GSO_ECN);
 #undef CASE
 
-	for (int i = 0; i < n; i++) {
-		struct fx *f = fx_setup(cases[i].features, 1500);
+	/* without and with a sink for whole GSO sends: it never sees them */
+	for (int i = 0; i < 2 * n; i++) {
+		const struct bad_case *c = &cases[i % n];
+		struct fx *f = fx_setup(c->features, 1500);
 		__u32 ulen = 1;
 
-		post_tx(f, &cases[i].h, frame, cases[i].cut ? (__u32)cases[i].cut : len,
-			1, false);
+		rec_start(VNET_TX_GSO_TAKEN);
+		post_tx(f, &c->h, frame, c->cut ? (__u32)c->cut : len, 1, false);
 		vdriver_publish(&f->d);
-		EXPECT(vnet_net_tx_burst(&f->q, out, NOUT) == 0, "%s: sent",
-		       cases[i].what);
-		EXPECT(f->q.stats.tx_drop_malformed == 1, "%s: not counted",
-		       cases[i].what);
+		EXPECT(vnet_net_tx_burst_gso(&f->q, out, NOUT, i < n ? NULL : &rec_sink) == 0,
+		       "%s: sent", c->what);
+		EXPECT(!rec.calls, "%s: handed to the sink", c->what);
+		EXPECT(f->q.stats.tx_drop_malformed == 1, "%s: not counted", c->what);
 		EXPECT(vdriver_get_used(&f->d, &ulen) == 0 && ulen == 0,
-		       "%s: chain not returned", cases[i].what);
+		       "%s: chain not returned", c->what);
 		vdriver_destroy(&f->d);
 	}
+}
+
+/* A GSO send handed whole: what the sink got, rebuilt. */
+static void expect_whole(int ipv, __u8 l4, __u32 payload, __u16 mss, __u16 mtu,
+			 int pieces, __u16 hint)
+{
+	struct fx *f = fx_setup(FEAT_ALL, mtu);
+	__u16 l4off = ipv == 4 ? 34 : 54, hdrs = l4off + (l4 == IPPROTO_TCP ? 20 : 8);
+	__u8 type = l4 == IPPROTO_UDP ? VIRTIO_NET_HDR_GSO_UDP_L4 :
+		    ipv == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+	__u32 len = build(ipv, l4, payload, 0x18, 5), ulen = 1;
+	__u32 want_mss = mss < mtu - (hdrs - 14u) ? mss : mtu - (hdrs - 14u);
+	struct virtio_net_hdr_v1 h = gso_hdr(type, mss, l4off, l4);
+
+	h.hdr_len = htole16(hint);	/* only a hint without GUEST_HDRLEN */
+	rec_start(VNET_TX_GSO_TAKEN);
+	post_tx(f, &h, frame, len, pieces, pieces > 1);
+	vdriver_publish(&f->d);
+	EXPECT(vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink) == 0, "segmented anyway");
+	EXPECT(rec.calls == 1, "IPv%d/%u: sink called %u times", ipv, l4, rec.calls);
+	EXPECT(rec.len == len && !memcmp(rec.frame, frame, len),
+	       "IPv%d/%u: the sink's frame differs (%u of %u bytes)", ipv, l4, rec.len, len);
+	EXPECT(rec.h.hdr_len == hdrs && rec.l3off == 14, "hdr_len %u (want %u)",
+	       rec.h.hdr_len, hdrs);
+	EXPECT(rec.h.gso_size == want_mss, "gso_size %u (want %u)", rec.h.gso_size, want_mss);
+	EXPECT(rec.h.gso_type == type && rec.h.csum_start == l4off &&
+	       (rec.h.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM), "header fields");
+	EXPECT(f->q.stats.tx_gso_whole == 1 && f->q.stats.tx_gso == 0 &&
+	       f->q.stats.tx_packets == 1 && f->q.stats.tx_bytes == len, "stats");
+	EXPECT(vdriver_get_used(&f->d, &ulen) == 0 && ulen == 0, "chain returned");
+	vdriver_destroy(&f->d);
+}
+
+static void test_tx_gso_whole(void)
+{
+	expect_whole(4, IPPROTO_TCP, 65535 - 40, 1448, 1500, 1, 54);
+	expect_whole(4, IPPROTO_TCP, 20000, 9000, 1500, 5, 0);
+	expect_whole(6, IPPROTO_TCP, 65535 - 20, 1428, 1500, 7, 0);
+	expect_whole(6, IPPROTO_UDP, 30000, 1200, 1500, 3, 62);
+}
+
+/*
+ * Order: a send the sink takes leaves at once, the frames before it in
+ * the burst only after the burst. So it must start a burst: the burst
+ * ends before it (LATER) and it comes first in the next one.
+ */
+/* Plain frames of 'before' and 'after' bytes (0: none) around a 10-segment
+ * TCPv4 send, published; returns the send's length. */
+static __u32 post_around_gso(struct fx *f, __u32 before, __u32 after)
+{
+	__u32 len = build(4, IPPROTO_TCP, 14480, 0x10, 9);
+	struct virtio_net_hdr_v1 g = gso_hdr(VIRTIO_NET_HDR_GSO_TCPV4, 1448, 34, IPPROTO_TCP);
+	struct virtio_net_hdr_v1 z = { 0 };
+
+	if (before)
+		post_tx(f, &z, frame, before, 1, false);
+	post_tx(f, &g, frame, len, 2, false);
+	if (after)
+		post_tx(f, &z, frame, after, 1, false);
+	vdriver_publish(&f->d);
+	return len;
+}
+
+static void test_tx_gso_sink_order(void)
+{
+	struct fx *f = fx_setup(FEAT_ALL, 1500);
+	__u32 len;
+	unsigned int n;
+
+	rec_start(VNET_TX_GSO_LATER);
+	len = post_around_gso(f, 100, 200);
+	n = vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink);
+	EXPECT(n == 1 && out[0].len == 100, "first burst: %u frames", n);
+	EXPECT(rec.calls == 1 && rec.pending == 1, "asked with %u pending", rec.pending);
+	EXPECT(vdriver_used_idx(&f->d) == 1, "the GSO send stays in the ring");
+	n = vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink);
+	EXPECT(rec.calls == 2 && rec.pending == 0 && rec.len == len, "then taken first");
+	EXPECT(n == 1 && out[0].len == 200, "second burst: %u frames", n);
+	EXPECT(vdriver_used_idx(&f->d) == 3 && f->q.stats.tx_gso_whole == 1 &&
+	       f->q.stats.tx_gso == 0, "all three used, none segmented");
+	vdriver_destroy(&f->d);
+}
+
+/* A sink that declines: the send is segmented in software as without one;
+ * plain frames never reach it. */
+static void test_tx_gso_sink_declines(void)
+{
+	struct fx *f = fx_setup(FEAT_ALL, 1500);
+	unsigned int n;
+	int proto;
+
+	rec_start(VNET_TX_GSO_SOFTWARE);
+	post_around_gso(f, 0, 100);
+	n = vnet_net_tx_burst_gso(&f->q, out, NOUT, &rec_sink);
+	EXPECT(n == 11, "frames %u", n);
+	EXPECT(rec.calls == 1, "sink asked %u times", rec.calls);
+	EXPECT(ref_check(out[0].data, out[0].len, &proto) == 54, "segment checks");
+	EXPECT(f->q.stats.tx_gso == 1 && f->q.stats.tx_gso_whole == 0, "counted as software");
+	vdriver_destroy(&f->d);
 }
 
 static void test_tx_short_header_and_writable(void)
@@ -435,7 +586,16 @@ static void test_tx_random_headers(void)
 		h.csum_offset = htole16((__u16)(test_rand(&seed) % 40));
 		post_tx(f, &h, frame, len, 1 + test_rand(&seed) % 4, test_rand(&seed) & 1);
 		vdriver_publish(&f->d);
-		n = vnet_net_tx_burst(&f->q, out, NOUT);
+		/* odd rounds: a sink takes GSO sends whole; what it gets is
+		 * inside the chain and has headers that parse */
+		rec.take = VNET_TX_GSO_TAKEN;
+		rec.calls = 0;
+		n = vnet_net_tx_burst_gso(&f->q, out, NOUT, round & 1 ? &rec_sink : NULL);
+		if (rec.calls) {
+			EXPECT(rec.len == len && rec.h.gso_size && rec.h.hdr_len >= 54 &&
+			       rec.h.csum_start < rec.h.hdr_len, "round %d: sink got %u bytes",
+			       round, rec.len);
+		}
 		for (unsigned int i = 0; i < n; i++)
 			EXPECT(out[i].len <= out[i].cap, "bounded");
 		if (n > 1)	/* segmented: every segment must be valid */
@@ -449,17 +609,26 @@ static void test_tx_random_headers(void)
 	vdriver_destroy(&f->d);
 }
 
+/* Every case on a split ring, then on a packed one (the same engine
+ * calls, the other layout under them). */
+static const struct test_case cases[] = {
+	TEST_CASE(test_tx_plain_frame),
+	TEST_CASE(test_tx_needs_csum),
+	TEST_CASE(test_tx_gso_tcp4_64k),
+	TEST_CASE(test_tx_gso_tcp6_64k),
+	TEST_CASE(test_tx_gso_mss_capped_by_mtu),
+	TEST_CASE(test_tx_gso_udp_l4),
+	TEST_CASE(test_tx_malformed_headers),
+	TEST_CASE(test_tx_gso_whole),
+	TEST_CASE(test_tx_gso_sink_declines),
+	TEST_CASE(test_tx_gso_sink_order),
+	TEST_CASE(test_tx_short_header_and_writable),
+	TEST_CASE(test_tx_output_space),
+	TEST_CASE(test_tx_random_headers),
+};
+
 int main(void)
 {
-	RUN(test_tx_plain_frame);
-	RUN(test_tx_needs_csum);
-	RUN(test_tx_gso_tcp4_64k);
-	RUN(test_tx_gso_tcp6_64k);
-	RUN(test_tx_gso_mss_capped_by_mtu);
-	RUN(test_tx_gso_udp_l4);
-	RUN(test_tx_malformed_headers);
-	RUN(test_tx_short_header_and_writable);
-	RUN(test_tx_output_space);
-	RUN(test_tx_random_headers);
+	test_run_variants(cases, sizeof(cases) / sizeof(cases[0]), &packed, "_packed");
 	return test_summary();
 }

@@ -393,6 +393,10 @@ static void test_command_rows(void)
 		nlh = req(cmd, NLM_F_ACK);
 		mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_STATE, 0);
 		expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "not valid for this command");
+		/* one past bit 31 of the masks (a 32-bit shift took it for bit 1 or 2) */
+		nlh = req(cmd, NLM_F_ACK);
+		mnl_attr_put_u32(nlh, VNET_ATTR_UPLINK_WORKERS, 0);
+		expect_rejected(nlh, nlh->nlmsg_len, -EINVAL, "not valid for this command");
 		/* a dump of a command that has none */
 		if (!rows[i].dump) {
 			nlh = req(cmd, NLM_F_DUMP);

@@ -160,7 +160,7 @@ static int ring_setup(struct vnet_netdev *dev, unsigned int index, const struct 
 	struct vnet_vring_addr a = {
 		.desc = d->desc_gpa, .avail = d->avail_gpa, .used = d->used_gpa,
 	};
-	struct vnet_vring_base b = { 0 };
+	struct vnet_vring_base b = { .last_avail_idx = 0 };
 
 	return vnet_netdev_vring_set_num(dev, index, d->size) ||
 	       vnet_netdev_vring_set_addr(dev, index, &a) ||
@@ -192,8 +192,8 @@ static void test_notify_through_transport(void)
 	EXPECT(mem != MAP_FAILED, "mmap");
 	if (mem == MAP_FAILED)
 		return;
-	EXPECT(vdriver_create_at(&rx, RING_SIZE, mem, MEM_GPA) == 0 &&
-	       vdriver_create_at(&tx, RING_SIZE, mem + (64u << 10), MEM_GPA + (64u << 10)) == 0,
+	EXPECT(vdriver_create_at(&rx, RING_SIZE, false, mem, MEM_GPA) == 0 &&
+	       vdriver_create_at(&tx, RING_SIZE, false, mem + (64u << 10), MEM_GPA + (64u << 10)) == 0,
 	       "rings");
 	vnet_transport_bind(&ct.t, dev);
 	pthread_mutex_lock(&dev->lock);

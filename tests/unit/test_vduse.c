@@ -7,11 +7,13 @@
  * selftests/vduse.sh in a 6.12 guest.
  */
 #include <errno.h>
+#include <string.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_net.h>
 #include <linux/virtio_ring.h>
 
 #include "vnet/device.h"
+#include "vnet/transport.h"
 #include "vnet/vduse.h"
 
 #include "test.h"
@@ -156,6 +158,30 @@ static void test_closure(void)
 	       "closure with CSUM %#llx", (unsigned long long)closure64(f));
 }
 
+/*
+ * Packed rings are not carried over VDUSE (vduse_probe.c): asked for by
+ * name, the device is refused before the kernel is asked, on any machine,
+ * and the request is left as it was.
+ */
+static void test_packed_refused_by_name(void)
+{
+	struct vnet_netdev_params p = { .max_vqp = 1 };
+	const struct vnet_transport_ops *ops;
+	const char *why = NULL;
+	int err = 0;
+
+	ops = vnet_transport_find(VNET_TRANSPORT_VDUSE, &err, &why);
+	EXPECT(ops && ops->features, "no VDUSE transport: %d %s", err, why ? why : "");
+	if (!ops || !ops->features)
+		return;
+	p.features = vnet_features_from_u64(BIT64(VIRTIO_F_VERSION_1) |
+					    BIT64(VIRTIO_F_RING_PACKED));
+	err = ops->features(&p, true, NULL, &why);
+	EXPECT(err == -EOPNOTSUPP, "packed by name over VDUSE: %d", err);
+	EXPECT(why && strstr(why, "RING_PACKED"), "error text: %s", why ? why : "(none)");
+	EXPECT(vnet_features_has(&p.features, VIRTIO_F_RING_PACKED), "request changed");
+}
+
 int main(void)
 {
 	RUN(test_all_accepted_one_try);
@@ -164,5 +190,6 @@ int main(void)
 	RUN(test_stops_on_other_errors);
 	RUN(test_minimum_refused);
 	RUN(test_closure);
+	RUN(test_packed_refused_by_name);
 	return test_summary();
 }

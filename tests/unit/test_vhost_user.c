@@ -173,17 +173,23 @@ static int fe_mem_table(int fd, int mfd, __u64 size, __u64 *ack)
 	return fe_recv(fd, VHOST_USER_SET_MEM_TABLE, ack, 8) == 8 ? 0 : -1;
 }
 
-static int count_maps(void)
+/* mappings of this process; of memfds only with 'memfd' (ASan maps too) */
+static int count_maps_of(bool memfd)
 {
 	FILE *f = fopen("/proc/self/maps", "r");
 	char line[512];
 	int n = 0;
 
 	while (f && fgets(line, sizeof(line), f))
-		n++;
+		n += !memfd || strstr(line, "/memfd:");
 	if (f)
 		fclose(f);
 	return n;
+}
+
+static int count_maps(void)
+{
+	return count_maps_of(false);
 }
 
 /* --- cases ------------------------------------------------------------------ */
@@ -392,6 +398,72 @@ static void test_ring_addresses(void)
 	close(mfd);
 	fe_close(fd);
 	EXPECT(dev->mem.nregions == 0, "memory unmapped on disconnect");
+}
+
+/* SET_VRING_NUM with a reply: 0 accepted */
+static __u64 vring_num(int fd, __u32 num)
+{
+	struct vhost_user_vring_state st = { .index = 0, .num = num };
+	__u64 ack = 1;
+
+	fe_send(fd, VHOST_USER_SET_VRING_NUM, VHOST_USER_NEED_REPLY_MASK, &st, 8, NULL, 0);
+	if (fe_recv(fd, VHOST_USER_SET_VRING_NUM, &ack, 8) != 8)
+		return ~0ull;
+	return ack;
+}
+
+/* GET_VRING_BASE's answer after SET_VRING_BASE 'num' */
+static __u32 vring_base(int fd, __u32 num)
+{
+	struct vhost_user_vring_state st = { .index = 0, .num = num };
+
+	fe_send(fd, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0);
+	fe_send(fd, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0);
+	memset(&st, 0, sizeof(st));
+	if (fe_recv(fd, VHOST_USER_GET_VRING_BASE, &st, 8) != 8)
+		return 0xdead;
+	return st.num;
+}
+
+/*
+ * Packed rings (VIRTIO_F_RING_PACKED): any queue size, 4-byte event areas,
+ * and both positions in VRING_BASE (vhost-user.rst: bits 0-15 avail,
+ * 16-31 used, each index | wrap counter << 15).
+ */
+static void test_packed_rings(void)
+{
+	int fd = fe_connect(), mfd = test_memfd(MEM_SIZE);
+	struct vhost_user_vring_addr a = { .index = 0 };
+	__u64 ack;
+
+	EXPECT(fe_handshake(fd, good_features() | BIT(VIRTIO_F_RING_PACKED)) == 0,
+	       "packed offered and taken");
+	EXPECT(fe_mem_table(fd, mfd, MEM_SIZE, &ack) == 0 && ack == 0, "mem table");
+	EXPECT(vring_num(fd, 200) == 0, "size 200: any size (2.8)");
+	EXPECT(vring_num(fd, 32769) != 0, "size 32769");
+	/* the driver area is 4 bytes, aligned 4: the last 4 bytes of memory */
+	a.desc = MEM_UVA, a.avail = MEM_UVA + MEM_SIZE - 4, a.used = MEM_UVA + 4096;
+	fe_send(fd, VHOST_USER_SET_VRING_ADDR, VHOST_USER_NEED_REPLY_MASK, &a, sizeof(a), NULL, 0);
+	EXPECT(fe_recv(fd, VHOST_USER_SET_VRING_ADDR, &ack, 8) == 8 && ack == 0,
+	       "event areas of 4 bytes");
+	a.avail = MEM_UVA + 4098;
+	fe_send(fd, VHOST_USER_SET_VRING_ADDR, VHOST_USER_NEED_REPLY_MASK, &a, sizeof(a), NULL, 0);
+	EXPECT(fe_recv(fd, VHOST_USER_SET_VRING_ADDR, &ack, 8) == 8 && ack, "misaligned area");
+	/* QEMU: both halves; DPDK's virtio-user: the avail half of a new ring */
+	EXPECT(vring_base(fd, 0x80008000u) == 0x80008000u, "new ring");
+	EXPECT(vring_base(fd, 0x8000) == 0x80008000u, "avail half only: used = avail");
+	EXPECT(vring_base(fd, 0x80030005u) == 0x80030005u, "avail 5 (lap 0), used 3 (lap 1)");
+	fe_close(fd);
+
+	/* split rings keep their rules */
+	fd = fe_connect();
+	EXPECT(fe_handshake(fd, good_features()) == 0, "split");
+	EXPECT(fe_mem_table(fd, mfd, MEM_SIZE, &ack) == 0 && ack == 0, "mem table");
+	EXPECT(vring_num(fd, 200) != 0, "split: size 200 refused");
+	EXPECT(vring_num(fd, 256) == 0, "split: 256");
+	EXPECT(vring_base(fd, 77) == 77, "split: 16 bits");
+	close(mfd);
+	fe_close(fd);
 }
 
 /* A kick on a ring that was never set up, with the worker running. */
@@ -624,6 +696,122 @@ static void test_memory_sealed_against_shrink(void)
 	fe_close(fd);
 }
 
+/* SET_LOG_BASE with the log's fd (-1: none); its status, ~0 when unanswered */
+static __u64 log_base(int fd, int lfd, __u64 size, __u64 off)
+{
+	struct vhost_user_log l = { .mmap_size = size, .mmap_offset = off };
+	__u64 ack = ~0ull;
+
+	if (fe_send(fd, VHOST_USER_SET_LOG_BASE, 0, &l, sizeof(l), &lfd, lfd >= 0))
+		return ~0ull;
+	return fe_recv(fd, VHOST_USER_SET_LOG_BASE, &ack, 8) == 8 ? ack : ~0ull;
+}
+
+/*
+ * Live migration as QEMU drives it: LOG_ALL and LOG_SHMFD offered only to
+ * a device whose worker logs; SET_LOG_BASE always answered (mapped, or
+ * refused with the current log kept), again with a new fd when QEMU
+ * resizes; LOG_ALL set and cleared on a running device; VHOST_VRING_F_LOG
+ * and log_guest_addr reach the ring; the log goes with the front-end. A
+ * ring's position survives SET_STATUS(0), which QEMU 7.2 sends before
+ * GET_VRING_BASE. Without LOG_SHMFD, SET_LOG_BASE cannot be answered: the
+ * connection ends.
+ */
+static void test_migration(void)
+{
+	const __u64 shmfd = BIT(VHOST_USER_PROTOCOL_F_LOG_SHMFD), log_all = BIT(VHOST_F_LOG_ALL);
+	struct vhost_user_vring_state st = { .index = 0, .num = 256 };
+	struct vhost_user_vring_addr a = {
+		.index = 0, .flags = 1u << VHOST_VRING_F_LOG, .desc = MEM_UVA,
+		.avail = MEM_UVA + 4096, .used = MEM_UVA + 8192, .log = 0x2000,
+	};
+	int fds0 = test_count_fds(), maps0 = count_maps_of(true);
+	int mfd = test_memfd(MEM_SIZE), l1 = test_memfd(4096), l2 = test_memfd(8192);
+	struct vnet_sim_opts o = { .cpu = -1 };
+	struct vnet_sim *sim = NULL;
+	__u64 f, p, ack = 1;
+	int fd, maps;
+	__u8 *bits;
+
+	fd = fe_connect();
+	f = fe_get_u64(fd, VHOST_USER_GET_FEATURES);
+	p = fe_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES);
+	EXPECT(!(f & log_all) && !(p & shmfd), "no worker that logs, yet offered");
+	fe_close(fd);
+
+	EXPECT(vnet_sim_start(dev, &o, &sim) == 0, "worker");
+	fd = fe_connect();
+	EXPECT(fe_send(fd, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0) == 0, "owner");
+	f = fe_get_u64(fd, VHOST_USER_GET_FEATURES);
+	p = fe_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES);
+	EXPECT((f & log_all) && (p & shmfd), "features %llx protocol %llx",
+	       (unsigned long long)f, (unsigned long long)p);
+	EXPECT(fe_u64(fd, VHOST_USER_SET_PROTOCOL_FEATURES, p, false, NULL) == 0, "protocol");
+	EXPECT(fe_u64(fd, VHOST_USER_SET_FEATURES, good_features(), true, &ack) == 0 && !ack,
+	       "features");
+	EXPECT(fe_u64(fd, VHOST_USER_SET_STATUS, 0xf, true, &ack) == 0 && !ack, "DRIVER_OK");
+	EXPECT(fe_mem_table(fd, mfd, MEM_SIZE, &ack) == 0 && !ack, "mem table");
+
+	/* QEMU's order: the log, LOG_ALL, each ring's address with F_LOG */
+	EXPECT(log_base(fd, l1, 4096, 0) == 0 && dev->log.bitmap && dev->log.size == 4096,
+	       "log base");
+	EXPECT(fe_u64(fd, VHOST_USER_SET_FEATURES, good_features() | log_all, true, &ack) == 0 &&
+	       !ack && vnet_netdev_logging(dev), "LOG_ALL on a running device");
+	EXPECT(vnet_features_u64(&dev->driver_set) == (good_features() &
+	       ~BIT(VHOST_USER_F_PROTOCOL_FEATURES)), "LOG_ALL became a virtio feature");
+	fe_send(fd, VHOST_USER_SET_VRING_NUM, 0, &st, 8, NULL, 0);
+	fe_send(fd, VHOST_USER_SET_VRING_ADDR, VHOST_USER_NEED_REPLY_MASK, &a, sizeof(a), NULL, 0);
+	EXPECT(fe_recv(fd, VHOST_USER_SET_VRING_ADDR, &ack, 8) == 8 && !ack, "ring address");
+	EXPECT((dev->vrings[0].addr_flags & VNET_VRING_F_LOG) && dev->vrings[0].log_addr == 0x2000,
+	       "VHOST_VRING_F_LOG / log_guest_addr not kept");
+
+	/* resized: a new fd (the log at an offset), the old mapping replaced */
+	maps = count_maps_of(true);
+	EXPECT(log_base(fd, l2, 4096, 4096) == 0 && vnet_netdev_logging(dev), "new log");
+	EXPECT(count_maps_of(true) == maps, "memfd mappings %d -> %d", maps, count_maps_of(true));
+	/* refused: answered, nothing changes */
+	bits = dev->log.bitmap;
+	EXPECT(log_base(fd, l1, 0, 0) && log_base(fd, l1, 8192, 0) &&
+	       log_base(fd, l1, 4096, 1) && log_base(fd, l1, 16, ~0ull - 8) &&
+	       log_base(fd, l1, 1ull << 40, 0), "bad sizes / offsets accepted");
+	EXPECT(log_base(fd, -1, 4096, 0) != 0, "SET_LOG_BASE without its fd accepted");
+	EXPECT(dev->log.bitmap == bits && count_maps_of(true) == maps && fe_alive(fd),
+	       "a refused log changed the current one");
+	/* done or cancelled: LOG_ALL off, the virtio features untouched */
+	EXPECT(fe_u64(fd, VHOST_USER_SET_FEATURES, good_features(), true, &ack) == 0 && !ack &&
+	       !vnet_netdev_logging(dev), "LOG_ALL off");
+	/* QEMU 7.2 stops a device (switchover, pause) with SET_STATUS(0),
+	 * then GET_VRING_BASE: the position survives the reset */
+	st.num = 77;
+	fe_send(fd, VHOST_USER_SET_VRING_BASE, 0, &st, 8, NULL, 0);
+	EXPECT(fe_u64(fd, VHOST_USER_SET_STATUS, 0, true, &ack) == 0 && !ack, "status 0");
+	fe_send(fd, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0);
+	memset(&st, 0, sizeof(st));
+	EXPECT(fe_recv(fd, VHOST_USER_GET_VRING_BASE, &st, 8) == 8 && st.num == 77,
+	       "GET_VRING_BASE after SET_STATUS(0): %u", st.num);
+	fe_close(fd);
+	EXPECT(!dev->log.bitmap, "the log outlived its front-end");
+
+	/* without LOG_SHMFD a SET_LOG_BASE cannot be answered: closed */
+	fd = fe_connect();
+	EXPECT(fe_send(fd, VHOST_USER_SET_OWNER, 0, NULL, 0, NULL, 0) == 0, "owner");
+	p = fe_get_u64(fd, VHOST_USER_GET_PROTOCOL_FEATURES);
+	EXPECT(fe_u64(fd, VHOST_USER_SET_PROTOCOL_FEATURES, p & ~shmfd, false, NULL) == 0, "proto");
+	/* a new front-end starts from 0 */
+	st.index = 0;
+	fe_send(fd, VHOST_USER_GET_VRING_BASE, 0, &st, 8, NULL, 0);
+	EXPECT(fe_recv(fd, VHOST_USER_GET_VRING_BASE, &st, 8) == 8 && st.num == 0,
+	       "the last front-end's position: %u", st.num);
+	EXPECT(log_base(fd, l1, 4096, 0) == ~0ull && !fe_alive(fd), "answered without LOG_SHMFD");
+	fe_close(fd);
+	vnet_sim_stop(sim);
+	close(mfd);
+	close(l1);
+	close(l2);
+	EXPECT(test_count_fds() == fds0, "fds %d -> %d", fds0, test_count_fds());
+	EXPECT(count_maps_of(true) == maps0, "memfd mappings %d -> %d", maps0, count_maps_of(true));
+}
+
 int main(void)
 {
 	struct vnet_netdev_params p = {
@@ -640,6 +828,7 @@ int main(void)
 	RUN(test_truncated_and_oversized);
 	RUN(test_fd_counts_and_indexes);
 	RUN(test_ring_addresses);
+	RUN(test_packed_rings);
 	RUN(test_kick_before_setup);
 	RUN(test_config_change_channel);
 	RUN(test_mem_slots);
@@ -648,6 +837,7 @@ int main(void)
 	RUN(test_fresh_disconnect_keeps_fd0);
 	RUN(test_table_disconnect_keeps_fd0);
 	RUN(test_memory_sealed_against_shrink);
+	RUN(test_migration);
 	vnet_vu_destroy(vu);
 	vnet_netdev_destroy(dev);
 	return test_summary();
