@@ -392,6 +392,21 @@ static unsigned int nd_uplink_queues(const struct vnet_mgmtdev *m, __u64 (*q)[4]
 	return up ? vnet_updp_workers(up) : 0;
 }
 
+/* the uplink's entries are the wire's (nl.h) */
+_Static_assert(VNET_UPDP_QDROPS == VNET_UPLINK_QDROPS && VNET_UPDP_WDROPS == VNET_UPLINK_WDROPS,
+	       "uplink drop entries");
+
+static unsigned int nd_uplink_drops(const struct vnet_mgmtdev *m,
+				    __u64 (*qd)[VNET_UPLINK_QDROPS], unsigned int maxq,
+				    unsigned int *nqd, __u64 (*wd)[VNET_UPLINK_WDROPS],
+				    unsigned int maxw)
+{
+	struct vnet_updp *up = m->datapath;
+
+	*nqd = 0;
+	return up ? vnet_updp_drop_stats(up, qd, maxq, nqd, wd, maxw) : 0;
+}
+
 static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
 {
 	struct vnet_netdev *nd = nd_of(dev)->nd;
@@ -458,6 +473,7 @@ static struct vnet_backend_ops nd_ops = {
 	.uplink_describe = nd_uplink_describe,
 	.uplink_mtu_limit = nd_uplink_mtu_limit,
 	.uplink_queues = nd_uplink_queues,
+	.uplink_drops = nd_uplink_drops,
 	.get_kernel_info = nd_get_kernel_info,
 };
 

@@ -460,6 +460,48 @@ unsigned int vnet_updp_queue_stats(struct vnet_updp *up, __u64 (*q)[4], unsigned
 	return i;
 }
 
+unsigned int vnet_updp_drop_stats(struct vnet_updp *up, __u64 (*qd)[VNET_UPDP_QDROPS],
+				  unsigned int maxq, unsigned int *nqd,
+				  __u64 (*wd)[VNET_UPDP_WDROPS], unsigned int maxw)
+{
+	__u64 too_long[VNET_DP_MAX_QUEUES];
+	struct vnet_xsk_kstats ks;
+	struct vnet_xsk_stats xs;
+	unsigned int i, n = 0, nw;
+
+	/* what the workers count, between two of their rounds */
+	lock_all(up);
+	for (nw = 0; nw < up->nwk && nw < maxw; nw++) {
+		const struct up_wk *wk = up->wk[nw];
+
+		wd[nw][0] = nw;
+		wd[nw][1] = wk->rx_bad_meta;
+		wd[nw][2] = wk->rx_no_port;
+		wd[nw][3] = wk->rx_over_mtu;
+	}
+	for (i = 0; i < up->nxsk; i++) {
+		vnet_xsk_get_stats(up->xsk[i], &xs);
+		too_long[i] = xs.rx_too_long;
+	}
+	unlock_all(up);
+	/* the kernel's: a system call each, without holding the workers
+	 * (the sockets change only on this thread) */
+	for (i = 0; i < up->nxsk && n < maxq; i++) {
+		_Static_assert(sizeof(ks) / sizeof(__u64) == VNET_UPDP_QDROPS - 2,
+			       "XDP_STATISTICS fields");
+		if (vnet_xsk_kernel_stats(up->xsk[i], &ks))
+			memset(&ks, 0, sizeof(ks));
+		if (!too_long[i] && !memcmp(&ks, &(struct vnet_xsk_kstats){ 0 }, sizeof(ks)))
+			continue;	/* nothing dropped: not shown */
+		qd[n][0] = i;
+		qd[n][1] = too_long[i];
+		memcpy(&qd[n][2], &ks, sizeof(ks));
+		n++;
+	}
+	*nqd = n;
+	return nw;
+}
+
 /*
  * The uplink watch's view of the netdev: 'ifindex' (0: no netdev of that
  * name). Gone: the datapath is detached and the worker sleeps. There (again,

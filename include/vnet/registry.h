@@ -203,6 +203,14 @@ struct vnet_backend_ops {
 	 * (mgmtdev show) */
 	unsigned int (*uplink_queues)(const struct vnet_mgmtdev *m, __u64 (*q)[4],
 				      unsigned int max, unsigned int *nq);
+	/* optional: the uplink's drop counters (mgmtdev show; nl.h
+	 * VNET_ATTR_UPLINK_QUEUE_DROPS, _WORKER_DROPS): the queues that
+	 * dropped (up to maxq, *nqd of them), every worker (up to maxw,
+	 * return) */
+	unsigned int (*uplink_drops)(const struct vnet_mgmtdev *m,
+				     __u64 (*qd)[VNET_UPLINK_QDROPS], unsigned int maxq,
+				     unsigned int *nqd, __u64 (*wd)[VNET_UPLINK_WDROPS],
+				     unsigned int maxw);
 	/* optional: what the kernel made of the device (transport vduse);
 	 * -ENODEV for a device the kernel has nothing of */
 	int (*get_kernel_info)(struct vnet_dev *dev, struct vnet_kernel_info *ki);

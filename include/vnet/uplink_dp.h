@@ -62,6 +62,18 @@ unsigned int vnet_updp_workers(const struct vnet_updp *up);
  * many. Control thread (holds the workers between two rounds).
  */
 unsigned int vnet_updp_queue_stats(struct vnet_updp *up, __u64 (*q)[4], unsigned int max);
+/*
+ * Receive drops (nl.h VNET_ATTR_UPLINK_QUEUE_DROPS, _WORKER_DROPS): per
+ * uplink queue that dropped any, {queue, rx_too_long, the socket's
+ * XDP_STATISTICS}, up to maxq into qd, *nqd of them; per worker
+ * {worker, rx_bad_meta, rx_no_port, rx_over_mtu} into wd, how many.
+ * Control thread: a getsockopt per socket, never on the packet path.
+ */
+#define VNET_UPDP_QDROPS	8
+#define VNET_UPDP_WDROPS	4
+unsigned int vnet_updp_drop_stats(struct vnet_updp *up, __u64 (*qd)[VNET_UPDP_QDROPS],
+				  unsigned int maxq, unsigned int *nqd,
+				  __u64 (*wd)[VNET_UPDP_WDROPS], unsigned int maxw);
 void vnet_updp_close(struct vnet_updp *up);
 /*
  * The uplink's netdev now (uplink watch, control thread): ifindex, or 0
