@@ -68,11 +68,7 @@ kernel_has_sg()
 setup()
 {
 	setup_ns NS_WIRE NS_HOST NS_G0 NS_G1 || exit 1
-	# native XDP on a veth wants as many rx queues as its peer has tx queues
-	ip link add up0 netns "$NS_HOST" numtxqueues $NQ numrxqueues $NQ type veth \
-		peer name wire0 netns "$NS_WIRE" numtxqueues $NQ numrxqueues $NQ || exit 1
-	ip -n "$NS_HOST" link set up0 up
-	ip -n "$NS_WIRE" link set wire0 up
+	veth_mq $NQ || exit 1
 	ip -n "$NS_HOST" link set up0 mtu $JUMBO || exit 1
 	ip -n "$NS_WIRE" link set wire0 mtu $JUMBO || exit 1
 	ip -n "$NS_HOST" addr add $UP_IP/24 dev up0
@@ -103,13 +99,6 @@ setup()
 
 # mgmt: the uplink's mgmtdev show record (JSON)
 mgmt() { "$VNETCTL" -j mgmtdev show vnet/up0 | jq -c '.mgmtdev["vnet/up0"]'; }
-
-# moved BEFORE AFTER FIELD: how many uplink queues moved at least 8
-moved()
-{
-	jq -n --argjson b "$1" --argjson a "$2" --arg f "$3" \
-		'[range(0; $a.queues | length) | select($a.queues[.][$f] - $b.queues[.][$f] >= 8)] | length'
-}
 
 # drops RECORD FIELD...: the sum of those per-queue drop counters
 drops()
@@ -182,7 +171,7 @@ test_jumbo_tcp()
 
 test_jumbo_queues()
 {
-	local mb ma gb ga a b sent n
+	local mb ma gb a b sent n
 	RET=0
 	mb=$(mgmt)
 	[ "$(jq '.workers' <<<"$mb")" = $NQ ] && [ "$(jq -c '[.queues[].worker]' <<<"$mb")" = "[0,1]" ]
@@ -192,17 +181,12 @@ test_jumbo_queues()
 	# payload: wire0's transmit hash spreads them over both of up0's rx
 	# queues, so both workers gather jumbo frames at once
 	in_ns "$NS_WIRE" $FRAMES flows wire0 $MAC0 64 8000
-	__all_in() {
-		ga=$(guest_stats G0) &&
-		jq -e -n --argjson b "$gb" --argjson a "$ga" \
-			'([$a.rx[].packets] | add) - ([$b.rx[].packets] | add) >= 256' >/dev/null
-	}
-	busywait 5000 __all_in
-	check_err $? "not every frame from the wire reached the guest: rx $(jq -c '[.rx[].packets]' <<<"$gb") -> $(jq -c '[.rx[].packets]' <<<"$ga")"
+	busywait 5000 __rx_grew G0 "$gb" 256
+	check_err $? "not every frame from the wire reached the guest: rx $(jq -c '[.rx[].packets]' <<<"$gb") -> $(guest_stats G0 | jq -c '[.rx[].packets]')"
 	ma=$(mgmt)
 	vlog "mgmtdev before $mb"
 	vlog "mgmtdev after $ma"
-	n=$(moved "$mb" "$ma" rx_frames)
+	n=$(queues_moved "$(jq -c .queues <<<"$mb")" "$(jq -c .queues <<<"$ma")" rx_frames)
 	[ "$n" = $NQ ]
 	check_err $? "jumbo frames arrived on $n uplink queues, want $NQ: $(jq -c .queues <<<"$ma")"
 	# guest -> wire: 8000-byte datagrams from 32 sockets leave through
@@ -216,7 +200,7 @@ test_jumbo_queues()
 	busywait 5000 __wire_got
 	check_err $? "the wire got $((b - a)) frames, want >= 128"
 	ma=$(mgmt)
-	n=$(moved "$mb" "$ma" tx_frames)
+	n=$(queues_moved "$(jq -c .queues <<<"$mb")" "$(jq -c .queues <<<"$ma")" tx_frames)
 	[ "$n" = $NQ ]
 	check_err $? "jumbo frames left through $n uplink queues, want $NQ: $(jq -c .queues <<<"$ma")"
 	[ "$(drops "$ma" rx_too_long xsk_rx_dropped)" = 0 ] &&
