@@ -70,9 +70,8 @@ static void batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp
 {
 	unsigned int qi = m->queue < p->dev->params.max_vqp ? m->queue : 0;
 	struct up_batch *b = &p->b[wk->id];
-	struct vnet_rx_pkt *pk;
-
 	bool fits = updp_rx_fits(p, data, len);
+	struct vnet_rx_pkt *pk;
 
 	if (fits && b->rxn[qi] == UP_RXB)
 		port_flush(p, b);	/* a full batch goes now; 'touched' stays */
