@@ -492,8 +492,7 @@ const struct vnet_backend_ops *vnet_netdev_backend(int epfd)
 		nd_ops.uplink_mtu_why = "AF_XDP multi-buffer, jumbo frames up to 9216";
 	} else {
 		nd_ops.uplink_mtu_max = VNET_XSK_MTU_MAX;
-		nd_ops.uplink_mtu_why = "one 2 KiB AF_XDP frame per packet: this kernel has no "
-					"AF_XDP multi-buffer (XDP_USE_SG, Linux 6.6)";
+		nd_ops.uplink_mtu_why = VNET_XSK_NO_SG_WHY;
 	}
 	return &nd_ops;
 }

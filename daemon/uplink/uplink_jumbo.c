@@ -87,8 +87,7 @@ __u32 updp_mtu_max(const struct vnet_updp *up, const char **why)
 	}
 	*why = vnet_xsk_sg_supported() ?
 	       "one 2 KiB AF_XDP frame per packet: the uplink's MTU needs no more" :
-	       "one 2 KiB AF_XDP frame per packet: this kernel has no AF_XDP "
-	       "multi-buffer (XDP_USE_SG, Linux 6.6)";
+	       VNET_XSK_NO_SG_WHY;
 	return VNET_XSK_MTU_MAX;
 }
 

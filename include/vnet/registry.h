@@ -228,7 +228,8 @@ struct vnet_dev {
 struct vnet_err {
 	const char *msg;
 	int attr;			/* attribute type, 0 when none */
-	char buf[128];			/* msg, when it has to say a number */
+	char buf[256];			/* msg, when it has to say a number (the
+					 * MTU limit's has a long reason) */
 };
 
 struct vnet_registry {

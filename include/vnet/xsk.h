@@ -53,6 +53,9 @@
  * switches (and the uplink's own MTU, whichever is smaller).
  */
 #define VNET_XSK_SG_MTU_MAX	9216
+/* why a device's MTU stops at VNET_XSK_MTU_MAX (dev add/set's message) */
+#define VNET_XSK_NO_SG_WHY	"one 2 KiB AF_XDP frame per packet: this kernel has no " \
+				"AF_XDP multi-buffer (XDP_USE_SG, Linux 6.6)"
 #define VNET_XSK_SG_FRAME_MAX	(VNET_XSK_SG_MTU_MAX + VNET_XSK_L2_MAX)
 /* the build host's <linux/if_xdp.h> (Debian 12: 6.1) predates them */
 #ifndef XDP_USE_SG
