@@ -49,12 +49,12 @@ LIB_SRCS += daemon/transport/vduse.c daemon/transport/vduse_bus.c \
 LIB_SRCS += daemon/worker/worker.c daemon/worker/sim.c
 # uplink: the XDP program's maps and attach, AF_XDP, the uplink worker (life
 # cycle, round, maps, receive, transmit), the host's share of the uplink
-# (packet socket, host port), learned MACs
+# (packet socket, host port), learned MACs, jumbo frames
 LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_mac_cache.c \
 	daemon/uplink/xdp_attach.c daemon/uplink/xsk.c \
 	daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
 	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
-	daemon/uplink/uplink_gso.c \
+	daemon/uplink/uplink_gso.c daemon/uplink/uplink_jumbo.c \
 	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
@@ -124,7 +124,7 @@ UNIT_TESTS += test_features test_dev_setup test_transport
 # every receive path (C reference, vnet/sim, device to device) decides alike
 UNIT_TESTS += test_rx_agree
 UNIT_TESTS += test_gro
-UNIT_TESTS += test_vduse
+UNIT_TESTS += test_vduse test_xsk_gather
 # uplink workers: who owns which queue (daemon/uplink/uplink_int.h)
 UNIT_TESTS += test_uplink_queues
 # dirty-page logging: every guest-memory write of the engine marks its pages
@@ -168,6 +168,7 @@ SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
 SELFTESTS += selftests/uplink_lifecycle.sh selftests/uplink_queues.sh
+SELFTESTS += selftests/uplink_jumbo.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,

@@ -376,22 +376,78 @@ static int parse_reply(const struct nlmsghdr *nlh, struct tb *tb)
 #define NEED(tb, x, type) (K(tb, x) && mnl_attr_validate(K(tb, x), type) >= 0)
 
 /* An uplink's queues: which worker owns each, what its AF_XDP socket moved. */
-static void print_uplink_queues(const struct nlattr *a)
+/* The drop entry of uplink queue 'queue' (nl.h: only queues that dropped). */
+static bool queue_drops(const struct nlattr *d, __u64 queue, __u64 *v)
 {
+	unsigned int i, n;
+
+	if (!d)
+		return false;
+	n = mnl_attr_get_payload_len(d) / (VNET_UPLINK_QDROPS * sizeof(__u64));
+	for (i = 0; i < n; i++) {
+		/* the payload is only 4-byte aligned */
+		memcpy(v, (const __u64 *)mnl_attr_get_payload(d) + i * VNET_UPLINK_QDROPS,
+		       VNET_UPLINK_QDROPS * sizeof(__u64));
+		if (v[0] == queue)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Per uplink queue: its worker, its socket's frames, and what it dropped:
+ * frames too long for the datapath (vnetd's count) and the kernel's
+ * XDP_STATISTICS of the socket (0 for a queue that dropped nothing).
+ */
+static void print_uplink_queues(const struct nlattr *a, const struct nlattr *drops)
+{
+	static const char *const dnames[VNET_UPLINK_QDROPS - 1] = {
+		"rx_too_long", "xsk_rx_dropped", "xsk_rx_invalid_descs", "xsk_tx_invalid_descs",
+		"xsk_rx_ring_full", "xsk_rx_fill_ring_empty", "xsk_tx_ring_empty",
+	};
 	const __u64 (*q)[4] = mnl_attr_get_payload(a);
-	unsigned int i, n = mnl_attr_get_payload_len(a) / sizeof(q[0]);
+	unsigned int i, k, n = mnl_attr_get_payload_len(a) / sizeof(q[0]);
+	char fmt[48];
 
 	po_arr_open("queues", "");
 	for (i = 0; i < n; i++) {
-		__u64 v[4];
+		__u64 v[4], d[VNET_UPLINK_QDROPS];
 
 		memcpy(v, q[i], sizeof(v));	/* the payload is only 4-byte aligned */
+		if (!queue_drops(drops, v[0], d))
+			memset(d, 0, sizeof(d));
 		po_nl();
 		po_obj_open();
 		po_uint("queue", "queue %" PRIu64, v[0]);
 		po_uint("worker", " worker %" PRIu64, v[1]);
 		po_uint("rx_frames", " rx_frames %" PRIu64, v[2]);
 		po_uint("tx_frames", " tx_frames %" PRIu64, v[3]);
+		for (k = 0; k < VNET_UPLINK_QDROPS - 1; k++) {
+			snprintf(fmt, sizeof(fmt), " %s %%" PRIu64, dnames[k]);
+			po_uint(dnames[k], fmt, d[k + 1]);
+		}
+		po_obj_close();
+	}
+	po_arr_close();
+}
+
+/* Per uplink worker: the receive drops it counted. */
+static void print_worker_drops(const struct nlattr *a)
+{
+	unsigned int i, n = mnl_attr_get_payload_len(a) / (VNET_UPLINK_WDROPS * sizeof(__u64));
+
+	po_arr_open("worker_drops", "");
+	for (i = 0; i < n; i++) {
+		__u64 v[VNET_UPLINK_WDROPS];
+
+		memcpy(v, (const __u64 *)mnl_attr_get_payload(a) + i * VNET_UPLINK_WDROPS,
+		       sizeof(v));
+		po_nl();
+		po_obj_open();
+		po_uint("worker", "worker %" PRIu64, v[0]);
+		po_uint("rx_bad_meta", " rx_bad_meta %" PRIu64, v[1]);
+		po_uint("rx_no_port", " rx_no_port %" PRIu64, v[2]);
+		po_uint("rx_over_mtu", " rx_over_mtu %" PRIu64, v[3]);
 		po_obj_close();
 	}
 	po_arr_close();
@@ -443,7 +499,9 @@ static int mgmtdev_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_attr_validate(V(&tb, UPLINK_WORKERS), MNL_TYPE_U32) >= 0)
 		po_uint("workers", " workers %" PRIu64, mnl_attr_get_u32(V(&tb, UPLINK_WORKERS)));
 	if (V(&tb, UPLINK_QUEUES))
-		print_uplink_queues(V(&tb, UPLINK_QUEUES));
+		print_uplink_queues(V(&tb, UPLINK_QUEUES), V(&tb, UPLINK_QUEUE_DROPS));
+	if (V(&tb, UPLINK_WORKER_DROPS))
+		print_worker_drops(V(&tb, UPLINK_WORKER_DROPS));
 	po_handle_close();
 	return MNL_CB_OK;
 }

@@ -4,9 +4,12 @@
 
   probe IFACE DST_MAC N [VID]   send N marked frames out of IFACE (optionally
                                 802.1Q tagged) and print how many came back
-  flows IFACE DST_MAC N         send N flows each of IPv4/IPv6 x TCP/UDP
-  udp-flows ADDR PORT N K       K datagrams from each of N UDP sockets (N flows)
-                                to ADDR:PORT; prints the datagrams sent
+  flows IFACE DST_MAC N [PAD]   send N flows each of IPv4/IPv6 x TCP/UDP (the
+                                UDP ones with PAD bytes of payload, 16)
+  udp-flows ADDR PORT N K [SIZE]
+                                K datagrams (SIZE bytes, 32) from each of N
+                                UDP sockets (N flows) to ADDR:PORT; prints
+                                the datagrams sent
   tcp-server ADDR PORT          accept one connection, print sha256 and bytes
   tcp-client ADDR PORT BYTES [RATE]
                                 send BYTES random bytes (RATE bytes/s at
@@ -109,7 +112,7 @@ def csum(b):
     return (~s) & 0xffff
 
 
-def flows(iface, dst, n):
+def flows(iface, dst, n, pad=16):
     tx = tx_socket(iface)
     l2 = mac_bytes(dst) + if_mac(iface)
     for i in range(n):
@@ -118,7 +121,7 @@ def flows(iface, dst, n):
             if proto == 6:
                 l4 = struct.pack('!HHIIBBHHH', sport, dport, i, 0, 5 << 4, 0x02, 1024, 0, 0)
             else:
-                l4 = struct.pack('!HHHH', sport, dport, 8 + 16, 0) + bytes(16)
+                l4 = struct.pack('!HHHH', sport, dport, 8 + pad, 0) + bytes(pad)
             src4 = bytes([198, 18, i >> 8 & 0xff, i & 0xff])
             dst4 = bytes([198, 19, 0, 1 + i % 200])
             ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(l4), i, 0, 64, proto, 0,
@@ -131,12 +134,12 @@ def flows(iface, dst, n):
             tx.send(l2 + b'\x86\xdd' + ip6 + l4)
 
 
-def udp_flows(addr, port, n, k):
+def udp_flows(addr, port, n, k, size=32):
     socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(n)]
     sent = 0
     for _ in range(k):
         for s in socks:
-            sent += s.sendto(bytes(32), (addr, port)) == 32
+            sent += s.sendto(bytes(size), (addr, port)) == size
     print(sent, flush=True)
 
 
@@ -341,9 +344,9 @@ def main(a):
     if a[0] == 'probe':
         probe(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else None)
     elif a[0] == 'flows':
-        flows(a[1], a[2], int(a[3]))
+        flows(a[1], a[2], int(a[3]), int(a[4]) if len(a) > 4 else 16)
     elif a[0] == 'udp-flows':
-        udp_flows(a[1], int(a[2]), int(a[3]), int(a[4]))
+        udp_flows(a[1], int(a[2]), int(a[3]), int(a[4]), int(a[5]) if len(a) > 5 else 32)
     elif a[0] == 'tcp-server':
         tcp_server(a[1], int(a[2]))
     elif a[0] == 'tcp-client':

@@ -21,6 +21,8 @@
 #   e2e_uplink.sh          all
 #   uplink_lifecycle.sh    all but test_carrier_storm (~25 s under TCG, and
 #                          it counts netlink carrier events, nothing of XDP)
+#   uplink_jumbo.sh        all: MTU 9000 through multi-buffer on 6.12; on 6.1
+#                          (no XDP_USE_SG) only the refusal with its reason
 # Guests: VM_MEM 1024 MiB, 2 vCPUs, no NIC; veth, tun and the TC modules of
 # the host port loaded (VM_LOAD). The scripts wait for events with generous
 # bounds (uplink_lib.sh), so TCG's slowness costs time, never a result.
@@ -39,7 +41,8 @@ source "$(dirname "$0")/vm_lib.sh"
 
 VM_KERNELS=${VM_KERNELS:-6.1 6.12}
 MATRIX_TESTS=${MATRIX_TESTS:-"xdp_uplink.sh e2e_uplink.sh
-	uplink_lifecycle.sh:test_uplink_gone,test_mtu_limit,test_libxdp_refused"}
+	uplink_lifecycle.sh:test_uplink_gone,test_mtu_limit,test_libxdp_refused
+	uplink_jumbo.sh"}
 # veth: the uplinks; tun: vnet-guest's TAPs and the host port's; clsact and
 # cls_bpf: the host port's TC programs
 VM_LOAD=${VM_LOAD:-veth,tun,sch_ingress,cls_bpf}

@@ -152,3 +152,28 @@ vnetd_idle()
 	echo "$cpu" >"$TMP/vnetd.cpu"
 	[ "$cpu" -le "$1" ]
 }
+
+# veth_mq NQ: veth up0 (in $NS_HOST) and its peer wire0 (in $NS_WIRE), NQ
+# rx and NQ tx queues each, both up (native XDP on a veth wants as many rx
+# queues as its peer has tx queues)
+veth_mq()
+{
+	ip link add up0 netns "$NS_HOST" numtxqueues "$1" numrxqueues "$1" type veth \
+		peer name wire0 netns "$NS_WIRE" numtxqueues "$1" numrxqueues "$1" || return 1
+	ip -n "$NS_HOST" link set up0 up && ip -n "$NS_WIRE" link set wire0 up
+}
+
+# uplink_queues: up0's per-queue counters (vnetctl mgmtdev show), one JSON
+# array
+uplink_queues()
+{
+	"$VNETCTL" -j mgmtdev show vnet/up0 | jq -c '.mgmtdev["vnet/up0"].queues'
+}
+
+# queues_moved BEFORE AFTER FIELD: how many queues (arrays of
+# uplink_queues) moved FIELD by at least 8
+queues_moved()
+{
+	jq -n --argjson b "$1" --argjson a "$2" --arg f "$3" \
+		'[range(0; $a | length) | select($a[.][$f] - $b[.][$f] >= 8)] | length'
+}

@@ -44,11 +44,7 @@ require_bin vnet-guest
 # uplink_make: up0 and wire0, 4 rx and 4 tx queues each, addresses on
 uplink_make()
 {
-	# native XDP on a veth wants as many rx queues as its peer has tx queues
-	ip link add up0 netns "$NS_HOST" numtxqueues $NQ numrxqueues $NQ type veth \
-		peer name wire0 netns "$NS_WIRE" numtxqueues $NQ numrxqueues $NQ || return 1
-	ip -n "$NS_HOST" link set up0 up
-	ip -n "$NS_WIRE" link set wire0 up
+	veth_mq $NQ || return 1
 	ip -n "$NS_HOST" addr add $UP_IP/24 dev up0
 	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
 	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
@@ -70,16 +66,6 @@ setup()
 	guest_up G0 v0 "$NS_G0" $MAC0 $GUEST_IP --rss --hash-report || exit 1
 }
 
-# queues: the uplink's per-queue counters, one JSON array
-queues() { "$VNETCTL" -j mgmtdev show vnet/up0 | jq -c '.mgmtdev["vnet/up0"].queues'; }
-
-# moved BEFORE AFTER FIELD: how many queues moved at least 8 frames
-moved()
-{
-	jq -n --argjson b "$1" --argjson a "$2" --arg f "$3" \
-		'[range(0; $a | length) | select($a[.][$f] - $b[.][$f] >= 8)] | length'
-}
-
 # worker_threads: vnetd's threads named vnetd-uplink*
 worker_threads()
 {
@@ -95,9 +81,9 @@ test_threads()
 	check_err $? "mgmtdev show: workers $n, want $NQ"
 	[ "$(worker_threads)" = $NQ ]
 	check_err $? "vnetd has $(worker_threads) uplink worker threads, want $NQ"
-	[ "$(queues | jq 'length')" = $NQ ] &&
-		[ "$(queues | jq -c '[.[].worker]')" = "[0,1,2,3]" ]
-	check_err $? "queues and their workers: $(queues)"
+	[ "$(uplink_queues | jq 'length')" = $NQ ] &&
+		[ "$(uplink_queues | jq -c '[.[].worker]')" = "[0,1,2,3]" ]
+	check_err $? "queues and their workers: $(uplink_queues)"
 	grep -q "4 AF_XDP socket(s), 4 worker(s)" "$TMP/vnetd.log"
 	check_err $? "the attach log line does not say 4 sockets, 4 workers"
 	log_test "4 uplink queues, 4 workers: one thread and one socket each"
@@ -110,7 +96,7 @@ test_wire_to_guest()
 	in_ns "$NS_WIRE" ping -c 2 -i 0.2 -W 2 $GUEST_IP >/dev/null
 	check_err $? "wire -> guest ping failed"
 	before=$(guest_stats G0)
-	qb=$(queues)
+	qb=$(uplink_queues)
 	# 64 flows x (TCP, UDP) x (IPv4, IPv6): wire0's transmit hash spreads
 	# them over its 4 queues, so over up0's 4 rx queues
 	in_ns "$NS_WIRE" $FRAMES flows wire0 $MAC0 64
@@ -121,11 +107,11 @@ test_wire_to_guest()
 	}
 	busywait 5000 __all_in
 	check_err $? "not every frame from the wire reached the guest"
-	qa=$(queues)
+	qa=$(uplink_queues)
 	vlog "queues before $qb"
 	vlog "queues after $qa"
 	vlog "guest rx $(echo "$after" | jq -c '[.rx[].packets]')"
-	n=$(moved "$qb" "$qa" rx_frames)
+	n=$(queues_moved "$qb" "$qa" rx_frames)
 	[ "$n" -ge 3 ]
 	check_err $? "frames arrived on $n uplink queues, want >= 3: $qa"
 	jq -e -n --argjson b "$before" --argjson a "$after" '
@@ -143,7 +129,7 @@ test_guest_to_wire()
 	RET=0
 	in_ns "$NS_G0" ping -c 2 -i 0.2 -W 2 $WIRE_IP >/dev/null
 	check_err $? "guest -> wire ping failed"
-	qb=$(queues)
+	qb=$(uplink_queues)
 	gb=$(guest_stats G0)
 	a=$(wire_rx_packets)
 	# each socket is a flow: the TAP's queue, so the device's transmit
@@ -154,7 +140,7 @@ test_guest_to_wire()
 	__wire_got() { b=$(wire_rx_packets); [ $((b - a)) -ge 256 ]; }
 	busywait 5000 __wire_got
 	check_err $? "the wire got $((b - a)) frames, want >= 256"
-	qa=$(queues)
+	qa=$(uplink_queues)
 	ga=$(guest_stats G0)
 	vlog "queues before $qb"
 	vlog "queues after $qa"
@@ -163,7 +149,7 @@ test_guest_to_wire()
 		'[range(0; 4) | select($a.tx[.].packets - $b.tx[.].packets >= 8)] | length')
 	[ "$n" -ge 2 ]
 	check_err $? "the guest sent on $n transmit queues, want >= 2"
-	n=$(moved "$qb" "$qa" tx_frames)
+	n=$(queues_moved "$qb" "$qa" tx_frames)
 	[ "$n" -ge 2 ]
 	check_err $? "frames left through $n uplink queues, want >= 2: $qa"
 	log_test "guest -> wire from several transmit queues through several uplink queues"
@@ -210,7 +196,7 @@ test_uplink_return()
 	slowwait 10 __logged "uplink is back" $((n + 1))
 	check_err $? "vnetd did not re-attach the datapath"
 	[ "$("$VNETCTL" -j mgmtdev show vnet/up0 | jq '.mgmtdev["vnet/up0"].queues | length')" = $NQ ]
-	check_err $? "queues after the return: $(queues)"
+	check_err $? "queues after the return: $(uplink_queues)"
 	slowwait 10 in_ns "$NS_WIRE" ping -c 1 -W 1 $GUEST_IP >/dev/null
 	check_err $? "wire -> v0 ping after the uplink came back failed"
 	in_ns "$NS_WIRE" ping -c 2 -i 0.2 -W 2 $GUEST2_IP >/dev/null

@@ -8,9 +8,12 @@
 #        vhost-user server (QEMU connects)
 #   vm2: 4 queue pairs on 2 vCPUs on split virtqueues, QEMU the server and
 #        vnetd the client, as libvirt sets it up
+# The uplink and the wire are at MTU 9000, and so is vm1's device where the
+# kernel has AF_XDP multi-buffer (vm2's keeps 1500).
 # Checked: ping, IPv6 (neighbour discovery, unicast) and TCP both ways with
-# the sha256 of the data (vm1, packed rings negotiated on both sides);
-# multiqueue negotiated, `ethtool -L` changing
+# the sha256 of the data (vm1, packed rings negotiated on both sides; at
+# MTU 9000: jumbo frames through the multi-buffer datapath; ping -M do
+# -s 8000 both ways); multiqueue negotiated, `ethtool -L` changing
 # the active pairs and flows from the wire spreading over exactly the
 # enabled receive queues (vm2); the two VMs reach each other and the wire,
 # and each sees only its own unicast; a guest that changes its MAC is
@@ -20,7 +23,8 @@
 source "$(dirname "$0")/uplink_lib.sh"
 source "$(dirname "$0")/vm_lib.sh"
 
-ALL_TESTS="test_vm1_ping test_vm1_packed test_vm1_ipv6 test_vm1_tcp test_vm2_mq test_vm2_spread
+ALL_TESTS="test_vm1_ping test_vm1_packed test_vm1_jumbo test_vm1_ipv6 test_vm1_tcp
+	test_vm2_mq test_vm2_spread
 	test_two_vms test_mac_change test_driver_reload test_reboot"
 
 VNETCTL=$VNET_BIN/vnetctl
@@ -36,6 +40,8 @@ MAC1_NEW=52:54:00:09:00:21
 VM_KERNEL=${VM_KERNEL:-6.12}
 # vnetd's CPU with idle guests: at most this many percent of one CPU
 VNETD_IDLE_MAX=10
+JUMBO=9000
+VM1_MTU=1500		# JUMBO where the datapath is multi-buffer (setup)
 
 require_root
 require_command ip
@@ -52,7 +58,8 @@ vm_netdev()
 	local id=$1 chardev=$2 q=$3 mac=$4 props=${5:-} mq=off
 	[ "$q" -gt 1 ] && mq=on
 	# vectors=0 (INTx): QEMU 7.2 under TCG crashes setting up MSI-X
-	# vector notifiers for vhost-user (DESIGN.md, machine facts)
+	# vector notifiers for vhost-user (DESIGN.md, machine facts); QEMU
+	# offers VIRTIO_NET_F_MTU (its own config space) only with host_mtu
 	echo "-chardev socket,id=c$id,$chardev" \
 		"-netdev vhost-user,id=n$id,chardev=c$id,queues=$q" \
 		"-device virtio-net-pci,netdev=n$id,mac=$mac,mq=$mq,vectors=0$props"
@@ -76,6 +83,8 @@ setup()
 {
 	setup_ns NS_WIRE NS_HOST || exit 1
 	veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 || exit 1
+	ip -n "$NS_HOST" link set up0 mtu $JUMBO || exit 1
+	ip -n "$NS_WIRE" link set wire0 mtu $JUMBO || exit 1
 	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
 	ip -n "$NS_WIRE" addr add $WIRE_IP6/64 dev wire0 nodad
 	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
@@ -88,9 +97,12 @@ setup()
 		{ cat "$TMP/vnetd.log"; skip "no XDP/AF_XDP datapath on the uplink"; }
 	vm_image "$VM_KERNEL"
 
-	"$VNETCTL" dev add name vm1 mgmtdev vnet/up0 mac $MAC1 max_vqp 1 || exit 1
+	grep -q "frames up to $((JUMBO + 22)) bytes (multi-buffer)" "$TMP/vnetd.log" &&
+		VM1_MTU=$JUMBO
+	"$VNETCTL" dev add name vm1 mgmtdev vnet/up0 mac $MAC1 max_vqp 1 mtu $VM1_MTU || exit 1
 	VM_MEM=384 vm_start vm1 -smp 1 \
-		$(vm_netdev 0 "path=$TMP/run/vm1.sock,reconnect=1" 1 $MAC1 ,packed=on)
+		$(vm_netdev 0 "path=$TMP/run/vm1.sock,reconnect=1" 1 $MAC1 \
+			,packed=on,host_mtu=$VM1_MTU)
 	# QEMU is the server of vm2's socket; it waits for vnetd to connect
 	VM_MEM=384 vm_start vm2 -smp 2 \
 		$(vm_netdev 0 "path=$TMP/vm2.sock,server=on,wait=off" 4 $MAC2)
@@ -134,6 +146,26 @@ test_vm1_packed()
 	vm_ping vm1 $WIRE_IP 5
 	check_err $? "guest -> wire ping on packed rings failed"
 	log_test "QEMU packed=on + virtio_net: packed rings negotiated, traffic"
+}
+
+test_vm1_jumbo()
+{
+	RET=0
+	if [ $VM1_MTU != $JUMBO ]; then
+		# uplink_jumbo.sh checks the refusal; a kernel that has
+		# multi-buffer must use it
+		grep -q "AF_XDP multi-buffer (XDP_USE_SG): available" "$TMP/vnetd.log"
+		check_fail $? "multi-buffer available but up0's datapath is not: $(grep 'uplink datapath' "$TMP/vnetd.log")"
+		log_test "QEMU + virtio_net at MTU $JUMBO (no AF_XDP multi-buffer here: MTU 1500)"
+		return
+	fi
+	[ "$(vm_exec vm1 "cat /sys/class/net/eth0/mtu")" = $JUMBO ]
+	check_err $? "virtio_net did not take the device's MTU $JUMBO"
+	vm_exec vm1 -t 60 "ping -c 3 -i 0.3 -W 3 -M do -s 8000 $WIRE_IP >/dev/null"
+	check_err $? "guest -> wire ping -s 8000 failed"
+	in_ns "$NS_WIRE" ping -c 3 -i 0.3 -W 3 -M do -s 8000 $VM1_IP >/dev/null
+	check_err $? "wire -> guest ping -s 8000 failed"
+	log_test "QEMU + virtio_net at MTU $JUMBO: ping -M do -s 8000 both ways"
 }
 
 test_vm1_ipv6()
@@ -187,7 +219,7 @@ test_vm1_tcp()
 	check_err $? "guest -> wire TCP data differs"
 	vm_tcp_from_wire vm1 $VM1_IP $((8 << 20))
 	check_err $? "wire -> guest TCP data differs"
-	log_test "QEMU + virtio_net: TCP 8 MiB each way, sha256 intact"
+	log_test "QEMU + virtio_net: TCP 8 MiB each way at MTU $VM1_MTU, sha256 intact"
 }
 
 # dev_features DEV: the features the driver negotiated (vnetctl -j)

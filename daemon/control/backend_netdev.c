@@ -368,6 +368,11 @@ static int nd_uplink_change(struct vnet_mgmtdev *m, int ifindex)
 	return up ? vnet_updp_set_link(up, ifindex) : 0;
 }
 
+static __u32 nd_uplink_mtu_limit(const struct vnet_mgmtdev *m, const char **why)
+{
+	return m->datapath ? vnet_updp_mtu_max(m->datapath, why) : 0;
+}
+
 static void nd_uplink_describe(const struct vnet_mgmtdev *m, char *buf, size_t len)
 {
 	const struct vnet_updp *up = m->datapath;
@@ -385,6 +390,21 @@ static unsigned int nd_uplink_queues(const struct vnet_mgmtdev *m, __u64 (*q)[4]
 
 	*nq = up ? vnet_updp_queue_stats(up, q, max) : 0;
 	return up ? vnet_updp_workers(up) : 0;
+}
+
+/* the uplink's entries are the wire's (nl.h) */
+_Static_assert(VNET_UPDP_QDROPS == VNET_UPLINK_QDROPS && VNET_UPDP_WDROPS == VNET_UPLINK_WDROPS,
+	       "uplink drop entries");
+
+static unsigned int nd_uplink_drops(const struct vnet_mgmtdev *m,
+				    __u64 (*qd)[VNET_UPLINK_QDROPS], unsigned int maxq,
+				    unsigned int *nqd, __u64 (*wd)[VNET_UPLINK_WDROPS],
+				    unsigned int maxw)
+{
+	struct vnet_updp *up = m->datapath;
+
+	*nqd = 0;
+	return up ? vnet_updp_drop_stats(up, qd, maxq, nqd, wd, maxw) : 0;
 }
 
 static void nd_get_filter_state(struct vnet_dev *dev, struct vnet_filter_state *fs)
@@ -451,7 +471,9 @@ static struct vnet_backend_ops nd_ops = {
 	.get_migration = nd_get_migration,
 	.uplink_change = nd_uplink_change,
 	.uplink_describe = nd_uplink_describe,
+	.uplink_mtu_limit = nd_uplink_mtu_limit,
 	.uplink_queues = nd_uplink_queues,
+	.uplink_drops = nd_uplink_drops,
 	.get_kernel_info = nd_get_kernel_info,
 };
 
@@ -460,8 +482,17 @@ const struct vnet_backend_ops *vnet_netdev_backend(int epfd)
 	nd_epfd = epfd;
 	/* what the model offers is what a device may be provisioned with */
 	nd_ops.supported_features = vnet_netdev_default_features();
-	/* a device's frame must fit one receive UMEM frame (xsk.h) */
-	nd_ops.uplink_mtu_max = VNET_XSK_MTU_MAX;
-	nd_ops.uplink_mtu_why = "one 2 KiB AF_XDP frame per packet, no multi-buffer";
+	/*
+	 * A device's frame must fit what the uplink datapath receives
+	 * (xsk.h): one 2 KiB UMEM frame, or with AF_XDP multi-buffer (Linux
+	 * 6.6) a jumbo frame of several; the uplink's own MTU bounds it too.
+	 */
+	if (vnet_xsk_sg_supported()) {
+		nd_ops.uplink_mtu_max = VNET_XSK_SG_MTU_MAX;
+		nd_ops.uplink_mtu_why = "AF_XDP multi-buffer, jumbo frames up to 9216";
+	} else {
+		nd_ops.uplink_mtu_max = VNET_XSK_MTU_MAX;
+		nd_ops.uplink_mtu_why = VNET_XSK_NO_SG_WHY;
+	}
 	return &nd_ops;
 }

@@ -24,7 +24,7 @@ struct req {
 	struct vnet_nl_out *out;
 	const struct nlmsghdr *nlh;
 	const struct nlattr *tb[ATTR_SLOTS];
-	char errbuf[128];
+	char errbuf[256];		/* as struct vnet_err's buf: a registry refusal whole */
 	const char *errmsg;
 	int erroff;		/* offset of the bad attribute in the message, 0: none */
 	bool oom;

@@ -135,8 +135,31 @@ static void put_features(struct nlmsghdr *nlh, unsigned int type, const struct v
 	mnl_attr_put_u64(nlh, type, vnet_features_u64(f));
 }
 
-/* an uplink's queues in mgmtdev show: 32 bytes each, 2 KiB of the record */
+/* an uplink's queues in mgmtdev show: 32 bytes each, 2 KiB of the record;
+ * the queues that dropped: 64 bytes each, 1 KiB; its workers' drops:
+ * 32 bytes each, 512 bytes (VNET_NL_RECORD_MAX) */
 #define VNET_UPLINK_QUEUES_SHOWN	64
+#define VNET_UPLINK_QDROPS_SHOWN	16
+#define VNET_UPLINK_WORKERS_SHOWN	16
+
+static void put_uplink_drops(struct req *rq, struct nlmsghdr *nlh, const struct vnet_mgmtdev *m)
+{
+	__u64 qd[VNET_UPLINK_QDROPS_SHOWN][VNET_UPLINK_QDROPS];
+	__u64 wd[VNET_UPLINK_WORKERS_SHOWN][VNET_UPLINK_WDROPS];
+	unsigned int nq, nw;
+
+	if (!rq->ctx->reg->ops->uplink_drops)
+		return;
+	nw = rq->ctx->reg->ops->uplink_drops(m, qd, VNET_UPLINK_QDROPS_SHOWN, &nq, wd,
+					      VNET_UPLINK_WORKERS_SHOWN);
+	/* checked: the record must never overflow, whatever the counts */
+	if (nq)
+		mnl_attr_put_check(nlh, MSG_BUF, VNET_ATTR_UPLINK_QUEUE_DROPS,
+				   nq * sizeof(qd[0]), qd);
+	if (nw)
+		mnl_attr_put_check(nlh, MSG_BUF, VNET_ATTR_UPLINK_WORKER_DROPS,
+				   nw * sizeof(wd[0]), wd);
+}
 
 int nl_put_mgmtdev(struct req *rq, void *obj, __u16 flags)
 {
@@ -170,6 +193,7 @@ int nl_put_mgmtdev(struct req *rq, void *obj, __u16 flags)
 			if (nq)
 				mnl_attr_put(nlh, VNET_ATTR_UPLINK_QUEUES, nq * sizeof(q[0]), q);
 		}
+		put_uplink_drops(rq, nlh, m);
 	}
 	nl_out_put(rq, nlh);
 	return 0;

@@ -177,19 +177,31 @@ static bool socket_path_in_use(struct vnet_registry *r, const char *path,
  * must fit the uplink datapath (backend limit: UMEM frames) and leave
  * through the uplink (its MTU). vnet/sim (loopback) has neither bound.
  */
+static __u32 uplink_mtu_max(const struct vnet_registry *r, const struct vnet_mgmtdev *m,
+			    const char **why)
+{
+	__u32 max = r->ops->uplink_mtu_limit ? r->ops->uplink_mtu_limit(m, why) : 0;
+
+	if (max)
+		return max;
+	*why = r->ops->uplink_mtu_why;
+	return r->ops->uplink_mtu_max;
+}
+
 static int uplink_mtu_check(const struct vnet_registry *r, const struct vnet_mgmtdev *m,
 			    unsigned long mtu, struct vnet_err *e)
 {
-	__u32 max = r->ops->uplink_mtu_max;
+	const char *why = NULL;
+	__u32 max;
 
 	if (m->is_sim)
 		return 0;
+	max = uplink_mtu_max(r, m, &why);
 	if (max && mtu > max) {
 		if (e)
 			snprintf(e->buf, sizeof(e->buf),
 				 "MTU %lu is more than the uplink datapath carries (max %u%s%s)",
-				 mtu, max, r->ops->uplink_mtu_why ? ": " : "",
-				 r->ops->uplink_mtu_why ? r->ops->uplink_mtu_why : "");
+				 mtu, max, why ? ": " : "", why ? why : "");
 		return fail(e, -ERANGE, e ? e->buf : NULL, VDPA_ATTR_DEV_NET_CFG_MTU);
 	}
 	/* the uplink bounds the device: bigger frames could not leave */
@@ -313,8 +325,13 @@ static int dev_new_check(struct vnet_registry *r, struct vnet_dev_params *p,
 		p->mtu = VNET_DEFAULT_MTU;
 		if (m->uplink_mtu && m->uplink_mtu < p->mtu)
 			p->mtu = (__u16)m->uplink_mtu;
-		if (!m->is_sim && r->ops->uplink_mtu_max && r->ops->uplink_mtu_max < p->mtu)
-			p->mtu = (__u16)r->ops->uplink_mtu_max;
+		if (!m->is_sim) {
+			const char *why;
+			__u32 max = uplink_mtu_max(r, m, &why);
+
+			if (max && max < p->mtu)
+				p->mtu = (__u16)max;
+		}
 	}
 
 	if (p->mask & VNET_P_MAX_VQP) {

@@ -54,6 +54,7 @@ struct dev_ctl {
 struct vnet_dp {
 	struct vnet_xdp *skel;		/* the program and its maps */
 	bool bitloop;			/* the skeleton's rodata knob */
+	bool frags;			/* loaded with BPF_F_XDP_HAS_FRAGS */
 	struct vnet_xdp_link link;	/* the object, and where it is attached */
 	int ifindex;
 	int rcu_outer, rcu_inner;	/* map-in-map: a grace period on demand */
@@ -126,6 +127,16 @@ static struct bpf_object *skel_open(void *ctx)
 		return NULL;
 	/* the bit-serial Toeplitz loop (bench-xdp's peer), else the table */
 	dp->skel->rodata->toeplitz_bitloop = dp->bitloop;
+	/*
+	 * Jumbo frames: the program reads headers only (the first buffer),
+	 * so it is frags-aware as it is. The flag lets it see frames of
+	 * several buffers at all (veth refuses a plain program once its
+	 * peer's MTU is over a page: "Peer MTU is too large to set XDP").
+	 */
+	if (dp->frags)
+		bpf_program__set_flags(dp->skel->progs.vnet_xdp_rx,
+				       bpf_program__flags(dp->skel->progs.vnet_xdp_rx) |
+				       BPF_F_XDP_HAS_FRAGS);
 	return dp->skel->obj;
 }
 
@@ -152,6 +163,7 @@ int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
 	o.ctx = dp;
 	dp->ifindex = opts->ifindex;
 	dp->bitloop = opts->bitloop;
+	dp->frags = opts->frags;
 	dp->rcu_inner = dp->rcu_outer = -1;
 	dp->ncpus = libbpf_num_possible_cpus();
 	dp->st = calloc(1, sizeof(*dp->st));

@@ -260,6 +260,9 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 
 	up->ifindex = ifindex;
 	detach_stale(up->ifname, ifindex);
+	/* jumbo frames: multi-buffer where the uplink's MTU needs it */
+	up->frame_want = up->frame_max = updp_frame_max(up->ifname, true);
+	o.frags = up->frame_max != 0;
 	/* native XDP first, generic as the fallback (datapath.c) */
 	err = vnet_dp_open(&o, &up->dp);
 	if (err) {
@@ -270,7 +273,7 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 	 * (xsk_rcv_check): one socket per uplink rx queue */
 	nq = uplink_rx_queues(up->ifname);
 	for (i = 0; i < nq; i++) {
-		err = vnet_xsk_open(up->ifname, i, &up->xsk[i]);
+		err = updp_xsk_open(up->ifname, i, up->frame_max, &up->xsk[i]);
 		if (err) {
 			pr_warn("%s: AF_XDP socket on queue %u: %s\n", up->ifname, i,
 				strerror(-err));
@@ -296,10 +299,17 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 	updp_scan_host_addrs(up);
 	up->last_scan = vnet_now_ns();
 	up->attached = true;
+	/* multi-buffer only if every socket got it: the bound is the smallest */
+	for (i = 0; i < up->nxsk && up->frame_max; i++)
+		if (!vnet_xsk_is_sg(up->xsk[i]))
+			up->frame_max = 0;
 	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), %u worker(s), copy mode, %s, "
-		"GSO sends %s\n", up->ifname, vnet_dp_attach_mode_name(up->dp), up->nxsk, up->nwk,
+		"GSO sends %s, frames up to %u bytes%s\n", up->ifname,
+		vnet_dp_attach_mode_name(up->dp), up->nxsk, up->nwk,
 		up->pkt ? "group frames shared with the host" : "dedicated uplink",
-		up->wk[0]->gso ? "whole to the kernel" : "segmented in software");
+		up->wk[0]->gso ? "whole to the kernel" : "segmented in software",
+		up->frame_max ? up->frame_max : VNET_XSK_RX_FRAME_MAX,
+		up->frame_max ? " (multi-buffer)" : "");
 	if (up->nxsk < up->nwk)
 		pr_warn("%s: %u queue(s) for %u workers: the transmit queues of workers %u.. "
 			"have no socket and drop their frames\n", up->ifname, up->nxsk, up->nwk,
@@ -317,6 +327,7 @@ static void wk_free(struct up_wk *wk)
 {
 	vnet_worker_fini(&wk->w);
 	free(wk->discard);
+	free(wk->sg_buf);
 	pthread_mutex_destroy(&wk->lock);
 	free(wk);
 }
@@ -350,7 +361,9 @@ static int wk_new(struct vnet_updp *up, unsigned int id)
 		return err;
 	}
 	wk->discard = malloc((size_t)UP_BURST * VNET_XSK_FRAME_SIZE);
-	if (!wk->discard) {
+	/* its own gather slots: two workers never share one (uplink_rx.c) */
+	wk->sg_buf = malloc((size_t)UP_SG_SLOTS * VNET_XSK_SG_FRAME_MAX);
+	if (!wk->discard || !wk->sg_buf) {
 		wk_free(wk);
 		return -ENOMEM;
 	}
@@ -447,6 +460,48 @@ unsigned int vnet_updp_queue_stats(struct vnet_updp *up, __u64 (*q)[4], unsigned
 	return i;
 }
 
+unsigned int vnet_updp_drop_stats(struct vnet_updp *up, __u64 (*qd)[VNET_UPDP_QDROPS],
+				  unsigned int maxq, unsigned int *nqd,
+				  __u64 (*wd)[VNET_UPDP_WDROPS], unsigned int maxw)
+{
+	__u64 too_long[VNET_DP_MAX_QUEUES];
+	struct vnet_xsk_kstats ks;
+	struct vnet_xsk_stats xs;
+	unsigned int i, n = 0, nw;
+
+	/* what the workers count, between two of their rounds */
+	lock_all(up);
+	for (nw = 0; nw < up->nwk && nw < maxw; nw++) {
+		const struct up_wk *wk = up->wk[nw];
+
+		wd[nw][0] = nw;
+		wd[nw][1] = wk->rx_bad_meta;
+		wd[nw][2] = wk->rx_no_port;
+		wd[nw][3] = wk->rx_over_mtu;
+	}
+	for (i = 0; i < up->nxsk; i++) {
+		vnet_xsk_get_stats(up->xsk[i], &xs);
+		too_long[i] = xs.rx_too_long;
+	}
+	unlock_all(up);
+	/* the kernel's: a system call each, without holding the workers
+	 * (the sockets change only on this thread) */
+	for (i = 0; i < up->nxsk && n < maxq; i++) {
+		_Static_assert(sizeof(ks) / sizeof(__u64) == VNET_UPDP_QDROPS - 2,
+			       "XDP_STATISTICS fields");
+		if (vnet_xsk_kernel_stats(up->xsk[i], &ks))
+			memset(&ks, 0, sizeof(ks));
+		if (!too_long[i] && !memcmp(&ks, &(struct vnet_xsk_kstats){ 0 }, sizeof(ks)))
+			continue;	/* nothing dropped: not shown */
+		qd[n][0] = i;
+		qd[n][1] = too_long[i];
+		memcpy(&qd[n][2], &ks, sizeof(ks));
+		n++;
+	}
+	*nqd = n;
+	return nw;
+}
+
 /*
  * The uplink watch's view of the netdev: 'ifindex' (0: no netdev of that
  * name). Gone: the datapath is detached and the worker sleeps. There (again,
@@ -455,17 +510,23 @@ unsigned int vnet_updp_queue_stats(struct vnet_updp *up, __u64 (*q)[4], unsigned
  */
 int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
 {
+	bool same = up->attached && ifindex == up->ifindex && vnet_dp_is_attached(up->dp);
 	unsigned int ndev;
 	int err = 0;
 
-	if (up->attached && ifindex == up->ifindex && vnet_dp_is_attached(up->dp))
+	/* the same netdev, still running our program, its MTU not moved
+	 * across what the datapath was made for (uplink_jumbo.c) */
+	if (same && updp_frame_max(up->ifname, false) == up->frame_want)
 		return 0;
 	/* nothing to detach; or a netdev that refused us already (said once) */
 	if (!up->attached && (!ifindex || ifindex == up->refused_ifindex))
 		return 0;
 	lock_all(up);
 	ndev = (unsigned int)__builtin_popcountll(up->port_mask);
-	if (up->attached) {
+	if (same) {
+		up_detach(up);
+		pr_info("%s: uplink MTU changed: datapath made again for it\n", up->ifname);
+	} else if (up->attached) {
 		up_detach(up);
 		pr_info("%s: uplink gone: datapath detached; %u device(s) without link, "
 			"their frames dropped, until %s returns\n", up->ifname, ndev, up->ifname);
@@ -477,13 +538,18 @@ int vnet_updp_set_link(struct vnet_updp *up, int ifindex)
 			pr_warn("%s: uplink is back (ifindex %d) but its datapath is not: %s; "
 				"%u device(s) drop their frames\n", up->ifname, ifindex,
 				strerror(-err), ndev);
-		else
+		else if (!same)
 			pr_info("%s: uplink is back (ifindex %d): datapath re-attached for %u "
 				"device(s)\n", up->ifname, ifindex, ndev);
 	}
 	unlock_all(up);
 	wake_all(up);
 	return err ? err : ifindex ? 1 : 0;
+}
+
+__u32 vnet_updp_mtu_max(const struct vnet_updp *up, const char **why)
+{
+	return up->attached ? updp_mtu_max(up, why) : 0;
 }
 
 bool vnet_updp_attached(const struct vnet_updp *up)

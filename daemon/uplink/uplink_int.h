@@ -90,6 +90,7 @@
 #define UP_PKT_BUDGET	256	/* packet-ring frames per round: XSK gets its turn */
 #define UP_HOST_BURST	16	/* host-port frames per round (a read each) */
 #define UP_HOST_FRAME	65536	/* a host frame: the TAP's MTU may grow with the uplink's */
+#define UP_SG_SLOTS	8	/* multi-buffer frames gathered per batch flush */
 #define ETH_HLEN_	14
 #define UP_MAX_WORKERS	VNET_DEVQ_MAX_OWNERS
 
@@ -98,7 +99,8 @@ enum { EV_WAKE = VNET_WORKER_EV_WAKE, EV_XSK, EV_PKT, EV_HOST };
 
 /* One worker's frames for one port, per receive queue, until its flush. */
 struct up_batch {
-	bool touched;			/* has frames in rxb */
+	bool touched;			/* has frames in rxb, or drops in over_mtu */
+	unsigned int over_mtu;		/* dropped: longer than the device's MTU */
 	struct vnet_rx_pkt *rxb;	/* [max_vqp][UP_RXB] */
 	unsigned int *rxn;		/* [max_vqp] */
 };
@@ -171,6 +173,14 @@ struct up_wk {
 	unsigned int nlocal;
 	struct vnet_xsk_rx rx[UP_BURST];
 	__u64 rx_bad_meta, rx_no_port;
+	/*
+	 * Multi-buffer frames of its sockets, each gathered into a slot of
+	 * its own until the batch flush delivers it (uplink_jumbo.c): the
+	 * worker's, never shared with another worker, allocated once with it.
+	 */
+	__u8 (*sg_buf)[VNET_XSK_SG_FRAME_MAX];	/* [UP_SG_SLOTS] */
+	unsigned int sg_used;
+	__u64 rx_over_mtu;		/* frames longer than a device's MTU */
 	/* detached: transmit buffers whose frames are dropped (updp_port_tx_drop) */
 	struct vnet_tx_buf dtxb[UP_BURST];
 	__u8 (*discard)[VNET_XSK_FRAME_SIZE];	/* [UP_BURST] */
@@ -216,6 +226,10 @@ struct vnet_updp {
 	__u32 host4[VNET_DP_MAX_HOST_IPS];
 	unsigned int nhost4;
 	__u64 last_scan;
+	/* multi-buffer (uplink_jumbo.c): what the uplink's MTU asked for at
+	 * attach, and what the sockets got (0: one UMEM frame per packet) */
+	__u32 frame_want;
+	__u32 frame_max;
 };
 
 /* The socket a worker transmits queue pair 'k' through, or -1: none. */
@@ -237,6 +251,12 @@ void updp_unlock_others(struct vnet_updp *up);
 extern const struct vnet_worker_ops updp_loop_ops;
 extern const struct vnet_netdev_ops updp_port_ops;
 void updp_xsk_watch(struct up_wk *wk, bool on);
+
+/* uplink_jumbo.c */
+__u32 updp_frame_max(const char *ifname, bool verbose);
+__u32 updp_mtu_max(const struct vnet_updp *up, const char **why);
+int updp_xsk_open(const char *ifname, __u32 queue, __u32 frame_max, struct vnet_xsk **x);
+bool updp_rx_fits(const struct up_port *p, const __u8 *data, __u32 len);
 
 /* uplink_push.c (worker 0 with every worker's lock; push_state and
  * learning: dev->lock too) */

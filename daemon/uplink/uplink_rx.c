@@ -25,6 +25,8 @@ static void port_flush(struct up_port *p, struct up_batch *b)
 	bool broken;
 
 	pthread_mutex_lock(&dev->lock);
+	p->st.rx_dropped += b->over_mtu;
+	b->over_mtu = 0;
 	vnet_devq_sync(&p->dq);
 	broken = dev->status & VIRTIO_CONFIG_S_NEEDS_RESET;
 	for (r = 0; r < dev->params.max_vqp; r++) {
@@ -68,13 +70,21 @@ static void batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp
 {
 	unsigned int qi = m->queue < p->dev->params.max_vqp ? m->queue : 0;
 	struct up_batch *b = &p->b[wk->id];
+	bool fits = updp_rx_fits(p, data, len);
 	struct vnet_rx_pkt *pk;
 
-	if (b->rxn[qi] == UP_RXB)
+	if (fits && b->rxn[qi] == UP_RXB)
 		port_flush(p, b);	/* a full batch goes now; 'touched' stays */
 	if (!b->touched) {
 		b->touched = true;
 		wk->touched[wk->ntouched++] = p;
+	}
+	if (!fits) {
+		/* spec 5.1.4.1: longer than the device's MTU (uplink_jumbo.c);
+		 * the port's rx_dropped counts it at the flush (dev->lock) */
+		wk->rx_over_mtu++;
+		b->over_mtu++;
+		return;
 	}
 	pk = &b->rxb[qi * UP_RXB + b->rxn[qi]++];
 	pk->data = data;
@@ -177,11 +187,39 @@ unsigned int updp_run_host(struct up_wk *wk)
 	return i;
 }
 
+/*
+ * The frame at rx[0] of n descriptors, flat: in its UMEM frame, or, when
+ * it came in several (multi-buffer), copied into one of the worker's
+ * gather slots, which stays valid until the batches are flushed (a flush
+ * frees every slot). Returns how many descriptors it took; *len 0:
+ * dropped (counted).
+ */
+static unsigned int rx_frame(struct up_wk *wk, struct vnet_xsk *x,
+			     const struct vnet_xsk_rx *rx, unsigned int n,
+			     const __u8 **data, __u32 *len)
+{
+	unsigned int used;
+
+	if (rx[0].more && wk->sg_used == UP_SG_SLOTS) {
+		updp_flush_touched(wk);
+		wk->sg_used = 0;
+	}
+	used = vnet_xsk_gather(rx, n, wk->sg_buf[wk->sg_used], VNET_XSK_SG_FRAME_MAX,
+			       data, len);
+	if (used > 1 && *len)
+		wk->sg_used++;
+	else if (used > 1)
+		vnet_xsk_rx_count_too_long(x);	/* over frame_max, or a bad piece */
+	else if (!*len)
+		wk->rx_bad_meta++;	/* a descriptor outside its UMEM frame */
+	return used;
+}
+
 /* The worker's own sockets: uplink queues id, id + nwk, ... */
 unsigned int updp_run_rx(struct up_wk *wk)
 {
 	struct vnet_updp *up = wk->up;
-	unsigned int i, k, n, work = 0;
+	unsigned int i, k, n, used, work = 0;
 
 	for (i = wk->id; i < up->nxsk; i += up->nwk) {
 		struct vnet_xsk *x = up->xsk[i];
@@ -189,11 +227,16 @@ unsigned int updp_run_rx(struct up_wk *wk)
 		n = vnet_xsk_rx_peek(x, wk->rx, UP_BURST);
 		if (!n)
 			continue;
-		for (k = 0; k < n; k++) {
+		for (k = 0; k < n; k += used) {
 			const struct vnet_xsk_rx *f = &wk->rx[k];
 			struct vnet_xdp_meta m;
+			const __u8 *data;
+			__u32 len;
 
-			if (!f->meta || !f->len) {
+			used = rx_frame(wk, x, f, n - k, &data, &len);
+			if (!len)
+				continue;
+			if (!f->meta) {
 				wk->rx_bad_meta++;
 				continue;
 			}
@@ -201,14 +244,15 @@ unsigned int updp_run_rx(struct up_wk *wk)
 			if (m.magic != VNET_META_MAGIC) {
 				wk->rx_bad_meta++;
 			} else if (m.flags & VNET_META_F_FLOOD) {
-				updp_replicate(wk, f->data, f->len, 0, false);
+				updp_replicate(wk, data, len, 0, false);
 			} else if (m.dev < VNET_DP_MAX_DEVS && up->ports[m.dev]) {
-				batch_add(wk, up->ports[m.dev], &m, f->data, f->len);
+				batch_add(wk, up->ports[m.dev], &m, data, len);
 			} else {
 				wk->rx_no_port++;	/* device went away meanwhile */
 			}
 		}
 		updp_flush_touched(wk);
+		wk->sg_used = 0;
 		vnet_xsk_rx_done(x, wk->rx, n);
 		work += n;
 	}

@@ -51,7 +51,7 @@ static unsigned int tx_bufs_ready(struct vnet_xsk *x, struct up_txq *t)
 		t->txb[i].data = vnet_xsk_tx_frame(x, &t->txaddr[i]);
 		if (!t->txb[i].data)
 			break;
-		t->txb[i].cap = VNET_XSK_FRAME_SIZE;
+		t->txb[i].cap = vnet_xsk_tx_cap(x);	/* multi-buffer: a jumbo frame */
 	}
 	return i;
 }

@@ -74,6 +74,20 @@ static int obj_load(struct vnet_xdp_link *l)
 	return prog ? bpf_program__fd(prog) : -ENOENT;
 }
 
+/*
+ * A program the object's opener made frags-aware (BPF_F_XDP_HAS_FRAGS):
+ * libxdp keeps its own note of it, and loads its dispatcher frags-aware
+ * only when every program it runs is (libxdp >= 1.3).
+ */
+static int frags_sync(struct vnet_xdp_link *l)
+{
+	struct bpf_program *prog = bpf_object__find_program_by_name(l->obj, PROG_NAME);
+
+	if (!prog || !(bpf_program__flags(prog) & BPF_F_XDP_HAS_FRAGS))
+		return 0;
+	return xdp_program__set_xdp_frags_support(l->xprog, true);
+}
+
 static int try_libxdp(struct vnet_xdp_link *l, enum xdp_attach_mode mode, unsigned int fault)
 {
 	struct xdp_multiprog *mp;
@@ -85,6 +99,9 @@ static int try_libxdp(struct vnet_xdp_link *l, enum xdp_attach_mode mode, unsign
 		l->xprog = NULL;
 		return err;
 	}
+	err = frags_sync(l);
+	if (err)
+		return err;
 	if (fault & VNET_XDP_FAULT_LIBXDP) {
 		/* what a refused extension load leaves behind: an object
 		 * libbpf will not load a second time */

@@ -27,6 +27,8 @@ struct vnet_dp_opts {
 	int bitloop;			/* the bit-serial Toeplitz loop, not the table
 				 * (bench; the program's rodata knob) */
 	unsigned int fault;		/* tests: VNET_XDP_FAULT_* (xdp_attach.h) */
+	bool frags;			/* multi-buffer frames (BPF_F_XDP_HAS_FRAGS):
+					 * jumbo frames to XDP_USE_SG sockets */
 };
 
 /* RSS_CONFIG in host order (the device model validates against the spec). */

@@ -97,9 +97,22 @@ enum vnet_attr {
 						 * worker, frames received, frames
 						 * sent (its AF_XDP socket; mgmtdev
 						 * show) */
+	VNET_ATTR_UPLINK_QUEUE_DROPS,		/* binary, VNET_UPLINK_QDROPS u64 a
+						 * queue, only queues that dropped:
+						 * queue, rx_too_long, then the
+						 * socket's XDP_STATISTICS (struct
+						 * vnet_xsk_kstats order; mgmtdev
+						 * show) */
+	VNET_ATTR_UPLINK_WORKER_DROPS,		/* binary, VNET_UPLINK_WDROPS u64 a
+						 * worker: worker, rx_bad_meta,
+						 * rx_no_port, rx_over_mtu (mgmtdev
+						 * show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)
+/* fields of a VNET_ATTR_UPLINK_QUEUE_DROPS / _WORKER_DROPS entry */
+#define VNET_UPLINK_QDROPS	8
+#define VNET_UPLINK_WDROPS	4
 
 /* What happens to the frames of a device (dev show). */
 enum vnet_datapath {

@@ -158,6 +158,9 @@ struct vnet_backend_ops {
 	 * why, for the error message; 0: no limit but the uplink's MTU */
 	__u32 uplink_mtu_max;
 	const char *uplink_mtu_why;
+	/* the same for one uplink now (its datapath attached: what it was
+	 * made for); 0: not known, the bound above (may be NULL) */
+	__u32 (*uplink_mtu_limit)(const struct vnet_mgmtdev *m, const char **why);
 	/* make the device (transport listening, queues allocated); all or
 	 * nothing. It may narrow dev->p.features to what the transport can
 	 * offer (VDUSE: what the running kernel accepts); the registry saves
@@ -200,6 +203,14 @@ struct vnet_backend_ops {
 	 * (mgmtdev show) */
 	unsigned int (*uplink_queues)(const struct vnet_mgmtdev *m, __u64 (*q)[4],
 				      unsigned int max, unsigned int *nq);
+	/* optional: the uplink's drop counters (mgmtdev show; nl.h
+	 * VNET_ATTR_UPLINK_QUEUE_DROPS, _WORKER_DROPS): the queues that
+	 * dropped (up to maxq, *nqd of them), every worker (up to maxw,
+	 * return) */
+	unsigned int (*uplink_drops)(const struct vnet_mgmtdev *m,
+				     __u64 (*qd)[VNET_UPLINK_QDROPS], unsigned int maxq,
+				     unsigned int *nqd, __u64 (*wd)[VNET_UPLINK_WDROPS],
+				     unsigned int maxw);
 	/* optional: what the kernel made of the device (transport vduse);
 	 * -ENODEV for a device the kernel has nothing of */
 	int (*get_kernel_info)(struct vnet_dev *dev, struct vnet_kernel_info *ki);
@@ -217,7 +228,8 @@ struct vnet_dev {
 struct vnet_err {
 	const char *msg;
 	int attr;			/* attribute type, 0 when none */
-	char buf[128];			/* msg, when it has to say a number */
+	char buf[256];			/* msg, when it has to say a number (the
+					 * MTU limit's has a long reason) */
 };
 
 struct vnet_registry {

@@ -62,6 +62,18 @@ unsigned int vnet_updp_workers(const struct vnet_updp *up);
  * many. Control thread (holds the workers between two rounds).
  */
 unsigned int vnet_updp_queue_stats(struct vnet_updp *up, __u64 (*q)[4], unsigned int max);
+/*
+ * Receive drops (nl.h VNET_ATTR_UPLINK_QUEUE_DROPS, _WORKER_DROPS): per
+ * uplink queue that dropped any, {queue, rx_too_long, the socket's
+ * XDP_STATISTICS}, up to maxq into qd, *nqd of them; per worker
+ * {worker, rx_bad_meta, rx_no_port, rx_over_mtu} into wd, how many.
+ * Control thread: a getsockopt per socket, never on the packet path.
+ */
+#define VNET_UPDP_QDROPS	8
+#define VNET_UPDP_WDROPS	4
+unsigned int vnet_updp_drop_stats(struct vnet_updp *up, __u64 (*qd)[VNET_UPDP_QDROPS],
+				  unsigned int maxq, unsigned int *nqd,
+				  __u64 (*wd)[VNET_UPDP_WDROPS], unsigned int maxw);
 void vnet_updp_close(struct vnet_updp *up);
 /*
  * The uplink's netdev now (uplink watch, control thread): ifindex, or 0
@@ -74,6 +86,12 @@ void vnet_updp_close(struct vnet_updp *up);
 int vnet_updp_set_link(struct vnet_updp *up, int ifindex);
 /* XDP and AF_XDP are on the uplink now. */
 bool vnet_updp_attached(const struct vnet_updp *up);
+/*
+ * The largest device MTU the attached datapath carries (one UMEM frame, or
+ * multi-buffer up to the uplink's MTU) and why; 0 while detached.
+ * Control thread.
+ */
+__u32 vnet_updp_mtu_max(const struct vnet_updp *up, const char **why);
 /* "native dispatcher", "skb direct", ..., or "detached": mgmtdev show */
 void vnet_updp_describe(const struct vnet_updp *up, char *buf, size_t len);
 

@@ -165,7 +165,7 @@ const struct vnet_backend_ops vnet_stub_backend = {
 	.supported_features.w[1] = 1,
 	/* vnetd's own limit (backend_netdev.c), so the tests see its messages */
 	.uplink_mtu_max = VNET_XSK_MTU_MAX,
-	.uplink_mtu_why = "stub",
+	.uplink_mtu_why = VNET_XSK_NO_SG_WHY,
 	.create = stub_create,
 	.destroy = stub_destroy,
 	.get_config = stub_get_config,

@@ -548,6 +548,10 @@ static void test_mtu_limit(void)
 	nlh = dev_new("j0", "eth0");
 	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, 9000);
 	expect_rejected(nlh, nlh->nlmsg_len, -ERANGE, "MTU 9000 is more than the uplink datapath carries");
+	/* the whole reason, not cut short (it was, at 127 characters) */
+	nlh = dev_new("j0", "eth0");
+	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, 9000);
+	expect_rejected(nlh, nlh->nlmsg_len, -ERANGE, "(max 1770: " VNET_XSK_NO_SG_WHY ")");
 	nlh = dev_new("j0", "eth0");
 	mnl_attr_put_u16(nlh, VDPA_ATTR_DEV_NET_CFG_MTU, VNET_XSK_MTU_MAX + 1);
 	expect_rejected(nlh, nlh->nlmsg_len, -ERANGE, want);
