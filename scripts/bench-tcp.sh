@@ -37,11 +37,13 @@
 # (other work on the machine only ever takes throughput away). O=DIR runs
 # another build's binaries (e.g. a checkout of the base commit, for a
 # before/after). VNETD_ARGS / GUEST_ARGS are added to their command lines.
+# DIRS="guest-wire wire-guest" (the default) picks the directions.
 set -u
 O=${O:-build}
 SECS=${SECS:-10}
 ROUNDS=${ROUNDS:-1}
 STREAMS=${STREAMS:-1 4}
+DIRS=${DIRS:-guest-wire wire-guest}
 MAC0=02:00:00:07:00:02
 WIRE_IP=10.7.0.1
 GUEST_IP=10.7.0.2
@@ -131,7 +133,7 @@ printf '%-5s %-12s %3s %8s %8s %7s %10s %10s\n' "" "" "" "Gbit/s" "Gbit/s" "" "C
 	"CPU-s/GB"
 : >"$TMP/rows"
 for round in $(seq 1 "$ROUNDS"); do
-	for dir in guest-wire wire-guest; do
+	for dir in $DIRS; do
 		for p in $STREAMS; do
 			if [ $dir = guest-wire ]; then
 				v=$(iperf "$NS_G" "$NS_WIRE" $WIRE_IP "$p" "g2w.$p.$round")
