@@ -124,6 +124,8 @@ UNIT_TESTS += test_features test_dev_setup test_transport
 # every receive path (C reference, vnet/sim, device to device) decides alike
 UNIT_TESTS += test_rx_agree
 UNIT_TESTS += test_gro
+# the Internet checksum against a word-by-word reference
+UNIT_TESTS += test_csum
 UNIT_TESTS += test_vduse
 # uplink workers: who owns which queue (daemon/uplink/uplink_int.h)
 UNIT_TESTS += test_uplink_queues
