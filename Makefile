@@ -54,7 +54,7 @@ LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_mac_cache.c \
 	daemon/uplink/xdp_attach.c daemon/uplink/xsk.c \
 	daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
 	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
-	daemon/uplink/uplink_gso.c daemon/uplink/uplink_jumbo.c \
+	daemon/uplink/uplink_gso.c daemon/uplink/uplink_jumbo.c daemon/uplink/uplink_hold.c \
 	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
@@ -124,9 +124,13 @@ UNIT_TESTS += test_features test_dev_setup test_transport
 # every receive path (C reference, vnet/sim, device to device) decides alike
 UNIT_TESTS += test_rx_agree
 UNIT_TESTS += test_gro
+# the Internet checksum against a word-by-word reference
+UNIT_TESTS += test_csum
 UNIT_TESTS += test_vduse test_xsk_gather
 # uplink workers: who owns which queue (daemon/uplink/uplink_int.h)
 UNIT_TESTS += test_uplink_queues
+# frames held for a receive queue without buffers (uplink_hold.c)
+UNIT_TESTS += test_uplink_hold
 # dirty-page logging: every guest-memory write of the engine marks its pages
 UNIT_TESTS += test_dirty_log
 

@@ -16,7 +16,9 @@
 # guest: its receive), 1 and 4 streams (STREAMS), SECS seconds each. Per
 # row: Gbit/s received, and CPU seconds per GB received of vnetd and of
 # vnet-guest (utime + stime from /proc/PID/stat around the run, all
-# threads); vnet/veth is the ratio of the rates. The kernel's work in
+# threads); vnet/veth is the ratio of the rates; retr, the vnet sender's
+# retransmits (a loss anywhere on the path). The receive queue's counters
+# (drops: no guest buffer) close the report. The kernel's work in
 # softirq (iperf3's stacks, the veth and TAP transmit) is in nobody's
 # column: it lands on whichever process was running.
 #
@@ -37,11 +39,13 @@
 # (other work on the machine only ever takes throughput away). O=DIR runs
 # another build's binaries (e.g. a checkout of the base commit, for a
 # before/after). VNETD_ARGS / GUEST_ARGS are added to their command lines.
+# DIRS="guest-wire wire-guest" (the default) picks the directions.
 set -u
 O=${O:-build}
 SECS=${SECS:-10}
 ROUNDS=${ROUNDS:-1}
 STREAMS=${STREAMS:-1 4}
+DIRS=${DIRS:-guest-wire wire-guest}
 MAC0=02:00:00:07:00:02
 WIRE_IP=10.7.0.1
 GUEST_IP=10.7.0.2
@@ -115,23 +119,23 @@ iperf()
 	wait "$srv" 2>/dev/null
 	out=$(jq -r --arg c "$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" \
 	      --arg g "$(awk -v a="$g0" -v b="$g1" 'BEGIN { print b - a }')" \
-		'"\(.end.sum_received.bits_per_second / 1e9) \(.end.sum_received.bytes) \($c) \($g)"' \
+		'"\(.end.sum_received.bits_per_second / 1e9) \(.end.sum_received.bytes) \($c) \($g) \(.end.sum_sent.retransmits // 0)"' \
 		<<<"$out" 2>/dev/null)
 	# no report (iperf3 failed): a zero row, not a short one
-	[ -n "$out" ] && echo "$out" || echo "0 0 0 0"
+	[ -n "$out" ] && echo "$out" || echo "0 0 0 0 0"
 }
 
 echo "iperf3 TCP, ${SECS}s per run; vnet: wire namespace <-> vnetd (XDP, AF_XDP," \
 	"GSO packet socket) <-> vnet-guest's TAP; veth: two namespaces"
 echo "$(grep -o 'uplink datapath: .*' "$TMP/vnetd.log" | head -1)"
 echo "vnet-guest: features $(guest_stats G0 | jq -r .features)"
-printf '%-5s %-12s %3s %8s %8s %7s %10s %10s\n' round direction P "vnet" "veth" "ratio" \
-	"vnetd" "vnet-guest"
-printf '%-5s %-12s %3s %8s %8s %7s %10s %10s\n' "" "" "" "Gbit/s" "Gbit/s" "" "CPU-s/GB" \
-	"CPU-s/GB"
+printf '%-5s %-12s %3s %8s %8s %7s %10s %10s %6s\n' round direction P "vnet" "veth" "ratio" \
+	"vnetd" "vnet-guest" "retr"
+printf '%-5s %-12s %3s %8s %8s %7s %10s %10s %6s\n' "" "" "" "Gbit/s" "Gbit/s" "" "CPU-s/GB" \
+	"CPU-s/GB" "vnet"
 : >"$TMP/rows"
 for round in $(seq 1 "$ROUNDS"); do
-	for dir in guest-wire wire-guest; do
+	for dir in $DIRS; do
 		for p in $STREAMS; do
 			if [ $dir = guest-wire ]; then
 				v=$(iperf "$NS_G" "$NS_WIRE" $WIRE_IP "$p" "g2w.$p.$round")
@@ -143,9 +147,9 @@ for round in $(seq 1 "$ROUNDS"); do
 			echo "$round $dir $p $v $w" >>"$TMP/rows"
 			echo "$round $dir $p $v $w" | awk '{
 				gb = $5 / 1e9
-				printf "%-5s %-12s %3s %8.2f %8.2f %6.2fx %10.3f %10.3f\n", $1,
+				printf "%-5s %-12s %3s %8.2f %8.2f %6.2fx %10.3f %10.3f %6d\n", $1,
 				       $2 == "guest-wire" ? "guest->wire" : "wire->guest", $3, $4,
-				       $8, $8 ? $4 / $8 : 0, gb ? $6 / gb : 0, gb ? $7 / gb : 0 }'
+				       $9, $9 ? $4 / $9 : 0, gb ? $6 / gb : 0, gb ? $7 / gb : 0, $8 }'
 		done
 	done
 done
@@ -153,12 +157,13 @@ if [ "$ROUNDS" -gt 1 ]; then
 	# each row's best round: vnet and veth independently
 	awk '{ k = $2 " " $3
 	       if ($4 > v[k]) { v[k] = $4; gb = $5 / 1e9; c[k] = gb ? $6 / gb : 0; g[k] = gb ? $7 / gb : 0 }
-	       if ($8 > w[k]) w[k] = $8 }
+	       if ($9 > w[k]) w[k] = $9 }
 	     END { for (k in v) { split(k, a, " ")
 		   printf "best  %-12s %3s %8.2f %8.2f %6.2fx %10.3f %10.3f\n",
 			  a[1] == "guest-wire" ? "guest->wire" : "wire->guest", a[2], v[k], w[k],
 			  w[k] ? v[k] / w[k] : 0, c[k], g[k] } }' "$TMP/rows" | sort -k2,2 -k3n
 fi
+echo "v0 receiveq: $("$VNETCTL" -j dev vstats show v0 qidx 0)"
 # vnetd logs its GSO totals when the uplink detaches
 kill -TERM "$VNETD_PID"
 busywait 5000 sh -c "! kill -0 $VNETD_PID 2>/dev/null"

@@ -585,6 +585,7 @@ static void port_free(struct up_port *p)
 		free(p->b[i].rxb);
 		free(p->b[i].rxn);
 	}
+	updp_hold_free(p);
 	free(p);
 }
 
@@ -621,6 +622,10 @@ int vnet_updp_port_add(struct vnet_updp *up, struct vnet_netdev *dev, bool trust
 			err = -ENOMEM;
 			goto err_free;
 		}
+	}
+	if (updp_hold_alloc(p, dev->params.max_vqp)) {
+		err = -ENOMEM;
+		goto err_free;
 	}
 	lock_all(up);
 	for (slot = 0; slot < VNET_DP_MAX_DEVS && (up->port_mask & BIT(slot)); slot++)

@@ -20,6 +20,8 @@
  *                    wire, the host port, the other devices; RARP
  *   uplink_gso.c     GSO sends to the wire whole: a packet socket with
  *                    PACKET_VNET_HDR, the kernel (or the NIC) segments
+ *   uplink_hold.c    frames a receive queue had no buffer for, held a
+ *                    little while (copies) instead of dropped
  *
  * N worker threads per uplink (struct up_wk; docs/ARCHITECTURE.md "Uplink
  * workers"): worker i owns the AF_XDP sockets of uplink queues q with
@@ -93,6 +95,10 @@
 #define UP_SG_SLOTS	8	/* multi-buffer frames gathered per batch flush */
 #define ETH_HLEN_	14
 #define UP_MAX_WORKERS	VNET_DEVQ_MAX_OWNERS
+/* a receive queue without buffers: frames kept for it (uplink_hold.c) */
+#define UP_HOLD		512	/* frames (~ a 1 MiB ring of 4 KiB buffers' worth) */
+#define UP_HOLD_FRAME	2048	/* larger frames are dropped, never held */
+#define UP_HOLD_NS	20000000ull	/* a queue taking nothing this long: dropped */
 
 /* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
 enum { EV_WAKE = VNET_WORKER_EV_WAKE, EV_XSK, EV_PKT, EV_HOST };
@@ -103,6 +109,14 @@ struct up_batch {
 	unsigned int over_mtu;		/* dropped: longer than the device's MTU */
 	struct vnet_rx_pkt *rxb;	/* [max_vqp][UP_RXB] */
 	unsigned int *rxn;		/* [max_vqp] */
+};
+
+/* One receive queue's held frames: a FIFO of copies (uplink_hold.c). */
+struct up_hold {
+	__u8 (*slot)[UP_HOLD_FRAME];	/* [UP_HOLD]: pk[i].data is slot[i] */
+	struct vnet_rx_pkt pk[UP_HOLD];
+	unsigned int head, n;
+	__u64 since;			/* the queue last took one (or the first came) */
 };
 
 struct up_port {
@@ -130,6 +144,10 @@ struct up_port {
 	__u64 learn_aged_ns;		/* when learned entries were last aged */
 	bool spoof_warned;		/* the log said once why frames drop */
 	struct vnet_updp_port_stats st;	/* dev->lock: every worker counts here */
+	/* per receive queue (dev->lock); nheld, all of them (read unlocked) */
+	struct up_hold *hold;
+	unsigned int nhold_q;
+	unsigned int nheld;
 };
 
 struct local_frame {
@@ -272,6 +290,19 @@ unsigned int updp_run_host(struct up_wk *wk);
 int updp_replicate(struct up_wk *wk, const __u8 *data, __u32 len, __u64 exclude,
 		   bool copy);
 void updp_flush_touched(struct up_wk *wk);
+/* held frames of ports this worker retries (slot % nwk == id); work done */
+unsigned int updp_hold_retry(struct up_wk *wk);
+bool updp_holding(const struct up_wk *wk);
+
+/* uplink_hold.c (dev->lock held, but for alloc/free) */
+int updp_hold_alloc(struct up_port *p, unsigned int nq);
+void updp_hold_free(struct up_port *p);
+void updp_hold_add(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+		   const struct vnet_rx_pkt *pk, unsigned int n, __u64 mask, __u64 now);
+unsigned int updp_hold_deliver(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+			       __u64 now);
+/* everything queue r holds, dropped (and counted on nq if not NULL) */
+void updp_hold_drop(struct up_port *p, unsigned int r, struct vnet_netq *nq);
 
 /* uplink_gso.c: open/close with the attach (every worker's lock held), one
  * socket per worker; send: that worker */

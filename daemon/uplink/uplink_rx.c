@@ -18,38 +18,122 @@
  * model wants around every ring access anyway, orders them (taken once a
  * batch, not per frame; docs/ARCHITECTURE.md "Uplink workers").
  */
+/*
+ * One receive queue: what it holds first, then the batch's frames; those
+ * it has no buffer for are held (uplink_hold.c), behind any already held.
+ * Returns the frames delivered.
+ */
+static unsigned int queue_flush(struct up_port *p, struct vnet_devq_q *q,
+				const struct vnet_rx_pkt *pk, unsigned int n, __u64 now)
+{
+	unsigned int r = (unsigned int)(q - p->dq.q) / 2, got = 0, took;
+	struct vnet_netq *nq = &q->nq;
+	__u64 nobuf;
+
+	if (p->hold[r].n)
+		got = updp_hold_deliver(p, r, nq, now);
+	if (!n)
+		return got;
+	if (p->hold[r].n) {
+		updp_hold_add(p, r, nq, pk, n, n < 64 ? (1ull << n) - 1 : ~0ull, now);
+		return got;
+	}
+	took = vnet_net_rx_burst_hold(nq, pk, n, &nobuf);
+	/* delivered, held, or else dropped as too big */
+	p->st.rx_dropped += n - took - (unsigned int)__builtin_popcountll(nobuf);
+	got += took;
+	if (nobuf)
+		updp_hold_add(p, r, nq, pk, n, nobuf, now);
+	return got;
+}
+
 static void port_flush(struct up_port *p, struct up_batch *b)
 {
 	struct vnet_netdev *dev = p->dev;
 	unsigned int r, got, total;
+	__u64 now = vnet_now_ns();
 	bool broken;
 
 	pthread_mutex_lock(&dev->lock);
-	p->st.rx_dropped += b->over_mtu;
-	b->over_mtu = 0;
+	if (b) {
+		p->st.rx_dropped += b->over_mtu;
+		b->over_mtu = 0;
+	}
 	vnet_devq_sync(&p->dq);
 	broken = dev->status & VIRTIO_CONFIG_S_NEEDS_RESET;
 	for (r = 0; r < dev->params.max_vqp; r++) {
 		struct vnet_devq_q *q = &p->dq.q[2 * r];
 
-		total = b->rxn[r];
+		total = b ? b->rxn[r] : 0;
+		if (b)
+			b->rxn[r] = 0;
+		if (!total && !p->hold[r].n)
+			continue;
+		/* a queue that cannot take frames now: what it held goes */
+		if (broken || !q->active)
+			updp_hold_drop(p, r, NULL);
 		if (!total)
 			continue;
-		b->rxn[r] = 0;
 		/* a queue the driver has not set up: receiveq1 (like sim.c) */
 		if (!q->active)
 			q = &p->dq.q[0];
-		got = !broken && q->active ?
-		      vnet_net_rx_burst(&q->nq, b->rxb + r * UP_RXB, total) : 0;
-		p->st.rx_frames += got;
-		p->st.rx_dropped += total - got;
-		if (q->active) {
-			vnet_devq_rx_stats(q);
-			/* GET_VRING_BASE may come before the next round */
-			vnet_devq_save_position(q);
+		if (broken || !q->active) {
+			p->st.rx_dropped += total;
+			continue;
 		}
+		got = queue_flush(p, q, b->rxb + r * UP_RXB, total, now);
+		p->st.rx_frames += got;
+		vnet_devq_rx_stats(q);
+		/* GET_VRING_BASE may come before the next round */
+		vnet_devq_save_position(q);
+	}
+	/* held frames of live queues that got no new ones: another try */
+	for (r = 0; !broken && __atomic_load_n(&p->nheld, __ATOMIC_RELAXED) &&
+		    r < dev->params.max_vqp; r++) {
+		struct vnet_devq_q *q = &p->dq.q[2 * r];
+
+		if (!p->hold[r].n || !q->active)
+			continue;
+		got = updp_hold_deliver(p, r, &q->nq, now);
+		p->st.rx_frames += got;
+		vnet_devq_rx_stats(q);
+		vnet_devq_save_position(q);
 	}
 	pthread_mutex_unlock(&dev->lock);
+}
+
+/* The worker's ports (slot % nwk == id) with held frames: another try. */
+unsigned int updp_hold_retry(struct up_wk *wk)
+{
+	struct vnet_updp *up = wk->up;
+	unsigned int work = 0;
+	__u64 mask;
+
+	for (mask = up->port_mask; mask; mask &= mask - 1) {
+		struct up_port *p = up->ports[__builtin_ctzll(mask)];
+		unsigned int before = __atomic_load_n(&p->nheld, __ATOMIC_RELAXED);
+
+		if (!before || p->slot % up->nwk != wk->id)
+			continue;
+		port_flush(p, NULL);
+		if (__atomic_load_n(&p->nheld, __ATOMIC_RELAXED) != before)
+			work++;
+	}
+	return work;
+}
+
+bool updp_holding(const struct up_wk *wk)
+{
+	const struct vnet_updp *up = wk->up;
+	__u64 mask;
+
+	for (mask = up->port_mask; mask; mask &= mask - 1) {
+		const struct up_port *p = up->ports[__builtin_ctzll(mask)];
+
+		if (p->slot % up->nwk == wk->id && __atomic_load_n(&p->nheld, __ATOMIC_RELAXED))
+			return true;
+	}
+	return false;
 }
 
 void updp_flush_touched(struct up_wk *wk)

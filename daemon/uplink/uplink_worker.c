@@ -99,6 +99,8 @@ static unsigned int run_round(struct up_wk *wk)
 		d = (unsigned int)__builtin_ctzll(mask);
 		work += port_service(wk, up->ports[d]);
 	}
+	/* frames held for a receive queue are ours: detached too */
+	work += updp_hold_retry(wk);
 	if (!up->attached)
 		return work;
 	for (i = wk->id; i < up->nxsk; i += up->nwk)
@@ -166,7 +168,7 @@ static int sleep_timeout(const struct up_wk *wk)
 	const struct vnet_updp *up = wk->up;
 	unsigned int i;
 
-	if (wk->coal_pending)
+	if (wk->coal_pending || updp_holding(wk))
 		return 1;
 	if (!up->attached)
 		return -1;

@@ -10,7 +10,11 @@
 #include <linux/types.h>
 #include <stddef.h>
 
-/* Add 'len' bytes at 'p' (treated as starting on an even offset) to 'sum'. */
+/*
+ * Add 'len' bytes at 'p' (treated as starting on an even offset) to 'sum'
+ * (any value). The result is below 2^33: callers may add a few small terms
+ * before they fold.
+ */
 __u64 vnet_csum_add(const void *p, size_t len, __u64 sum);
 
 /* Fold to 16 bits and complement: the value to store in the packet. */

@@ -122,6 +122,20 @@ unsigned int vnet_net_rx_burst(struct vnet_netq *q,
 			       const struct vnet_rx_pkt *pkts, unsigned int n);
 
 /*
+ * vnet_net_rx_burst, but a frame the receiveq had no buffer for is not
+ * dropped: bit i of *nobuf set says pkts[i] is still the caller's, to
+ * deliver later or drop (vnet_net_rx_dropped counts it). Within a flow
+ * (coalescing keeps each flow's order) those are always its last frames
+ * of the burst, so delivering them before anything newer keeps every flow
+ * in order. n at most VNET_RX_HOLD_MAX (more: dropped as by
+ * vnet_net_rx_burst, *nobuf 0).
+ */
+#define VNET_RX_HOLD_MAX	64
+unsigned int vnet_net_rx_burst_hold(struct vnet_netq *q, const struct vnet_rx_pkt *pkts,
+				    unsigned int n, __u64 *nobuf);
+void vnet_net_rx_dropped(struct vnet_netq *q, unsigned int n);
+
+/*
  * Pop up to VNET_TX_BURST transmit chains and turn them into frames in
  * out[0 .. return). A chain is popped only if all its segments fit into the
  * remaining buffers (it stays in the ring otherwise: call again); one that

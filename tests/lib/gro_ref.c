@@ -350,8 +350,8 @@ void gro_rig_post(struct gro_rig *r, unsigned int n)
 	vdriver_publish(&r->d);
 }
 
-unsigned int gro_rig_burst(struct gro_rig *r, const struct gro_ref_frame *in, unsigned int n,
-			   const __u32 *hash)
+static struct vnet_rx_pkt *rig_pkts(const struct gro_ref_frame *in, unsigned int n,
+				    const __u32 *hash)
 {
 	static struct vnet_rx_pkt pk[GRO_REF_MAX_IN];
 
@@ -361,7 +361,22 @@ unsigned int gro_rig_burst(struct gro_rig *r, const struct gro_ref_frame *in, un
 			.hash_value = hash ? hash[i] : 0,
 			.hash_report = hash ? VIRTIO_NET_HASH_REPORT_TCPv4 : 0,
 		};
+	return pk;
+}
+
+unsigned int gro_rig_burst(struct gro_rig *r, const struct gro_ref_frame *in, unsigned int n,
+			   const __u32 *hash)
+{
+	const struct vnet_rx_pkt *pk = rig_pkts(in, n, hash);
+
 	return vnet_net_rx_burst(&r->q, pk, n < GRO_REF_MAX_IN ? n : GRO_REF_MAX_IN);
+}
+
+unsigned int gro_rig_burst_hold(struct gro_rig *r, const struct gro_ref_frame *in,
+				unsigned int n, __u64 *nobuf)
+{
+	return vnet_net_rx_burst_hold(&r->q, rig_pkts(in, n, NULL),
+				      n < GRO_REF_MAX_IN ? n : GRO_REF_MAX_IN, nobuf);
 }
 
 void gro_rig_collect(struct gro_rig *r)

@@ -81,6 +81,9 @@ void gro_rig_post(struct gro_rig *r, unsigned int n);
 /* One receive burst of in[]; returns what vnet_net_rx_burst returned. */
 unsigned int gro_rig_burst(struct gro_rig *r, const struct gro_ref_frame *in, unsigned int n,
 			   const __u32 *hash);
+/* The same through vnet_net_rx_burst_hold: *nobuf, what found no buffer. */
+unsigned int gro_rig_burst_hold(struct gro_rig *r, const struct gro_ref_frame *in,
+				unsigned int n, __u64 *nobuf);
 /* Read every used buffer into out[] (gathered); forget earlier ones. */
 void gro_rig_collect(struct gro_rig *r);
 
