@@ -359,7 +359,12 @@ test_spoofchk()
 	grep -q "host port vnh" "$TMP/vnetd.log" || want="5 - 0"
 	[ "$n" = "$want" ]
 	check_err $? "trusted device, 5 broadcasts (wire host self): $n, want $want"
+	"$VNETCTL" -j dev show v0 | jq -e '.dev.v0.learned_macs | length > 0' >/dev/null
+	check_err $? "the trusted device learned no source MAC: $("$VNETCTL" dev show v0)"
 	"$VNETCTL" dev set name v0 trust off
+	# forgotten at once, not at the worker's next round
+	"$VNETCTL" -j dev show v0 | jq -e '.dev.v0.learned_macs == null' >/dev/null
+	check_err $? "trust off: dev show still lists learned MACs"
 	in_ns "$NS_WIRE" ping -c 1 -W 2 $GUEST_IP >/dev/null
 	vlog "$("$VNETCTL" dev show v0)"
 	[ "$(port_counter v0 tx_wire)" -gt 0 ] && [ "$(port_counter v0 rx_frames)" -gt 0 ]

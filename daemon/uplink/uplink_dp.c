@@ -686,6 +686,18 @@ void vnet_updp_port_set_policy(struct vnet_updp_port *port, bool trusted, bool s
 
 	__atomic_store_n(&p->trusted, trusted, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->spoofchk, spoofchk, __ATOMIC_RELAXED);
+	if (trusted)
+		return;
+	/*
+	 * Trust off forgets what was learned now, not at the worker's next
+	 * round (it may be asleep): a 'dev show' right after must not list
+	 * them. The table is read and written under dev->lock; worker 0
+	 * pushes the maps without them (the table's version moved).
+	 */
+	vnet_netdev_lock_ctl(p->dev);
+	vnet_mac_learn_clear(&p->learned);
+	pthread_mutex_unlock(&p->dev->lock);
+	wake_all(p->up);
 }
 
 unsigned int vnet_updp_port_learned(struct vnet_updp_port *port, __u8 (*macs)[6],
