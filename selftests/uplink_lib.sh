@@ -118,6 +118,16 @@ tcp_xfer()
 	[ -n "$sent" ] && [ "$sent" = "$got" ]
 }
 
+# tcp_both_ways BYTES [PREFIX]: tcp_xfer guest ($NS_G0) -> wire and wire ->
+# guest ($GUEST_IP), each checked (check_err, messages led by PREFIX)
+tcp_both_ways()
+{
+	tcp_xfer "$NS_G0" "$NS_WIRE" $WIRE_IP "$1"
+	check_err $? "${2:-}guest -> wire TCP data differs"
+	tcp_xfer "$NS_WIRE" "$NS_G0" $GUEST_IP "$1"
+	check_err $? "${2:-}wire -> guest TCP data differs"
+}
+
 # wire_rx_packets: frames wire0 (in $NS_WIRE) received
 wire_rx_packets()
 {
