@@ -131,6 +131,22 @@ vm_console_tail()
 	tail -n "${2:-15}" "$TMP/vm-$1/console.log" 2>/dev/null | sed 's/^/	console: /'
 }
 
+# vm_boot_digest NAME: one line on the guest's last boot (after its last
+# reset), for a failure message of which CI shows only a few lines: how
+# far it got, its soft lockups and where
+vm_boot_digest()
+{
+	local boot lockups rip
+	boot=$(awk '/sysrq: Resetting|Linux version/ { n = 0; delete l } { l[n++] = $0 }
+		END { for (i = 0; i < n; i++) print l[i] }' "$TMP/vm-$1/console.log" 2>/dev/null)
+	lockups=$(printf '%s\n' "$boot" | grep -c "soft lockup")
+	rip=$(printf '%s\n' "$boot" | grep -m1 -A6 "soft lockup" |
+		sed -n 's/.*RIP: [0-9a-f]*:\([^ ]*\).*/\1/p' | head -1)
+	echo "last boot: $(printf '%s\n' "$boot" | grep -c .) console lines," \
+		"$lockups soft lockup(s)${rip:+ (RIP $rip)}," \
+		"last: $(printf '%s\n' "$boot" | grep -v sysrq | tail -n 1 | cut -c1-100)"
+}
+
 __console_size() { stat -c %s "$TMP/vm-$1/console.log" 2>/dev/null || echo 0; }
 
 # __console_quiet NAME FILE: the console did not grow in 2 s, nor since

@@ -18,14 +18,14 @@
 # enabled receive queues (vm2); the two VMs reach each other and the wire,
 # and each sees only its own unicast; a guest that changes its MAC is
 # dropped and counted when untrusted and keeps working when trusted (the
-# device learns the MAC); driver reload and reboot reset the device and
-# traffic resumes.
+# device learns the MAC); after a driver reload (device reset) and a power
+# cycle (QEMU quits, a new one connects) traffic resumes.
 source "$(dirname "$0")/uplink_lib.sh"
 source "$(dirname "$0")/vm_lib.sh"
 
 ALL_TESTS="test_vm1_ping test_vm1_packed test_vm1_jumbo test_vm1_ipv6 test_vm1_tcp
 	test_vm2_mq test_vm2_spread
-	test_two_vms test_mac_change test_driver_reload test_reboot"
+	test_two_vms test_mac_change test_driver_reload test_power_cycle"
 
 VNETCTL=$VNET_BIN/vnetctl
 FRAMES="python3 $SELFTEST_DIR/guest_frames.py"
@@ -79,6 +79,14 @@ vm_ping()
 	vm_exec "$1" -t 60 "ping -c ${3:-3} -i 0.3 -W 3 $2 >/dev/null 2>&1 || ping -c ${3:-3} -i 0.3 -W 3 $2"
 }
 
+# vm1_start: boot vm1 (its QEMU connects to vnetd's socket)
+vm1_start()
+{
+	VM_MEM=384 vm_start vm1 -smp 1 \
+		$(vm_netdev 0 "path=$TMP/run/vm1.sock,reconnect=1" 1 $MAC1 \
+			,packed=on,host_mtu=$VM1_MTU)
+}
+
 setup()
 {
 	setup_ns NS_WIRE NS_HOST || exit 1
@@ -100,9 +108,7 @@ setup()
 	grep -q "frames up to $((JUMBO + 22)) bytes (multi-buffer)" "$TMP/vnetd.log" &&
 		VM1_MTU=$JUMBO
 	"$VNETCTL" dev add name vm1 mgmtdev vnet/up0 mac $MAC1 max_vqp 1 mtu $VM1_MTU || exit 1
-	VM_MEM=384 vm_start vm1 -smp 1 \
-		$(vm_netdev 0 "path=$TMP/run/vm1.sock,reconnect=1" 1 $MAC1 \
-			,packed=on,host_mtu=$VM1_MTU)
+	vm1_start
 	# QEMU is the server of vm2's socket; it waits for vnetd to connect
 	VM_MEM=384 vm_start vm2 -smp 2 \
 		$(vm_netdev 0 "path=$TMP/vm2.sock,server=on,wait=off" 4 $MAC2)
@@ -381,21 +387,36 @@ test_driver_reload()
 	log_test "guest driver reload: the device resets, traffic resumes"
 }
 
-test_reboot()
+# A guest power cycle: QEMU quits with the rings running (the front-end
+# goes away), a new QEMU connects on the same socket and the new guest's
+# virtio_net sets the device up from scratch. Not a reboot in place: under
+# TCG a Linux guest rebooted in place can sit for minutes in early boot
+# (soft lockups in clear_page_erms: every store to a page that held code
+# of the previous boot takes QEMU's slow path until the stale translations
+# on it are gone); that failed CI twice. A reset of the live device (the
+# same vhost-user stop and start QEMU does at a reset) is the driver reload
+# case above.
+test_power_cycle()
 {
+	local gone
 	RET=0
-	vm_exec vm1 -t 5 "echo b >/proc/sysrq-trigger" >/dev/null 2>&1
-	sleep 1
+	gone=$(grep -c "vm1: vhost-user front-end gone" "$TMP/vnetd.log")
+	vm_stop vm1
+	busywait 5000 sh -c "[ \$(grep -c 'vm1: vhost-user front-end gone' '$TMP/vnetd.log') -gt $gone ]"
+	check_err $? "vnetd did not see vm1's QEMU go"
+	vm1_start
 	if ! vm_wait_ready vm1 180; then
-		check_err 1 "the guest did not come back from reboot"
-		vm_console_tail vm1 60
+		check_err 1 "the guest did not boot again; $(vm_boot_digest vm1)"
+		vm_console_tail vm1 30
 		vm_post_mortem vm1
 	fi
 	vm_net_up vm1 $VM1_IP
-	check_err $? "no carrier after reboot"
+	check_err $? "no carrier after the power cycle"
 	vm_ping vm1 $WIRE_IP
-	check_err $? "no traffic after reboot"
-	log_test "guest reboot: the device resets, traffic resumes"
+	check_err $? "no traffic after the power cycle"
+	in_ns "$NS_WIRE" ping -c 3 -i 0.3 -W 3 $VM1_IP >/dev/null
+	check_err $? "wire -> guest ping failed after the power cycle"
+	log_test "guest power cycle (QEMU quits, a new one connects): device set up again, traffic"
 }
 
 setup
