@@ -75,7 +75,10 @@
 # generator, a queue's kernel half and a datapath thread, and CPU 0 the
 # consumer too: the datapath process is not pinned (its threads float
 # over both CPUs), and the rates say what the whole machine does, not
-# what one more core buys.
+# what one more core buys. There DPDK's forwarding lcores busy-poll at
+# nice 0 on both CPUs and a generator at nice 19 gets ~1/70 of its CPU:
+# GEN_NICE=0 runs the generators at the datapath's priority instead (the
+# consumer then waits for its slice, as the 1-queue notes above say).
 #
 # DIR=tx: the transmit direction, guest -> wire. The guest side is DPDK's
 # dpdk-testpmd on net_virtio_user (queues=1, mac= the device's, so vnetd's
@@ -122,6 +125,7 @@ IDLE_SECS=${IDLE_SECS:-5}
 FLOWS=${FLOWS:-64}
 DIR=${DIR:-rx}
 UPQ=${UPQ:-1}
+GEN_NICE=${GEN_NICE:-19}
 GEN_CPU=0
 DP_CPU=1
 NQ=1		# uplink queues of the table being measured (UPQ)
@@ -209,7 +213,7 @@ set_queues()
 # gen1 CPU: one generator on CPU, source address 10.9.CPU.1; its JSON line
 gen1()
 {
-	in_ns "$NS_WIRE" taskset -c "$1" nice -n 19 "$VNET_BIN/vnet-gen" -i wire0 --dst-mac $MAC \
+	in_ns "$NS_WIRE" taskset -c "$1" nice -n "$GEN_NICE" "$VNET_BIN/vnet-gen" -i wire0 --dst-mac $MAC \
 		--src-ip "10.9.$1.1" -f "$FLOWS" -s "$SECS" -j 2>"$TMP/gen.$1.err"
 }
 
