@@ -111,6 +111,14 @@ void po_obj_open(void)
 		jw_obj_open(&jw, NULL);
 }
 
+void po_obj_open_key(const char *key, const char *text_label)
+{
+	if (as_json)
+		jw_obj_open(&jw, key);
+	else
+		printf("%s", text_label);
+}
+
 void po_obj_close(void)
 {
 	if (as_json)

@@ -25,6 +25,8 @@ void po_arr_open(const char *key, const char *text_label);
 void po_arr_str(const char *fmt, const char *val);
 void po_arr_close(void);
 void po_obj_open(void);			/* JSON: an object in an array; text: nothing */
+/* JSON "key": { ... } inside an object (close with po_obj_close); text: the label */
+void po_obj_open_key(const char *key, const char *text_label);
 void po_obj_close(void);
 
 #endif

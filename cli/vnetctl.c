@@ -394,6 +394,25 @@ static bool queue_drops(const struct nlattr *d, __u64 queue, __u64 *v)
 	return false;
 }
 
+/* one counter as " name value" / "name": value */
+static void print_named(const char *name, __u64 v)
+{
+	char fmt[48];
+
+	snprintf(fmt, sizeof(fmt), " %s %%" PRIu64, name);
+	po_uint(name, fmt, v);
+}
+
+/* the fields of an uplink queue's drop entry after its queue number (nl.h),
+ * and of a worker's after its worker number */
+static const char *const qdrop_names[VNET_UPLINK_QDROPS - 1] = {
+	"rx_too_long", "xsk_rx_dropped", "xsk_rx_invalid_descs", "xsk_tx_invalid_descs",
+	"xsk_rx_ring_full", "xsk_rx_fill_ring_empty", "xsk_tx_ring_empty",
+};
+static const char *const wdrop_names[VNET_UPLINK_WDROPS - 1] = {
+	"rx_bad_meta", "rx_no_port", "rx_over_mtu",
+};
+
 /*
  * Per uplink queue: its worker, its socket's frames, and what it dropped:
  * frames too long for the datapath (vnetd's count) and the kernel's
@@ -401,13 +420,9 @@ static bool queue_drops(const struct nlattr *d, __u64 queue, __u64 *v)
  */
 static void print_uplink_queues(const struct nlattr *a, const struct nlattr *drops)
 {
-	static const char *const dnames[VNET_UPLINK_QDROPS - 1] = {
-		"rx_too_long", "xsk_rx_dropped", "xsk_rx_invalid_descs", "xsk_tx_invalid_descs",
-		"xsk_rx_ring_full", "xsk_rx_fill_ring_empty", "xsk_tx_ring_empty",
-	};
+	const char *const *dnames = qdrop_names;
 	const __u64 (*q)[4] = mnl_attr_get_payload(a);
 	unsigned int i, k, n = mnl_attr_get_payload_len(a) / sizeof(q[0]);
-	char fmt[48];
 
 	po_arr_open("queues", "");
 	for (i = 0; i < n; i++) {
@@ -422,10 +437,8 @@ static void print_uplink_queues(const struct nlattr *a, const struct nlattr *dro
 		po_uint("worker", " worker %" PRIu64, v[1]);
 		po_uint("rx_frames", " rx_frames %" PRIu64, v[2]);
 		po_uint("tx_frames", " tx_frames %" PRIu64, v[3]);
-		for (k = 0; k < VNET_UPLINK_QDROPS - 1; k++) {
-			snprintf(fmt, sizeof(fmt), " %s %%" PRIu64, dnames[k]);
-			po_uint(dnames[k], fmt, d[k + 1]);
-		}
+		for (k = 0; k < VNET_UPLINK_QDROPS - 1; k++)
+			print_named(dnames[k], d[k + 1]);
 		po_obj_close();
 	}
 	po_arr_close();
@@ -445,9 +458,8 @@ static void print_worker_drops(const struct nlattr *a)
 		po_nl();
 		po_obj_open();
 		po_uint("worker", "worker %" PRIu64, v[0]);
-		po_uint("rx_bad_meta", " rx_bad_meta %" PRIu64, v[1]);
-		po_uint("rx_no_port", " rx_no_port %" PRIu64, v[2]);
-		po_uint("rx_over_mtu", " rx_over_mtu %" PRIu64, v[3]);
+		for (unsigned int k = 0; k < VNET_UPLINK_WDROPS - 1; k++)
+			print_named(wdrop_names[k], v[k + 1]);
 		po_obj_close();
 	}
 	po_arr_close();
@@ -738,6 +750,60 @@ static int vstats_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* 'n' entries of 'per' u64 each: the sum of each field after the first */
+static void sum_entries(const struct nlattr *a, unsigned int per, __u64 *sum)
+{
+	unsigned int i, k, n = a ? mnl_attr_get_payload_len(a) / (per * sizeof(__u64)) : 0;
+	__u64 v[VNET_UPLINK_QDROPS];
+
+	memset(sum, 0, (per - 1) * sizeof(*sum));
+	for (i = 0; i < n; i++) {
+		/* the payload is only 4-byte aligned */
+		memcpy(v, (const __u64 *)mnl_attr_get_payload(a) + i * per, per * sizeof(__u64));
+		for (k = 1; k < per; k++)
+			sum[k - 1] += v[k];
+	}
+}
+
+/*
+ * dev vstats of a device on an uplink: its port's drops, then the drops of
+ * the uplink its frames come through, summed over the uplink's queues and
+ * workers (mgmtdev show has them one by one).
+ */
+static void print_vstats_uplink(const struct nlattr *nest)
+{
+	static const unsigned int port[] = {
+		VNET_ATTR_PORT_RX_DROPPED, VNET_ATTR_PORT_TX_SPOOFED, VNET_ATTR_PORT_TX_DROPPED,
+	};
+	static const char *const port_names[] = {
+		"port_rx_dropped", "port_tx_spoofed", "port_tx_dropped",
+	};
+	__u64 qsum[VNET_UPLINK_QDROPS - 1], wsum[VNET_UPLINK_WDROPS - 1];
+	const struct nlattr *a;
+	struct tb tb;
+	unsigned int k;
+
+	memset(&tb, 0, sizeof(tb));
+	if (mnl_attr_parse_nested(nest, tb_cb, &tb) < 0 || !V(&tb, UPLINK) ||
+	    mnl_attr_validate(V(&tb, UPLINK), MNL_TYPE_NUL_STRING) < 0)
+		return;
+	po_nl();
+	po_obj_open_key("uplink", "uplink");
+	po_str("name", " %s", mnl_attr_get_str(V(&tb, UPLINK)));
+	for (k = 0; k < sizeof(port) / sizeof(port[0]); k++) {
+		a = tb.v[port[k] - VNET_ATTR_BASE];
+		if (a && mnl_attr_validate(a, MNL_TYPE_U64) >= 0)
+			print_named(port_names[k], mnl_attr_get_u64(a));
+	}
+	sum_entries(V(&tb, UPLINK_QUEUE_DROPS), VNET_UPLINK_QDROPS, qsum);
+	for (k = 0; k < VNET_UPLINK_QDROPS - 1; k++)
+		print_named(qdrop_names[k], qsum[k]);
+	sum_entries(V(&tb, UPLINK_WORKER_DROPS), VNET_UPLINK_WDROPS, wsum);
+	for (k = 0; k < VNET_UPLINK_WDROPS - 1; k++)
+		print_named(wdrop_names[k], wsum[k]);
+	po_obj_close();
+}
+
 static int vstats_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const char *name = NULL;
@@ -774,6 +840,8 @@ static int vstats_cb(const struct nlmsghdr *nlh, void *data)
 	} else {
 		mnl_attr_parse(nlh, GENL_HDRLEN, vstats_attr_cb, &name);
 	}
+	if (V(&tb, VSTATS_UPLINK))
+		print_vstats_uplink(V(&tb, VSTATS_UPLINK));
 	po_handle_close();
 	return MNL_CB_OK;
 }

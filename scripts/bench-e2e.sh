@@ -60,6 +60,26 @@
 # summary gives each configuration's best round (other work on the machine
 # only ever takes time away) and the ratios of those.
 #
+# UPQ="N ..." (receive direction; default 1): one table per N, the uplink
+# with N queues. up0 and wire0 get N rx and N tx queues each, and every
+# configuration serves all N of them, a thread per queue: vnetd with N
+# uplink workers and device v0 with N queue pairs (the consumer drives
+# all of them; vnet's XDP program spreads the flows over them by hash),
+# testpmd with net_af_xdp queue_count=N, net_vhost queues=N and N
+# forwarding lcores, the drop loop with N sockets and N threads. veth
+# puts a frame its peer sent with XDP_TX on the receive queue of the
+# sending CPU (smp_processor_id() % queues), whatever its flow: so N
+# generators run, generator i on CPU i with source address 10.9.i.1 (its
+# own FLOWS flows), and queue i's kernel half runs on CPU i. N is at most
+# the CPUs there are. With N = 2 on this 2-CPU machine every CPU runs a
+# generator, a queue's kernel half and a datapath thread, and CPU 0 the
+# consumer too: the datapath process is not pinned (its threads float
+# over both CPUs), and the rates say what the whole machine does, not
+# what one more core buys. There DPDK's forwarding lcores busy-poll at
+# nice 0 on both CPUs and a generator at nice 19 gets ~1/70 of its CPU:
+# GEN_NICE=0 runs the generators at the datapath's priority instead (the
+# consumer then waits for its slice, as the 1-queue notes above say).
+#
 # DIR=tx: the transmit direction, guest -> wire. The guest side is DPDK's
 # dpdk-testpmd on net_virtio_user (queues=1, mac= the device's, so vnetd's
 # spoof check passes), --forward-mode=txonly --txpkts 64: an independent
@@ -104,8 +124,14 @@ ROUNDS=${ROUNDS:-1}
 IDLE_SECS=${IDLE_SECS:-5}
 FLOWS=${FLOWS:-64}
 DIR=${DIR:-rx}
+UPQ=${UPQ:-1}
+GEN_NICE=${GEN_NICE:-19}
 GEN_CPU=0
 DP_CPU=1
+NQ=1		# uplink queues of the table being measured (UPQ)
+GEN_CPUS=0	# the generators' CPUs, one per queue
+DP_CPUS=1	# the datapath process's CPUs
+SINK_CPUS=0	# the consumer's
 MAC=02:00:00:0e:00:02
 EAL="--no-huge -m 1024 --no-pci"
 
@@ -125,11 +151,21 @@ case "$DIR" in
 rx|tx) ;;
 *) echo "DIR=rx (wire -> guest, the default) or DIR=tx (guest -> wire), not '$DIR'"; exit 1;;
 esac
+for q in $UPQ; do
+	# a generator per queue, each on its own CPU (veth picks the queue by it)
+	case "$q" in
+	''|*[!0-9]*) q=0;;
+	esac
+	if [ "$q" -lt 1 ] || [ "$q" -gt "$(nproc)" ]; then
+		echo "UPQ: uplink queue counts from 1 to $(nproc) (the CPUs), not '$UPQ'"
+		exit 1
+	fi
+done
+[ "$DIR" = tx ] && [ "$UPQ" != 1 ] && { echo "UPQ is for the receive direction (DIR=rx)"; exit 1; }
 
 TMP=$(mktemp -d /tmp/vnet-bench-e2e-XXXXXX)
 [ -n "${KEEP:-}" ] || defer rm -rf "$TMP"
 setup_ns NS_WIRE NS_HOST || exit 1
-veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 || exit 1
 # processes still running at exit (an interrupted run), by pid, before
 # the namespaces go: every background start is noted in $TMP/pids
 defer __kill_started
@@ -155,35 +191,82 @@ in_bpf_ns()
 # CPU seconds (all threads) of a process so far
 cpu_s() { awk '{ printf "%.2f\n", ($14 + $15) / 100 }' "/proc/$1/stat"; }
 
-# gen: run the generator (foreground); prints "SENT SECONDS"
-gen()
+# set_queues N: the uplink (up0, wire0) with N queues each, and the CPUs
+# of everything that runs for it (UPQ)
+set_queues()
 {
-	in_ns "$NS_WIRE" taskset -c $GEN_CPU nice -n 19 "$VNET_BIN/vnet-gen" -i wire0 --dst-mac $MAC \
-		-f "$FLOWS" -s "$SECS" -j 2>"$TMP/gen.err" | jq -r '"\(.sent) \(.seconds)"' ||
-		echo "0 0"
+	NQ=$1
+	ip -n "$NS_HOST" link del up0 2>/dev/null
+	veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 "$NQ" || exit 1
+	# only the generators' frames on up0: not the host's IPv6 (RS, MLD)
+	ip netns exec "$NS_WIRE" sysctl -qw net.ipv6.conf.wire0.disable_ipv6=1 2>/dev/null
+	GEN_CPUS=$(seq -s ' ' 0 $((NQ - 1)))
+	if [ "$NQ" = 1 ]; then
+		DP_CPUS=$DP_CPU
+		SINK_CPUS=$GEN_CPU
+	else
+		DP_CPUS=0-$((NQ - 1))
+		SINK_CPUS=0-$((NQ - 1))
+	fi
 }
 
-# sink_start SOCKET: the consumer on CPU 0 (with the generator); pid in SINK
+# gen1 CPU: one generator on CPU, source address 10.9.CPU.1; its JSON line
+gen1()
+{
+	in_ns "$NS_WIRE" taskset -c "$1" nice -n "$GEN_NICE" "$VNET_BIN/vnet-gen" -i wire0 --dst-mac $MAC \
+		--src-ip "10.9.$1.1" -f "$FLOWS" -s "$SECS" -j 2>"$TMP/gen.$1.err"
+}
+
+# gen: run the generators, one per uplink queue (foreground); prints "SENT
+# SECONDS" (their sum, the longest)
+gen()
+{
+	local c
+	for c in $GEN_CPUS; do
+		gen1 "$c" >"$TMP/gen.$c.out" &
+	done
+	wait
+	for c in $GEN_CPUS; do
+		cat "$TMP/gen.$c.out"
+	done | jq -rs 'if length > 0 then "\(map(.sent) | add) \(map(.seconds) | max)"
+		       else "0 0" end' 2>/dev/null || echo "0 0"
+}
+
+# sink_start SOCKET...: the consumer, a vnet-guest per socket driving NQ /
+# (sockets) queue pairs each, on CPU 0 with the generator (UPQ > 1: any
+# CPU); pids in SINK
 sink_start()
 {
-	: >"$TMP/sink.out"
-	taskset -c $GEN_CPU "$VNET_BIN/vnet-guest" --sink --socket "$1" -q 1 -j --wait 10 \
-		>>"$TMP/sink.out" 2>"$TMP/sink.err" &
-	SINK=$!
-	started $SINK
+	local i=0 sock pid
+	SINK=
+	for sock in "$@"; do
+		: >"$TMP/sink.$i.out"
+		taskset -c "$SINK_CPUS" "$VNET_BIN/vnet-guest" --sink --socket "$sock" \
+			-q $((NQ / $#)) -j --wait 10 >>"$TMP/sink.$i.out" 2>"$TMP/sink.$i.err" &
+		pid=$!
+		started $pid
+		SINK="$SINK $pid"
+		i=$((i + 1))
+	done
 	# SIGUSR1 asks for counters: not before vnet-guest has its handler
-	busywait 2000 grep -qx vnet-guest "/proc/$SINK/comm"
+	for pid in $SINK; do
+		busywait 2000 grep -qx vnet-guest "/proc/$pid/comm"
+	done
 	sleep 0.1
 }
 
 __sink_up()
 {
-	local n
-	n=$(wc -l <"$TMP/sink.out")
-	kill -USR1 "$SINK" 2>/dev/null || return 1
-	sleep 0.1
-	[ "$(wc -l <"$TMP/sink.out")" -gt "$n" ] &&
-		tail -n 1 "$TMP/sink.out" | jq -e '.link_up and .connects > 0' >/dev/null
+	local i=0 n pid
+	for pid in $SINK; do
+		n=$(wc -l <"$TMP/sink.$i.out")
+		kill -USR1 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+		[ "$(wc -l <"$TMP/sink.$i.out")" -gt "$n" ] &&
+			tail -n 1 "$TMP/sink.$i.out" | jq -e '.link_up and .connects > 0' >/dev/null ||
+			return 1
+		i=$((i + 1))
+	done
 }
 
 # sink_stop: stop the consumer; SINK_GOT = the frames it counted and the
@@ -192,11 +275,24 @@ __sink_up()
 # read would be the one before the consumer's final count.
 sink_stop()
 {
-	kill -TERM "$SINK" 2>/dev/null
-	wait "$SINK" 2>/dev/null
-	SINK_GOT=$(tail -n 1 "$TMP/sink.out" |
-		jq -r '"\([.rx[].packets] | add // 0) \([.rx[].calls] | add // 0)"' 2>/dev/null)
+	local i=0 pid
+	for pid in $SINK; do
+		kill -TERM "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	SINK_GOT=$(for pid in $SINK; do tail -n 1 "$TMP/sink.$i.out"; i=$((i + 1)); done |
+		jq -rs '"\([.[].rx[].packets] | add // 0) \([.[].rx[].calls] | add // 0)"' \
+		2>/dev/null)
 	SINK_GOT=${SINK_GOT:-0 0}
+}
+
+# sinks_cpu: CPU seconds of the consumer's processes so far
+sinks_cpu()
+{
+	local pid
+	for pid in $SINK; do
+		cpu_s "$pid"
+	done | awk '{ s += $1 } END { print s + 0 }'
 }
 
 # idle_pct PID: CPU percent of PID over IDLE_SECS
@@ -209,9 +305,14 @@ idle_pct()
 	awk -v a="$c0" -v b="$c1" -v s="$IDLE_SECS" 'BEGIN { printf "%.1f%%", 100 * (b - a) / s }'
 }
 
-# frames up0's XDP program redirected into an AF_XDP socket so far (veth
-# counts a redirect that the socket's rx ring refused as a drop instead)
-xsk_in() { in_ns "$NS_HOST" ethtool -S up0 | awk '/rx_queue_0_xdp_redirect:/ { print $2 }'; }
+# frames up0's XDP program redirected into an AF_XDP socket so far, all
+# queues (veth counts a redirect that the socket's rx ring refused as a
+# drop instead)
+xsk_in()
+{
+	in_ns "$NS_HOST" ethtool -S up0 |
+		awk '/rx_queue_[0-9]+_xdp_redirect:/ { s += $2 } END { print s + 0 }'
+}
 
 # measure DP_PID: generator run; prints "SENT SECONDS DP_CPU SINK_CPU
 # IN_XSK"; the consumer's count comes from the caller (sink_stop or the
@@ -226,11 +327,11 @@ measure()
 	fi
 	x0=$(xsk_in)
 	c0=$(cpu_s "$dp")
-	[ -n "${SINK:-}" ] && s0=$(cpu_s "$SINK")
+	[ -n "${SINK:-}" ] && s0=$(sinks_cpu)
 	read -r sent secs < <(gen)
 	sleep 0.3	# what is in the rings reaches the consumer
 	c1=$(cpu_s "$dp")
-	[ -n "${SINK:-}" ] && s1=$(cpu_s "$SINK")
+	[ -n "${SINK:-}" ] && s1=$(sinks_cpu)
 	x1=$(xsk_in)
 	echo "$sent $secs $(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }') \
 $(awk -v a="$s0" -v b="$s1" 'BEGIN { print b - a }') $((${x1:-0} - ${x0:-0}))"
@@ -243,8 +344,8 @@ run_vnet()
 	local round=$1 vnetd res got
 	export VNET_SOCK=$TMP/run/vnetd.sock
 	rm -rf "$TMP/run" "$TMP/state"
-	in_bpf_ns "$NS_HOST" taskset -c $DP_CPU "$VNET_BIN/vnetd" -v -u up0 -s "$VNET_SOCK" \
-		-d "$TMP/state" -g 0 >"$TMP/vnetd.log" 2>&1 &
+	in_bpf_ns "$NS_HOST" taskset -c "$DP_CPUS" "$VNET_BIN/vnetd" -v -u up0 -s "$VNET_SOCK" \
+		-d "$TMP/state" -g 0 -w "$NQ" >"$TMP/vnetd.log" 2>&1 &
 	vnetd=$!
 	started $vnetd
 	if ! busywait 5000 "$VNET_BIN/vnetctl" mgmtdev show vnet/up0 >/dev/null 2>&1 ||
@@ -253,7 +354,7 @@ run_vnet()
 		echo "SKIP: vnetd has no XDP/AF_XDP datapath on up0 ($(tail -n 1 "$TMP/vnetd.log"))"
 		return
 	fi
-	"$VNET_BIN/vnetctl" dev add name v0 mgmtdev vnet/up0 mac $MAC max_vqp 1 >/dev/null || {
+	"$VNET_BIN/vnetctl" dev add name v0 mgmtdev vnet/up0 mac $MAC max_vqp "$NQ" >/dev/null || {
 		kill "$vnetd"; wait "$vnetd" 2>/dev/null; echo "SKIP: vnetctl dev add failed"; return; }
 	sink_start "$TMP/run/v0.sock"
 	if ! slowwait 10 __sink_up; then
@@ -263,6 +364,8 @@ run_vnet()
 	fi
 	[ "$round" = 1 ] && idle_pct "$vnetd" >"$TMP/idle.vnet"
 	res=$(measure "$vnetd")
+	# where the frames went: per uplink queue and worker, the drops
+	"$VNET_BIN/vnetctl" -j mgmtdev show vnet/up0 >"$TMP/mgmtdev.$PERF_TAG" 2>&1
 	sink_stop
 	got=$SINK_GOT	# "RECEIVED CALLS"
 	kill -TERM "$vnetd"; wait "$vnetd" 2>/dev/null
@@ -273,16 +376,66 @@ run_vnet()
 
 __testpmd_done() { grep -q "forwards packets" "$TMP/testpmd.log" || ! kill -0 "$1" 2>/dev/null; }
 
+# testpmd's lcores (DPDK --lcores): the main one on CPU 0 (it sleeps
+# between stats), forwarding lcore k (1..NQ) on CPU k mod the CPUs there
+# are (NQ = 1: CPU 1, the datapath's)
+#
+# NQ > 1: DPDK 22.11's net_af_xdp takes its queue count from the
+# interface's combined channels (ETHTOOL_GCHANNELS), which veth does not
+# report: one queue per port, whatever queue_count says. And testpmd
+# forwards port to port with the same queue count on each, so it cannot
+# join NQ one-queue ports into one NQ-queue net_vhost. So: a pair of
+# ports per uplink queue, net_af_xdp (start_queue=i) <-> net_vhost with
+# one queue pair (testpmd's paired topology: ports 2i and 2i+1), NQ
+# forwarding lcores, and the consumer a vnet-guest per net_vhost socket:
+# the same NQ uplink queues, NQ forwarding threads and NQ receive queues
+# as vnet, the queues in NQ vhost-user devices instead of one.
+dpdk_vdevs()
+{
+	local i
+	if [ "$NQ" = 1 ]; then
+		echo "--vdev net_af_xdp0,iface=up0,start_queue=0,queue_count=1"
+		echo "--vdev net_vhost0,iface=$TMP/d.sock,queues=1"
+		return
+	fi
+	for i in $(seq 0 $((NQ - 1))); do
+		echo "--vdev net_af_xdp$i,iface=up0,start_queue=$i,queue_count=1"
+		echo "--vdev net_vhost$i,iface=$TMP/d$i.sock,queues=1"
+	done
+}
+
+dpdk_socks()
+{
+	local i
+	if [ "$NQ" = 1 ]; then
+		echo "$TMP/d.sock"
+	else
+		for i in $(seq 0 $((NQ - 1))); do
+			echo "$TMP/d$i.sock"
+		done
+	fi
+}
+
+dpdk_lcores()
+{
+	local k l=0@0
+	for k in $(seq 1 "$NQ"); do
+		l=$l,$k@$((k % $(nproc)))
+	done
+	echo "$l"
+}
+
 run_dpdk()
 {
 	local round=$1 tp res got
 	command -v dpdk-testpmd >/dev/null || { echo "SKIP: dpdk-testpmd not found"; return; }
-	rm -f "$TMP/d.sock"
-	# main lcore on CPU 0 (sleeps between stats), forwarding lcore on CPU 1
-	in_bpf_ns "$NS_HOST" dpdk-testpmd -l 0,1 --main-lcore 0 $EAL --file-prefix=vbe$$ \
-		--vdev "net_af_xdp0,iface=up0,start_queue=0,queue_count=1" \
-		--vdev "net_vhost0,iface=$TMP/d.sock,queues=1" -- --forward-mode=io \
-		--auto-start --stats-period 1 --nb-cores=1 --total-num-mbufs=16384 \
+	rm -f $(dpdk_socks)
+	: >"$TMP/testpmd.log"
+	# shellcheck disable=SC2046 # the vdev arguments are words by design
+	in_bpf_ns "$NS_HOST" dpdk-testpmd --lcores "$(dpdk_lcores)" --main-lcore 0 $EAL \
+		--file-prefix=vbe$$ $(dpdk_vdevs) -- --forward-mode=io \
+		--auto-start --stats-period 1 --nb-cores="$NQ" \
+		--total-num-mbufs=$((16384 * NQ)) \
 		>"$TMP/testpmd.log" 2>&1 </dev/null &
 	tp=$!
 	started $tp
@@ -294,7 +447,8 @@ run_dpdk()
 			"($(grep -i -m1 "error\|fail\|not found\|no such" "$TMP/testpmd.log"))"
 		return
 	fi
-	sink_start "$TMP/d.sock"
+	# shellcheck disable=SC2046 # one path a line, no spaces (mktemp)
+	sink_start $(dpdk_socks)
 	if ! slowwait 15 __sink_up; then
 		kill -INT $tp; wait $tp 2>/dev/null; sink_stop >/dev/null
 		echo "SKIP: the consumer did not reach testpmd's net_vhost"
@@ -314,8 +468,8 @@ run_dpdk()
 run_ceiling()
 {
 	local xr res got
-	in_bpf_ns "$NS_HOST" taskset -c $DP_CPU "$VNET_BIN/vnet-xsk-recv" -i up0 --mac $MAC \
-		--drop $((SECS + 30)) >"$TMP/xr.out" 2>"$TMP/xr.err" &
+	in_bpf_ns "$NS_HOST" taskset -c "$DP_CPUS" "$VNET_BIN/vnet-xsk-recv" -i up0 --mac $MAC \
+		--drop $((SECS + 30)) --queues "$NQ" >"$TMP/xr.out" 2>"$TMP/xr.err" &
 	xr=$!
 	started $xr
 	if ! busywait 5000 grep -q '"ready"' "$TMP/xr.out"; then
@@ -353,7 +507,7 @@ row()
 # ratios ROUND|best: vnet/DPDK and vnet/ceiling of the consumer's rate
 ratios()
 {
-	awk -v r="$1" '
+	awk -v r="$1" -v q="$NQ" '
 		$1 == r || r == "best" {
 			rate = $4 ? $8 / $4 : 0
 			if (r != "best" || rate > best[$2]) { best[$2] = rate; cpu[$2] = $8 ? $5 / ($8 / 1e6) : 0 }
@@ -364,7 +518,8 @@ ratios()
 				for (n in best)
 					printf "best   %-8s %7.2f Mpps at the consumer, %.3f CPU-s/Mpkt (datapath)\n",
 					       n, best[n] / 1e6, cpu[n]
-			printf "%-6s ratios: vnet/DPDK %s (CPU per packet %s), vnet/ceiling %s\n", r,
+			printf "%-6s ratios%s: vnet/DPDK %s (CPU per packet %s), vnet/ceiling %s\n", r,
+			       (q > 1 ? sprintf(" (%d uplink queues)", q) : ""),
 			       d ? sprintf("%.2fx", v / d) : "-",
 			       cpu["dpdk"] && cpu["vnet"] ? sprintf("%.2fx", cpu["vnet"] / cpu["dpdk"]) : "-",
 			       c ? sprintf("%.2fx", v / c) : "-"
@@ -629,24 +784,39 @@ main_tx()
 }
 
 if [ "$DIR" = tx ]; then
+	set_queues 1
 	main_tx
 	exit 0
 fi
 
-echo "64 B IPv4/UDP, $FLOWS flows, ${SECS}s per run; generator + kernel receive + consumer" \
-	"on CPU $GEN_CPU, datapath on CPU $DP_CPU; consumer: vnet-guest --sink"
-printf '%-6s %-8s %8s %7s %8s %8s %7s %7s %9s %9s %6s\n' round config "sent" "gen" "in XSK" \
-	"consumed" "lost" "Mpps" "datapath" "consumer" "calls"
-printf '%-6s %-8s %8s %7s %8s %8s %7s %7s %9s %9s %6s\n' "" "" "(M)" "Mpps" "(M)" "(M)" "" "" \
-	"CPU-s/Mp" "CPU-s/Mp" "/kpkt"
-touch "$TMP/rows"
-for round in $(seq 1 "$ROUNDS"); do
-	row "$round" vnet "$(PERF_TAG=vnet.$round run_vnet "$round")"
-	row "$round" dpdk "$(PERF_TAG=dpdk.$round run_dpdk "$round")"
-	row "$round" ceiling "$(PERF_TAG=ceiling.$round run_ceiling)"
-	ratios "$round"
+# the receive direction, one table per uplink queue count of UPQ
+for NQ in $UPQ; do
+	set_queues "$NQ"
+	if [ "$NQ" = 1 ]; then
+		echo "64 B IPv4/UDP, $FLOWS flows, ${SECS}s per run; generator + kernel receive +" \
+			"consumer on CPU $GEN_CPU, datapath on CPU $DP_CPU; consumer: vnet-guest --sink;" \
+			"1 uplink queue"
+	else
+		echo "64 B IPv4/UDP, $FLOWS flows per generator, ${SECS}s per run; $NQ uplink queues:" \
+			"generator i and queue i's kernel receive on CPU i, datapath ($NQ threads)" \
+			"and consumer ($NQ queue pairs) on CPUs $DP_CPUS"
+	fi
+	printf '%-6s %-8s %8s %7s %8s %8s %7s %7s %9s %9s %6s\n' round config "sent" "gen" \
+		"in XSK" "consumed" "lost" "Mpps" "datapath" "consumer" "calls"
+	printf '%-6s %-8s %8s %7s %8s %8s %7s %7s %9s %9s %6s\n' "" "" "(M)" "Mpps" "(M)" "(M)" \
+		"" "" "CPU-s/Mp" "CPU-s/Mp" "/kpkt"
+	: >"$TMP/rows"
+	rm -f "$TMP/idle.vnet" "$TMP/idle.dpdk"
+	for round in $(seq 1 "$ROUNDS"); do
+		row "$round" vnet "$(PERF_TAG=vnet.q$NQ.$round run_vnet "$round")"
+		row "$round" dpdk "$(PERF_TAG=dpdk.q$NQ.$round run_dpdk "$round")"
+		row "$round" ceiling "$(PERF_TAG=ceiling.q$NQ.$round run_ceiling)"
+		ratios "$round"
+	done
+	[ "$ROUNDS" -gt 1 ] && ratios best
+	printf 'idle (device up, consumer connected, no traffic, %ss): vnetd %s CPU, testpmd %s CPU\n' \
+		"$IDLE_SECS" "$(cat "$TMP/idle.vnet" 2>/dev/null || echo -)" \
+		"$(cat "$TMP/idle.dpdk" 2>/dev/null || echo -)"
 done
-[ "$ROUNDS" -gt 1 ] && ratios best
-printf 'idle (device up, consumer connected, no traffic, %ss): vnetd %s CPU, testpmd %s CPU\n' \
-	"$IDLE_SECS" "$(cat "$TMP/idle.vnet" 2>/dev/null || echo -)" \
-	"$(cat "$TMP/idle.dpdk" 2>/dev/null || echo -)"
+[ -n "${KEEP:-}" ] && echo "kept: $TMP (per run: the uplink's queues and drops in mgmtdev.*)"
+exit 0

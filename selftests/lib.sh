@@ -182,11 +182,15 @@ ns_mount_bpffs()
 		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf'
 }
 
-# veth_pair NS_A IF_A NS_B IF_B: a veth pair, one end in each namespace.
+# veth_pair NS_A IF_A NS_B IF_B [NQ]: a veth pair, one end in each namespace.
 veth_pair()
 {
-	local nsa=$1 ifa=$2 nsb=$3 ifb=$4
-	ip link add "$ifa" netns "$nsa" type veth peer name "$ifb" netns "$nsb" || return 1
+	local nsa=$1 ifa=$2 nsb=$3 ifb=$4 q=()
+	# NQ: as many rx and tx queues on each end (native XDP on a veth wants
+	# as many rx queues as its peer has tx queues)
+	[ -n "${5:-}" ] && q=(numtxqueues "$5" numrxqueues "$5")
+	ip link add "$ifa" netns "$nsa" "${q[@]}" type veth peer name "$ifb" netns "$nsb" "${q[@]}" ||
+		return 1
 	ip -n "$nsa" link set "$ifa" up
 	ip -n "$nsb" link set "$ifb" up
 }

@@ -17,9 +17,13 @@
 #                        packet reaches it, a 6000-byte one from the wire is
 #                        dropped and counted (port rx_dropped, and the
 #                        worker's rx_over_mtu in mgmtdev show), not cut short
+#                        and in the device's dev vstats (its port's and
+#                        the uplink's drops, text, JSON and iproute2's vdpa)
 #   test_ring_drops      vnetd stopped under a flood: the kernel's
 #                        XDP_STATISTICS of the sockets (rx ring full, fill
-#                        ring empty, rx_dropped) move in mgmtdev show
+#                        ring empty, rx_dropped) move in mgmtdev show and in
+#                        dev vstats; the guest stopped under a flood: its
+#                        receive queues' rx_drops_no_buffer in dev vstats
 #   test_mtu_refused     dev add above what the uplink carries: a clear error
 #                        with the limit, nothing created, state unchanged
 # A kernel without AF_XDP multi-buffer (< 6.6: Debian 12's 6.1 in the kernel
@@ -32,6 +36,7 @@ ALL_TESTS="test_jumbo_ping test_jumbo_tcp test_jumbo_queues test_oversize_drop t
 	test_mtu_refused"
 
 VNETCTL=$VNET_BIN/vnetctl
+VDPA_WRAP=$VNET_BIN/vnet-vdpa
 WIRE_IP=10.9.0.1
 GUEST_IP=10.9.0.2
 UP_IP=10.9.0.3
@@ -52,6 +57,7 @@ require_command ethtool
 require_bin vnetd
 require_bin vnetctl
 require_bin vnet-guest
+require_bin vnet-vdpa
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
 # kernel_has_sg: 0 when the running kernel is 6.6 or later (XDP_USE_SG)
@@ -102,6 +108,19 @@ setup()
 
 # mgmt: the uplink's mgmtdev show record (JSON)
 mgmt() { "$VNETCTL" -j mgmtdev show vnet/up0 | jq -c '.mgmtdev["vnet/up0"]'; }
+
+# vstats DEV QIDX: the device's dev vstats record of one queue (JSON)
+vstats() { "$VNETCTL" -j dev vstats show "$1" qidx "$2" | jq -c ".vstats.$1"; }
+
+# uplink_drops RECORD FIELD...: the sum of those counters of a vstats
+# record's uplink object
+uplink_drops()
+{
+	local rec=$1
+	shift
+	jq -n --argjson r "$rec" '$ARGS.positional as $f | [$f[] as $k | $r.uplink[$k]] | add' \
+		--args "$@"
+}
 
 # drops RECORD FIELD...: the sum of those per-queue drop counters
 drops()
@@ -211,7 +230,7 @@ test_jumbo_queues()
 
 test_oversize_drop()
 {
-	local before after over0 over
+	local before after over0 over vs
 	RET=0
 	"$VNETCTL" dev add name v1 mgmtdev vnet/up0 mac $MAC1 mtu 4000
 	check_err $? "dev add v1 mtu 4000 refused"
@@ -232,6 +251,26 @@ test_oversize_drop()
 	check_err $? "mgmtdev show: rx_over_mtu $over0 -> $over, want +3"
 	"$VNETCTL" mgmtdev show vnet/up0 | grep -q "worker 0 rx_bad_meta [0-9]* rx_no_port [0-9]* rx_over_mtu [0-9]*"
 	check_err $? "mgmtdev show (text) has no worker drop line: $("$VNETCTL" mgmtdev show vnet/up0)"
+	# and in v1's dev vstats: its port's drops and the uplink's (JSON, text)
+	vs=$(vstats v1 0)
+	vlog "vstats v1 qidx 0: $vs"
+	[ "$(jq -r .uplink.name <<<"$vs")" = up0 ] &&
+		[ "$(jq .uplink.port_rx_dropped <<<"$vs")" -ge $((before + 3)) ] &&
+		[ "$(jq .uplink.rx_over_mtu <<<"$vs")" -ge $((over0 + 3)) ]
+	check_err $? "dev vstats v1 (JSON) lacks the drops (port_rx_dropped $before, rx_over_mtu $over0 before): $vs"
+	"$VNETCTL" dev vstats show v1 qidx 0 >"$TMP/vstats_v1"
+	grep -Eq "^  uplink up0 port_rx_dropped [1-9][0-9]* .* rx_over_mtu [1-9][0-9]*$" "$TMP/vstats_v1" &&
+		grep -q "rx_drops_no_buffer [0-9]* rx_drops_too_big [0-9]*" "$TMP/vstats_v1"
+	check_err $? "dev vstats v1 (text) lacks the drops: $(cat "$TMP/vstats_v1")"
+	# iproute2's vdpa still reads the reply: the name/value pairs (the
+	# new ones too), the nested uplink object skipped; it exits 0 on an
+	# error (ctl_vdpa.sh): judged by what it printed
+	"$VDPA_WRAP" dev vstats show v1 qidx 0 >"$TMP/vdpa_v1" 2>&1
+	grep -q "rx_packets" "$TMP/vdpa_v1" && grep -q "rx_drops_no_buffer" "$TMP/vdpa_v1" &&
+		grep -q "rx_drops_too_big" "$TMP/vdpa_v1" && ! grep -q "^Error\|error:" "$TMP/vdpa_v1" &&
+		"$VDPA_WRAP" -j dev vstats show v1 qidx 0 >"$TMP/vdpa_v1.json" &&
+		jq -e '.vstats.v1.queue_type == "rx"' "$TMP/vdpa_v1.json" >/dev/null
+	check_err $? "vdpa dev vstats show v1 qidx 0: $(cat "$TMP/vdpa_v1" "$TMP/vdpa_v1.json")"
 	# v0 still takes jumbo frames
 	in_ns "$NS_WIRE" ping -c 2 -i 0.2 -W 2 -M do -s 8000 $GUEST_IP >/dev/null
 	check_err $? "wire -> v0 ping -s 8000 failed after v1's drops"
@@ -242,7 +281,7 @@ test_oversize_drop()
 
 test_ring_drops()
 {
-	local mb ma before after
+	local mb ma before after vs nobuf0 nobuf
 	RET=0
 	mb=$(mgmt)
 	before=$(drops "$mb" xsk_rx_ring_full xsk_rx_fill_ring_empty xsk_rx_dropped)
@@ -258,10 +297,34 @@ test_ring_drops()
 	check_err $? "XDP_STATISTICS did not move ($before -> $after): $(jq -c .queues <<<"$ma")"
 	"$VNETCTL" mgmtdev show vnet/up0 | grep -q "queue 0 worker 0 rx_frames [0-9]* tx_frames [0-9]* rx_too_long [0-9]* xsk_rx_dropped [0-9]*"
 	check_err $? "mgmtdev show (text) has no queue drop counters: $("$VNETCTL" mgmtdev show vnet/up0)"
+	# the same, summed over the uplink's queues, in v0's dev vstats (the
+	# uplink its frames come through): at least what mgmtdev showed
+	vs=$(vstats v0 0)
+	vlog "vstats v0 qidx 0: $vs"
+	[ "$(uplink_drops "$vs" xsk_rx_ring_full xsk_rx_fill_ring_empty xsk_rx_dropped)" -ge "$after" ]
+	check_err $? "dev vstats v0 (JSON): uplink XDP_STATISTICS below mgmtdev's $after: $vs"
+	"$VNETCTL" dev vstats show v0 qidx 0 | grep -Eq "^  uplink up0 .* xsk_rx_dropped [0-9]+ .* xsk_rx_ring_full [0-9]+ xsk_rx_fill_ring_empty [0-9]+ "
+	check_err $? "dev vstats v0 (text) has no uplink XDP_STATISTICS: $("$VNETCTL" dev vstats show v0 qidx 0)"
+	# the guest stopped instead: its receive rings fill, vnetd holds what
+	# it can (UP_HOLD a queue) and drops the rest, counted per queue
+	nobuf0=$(( $(vstats v0 0 | jq .rx_drops_no_buffer) + $(vstats v0 2 | jq .rx_drops_no_buffer) ))
+	kill -STOP "$G0_PID"
+	in_ns "$NS_WIRE" $FRAMES flows wire0 $MAC0 1500
+	kill -CONT "$G0_PID"
+	__nobuf_grew()
+	{
+		nobuf=$(( $(vstats v0 0 | jq .rx_drops_no_buffer) + $(vstats v0 2 | jq .rx_drops_no_buffer) ))
+		[ "$nobuf" -gt "$nobuf0" ]
+	}
+	busywait 5000 __nobuf_grew
+	check_err $? "dev vstats v0: rx_drops_no_buffer did not move ($nobuf0 -> $nobuf)"
+	vs=$(vstats v0 0)
+	[ "$(jq '.rx_drops >= .rx_drops_no_buffer + .rx_drops_too_big' <<<"$vs")" = true ]
+	check_err $? "dev vstats v0: rx_drops is less than its parts: $vs"
 	# and the datapath still works
 	slowwait 10 in_ns "$NS_WIRE" ping -c 1 -W 1 -M do -s 8000 $GUEST_IP >/dev/null
 	check_err $? "wire -> guest ping -s 8000 failed after the flood"
-	log_test "rx rings overflowed while vnetd stood still: the sockets' XDP_STATISTICS in mgmtdev show"
+	log_test "rx rings overflowed while vnetd, then the guest, stood still: XDP_STATISTICS in mgmtdev show and dev vstats, rx_drops_no_buffer in dev vstats"
 }
 
 test_mtu_refused()

@@ -166,12 +166,7 @@ vnetd_idle()
 # veth_mq NQ: veth up0 (in $NS_HOST) and its peer wire0 (in $NS_WIRE), NQ
 # rx and NQ tx queues each, both up (native XDP on a veth wants as many rx
 # queues as its peer has tx queues)
-veth_mq()
-{
-	ip link add up0 netns "$NS_HOST" numtxqueues "$1" numrxqueues "$1" type veth \
-		peer name wire0 netns "$NS_WIRE" numtxqueues "$1" numrxqueues "$1" || return 1
-	ip -n "$NS_HOST" link set up0 up && ip -n "$NS_WIRE" link set wire0 up
-}
+veth_mq() { veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 "$1"; }
 
 # uplink_queues: up0's per-queue counters (vnetctl mgmtdev show), one JSON
 # array

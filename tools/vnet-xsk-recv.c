@@ -11,6 +11,8 @@
  * (busy-poll 50 us after the last frame, then sleep in poll()); prints one
  * JSON line with the count. This is the AF_XDP receive ceiling of make
  * bench-e2e: the same XDP program and socket as vnetd, no virtio work.
+ * --queues N: the sockets of N queues from QUEUE on, a thread each (as
+ * vnetd's uplink workers), one line with the sum.
  *
  * --tx SECONDS: the transmit ceiling of make bench-e2e (DIR=tx): the same
  * socket code transmits one 64 B IPv4/UDP frame from MAC, again and
@@ -24,13 +26,14 @@
  *
  *   vnet-xsk-recv -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]
  *                 [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]
- *                 [--drop SECONDS | --tx SECONDS]
+ *                 [--drop SECONDS [--queues N] | --tx SECONDS]
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,40 +93,31 @@ static void print_counters(struct vnet_dp *dp, unsigned int slot, const char *na
 #define DROP_BURST	64
 #define DROP_POLL_NS	50000ull	/* as vnetd's uplink worker (UP_POLL_NS) */
 #define DROP_CLOCK_ROUNDS 32
+#define DROP_MAX_QUEUES	64
 
-/* --drop: count and drop for secs seconds on queue's socket; 0 or -errno */
-static int drop_loop(struct vnet_dp *dp, const char *ifname, unsigned int queue,
-		     double secs)
-{
-	struct vnet_xsk_rx rx[DROP_BURST];
-	unsigned long long got = 0, wakeups = 0;
-	__u64 t0, end, now, idle_since = 0;
-	unsigned int empty = 0, n;
+/* one queue's socket of --drop, served by a thread of its own */
+struct drop_q {
 	struct vnet_xsk *x;
-	struct pollfd pfd;
+	__u64 end;
+	unsigned long long got, wakeups;
 	int err;
+	pthread_t tid;
+};
 
-	err = vnet_xsk_open(ifname, queue, &x);
-	if (err) {
-		pr_warn("AF_XDP socket on %s queue %u: %s\n", ifname, queue, strerror(-err));
-		return err;
-	}
-	err = vnet_dp_set_xsk(dp, queue, vnet_xsk_fd(x));
-	if (err)
-		goto out;
-	printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\"}\n", (int)getpid(),
-	       vnet_dp_attach_mode_name(dp));
-	fflush(stdout);
-	pfd.fd = vnet_xsk_fd(x);
-	pfd.events = POLLIN;
-	t0 = vnet_now_ns();
-	end = t0 + (__u64)(secs * 1e9);
-	now = t0;
-	while (!stop && now < end) {
-		n = vnet_xsk_rx_peek(x, rx, DROP_BURST);
+/* count and drop until 'end' or a signal, with vnetd's idle policy */
+static void *drop_run(void *arg)
+{
+	struct drop_q *d = arg;
+	struct vnet_xsk_rx rx[DROP_BURST];
+	__u64 now = vnet_now_ns(), idle_since = 0;
+	struct pollfd pfd = { .fd = vnet_xsk_fd(d->x), .events = POLLIN };
+	unsigned int empty = 0, n;
+
+	while (!stop && now < d->end) {
+		n = vnet_xsk_rx_peek(d->x, rx, DROP_BURST);
 		if (n) {
-			vnet_xsk_rx_done(x, rx, n);
-			got += n;
+			vnet_xsk_rx_done(d->x, rx, n);
+			d->got += n;
 			idle_since = 0;
 			empty = 0;
 			continue;
@@ -136,19 +130,73 @@ static int drop_loop(struct vnet_dp *dp, const char *ifname, unsigned int queue,
 		if (now - idle_since < DROP_POLL_NS)
 			continue;
 		idle_since = 0;
-		wakeups++;
+		d->wakeups++;
 		if (poll(&pfd, 1, 100) < 0 && errno != EINTR) {
-			err = -errno;
+			d->err = -errno;
 			break;
 		}
 	}
-	now = vnet_now_ns();
-	printf("{\"received\":%llu,\"seconds\":%.3f,\"sleeps\":%llu}\n", got,
-	       (double)(now - t0) / 1e9, wakeups);
+	return NULL;
+}
+
+/*
+ * --drop: count and drop for secs seconds on the sockets of queues
+ * queue .. queue + nq - 1, a thread each (as vnetd's workers, one per
+ * uplink queue); one JSON line with the sum. 0 or -errno.
+ */
+static int drop_loop(struct vnet_dp *dp, const char *ifname, unsigned int queue,
+		     unsigned int nq, double secs)
+{
+	struct drop_q d[DROP_MAX_QUEUES] = { 0 };
+	unsigned long long got = 0, wakeups = 0;
+	unsigned int i, nx, nt = 0;
+	__u64 t0;
+	int err = 0;
+
+	for (nx = 0; nx < nq; nx++) {
+		err = vnet_xsk_open(ifname, queue + nx, &d[nx].x);
+		if (err) {
+			pr_warn("AF_XDP socket on %s queue %u: %s\n", ifname, queue + nx,
+				strerror(-err));
+			goto out;
+		}
+		err = vnet_dp_set_xsk(dp, queue + nx, vnet_xsk_fd(d[nx].x));
+		if (err) {
+			nx++;
+			goto out;
+		}
+	}
+	printf("{\"ready\":true,\"pid\":%d,\"mode\":\"%s\",\"queues\":%u}\n", (int)getpid(),
+	       vnet_dp_attach_mode_name(dp), nq);
 	fflush(stdout);
-	vnet_dp_clear_xsk(dp, queue);
+	t0 = vnet_now_ns();
+	for (i = 0; i < nq; i++)
+		d[i].end = t0 + (__u64)(secs * 1e9);
+	/* queue 0's loop on this thread, the others on their own */
+	for (nt = 1; nt < nq; nt++) {
+		err = -pthread_create(&d[nt].tid, NULL, drop_run, &d[nt]);
+		if (err) {
+			stop = 1;
+			break;
+		}
+	}
+	drop_run(&d[0]);
+	for (i = 1; i < nt; i++)
+		pthread_join(d[i].tid, NULL);
+	for (i = 0; i < nq; i++) {
+		got += d[i].got;
+		wakeups += d[i].wakeups;
+		if (!err)
+			err = d[i].err;
+	}
+	printf("{\"received\":%llu,\"seconds\":%.3f,\"sleeps\":%llu}\n", got,
+	       (double)(vnet_now_ns() - t0) / 1e9, wakeups);
+	fflush(stdout);
+	for (i = 0; i < nq; i++)
+		vnet_dp_clear_xsk(dp, queue + i);
 out:
-	vnet_xsk_close(x);
+	while (nx--)
+		vnet_xsk_close(d[nx].x);
 	return err;
 }
 
@@ -248,12 +296,13 @@ int main(int argc, char **argv)
 		{ "rss", required_argument, NULL, 'R' },
 		{ "drop", required_argument, NULL, 'D' },
 		{ "tx", required_argument, NULL, 'T' },
+		{ "queues", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vnet_dp_opts o = { .mode = VNET_DP_ATTACH_NATIVE };
 	const char *ifname = NULL;
-	unsigned int queue = 0, count = 1, rss_pairs = 0;
+	unsigned int queue = 0, count = 1, rss_pairs = 0, nq = 1;
 	int timeout_ms = 5000, verbose = 0, opt, err, got = 0;
 	struct vnet_dp *dp = NULL;
 	struct xsk_reader x;
@@ -298,15 +347,20 @@ int main(int argc, char **argv)
 			if (tx_secs <= 0)
 				goto usage;
 			break;
+		case 'Q':
+			nq = (unsigned int)atoi(optarg);
+			if (!nq || nq > DROP_MAX_QUEUES)
+				goto usage;
+			break;
 		case 'h':
 			printf("usage: %s -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]\n"
 			       "          [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]\n"
-			       "          [--drop SECONDS | --tx SECONDS]\n", argv[0]);
+			       "          [--drop SECONDS [--queues N] | --tx SECONDS]\n", argv[0]);
 			return 0;
 		default: goto usage;
 		}
 	}
-	if (!ifname || !have_mac || (drop_secs && tx_secs))
+	if (!ifname || !have_mac || (drop_secs && tx_secs) || (nq > 1 && !drop_secs))
 		goto usage;
 	vnet_log_init("vnet-xsk-recv", verbose);
 	signal(SIGINT, on_signal);
@@ -337,7 +391,7 @@ int main(int argc, char **argv)
 		goto out_dp;
 	}
 	if (drop_secs) {
-		err = drop_loop(dp, ifname, queue, drop_secs);
+		err = drop_loop(dp, ifname, queue, nq, drop_secs);
 		print_counters(dp, 0, "dev0");
 		goto out_dp;
 	}
@@ -396,6 +450,6 @@ out_dp:
 usage:
 	fprintf(stderr, "usage: %s -i IF --mac MAC [-m native|skb] [-q QUEUE] [-n COUNT]\n"
 		"          [-t TIMEOUT_MS] [--host-ip A.B.C.D] [--rss PAIRS] [-v]\n"
-		"          [--drop SECONDS | --tx SECONDS]\n", argv[0]);
+		"          [--drop SECONDS [--queues N] | --tx SECONDS]\n", argv[0]);
 	return 2;
 }

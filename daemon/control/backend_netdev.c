@@ -238,7 +238,9 @@ static struct vnet_features nd_get_driver_features(struct vnet_dev *dev)
 /*
  * Per-queue counters as the kernel's vdpa_sim_net names them ("rx packets",
  * ...), written with '_' so that vnetctl's "name value" text stays one word
- * per name, plus vnet's "notifications" (used-buffer notifications sent).
+ * per name, plus vnet's "notifications" (used-buffer notifications sent)
+ * and, after them, what rx_drops / tx_drops are made of (more name/value
+ * pairs: iproute2's vdpa prints whatever pairs come).
  * Data queues are those of the pairs the driver may use (even: receiveq);
  * the control queue is where the negotiated features put it (spec 5.1.2).
  */
@@ -246,15 +248,17 @@ static int nd_get_vq_stats(struct vnet_dev *dev, __u32 qidx, struct vnet_vq_stat
 			   int max, const char **errmsg)
 {
 	static const char *const rx[] = { "rx_packets", "rx_bytes", "rx_drops", "rx_errors",
-					  "notifications" };
+					  "notifications", "rx_drops_no_buffer",
+					  "rx_drops_too_big" };
 	static const char *const tx[] = { "tx_packets", "tx_bytes", "tx_drops", "tx_errors",
-					  "notifications" };
+					  "notifications", "tx_drops_malformed",
+					  "tx_drops_bad_desc", "tx_drops_too_big" };
 	static const char *const cvq[] = { "cvq_requests", "cvq_successes", "cvq_errors",
 					   "notifications" };
 	struct vnet_netdev *nd = nd_of(dev)->nd;
 	struct vnet_queue_stats qs;
 	const char *const *names;
-	__u64 val[5];
+	__u64 val[8];
 	unsigned int cvq_idx, data_q;
 	bool has_cvq, is_cvq;
 	int n, err;
@@ -290,7 +294,16 @@ static int nd_get_vq_stats(struct vnet_dev *dev, __u32 qidx, struct vnet_vq_stat
 		val[2] = qs.drops;
 		val[3] = qs.errors;
 		val[4] = qs.notifies;
-		n = 5;
+		if (qidx & 1) {
+			val[5] = qs.drop_malformed;
+			val[6] = qs.drop_bad_desc;
+			val[7] = qs.drop_too_big;
+			n = 8;
+		} else {
+			val[5] = qs.drop_no_buf;
+			val[6] = qs.drop_too_big;
+			n = 7;
+		}
 	}
 	if (n > max)
 		n = max;

@@ -161,6 +161,32 @@ static void put_uplink_drops(struct req *rq, struct nlmsghdr *nlh, const struct 
 				   nw * sizeof(wd[0]), wd);
 }
 
+/*
+ * dev vstats of a device on an uplink: what was dropped on the way between
+ * the wire and its queues. Its port's drops are its own; the uplink's queues
+ * and workers serve every device on it (the NIC's RSS picks the queue), so
+ * their drops are the uplink's, named as such. Nested, after the name/value
+ * pairs: iproute2's vdpa prints the pairs and skips an attribute it does not
+ * know.
+ */
+static void put_vstats_uplink(struct req *rq, struct nlmsghdr *nlh, struct vnet_dev *dev)
+{
+	struct vnet_port_counters pc;
+	struct nlattr *nest;
+
+	if (dev->mgmt->is_sim)
+		return;
+	nest = mnl_attr_nest_start(nlh, VNET_ATTR_VSTATS_UPLINK);
+	mnl_attr_put_strz(nlh, VNET_ATTR_UPLINK, dev->mgmt->name);
+	if (dev->ops->get_port_counters && !dev->ops->get_port_counters(dev, &pc)) {
+		mnl_attr_put_u64(nlh, VNET_ATTR_PORT_RX_DROPPED, pc.rx_dropped);
+		mnl_attr_put_u64(nlh, VNET_ATTR_PORT_TX_SPOOFED, pc.tx_spoofed);
+		mnl_attr_put_u64(nlh, VNET_ATTR_PORT_TX_DROPPED, pc.tx_dropped);
+	}
+	put_uplink_drops(rq, nlh, dev->mgmt);
+	mnl_attr_nest_end(nlh, nest);
+}
+
 int nl_put_mgmtdev(struct req *rq, void *obj, __u16 flags)
 {
 	const struct vnet_mgmtdev *m = obj;
@@ -375,6 +401,7 @@ int nl_put_vstats(struct req *rq, void *obj, __u16 flags)
 		mnl_attr_put_strz(nlh, VDPA_ATTR_DEV_VENDOR_ATTR_NAME, st[i].name);
 		mnl_attr_put_u64(nlh, VDPA_ATTR_DEV_VENDOR_ATTR_VALUE, st[i].value);
 	}
+	put_vstats_uplink(rq, nlh, dev);
 	nl_out_put(rq, nlh);
 	return 0;
 }

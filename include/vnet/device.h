@@ -81,6 +81,12 @@ struct vnet_netdev_params {
  * queue 'packets' counts commands and 'drops' those answered VIRTIO_NET_ERR. */
 struct vnet_queue_stats {
 	__u64 packets, bytes, drops, errors, kicks, notifies;
+	/* what 'drops' is made of on a data queue (vstats names each) */
+	__u64 drop_no_buf;	/* receiveq: no buffer (empty, or held too long) */
+	__u64 drop_too_big;	/* receiveq: larger than the buffers could take;
+				 * transmitq: larger than an output buffer */
+	__u64 drop_malformed;	/* transmitq: bad virtio-net header / headers */
+	__u64 drop_bad_desc;	/* transmitq: device-writable buffers */
 };
 
 /*

@@ -125,6 +125,9 @@ static inline void vnet_devq_tx_stats(struct vnet_devq_q *q)
 
 	s->packets = q->base.packets + q->nq.stats.tx_packets;
 	s->bytes = q->base.bytes + q->nq.stats.tx_bytes;
+	s->drop_malformed = q->base.drop_malformed + q->nq.stats.tx_drop_malformed;
+	s->drop_bad_desc = q->base.drop_bad_desc + q->nq.stats.tx_drop_bad_desc;
+	s->drop_too_big = q->base.drop_too_big + q->nq.stats.tx_drop_too_big;
 	s->drops = q->base.drops + q->nq.stats.tx_drop_malformed +
 		   q->nq.stats.tx_drop_bad_desc + q->nq.stats.tx_drop_too_big;
 }
@@ -135,6 +138,8 @@ static inline void vnet_devq_rx_stats(struct vnet_devq_q *q)
 
 	s->packets = q->base.packets + q->nq.stats.rx_packets;
 	s->bytes = q->base.bytes + q->nq.stats.rx_bytes;
+	s->drop_no_buf = q->base.drop_no_buf + q->nq.stats.rx_drop_no_buf;
+	s->drop_too_big = q->base.drop_too_big + q->nq.stats.rx_drop_too_big;
 	s->drops = q->base.drops + q->nq.stats.rx_drop_no_buf + q->nq.stats.rx_drop_too_big;
 }
 

@@ -107,6 +107,13 @@ enum vnet_attr {
 						 * worker: worker, rx_bad_meta,
 						 * rx_no_port, rx_over_mtu (mgmtdev
 						 * show) */
+	VNET_ATTR_VSTATS_UPLINK,		/* nested (dev vstats of a device on
+						 * an uplink): VNET_ATTR_UPLINK, the
+						 * device's port drops (_PORT_RX_DROPPED,
+						 * _TX_SPOOFED, _TX_DROPPED) and the
+						 * uplink's _QUEUE_DROPS, _WORKER_DROPS
+						 * as in mgmtdev show: the uplink's
+						 * queues carry every device's frames */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)
