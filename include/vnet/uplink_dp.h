@@ -45,6 +45,9 @@ struct vnet_updp_port;
  * broadcast/multicast frame, the devices get copies (VNET_DP_CFG_HOST_SHARED).
  */
 #define VNET_UPDP_DEDICATED	(1u << 0)
+/* TCP to devices whose guests take GSO frames coalesced by the uplink's
+ * GRO, read from a packet socket (uplink_kgro.c, VNET_DP_CFG_KGRO) */
+#define VNET_UPDP_KGRO		(1u << 1)
 
 /*
  * workers: the uplink's worker threads (0: one per uplink rx queue, at most
