@@ -176,7 +176,7 @@ SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
 SELFTESTS += selftests/uplink_lifecycle.sh selftests/uplink_queues.sh
-SELFTESTS += selftests/uplink_jumbo.sh
+SELFTESTS += selftests/uplink_jumbo.sh selftests/uplink_kgro.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,

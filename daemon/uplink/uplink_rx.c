@@ -131,6 +131,7 @@ unsigned int updp_deliver_now(struct up_port *p, unsigned int qi,
 	t = nobuf ? (unsigned int)__builtin_ctzll(nobuf) : n;
 	p->st.rx_dropped += t - took;
 	p->st.rx_frames += took;
+	p->st.rx_kgro += took;
 	vnet_devq_rx_stats(q);
 	vnet_devq_save_position(q);
 	pthread_mutex_unlock(&dev->lock);

@@ -107,6 +107,9 @@ enum vnet_attr {
 						 * worker: worker, rx_bad_meta,
 						 * rx_no_port, rx_over_mtu (mgmtdev
 						 * show) */
+	VNET_ATTR_PORT_RX_KGRO,			/* u64: frames the uplink's GRO
+						 * coalesced delivered (vnetd -K;
+						 * dev show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)
