@@ -184,14 +184,18 @@ slow:
 }
 
 /*
- * An untagged TCP segment the kernel's GRO may merge (VNET_DP_CFG_KGRO):
- * IPv4 without options or fragmentation, or IPv6 whose next header is TCP.
- * The same test as the packet socket's filter (uplink_kgro.c). A global
- * function: the verifier checks it once, not in every state of its caller.
+ * An untagged TCP segment with payload the kernel's GRO may merge
+ * (VNET_DP_CFG_KGRO): IPv4 without options or fragmentation, or IPv6 whose
+ * next header is TCP. A segment without payload (a pure ACK, most of what
+ * a receiving peer sends) is never merged: it stays on AF_XDP, where it
+ * costs less than the stack's path. The packet socket's filter
+ * (uplink_kgro.c) takes a superset. A global function: the verifier
+ * checks it once, not in every state of its caller.
  */
 __noinline int kgro_tcp(struct xdp_md *ctx, __u32 ethertype)
 {
 	void *data, *end;
+	int payload;
 	__u8 *ip;
 
 	if (!ctx)
@@ -200,17 +204,37 @@ __noinline int kgro_tcp(struct xdp_md *ctx, __u32 ethertype)
 	end = (void *)(long)ctx->data_end;
 	ip = data + 14;
 	if (ethertype == ETH_P_IPV4_) {
-		if ((void *)(ip + 20) > end)
+		if ((void *)(ip + 40) > end || ip[0] != 0x45 || ip[9] != IPPROTO_TCP ||
+		    (*(__u16 *)(ip + 6) & bpf_htons(0x3fff)))
 			return 0;
-		return ip[0] == 0x45 && ip[9] == IPPROTO_TCP &&
-		       !(*(__u16 *)(ip + 6) & bpf_htons(0x3fff));
+		payload = bpf_ntohs(*(__u16 *)(ip + 2)) - 20 - (ip[32] >> 4) * 4;
+		return payload > 0;
 	}
 	if (ethertype == ETH_P_IPV6_) {
-		if ((void *)(ip + 40) > end)
+		if ((void *)(ip + 60) > end || ip[0] >> 4 != 6 || ip[6] != IPPROTO_TCP)
 			return 0;
-		return ip[0] >> 4 == 6 && ip[6] == IPPROTO_TCP;
+		payload = bpf_ntohs(*(__u16 *)(ip + 4)) - (ip[52] >> 4) * 4;
+		return payload > 0;
 	}
 	return 0;
+}
+
+/*
+ * The 16 bytes in front of the frame are ours: size the metadata area to
+ * exactly that, whatever an earlier program (or an earlier run of
+ * BPF_PROG_TEST_RUN's repeat loop) left there. NULL: no room.
+ */
+static __always_inline struct vnet_xdp_meta *meta_reserve(struct xdp_md *ctx)
+{
+	struct vnet_xdp_meta *out;
+
+	if (bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta) -
+				     (int)sizeof(struct vnet_xdp_meta)))
+		return NULL;
+	out = (void *)(long)ctx->data_meta;
+	if ((void *)(out + 1) > (void *)(long)ctx->data)
+		return NULL;
+	return out;
 }
 
 /*
@@ -223,13 +247,7 @@ __noinline int kgro_pass(struct xdp_md *ctx, __u32 slot)
 {
 	struct vnet_xdp_meta *out;
 
-	if (!ctx)
-		return XDP_PASS;
-	if (bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta) -
-				     (int)sizeof(struct vnet_xdp_meta)))
-		return XDP_PASS;
-	out = (void *)(long)ctx->data_meta;
-	if ((void *)(out + 1) > (void *)(long)ctx->data)
+	if (!ctx || !(out = meta_reserve(ctx)))
 		return XDP_PASS;
 	__builtin_memset(out, 0, sizeof(*out));
 	out->dev = VNET_DEV_NONE;
@@ -372,16 +390,8 @@ static __always_inline int rx_frame(struct xdp_md *ctx, const int bitloop)
 		count(slot, VNET_CNT_NO_SOCKET);
 		return XDP_PASS;
 	}
-	/*
-	 * The 16 bytes in front of the frame are ours: size the metadata area
-	 * to exactly that, whatever an earlier program (or an earlier run of
-	 * BPF_PROG_TEST_RUN's repeat loop) left there.
-	 */
-	if (bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta) -
-				     (int)sizeof(struct vnet_xdp_meta)))
-		return XDP_PASS;
-	out = (void *)(long)ctx->data_meta;
-	if ((void *)(out + 1) > (void *)(long)ctx->data)
+	out = meta_reserve(ctx);
+	if (!out)
 		return XDP_PASS;
 	if (l2.vlan_tags)
 		mflags |= VNET_META_F_TAGGED;

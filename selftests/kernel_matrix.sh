@@ -47,7 +47,7 @@ source "$(dirname "$0")/vm_lib.sh"
 VM_KERNELS=${VM_KERNELS:-6.1 6.12}
 MATRIX_TESTS=${MATRIX_TESTS:-"xdp_uplink.sh e2e_uplink.sh
 	uplink_lifecycle.sh:test_uplink_gone,test_mtu_limit,test_libxdp_refused
-	uplink_jumbo.sh"}
+	uplink_jumbo.sh uplink_kgro.sh"}
 # veth: the uplinks; tun: vnet-guest's TAPs and the host port's; clsact and
 # cls_bpf: the host port's TC programs
 VM_LOAD=${VM_LOAD:-veth,tun,sch_ingress,cls_bpf}
