@@ -28,6 +28,8 @@
 #                          while the sockets' rings overflowed with jumbo
 #                          frames (a guest kernel fault, not vnetd's; the
 #                          test runs on this machine's 6.18)
+#   uplink_kgro.sh         all: vnetd -K, TCP through the uplink's GRO, a
+#                          packet socket with PACKET_VNET_HDR and TC ingress
 # Guests: VM_MEM 1024 MiB, 2 vCPUs, no NIC; veth, tun and the TC modules of
 # the host port loaded (VM_LOAD). The scripts wait for events with generous
 # bounds (uplink_lib.sh), so TCG's slowness costs time, never a result.

@@ -151,10 +151,12 @@ test_kgro_bad_input()
 	k0=$(kgro v0)
 	p0=$(guest_rx G0 packets)
 	g0=$(guest_rx G0 gso)
+	# a file, not <(...): the kernel matrix's guests have no /dev/fd
+	bad_frames $MAC0 "$wmac" >"$TMP/bad.hex"
 	while read -r f; do
 		in_ns "$NS_WIRE" $FRAMES raw-send wire0 "$f" >/dev/null
 		check_err $? "raw-send failed"
-	done < <(bad_frames $MAC0 "$wmac")
+	done <"$TMP/bad.hex"
 	# the four with payload through the kernel's path, each to the guest
 	# alone (the cut one has no room for a TCP header: AF_XDP)
 	busywait $WAIT_MS __kgro_grew v0 "$k0" 4
