@@ -50,12 +50,13 @@ LIB_SRCS += daemon/worker/worker.c daemon/worker/sim.c
 # uplink: the XDP program's maps and attach, AF_XDP, the uplink worker (life
 # cycle, round, maps, receive, transmit), the host's share of the uplink
 # (packet socket, host port), learned MACs, jumbo frames
-LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_mac_cache.c \
+LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_uplink.c daemon/uplink/dp_mac_cache.c \
 	daemon/uplink/xdp_attach.c daemon/uplink/xsk.c \
 	daemon/uplink/uplink_dp.c daemon/uplink/uplink_worker.c \
 	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
 	daemon/uplink/uplink_gso.c daemon/uplink/uplink_jumbo.c daemon/uplink/uplink_hold.c \
-	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c
+	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c \
+	daemon/uplink/uplink_kgro.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
 	daemon/control/state.c daemon/control/nl_request.c daemon/control/nl_reply.c \
@@ -140,6 +141,9 @@ BPF_OBJS := vnet_xdp
 BPF_OBJS += vnet_gen
 # the host port's TC programs (daemon/uplink/host_port.c)
 BPF_OBJS += vnet_host_tc
+# TC ingress of the uplink: drops what vnetd took from the kernel's GRO
+# (daemon/uplink/uplink_kgro.c)
+BPF_OBJS += vnet_kgro_tc
 
 # BPF program tests: tests/bpf/NAME.c (root; BPF_PROG_TEST_RUN).
 BPF_TESTS := test_xdp_hash test_xdp_filter test_xdp_rss_race
@@ -172,7 +176,7 @@ SELFTESTS += selftests/xdp_uplink.sh
 SELFTESTS += selftests/ctl_vdpa.sh selftests/ctl_sim.sh
 SELFTESTS += selftests/e2e_uplink.sh selftests/uplink_group.sh
 SELFTESTS += selftests/uplink_lifecycle.sh selftests/uplink_queues.sh
-SELFTESTS += selftests/uplink_jumbo.sh
+SELFTESTS += selftests/uplink_jumbo.sh selftests/uplink_kgro.sh
 SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,

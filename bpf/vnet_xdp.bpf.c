@@ -184,6 +184,80 @@ slow:
 }
 
 /*
+ * An untagged TCP segment with payload the kernel's GRO may merge
+ * (VNET_DP_CFG_KGRO): IPv4 without options or fragmentation, or IPv6 whose
+ * next header is TCP. A segment without payload (a pure ACK, most of what
+ * a receiving peer sends) is never merged: it stays on AF_XDP, where it
+ * costs less than the stack's path. The packet socket's filter
+ * (uplink_kgro.c) takes a superset. A global function: the verifier
+ * checks it once, not in every state of its caller.
+ */
+__noinline int kgro_tcp(struct xdp_md *ctx, __u32 ethertype)
+{
+	void *data, *end;
+	int payload;
+	__u8 *ip;
+
+	if (!ctx)
+		return 0;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	ip = data + 14;
+	if (ethertype == ETH_P_IPV4_) {
+		if ((void *)(ip + 40) > end || ip[0] != 0x45 || ip[9] != IPPROTO_TCP ||
+		    (*(__u16 *)(ip + 6) & bpf_htons(0x3fff)))
+			return 0;
+		payload = bpf_ntohs(*(__u16 *)(ip + 2)) - 20 - (ip[32] >> 4) * 4;
+		return payload > 0;
+	}
+	if (ethertype == ETH_P_IPV6_) {
+		if ((void *)(ip + 60) > end || ip[0] >> 4 != 6 || ip[6] != IPPROTO_TCP)
+			return 0;
+		payload = bpf_ntohs(*(__u16 *)(ip + 4)) - (ip[52] >> 4) * 4;
+		return payload > 0;
+	}
+	return 0;
+}
+
+/*
+ * The 16 bytes in front of the frame are ours: size the metadata area to
+ * exactly that, whatever an earlier program (or an earlier run of
+ * BPF_PROG_TEST_RUN's repeat loop) left there. NULL: no room.
+ */
+static __always_inline struct vnet_xdp_meta *meta_reserve(struct xdp_md *ctx)
+{
+	struct vnet_xdp_meta *out;
+
+	if (bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta) -
+				     (int)sizeof(struct vnet_xdp_meta)))
+		return NULL;
+	out = (void *)(long)ctx->data_meta;
+	if ((void *)(out + 1) > (void *)(long)ctx->data)
+		return NULL;
+	return out;
+}
+
+/*
+ * The frame goes on to the stack for GRO with metadata that says so
+ * (bpf/vnet_kgro_tc.bpf.c drops it after vnetd's packet socket took it).
+ * The same 16 bytes for every frame of every flow: GRO merges only
+ * frames with equal metadata. Global: verified once.
+ */
+__noinline int kgro_pass(struct xdp_md *ctx, __u32 slot)
+{
+	struct vnet_xdp_meta *out;
+
+	if (!ctx || !(out = meta_reserve(ctx)))
+		return XDP_PASS;
+	__builtin_memset(out, 0, sizeof(*out));
+	out->dev = VNET_DEV_NONE;
+	out->flags = VNET_META_F_KGRO;
+	out->magic = VNET_META_MAGIC;
+	count(slot, VNET_CNT_KGRO);
+	return XDP_PASS;
+}
+
+/*
  * The whole decision for one frame; 'bitloop' is a constant in each of the
  * two copies the program holds (vnet_xdp_rx picks one).
  */
@@ -274,6 +348,15 @@ static __always_inline int rx_frame(struct xdp_md *ctx, const int bitloop)
 		ss = bpf_map_lookup_elem(&steer, &k);
 		if (!ss)
 			return XDP_PASS;
+		/*
+		 * TCP for a device whose guest takes GSO frames: on to the
+		 * stack, where the uplink's GRO merges it; vnetd reads the
+		 * merged frame from its packet socket (and classifies it again
+		 * for queue and hash) and TC ingress drops it by its metadata.
+		 */
+		if ((cfg->flags & VNET_DP_CFG_KGRO) && (cfg->kgro >> slot & 1) &&
+		    !l2.vlan_tags && kgro_tcp(ctx, l2.ethertype))
+			return kgro_pass(ctx, slot);
 	}
 	/* several devices: one copy, no hash; the engine replicates it */
 	report = parse_hash_in(ctx, &l2, ss ? ss->steer.hash_types : 0, &in, &mflags);
@@ -307,16 +390,8 @@ static __always_inline int rx_frame(struct xdp_md *ctx, const int bitloop)
 		count(slot, VNET_CNT_NO_SOCKET);
 		return XDP_PASS;
 	}
-	/*
-	 * The 16 bytes in front of the frame are ours: size the metadata area
-	 * to exactly that, whatever an earlier program (or an earlier run of
-	 * BPF_PROG_TEST_RUN's repeat loop) left there.
-	 */
-	if (bpf_xdp_adjust_meta(ctx, (int)(ctx->data - ctx->data_meta) -
-				     (int)sizeof(struct vnet_xdp_meta)))
-		return XDP_PASS;
-	out = (void *)(long)ctx->data_meta;
-	if ((void *)(out + 1) > (void *)(long)ctx->data)
+	out = meta_reserve(ctx);
+	if (!out)
 		return XDP_PASS;
 	if (l2.vlan_tags)
 		mflags |= VNET_META_F_TAGGED;

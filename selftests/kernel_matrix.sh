@@ -28,6 +28,8 @@
 #                          while the sockets' rings overflowed with jumbo
 #                          frames (a guest kernel fault, not vnetd's; the
 #                          test runs on this machine's 6.18)
+#   uplink_kgro.sh         all: vnetd -K, TCP through the uplink's GRO, a
+#                          packet socket with PACKET_VNET_HDR and TC ingress
 # Guests: VM_MEM 1024 MiB, 2 vCPUs, no NIC; veth, tun and the TC modules of
 # the host port loaded (VM_LOAD). The scripts wait for events with generous
 # bounds (uplink_lib.sh), so TCG's slowness costs time, never a result.
@@ -47,7 +49,7 @@ source "$(dirname "$0")/vm_lib.sh"
 VM_KERNELS=${VM_KERNELS:-6.1 6.12}
 MATRIX_TESTS=${MATRIX_TESTS:-"xdp_uplink.sh e2e_uplink.sh
 	uplink_lifecycle.sh:test_uplink_gone,test_mtu_limit,test_libxdp_refused
-	uplink_jumbo.sh"}
+	uplink_jumbo.sh uplink_kgro.sh"}
 # veth: the uplinks; tun: vnet-guest's TAPs and the host port's; clsact and
 # cls_bpf: the host port's TC programs
 VM_LOAD=${VM_LOAD:-veth,tun,sch_ingress,cls_bpf}

@@ -239,9 +239,10 @@ static void put_port_counters(struct nlmsghdr *nlh, struct vnet_dev *dev)
 		return;
 	/* struct and attributes in the same order */
 	_Static_assert(sizeof(pc) / sizeof(__u64) ==
-		       VNET_ATTR_PORT_TX_RARP - VNET_ATTR_PORT_RX_FRAMES + 1, "port counters");
-	for (unsigned int i = 0; i < sizeof(pc) / sizeof(*v); i++)
+		       VNET_ATTR_PORT_TX_RARP - VNET_ATTR_PORT_RX_FRAMES + 2, "port counters");
+	for (unsigned int i = 0; i <= VNET_ATTR_PORT_TX_RARP - VNET_ATTR_PORT_RX_FRAMES; i++)
 		mnl_attr_put_u64(nlh, VNET_ATTR_PORT_RX_FRAMES + i, v[i]);
+	mnl_attr_put_u64(nlh, VNET_ATTR_PORT_RX_KGRO, pc.rx_kgro);
 }
 
 static void put_learned_macs(struct nlmsghdr *nlh, struct vnet_dev *dev)

@@ -47,6 +47,8 @@ static void usage(FILE *f)
 		"  -D, --dedicated-uplink  the uplinks carry no traffic of this host: broadcast and\n"
 		"                          multicast devices want go to them alone (default: the\n"
 		"                          host keeps every such frame and devices get copies)\n"
+		"  -K, --kernel-gro        TCP to devices whose guests take GSO frames is coalesced\n"
+		"                          by the uplink's GRO and read from a packet socket\n"
 		"  -w, --uplink-workers N  worker threads per uplink, 1..%u (default: one per\n"
 		"                          uplink rx queue, at most the online CPUs)\n"
 		"  -s, --socket PATH       control socket (default %s)\n"
@@ -136,6 +138,7 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "uplink", required_argument, NULL, 'u' },
 		{ "dedicated-uplink", no_argument, NULL, 'D' },
+		{ "kernel-gro", no_argument, NULL, 'K' },
 		{ "uplink-workers", required_argument, NULL, 'w' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
@@ -158,7 +161,7 @@ int main(int argc, char **argv)
 	pthread_t ctl;
 	sigset_t sigs;
 
-	while ((opt = getopt_long(argc, argv, "u:Dw:s:d:r:g:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "u:DKw:s:d:r:g:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			if (n_uplinks == VNET_MAX_MGMTDEVS - 1 || !*optarg ||
@@ -170,6 +173,7 @@ int main(int argc, char **argv)
 			uplinks[n_uplinks++] = optarg;
 			break;
 		case 'D': up_flags |= VNET_UPDP_DEDICATED; break;
+		case 'K': up_flags |= VNET_UPDP_KGRO; break;
 		case 'w':
 			up_workers = (unsigned int)strtoul(optarg, &end, 10);
 			if (*end || !*optarg || !up_workers || up_workers > VNET_UPDP_MAX_WORKERS) {

@@ -35,6 +35,11 @@ void vnet_rx_conf_of(const struct vnet_net_state *st, __u64 driver, unsigned int
 	}
 	/* spec "VLAN Filtering": only a driver with CTRL_VLAN has a filter */
 	c->vlan_filter = cvq && (driver & BIT(VIRTIO_NET_F_CTRL_VLAN));
+	c->gso_rx = (driver & BIT(VIRTIO_NET_F_MRG_RXBUF)) &&
+		    (st->guest_offloads & BIT(VIRTIO_NET_F_GUEST_CSUM)) &&
+		    (st->guest_offloads & BIT(VIRTIO_NET_F_GUEST_TSO4)) &&
+		    (st->guest_offloads & BIT(VIRTIO_NET_F_GUEST_TSO6)) &&
+		    (st->guest_offloads & BIT(VIRTIO_NET_F_GUEST_ECN));
 
 	/* a front-end that keeps the control queue uses the receive queues
 	 * it enabled, steered by flow (rx_conf.h) */

@@ -167,6 +167,72 @@ RX_INLINE int rx_one(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg,
 	return rx_place(q, &f, &pc, mrg, l);
 }
 
+/*
+ * The header of a frame the kernel coalesced (VNET_RX_F_VHDR) as the
+ * guest gets it, or -EINVAL when its offloads cannot take it: a GSO type
+ * needs GUEST_TSO4/TSO6 (+ECN: GUEST_ECN), the checksum flags GUEST_CSUM
+ * (5.1.6.4.1, 5.1.6.4.2). hdr_len is made exact (the kernel gives the
+ * linear part's length, which GUEST_HDRLEN does not allow): the TCP
+ * header's end, read from the frame.
+ */
+static int rx_vhdr(const struct vnet_netq *q, const struct vnet_rx_pkt *p,
+		   struct vnet_gro_frame *f)
+{
+	__u64 o = q->guest_offloads;
+	struct virtio_net_hdr h;
+	__u32 l4, tcp_len;
+	__u8 gso;
+
+	memcpy(&h, p->data - sizeof(h), sizeof(h));
+	f->flags = h.flags & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID);
+	f->csum_start = le16toh(h.csum_start);
+	f->csum_offset = le16toh(h.csum_offset);
+	f->gso_type = h.gso_type;
+	if (f->flags && !(o & BIT(VIRTIO_NET_F_GUEST_CSUM)))
+		return -EINVAL;
+	if ((f->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    (__u32)f->csum_start + f->csum_offset + 2 > p->len)
+		return -EINVAL;
+	gso = h.gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
+	if (gso == VIRTIO_NET_HDR_GSO_NONE)
+		return h.gso_type == VIRTIO_NET_HDR_GSO_NONE ? 0 : -EINVAL;
+	if ((gso == VIRTIO_NET_HDR_GSO_TCPV4 && !(o & BIT(VIRTIO_NET_F_GUEST_TSO4))) ||
+	    (gso == VIRTIO_NET_HDR_GSO_TCPV6 && !(o & BIT(VIRTIO_NET_F_GUEST_TSO6))) ||
+	    (gso != VIRTIO_NET_HDR_GSO_TCPV4 && gso != VIRTIO_NET_HDR_GSO_TCPV6) ||
+	    ((h.gso_type & VIRTIO_NET_HDR_GSO_ECN) && !(o & BIT(VIRTIO_NET_F_GUEST_ECN))))
+		return -EINVAL;
+	/* a GSO frame is NEEDS_CSUM at its TCP header (5.1.6.4.2) */
+	l4 = f->csum_start;
+	if (!(f->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || f->csum_offset != 16 ||
+	    l4 + 20 > p->len)
+		return -EINVAL;
+	tcp_len = (__u32)(p->data[l4 + 12] >> 4) * 4;
+	f->gso_size = le16toh(h.gso_size);
+	if (tcp_len < 20 || l4 + tcp_len > p->len || !f->gso_size)
+		return -EINVAL;
+	f->hdr_len = (__u16)(l4 + tcp_len);
+	return 0;
+}
+
+/* One frame with the kernel's header: 1 delivered, 0 dropped, -ENOBUFS. */
+RX_INLINE int rx_one_vhdr(struct vnet_netq *q, const struct vnet_rx_pkt *p, bool mrg,
+			  enum vnet_virtq_layout l)
+{
+	struct vnet_gro_frame f = { .seg = &p, .nsegs = 1, .len = p->len };
+	struct rx_piece pc = { p->data, p->len };
+	int r;
+
+	q->stats.rx_kgro_frames++;
+	if (rx_vhdr(q, p, &f)) {
+		q->stats.rx_kgro_bad++;
+		return 0;
+	}
+	r = rx_place(q, &f, &pc, mrg, l);
+	if (r > 0 && f.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+		q->stats.rx_kgro_gso++;
+	return r;
+}
+
 /* The burst with coalescing: what gro.c emits, in its order. */
 struct rx_gro_ctx {
 	struct vnet_netq *q;
@@ -327,8 +393,12 @@ RX_INLINE unsigned int rx_burst(struct vnet_netq *q, const struct vnet_rx_pkt *p
 {
 	bool mrg = q->features & (1ull << VIRTIO_NET_F_MRG_RXBUF);
 	unsigned int i, delivered = 0, gro = gro_offloads(q);
+	__u16 any = 0;
 
-	if (gro)
+	/* frames the kernel coalesced already: the burst one by one */
+	for (i = 0; i < n; i++)
+		any |= pkts[i].flags;
+	if (gro && !(any & VNET_RX_F_VHDR))
 		return rx_burst_gro(q, pkts, n, gro, mrg, nobuf, l);
 	for (i = 0; i < n; i++) {
 		int r;
@@ -337,7 +407,8 @@ RX_INLINE unsigned int rx_burst(struct vnet_netq *q, const struct vnet_rx_pkt *p
 			q->stats.rx_drop_too_big++;
 			continue;
 		}
-		r = rx_one(q, &pkts[i], mrg, l);
+		r = pkts[i].flags & VNET_RX_F_VHDR ? rx_one_vhdr(q, &pkts[i], mrg, l) :
+						     rx_one(q, &pkts[i], mrg, l);
 		if (r < 0)
 			break;
 		if (!r) {

@@ -34,55 +34,14 @@
 #include "vnet/log.h"
 #include "vnet/rx_filter.h"
 #include "vnet/xdp_attach.h"
-#include "dp_mac_cache.h"
-#include "vnet_xdp.skel.h"
-
-/*
- * What the command API (set_rss, set_hash_config, set_queue_pairs) was
- * told, so that the last command decides the mode; the live vnet_dp_steer
- * is derived from it (vnet_rx_steer_derive, the receive decision's own).
- */
-struct dev_ctl {
-	enum vnet_steer_mode mode;
-	__u16 vq_pairs;
-	struct vnet_rss_config rss;
-	__u32 hash_types;		/* HASH_CONFIG */
-	__u8 hash_key_len;
-	__u8 hash_key[VNET_TOEPLITZ_KEY_MAX];
-};
-
-struct vnet_dp {
-	struct vnet_xdp *skel;		/* the program and its maps */
-	bool bitloop;			/* the skeleton's rodata knob */
-	bool frags;			/* loaded with BPF_F_XDP_HAS_FRAGS */
-	struct vnet_xdp_link link;	/* the object, and where it is attached */
-	int ifindex;
-	int rcu_outer, rcu_inner;	/* map-in-map: a grace period on demand */
-	int ncpus;
-	__u8 slot[VNET_DP_MAX_DEVS];
-	struct dev_ctl ctl[VNET_DP_MAX_DEVS];
-	struct vnet_rx_state *st;
-	struct vnet_dp_steer_slot *scratch;
-	struct dp_mac_cache cache;
-	struct vnet_dp_counters *percpu;	/* ncpus values, zeroed on dev add */
-};
-
-static int push_config(struct vnet_dp *dp);
-
-/* A map of the program, from its skeleton. */
-#define MAP_FD(dp, name)	bpf_map__fd((dp)->skel->maps.name)
-
-static int update(int fd, const void *key, const void *val)
-{
-	return bpf_map_update_elem(fd, key, val, BPF_ANY) ? -errno : 0;
-}
+#include "datapath_int.h"
 
 /* Returns once every BPF program that might have seen old values is done. */
 static int rcu_wait(struct vnet_dp *dp)
 {
 	__u32 zero = 0;
 
-	return update(dp->rcu_outer, &zero, &dp->rcu_inner);
+	return dp_map_update(dp->rcu_outer, &zero, &dp->rcu_inner);
 }
 
 static int rcu_wait_init(struct vnet_dp *dp)
@@ -180,7 +139,7 @@ int vnet_dp_open(const struct vnet_dp_opts *opts, struct vnet_dp **dpp)
 		goto err_free;
 	}
 	err = rcu_wait_init(dp) ?: dp_mac_cache_init(&dp->cache, MAP_FD(dp, mac_cache)) ?:
-	      push_config(dp);
+	      dp_push_config(dp);
 	if (err)
 		goto err_free;
 	/* the uplink's own MAC belongs to the host */
@@ -252,7 +211,7 @@ const struct vnet_rx_state *vnet_dp_state(const struct vnet_dp *dp)
 /* --- config, MAC and VLAN maps ------------------------------------------- */
 
 /* The rx-mode masks and live slots as the program reads them: one value. */
-static int push_config(struct vnet_dp *dp)
+int dp_push_config(struct vnet_dp *dp)
 {
 	struct vnet_dp_config c;
 	__u32 zero = 0;
@@ -262,8 +221,9 @@ static int push_config(struct vnet_dp *dp)
 	memcpy(c.slot, dp->slot, sizeof(dp->slot));
 	if (dp_mac_cache_on(&dp->cache))
 		c.flags |= VNET_DP_CFG_MAC_CACHE;
-	c.flags |= dp->st->cfg_flags & VNET_DP_CFG_HOST_SHARED;
-	return update(MAP_FD(dp, config), &zero, &c);
+	c.flags |= dp->st->cfg_flags & (VNET_DP_CFG_HOST_SHARED | VNET_DP_CFG_KGRO);
+	c.kgro = dp->st->kgro;
+	return dp_map_update(MAP_FD(dp, config), &zero, &c);
 }
 
 /* Rewrite the MAC map entry of one address from the shadow. */
@@ -277,7 +237,7 @@ static int push_mac(struct vnet_dp *dp, const __u8 mac[6])
 	had = !bpf_map_lookup_elem(MAP_FD(dp, mac_devs), &key, &old);
 	if (devs) {
 		/* the authoritative map first: a cache miss may fall back to it */
-		err = update(MAP_FD(dp, mac_devs), &key, &devs);
+		err = dp_map_update(MAP_FD(dp, mac_devs), &key, &devs);
 		if (!err && dp_mac_cache_on(&dp->cache))
 			dp_mac_cache_put(&dp->cache, mac, devs, had);
 		return err;
@@ -306,7 +266,7 @@ static int push_vlan(struct vnet_dp *dp, __u16 vid)
 	__u32 key = vid;
 	__u64 devs = vnet_rx_vlan_devs(dp->st, vid);
 
-	return update(MAP_FD(dp, vlan_devs), &key, &devs);
+	return dp_map_update(MAP_FD(dp, vlan_devs), &key, &devs);
 }
 
 static struct vnet_rx_dev *dev_get(struct vnet_dp *dp, unsigned int dev)
@@ -357,12 +317,12 @@ static int commit_steer(struct vnet_dp *dp, unsigned int dev)
 	ctl_request(&dp->ctl[dev], &req);
 	vnet_rx_steer_derive(&req, &sl->steer);
 	vnet_toeplitz_expand(sl->steer.key, sl->steer.key_len, &sl->tbl);
-	err = update(MAP_FD(dp, steer), &k, sl);
+	err = dp_map_update(MAP_FD(dp, steer), &k, sl);
 	if (err)
 		return err;
 	/* the flip: one byte of the config value, read once per packet */
 	dp->slot[dev] = spare;
-	err = push_config(dp);
+	err = dp_push_config(dp);
 	if (err) {
 		dp->slot[dev] ^= 1;
 		return err;
@@ -378,7 +338,7 @@ static int commit_steer(struct vnet_dp *dp, unsigned int dev)
 static int zero_counters(struct vnet_dp *dp, __u32 slot)
 {
 	memset(dp->percpu, 0, sizeof(*dp->percpu) * dp->ncpus);
-	return update(MAP_FD(dp, counters), &slot, dp->percpu);
+	return dp_map_update(MAP_FD(dp, counters), &slot, dp->percpu);
 }
 
 static void filter_forget(struct vnet_dp_filter *f, unsigned int dev)
@@ -413,7 +373,7 @@ int vnet_dp_dev_add(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6],
 	if (err)
 		goto err_undo;
 	mask_set(&dp->st->filter.active, dev, 1);
-	err = push_config(dp);
+	err = dp_push_config(dp);
 	if (err)
 		goto err_undo;
 	return 0;
@@ -431,7 +391,8 @@ int vnet_dp_dev_del(struct vnet_dp *dp, unsigned int dev)
 	if (!d)
 		return -ENODEV;
 	filter_forget(&dp->st->filter, dev);
-	err = push_config(dp);		/* the device stops receiving first */
+	dp->st->kgro &= ~(1ull << dev);
+	err = dp_push_config(dp);		/* the device stops receiving first */
 	old = *d;
 	dp->st->present_mask &= ~(1ull << dev);
 	if (!err)
@@ -455,7 +416,7 @@ int vnet_dp_resync(struct vnet_dp *dp)
 {
 	struct vnet_dp_mac_key *keys, *prev = NULL;
 	unsigned int n = 0, i;
-	int err = push_config(dp);
+	int err = dp_push_config(dp);
 
 	keys = calloc(VNET_DP_MAX_MACS, sizeof(*keys));
 	if (!keys)
@@ -495,7 +456,7 @@ int vnet_dp_set_rx_mode(struct vnet_dp *dp, unsigned int dev,
 	default: return -EINVAL;
 	}
 	mask_set(mask, dev, on);
-	return push_config(dp);
+	return dp_push_config(dp);
 }
 
 int vnet_dp_set_mac(struct vnet_dp *dp, unsigned int dev, const __u8 mac[6])
@@ -541,7 +502,7 @@ int vnet_dp_set_vlan_filter(struct vnet_dp *dp, unsigned int dev, int on)
 	if (!dev_get(dp, dev))
 		return -ENODEV;
 	mask_set(&dp->st->filter.vlan_filter, dev, on);
-	return push_config(dp);
+	return dp_push_config(dp);
 }
 
 static int vlan_set(struct vnet_dp *dp, unsigned int dev, __u16 vid, int on)
@@ -672,24 +633,6 @@ int vnet_dp_set_steering(struct vnet_dp *dp, unsigned int dev,
 	return commit_steer(dp, dev);
 }
 
-/* --- uplink ------------------------------------------------------------------ */
-
-int vnet_dp_set_xsk(struct vnet_dp *dp, unsigned int rx_queue, int xsk_fd)
-{
-	if (!dp || rx_queue >= VNET_DP_MAX_QUEUES || xsk_fd < 0)
-		return -EINVAL;
-	return update(MAP_FD(dp, xsks), &rx_queue, &xsk_fd);
-}
-
-int vnet_dp_clear_xsk(struct vnet_dp *dp, unsigned int rx_queue)
-{
-	if (!dp || rx_queue >= VNET_DP_MAX_QUEUES)
-		return -EINVAL;
-	if (bpf_map_delete_elem(MAP_FD(dp, xsks), &rx_queue) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
 int vnet_dp_set_host_mac(struct vnet_dp *dp, const __u8 mac[6], int on)
 {
 	struct vnet_rx_state *s;
@@ -712,86 +655,3 @@ int vnet_dp_set_host_mac(struct vnet_dp *dp, const __u8 mac[6], int on)
 	return push_mac(dp, mac);
 }
 
-int vnet_dp_add_host_ipv4(struct vnet_dp *dp, __u32 addr_be)
-{
-	struct vnet_rx_state *s;
-	__u8 one = 1;
-	int err;
-
-	if (!dp)
-		return -EINVAL;
-	s = dp->st;
-	for (unsigned int i = 0; i < s->n_host_ipv4; i++)
-		if (s->host_ipv4[i] == addr_be)
-			return 0;
-	if (s->n_host_ipv4 == VNET_DP_MAX_HOST_IPS)
-		return -ENOSPC;
-	err = update(MAP_FD(dp, host_ipv4), &addr_be, &one);
-	if (!err)
-		s->host_ipv4[s->n_host_ipv4++] = addr_be;
-	return err;
-}
-
-int vnet_dp_del_host_ipv4(struct vnet_dp *dp, __u32 addr_be)
-{
-	struct vnet_rx_state *s;
-
-	if (!dp)
-		return -EINVAL;
-	s = dp->st;
-	for (unsigned int i = 0; i < s->n_host_ipv4; i++) {
-		if (s->host_ipv4[i] != addr_be)
-			continue;
-		s->host_ipv4[i] = s->host_ipv4[--s->n_host_ipv4];
-		if (bpf_map_delete_elem(MAP_FD(dp, host_ipv4), &addr_be))
-			return -errno;
-		return 0;
-	}
-	return -ENOENT;
-}
-
-int vnet_dp_set_host_shared(struct vnet_dp *dp, int on)
-{
-	__u32 old;
-	int err;
-
-	if (!dp)
-		return -EINVAL;
-	old = dp->st->cfg_flags;
-	if (on)
-		dp->st->cfg_flags |= VNET_DP_CFG_HOST_SHARED;
-	else
-		dp->st->cfg_flags &= ~VNET_DP_CFG_HOST_SHARED;
-	err = push_config(dp);
-	if (err)
-		dp->st->cfg_flags = old;	/* the shadow says what the map holds */
-	return err;
-}
-
-int vnet_dp_read_counters(struct vnet_dp *dp, unsigned int slot,
-			  struct vnet_dp_counters *out)
-{
-	if (!dp || !out || slot >= VNET_DP_COUNTER_SLOTS)
-		return -EINVAL;
-	if (bpf_map_lookup_elem(MAP_FD(dp, counters), &slot, dp->percpu))
-		return -errno;
-	memset(out, 0, sizeof(*out));
-	for (int cpu = 0; cpu < dp->ncpus; cpu++)
-		for (unsigned int i = 0; i < VNET_CNT_MAX; i++)
-			out->c[i] += dp->percpu[cpu].c[i];
-	return 0;
-}
-
-const char *vnet_dp_counter_name(unsigned int counter)
-{
-	static const char *const names[] = {
-		"delivered", "flood", "filter_mac", "filter_rxmode", "filter_vlan",
-		"no_socket", "malformed", "host", "group_host",
-	};
-
-	if (counter < sizeof(names) / sizeof(names[0]))
-		return names[counter];
-	if (counter < VNET_CNT_MAX)
-		return "hash";	/* + vnet_hash_report_name(counter - HASH_BASE) */
-	return "?";
-}

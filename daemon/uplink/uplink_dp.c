@@ -122,6 +122,10 @@ static void up_detach(struct vnet_updp *up)
 		updp_xsk_watch(up->wk[i], false);
 		up->wk[i]->sock_error = false;
 	}
+	if (up->kgro) {
+		epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_DEL, updp_kgro_fd(up), NULL);
+		updp_kgro_close(up);
+	}
 	updp_gso_close(up);
 	if (up->hport) {
 		struct vnet_host_port_stats hs;
@@ -233,6 +237,25 @@ static void host_share_start(struct vnet_updp *up)
 	host_port_start(up);
 }
 
+/*
+ * VNET_UPDP_KGRO: the devices' TCP coalesced by the uplink's GRO, read
+ * from a packet socket (uplink_kgro.c). Without it (no TC, an old kernel)
+ * TCP takes the AF_XDP path like everything else, and vnetd says so.
+ */
+static void kgro_start(struct vnet_updp *up)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_KGRO };
+	int err = updp_kgro_open(up);
+
+	if (!err && epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_ADD, updp_kgro_fd(up), &ev)) {
+		err = -errno;
+		updp_kgro_close(up);
+	}
+	if (err)
+		pr_warn("%s: no kernel GRO path (%s): TCP to the devices through AF_XDP\n",
+			up->ifname, strerror(-err));
+}
+
 /* A port's device joins the maps of a new program in its reset state. */
 static int port_attach(struct vnet_updp *up, struct up_port *p)
 {
@@ -296,6 +319,8 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 	if (err)
 		pr_warn("%s: no packet socket for GSO sends (%s): segmented in software\n",
 			up->ifname, strerror(-err));
+	if (up->flags & VNET_UPDP_KGRO)
+		kgro_start(up);
 	updp_scan_host_addrs(up);
 	up->last_scan = vnet_now_ns();
 	up->attached = true;
@@ -304,10 +329,11 @@ static int up_attach(struct vnet_updp *up, int ifindex)
 		if (!vnet_xsk_is_sg(up->xsk[i]))
 			up->frame_max = 0;
 	pr_info("%s: uplink datapath: XDP %s, %u AF_XDP socket(s), %u worker(s), copy mode, %s, "
-		"GSO sends %s, frames up to %u bytes%s\n", up->ifname,
+		"GSO sends %s, TCP to GSO guests %s, frames up to %u bytes%s\n", up->ifname,
 		vnet_dp_attach_mode_name(up->dp), up->nxsk, up->nwk,
 		up->pkt ? "group frames shared with the host" : "dedicated uplink",
 		up->wk[0]->gso ? "whole to the kernel" : "segmented in software",
+		up->kgro ? "coalesced by the kernel (packet socket)" : "through AF_XDP",
 		up->frame_max ? up->frame_max : VNET_XSK_RX_FRAME_MAX,
 		up->frame_max ? " (multi-buffer)" : "");
 	if (up->nxsk < up->nwk)

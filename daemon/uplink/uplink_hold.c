@@ -70,7 +70,10 @@ void updp_hold_add(struct up_port *p, unsigned int r, struct vnet_netq *nq,
 
 		if (!(mask >> i & 1))
 			continue;
-		if (h->n == UP_HOLD || pk[i].len > UP_HOLD_FRAME) {
+		/* a frame with the kernel's header (uplink_kgro.c) is not
+		 * held: the copy would lose the header in front of it */
+		if (h->n == UP_HOLD || pk[i].len > UP_HOLD_FRAME ||
+		    (pk[i].flags & VNET_RX_F_VHDR)) {
 			dropped++;
 			continue;
 		}

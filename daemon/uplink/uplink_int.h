@@ -101,7 +101,7 @@
 #define UP_HOLD_NS	20000000ull	/* a queue taking nothing this long: dropped */
 
 /* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
-enum { EV_WAKE = VNET_WORKER_EV_WAKE, EV_XSK, EV_PKT, EV_HOST };
+enum { EV_WAKE = VNET_WORKER_EV_WAKE, EV_XSK, EV_PKT, EV_HOST, EV_KGRO };
 
 /* One worker's frames for one port, per receive queue, until its flush. */
 struct up_batch {
@@ -241,6 +241,9 @@ struct vnet_updp {
 	__u8 (*hbuf)[UP_HOST_FRAME];	/* [UP_HOST_BURST] */
 	bool host_due;			/* read the host port this round */
 	__u64 host_frames, host_copies, host_nobody;
+	/* VNET_UPDP_KGRO: TCP the kernel's GRO coalesced, from a packet
+	 * socket (uplink_kgro.c); worker 0 */
+	struct up_kgro *kgro;
 	__u32 host4[VNET_DP_MAX_HOST_IPS];
 	unsigned int nhost4;
 	__u64 last_scan;
@@ -290,6 +293,10 @@ unsigned int updp_run_host(struct up_wk *wk);
 int updp_replicate(struct up_wk *wk, const __u8 *data, __u32 len, __u64 exclude,
 		   bool copy);
 void updp_flush_touched(struct up_wk *wk);
+unsigned int updp_deliver_now(struct up_port *p, unsigned int qi,
+			      const struct vnet_rx_pkt *pk, unsigned int n);
+void updp_batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp_meta *m,
+		    const __u8 *data, __u32 len, bool fits, __u16 flags);
 /* held frames of ports this worker retries (slot % nwk == id); work done */
 unsigned int updp_hold_retry(struct up_wk *wk);
 bool updp_holding(const struct up_wk *wk);
@@ -310,6 +317,17 @@ struct up_gso;
 int updp_gso_open(struct vnet_updp *up);
 void updp_gso_close(struct vnet_updp *up);
 bool updp_gso_send(struct up_wk *wk, const struct vnet_tx_gso_frame *f);
+
+/* uplink_kgro.c: open/close with the attach (every worker's lock held);
+ * run: worker 0 */
+struct up_kgro;
+int updp_kgro_open(struct vnet_updp *up);
+void updp_kgro_close(struct vnet_updp *up);
+unsigned int updp_run_kgro(struct up_wk *wk);
+int updp_kgro_fd(const struct vnet_updp *up);
+/* a guest without buffers stopped the ring: poll it at most every 1 ms */
+bool updp_kgro_stalled(const struct vnet_updp *up);
+void updp_kgro_arm(struct up_wk *wk);
 
 /* uplink_tx.c (wk->lock held; the port's: dev->lock too, local_deliver: not) */
 unsigned int updp_port_tx(struct up_wk *wk, struct up_port *p,

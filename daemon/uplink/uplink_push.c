@@ -194,6 +194,9 @@ int vnet_updp_push_dev(struct vnet_dp *dp, unsigned int slot, const struct vnet_
 		}
 	}
 
+	if ((s->kgro >> slot & 1) != c->gso_rx)
+		err = err ?: vnet_dp_set_dev_kgro(dp, slot, c->gso_rx);
+
 	/* each steering push waits a grace period (datapath.c): only a change */
 	vnet_rx_steer_derive(&c->steer, &steer);
 	if (memcmp(&steer, &d->steer, sizeof(steer)))

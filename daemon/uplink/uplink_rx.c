@@ -102,6 +102,42 @@ static void port_flush(struct up_port *p, struct up_batch *b)
 	pthread_mutex_unlock(&dev->lock);
 }
 
+/*
+ * pk[0 .. n) for receive queue qi of p, in order, now (dev->lock once).
+ * Returns how many leading frames were taken (delivered, or dropped as too
+ * big); the ones after found no buffer and are still the caller's.
+ */
+unsigned int updp_deliver_now(struct up_port *p, unsigned int qi,
+			      const struct vnet_rx_pkt *pk, unsigned int n)
+{
+	struct vnet_netdev *dev = p->dev;
+	struct vnet_devq_q *q;
+	unsigned int took, t;
+	__u64 nobuf;
+
+	pthread_mutex_lock(&dev->lock);
+	vnet_devq_sync(&p->dq);
+	q = &p->dq.q[2 * qi];
+	/* a queue the driver has not set up: receiveq1 (like port_flush) */
+	if (!q->active)
+		q = &p->dq.q[0];
+	if ((dev->status & VIRTIO_CONFIG_S_NEEDS_RESET) || !q->active) {
+		p->st.rx_dropped += n;
+		pthread_mutex_unlock(&dev->lock);
+		return n;
+	}
+	took = vnet_net_rx_burst_hold(&q->nq, pk, n, &nobuf);
+	/* without coalescing the frames without a buffer are the tail */
+	t = nobuf ? (unsigned int)__builtin_ctzll(nobuf) : n;
+	p->st.rx_dropped += t - took;
+	p->st.rx_frames += took;
+	p->st.rx_kgro += took;
+	vnet_devq_rx_stats(q);
+	vnet_devq_save_position(q);
+	pthread_mutex_unlock(&dev->lock);
+	return t;
+}
+
 /* The worker's ports (slot % nwk == id) with held frames: another try. */
 unsigned int updp_hold_retry(struct up_wk *wk)
 {
@@ -149,12 +185,16 @@ void updp_flush_touched(struct up_wk *wk)
 	wk->ntouched = 0;
 }
 
-static void batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp_meta *m,
-		      const __u8 *data, __u32 len)
+/*
+ * A frame into the worker's batch for p. fits: within the device's MTU
+ * (updp_rx_fits; for a frame the kernel coalesced, its segments); flags:
+ * VNET_RX_F_*.
+ */
+void updp_batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp_meta *m,
+		    const __u8 *data, __u32 len, bool fits, __u16 flags)
 {
 	unsigned int qi = m->queue < p->dev->params.max_vqp ? m->queue : 0;
 	struct up_batch *b = &p->b[wk->id];
-	bool fits = updp_rx_fits(p, data, len);
 	struct vnet_rx_pkt *pk;
 
 	if (fits && b->rxn[qi] == UP_RXB)
@@ -175,7 +215,13 @@ static void batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp
 	pk->len = len;
 	pk->hash_value = m->hash;
 	pk->hash_report = m->report;
-	pk->flags = 0;
+	pk->flags = flags;
+}
+
+static inline void batch_add(struct up_wk *wk, struct up_port *p,
+			     const struct vnet_xdp_meta *m, const __u8 *data, __u32 len)
+{
+	updp_batch_add(wk, p, m, data, len, updp_rx_fits(p, data, len), 0);
 }
 
 /*

@@ -109,6 +109,7 @@ static unsigned int run_round(struct up_wk *wk)
 	if (wk->id)
 		return work;
 	work += updp_run_pkt(wk);
+	work += updp_run_kgro(wk);
 	if (++wk->host_rounds % UP_HOST_ROUNDS == 0)
 		up->host_due = true;
 	work += updp_run_host(wk);
@@ -168,7 +169,7 @@ static int sleep_timeout(const struct up_wk *wk)
 	const struct vnet_updp *up = wk->up;
 	unsigned int i;
 
-	if (wk->coal_pending || updp_holding(wk))
+	if (wk->coal_pending || updp_holding(wk) || (!wk->id && updp_kgro_stalled(up)))
 		return 1;
 	if (!up->attached)
 		return -1;
@@ -212,6 +213,10 @@ static void sock_error(struct up_wk *wk, __u64 which, __u32 events)
 	} else if (which == EV_XSK) {
 		for (unsigned int i = wk->id; i < up->nxsk; i += up->nwk)
 			err = sock_take_error(vnet_xsk_fd(up->xsk[i])) ?: err;
+	} else if (which == EV_KGRO && up->kgro) {
+		err = sock_take_error(updp_kgro_fd(up));
+		if (events & EPOLLHUP)
+			epoll_ctl(wk->w.epfd, EPOLL_CTL_DEL, updp_kgro_fd(up), NULL);
 	} else if (which == EV_HOST && up->hport) {
 		epoll_ctl(wk->w.epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
 		err = EIO;
@@ -252,6 +257,7 @@ static int up_sleep(struct vnet_worker *w, __u64 now)
 	if (kicks_arm(wk)) {
 		timeout = sleep_timeout(wk);
 		updp_xsk_watch(wk, true);
+		updp_kgro_arm(wk);
 	}
 	pthread_mutex_unlock(&wk->lock);
 	return timeout;
@@ -264,7 +270,7 @@ static void up_wake(struct vnet_worker *w, const struct epoll_event *ev, int n)
 	pthread_mutex_lock(&wk->lock);
 	updp_xsk_watch(wk, false);
 	for (int i = 0; i < n; i++) {
-		if (ev[i].data.u64 <= EV_HOST && (ev[i].events & (EPOLLERR | EPOLLHUP)))
+		if (ev[i].data.u64 <= EV_KGRO && (ev[i].events & (EPOLLERR | EPOLLHUP)))
 			sock_error(wk, ev[i].data.u64, ev[i].events);
 		if (ev[i].data.u64 == EV_HOST)
 			wk->up->host_due = true;

@@ -96,6 +96,10 @@ int vnet_dp_add_host_ipv4(struct vnet_dp *dp, __u32 addr_be);
 int vnet_dp_del_host_ipv4(struct vnet_dp *dp, __u32 addr_be);
 /* VNET_DP_CFG_HOST_SHARED on or off (off after vnet_dp_open). */
 int vnet_dp_set_host_shared(struct vnet_dp *dp, int on);
+/* VNET_DP_CFG_KGRO on or off (off after vnet_dp_open); a device's bit in
+ * config.kgro (dp_layout.h: its guest takes GSO frames) */
+int vnet_dp_set_kgro(struct vnet_dp *dp, int on);
+int vnet_dp_set_dev_kgro(struct vnet_dp *dp, unsigned int dev, int on);
 
 /* Counters summed over CPUs; slot = device or VNET_DP_UPLINK_SLOT. */
 int vnet_dp_read_counters(struct vnet_dp *dp, unsigned int slot,

@@ -67,9 +67,10 @@ struct vnet_dp_config {
 	__u8 slot[64];		/* [dev]: live steer slot, only bit 0 counts */
 	__u32 flags;		/* VNET_DP_CFG_* */
 	__u32 pad;
+	__u64 kgro;		/* devices whose TCP the kernel coalesces (KGRO) */
 };
 
-_Static_assert(sizeof(struct vnet_dp_config) == 136, "BPF map value layout");
+_Static_assert(sizeof(struct vnet_dp_config) == 144, "BPF map value layout");
 
 #define VNET_DP_CFG_MAC_CACHE	(1u << 0)	/* mac_cache is maintained: use it */
 /*
@@ -83,6 +84,16 @@ _Static_assert(sizeof(struct vnet_dp_config) == 136, "BPF map value layout");
  * uplink): group frames devices want are redirected as before.
  */
 #define VNET_DP_CFG_HOST_SHARED	(1u << 1)
+/*
+ * Receive coalescing by the kernel (daemon/uplink/uplink_kgro.c): an
+ * untagged TCP frame for exactly one device whose bit is set in
+ * config.kgro (its guest takes GSO frames: GUEST_CSUM, GUEST_TSO4/6,
+ * MRG_RXBUF) goes on with XDP_PASS and its metadata (VNET_META_F_KGRO),
+ * so the uplink's NAPI GRO merges it; vnetd reads the merged frame with
+ * its virtio-net header from a packet socket and a TC ingress program
+ * drops it before the host's stack (it carries the metadata).
+ */
+#define VNET_DP_CFG_KGRO	(1u << 2)
 
 /*
  * MAC cache: an array-indexed, 4-way set-associative copy of the MAC map,
@@ -178,6 +189,7 @@ struct vnet_dp_steer_slot {
 #define VNET_META_F_FLOOD	(1u << 0)	/* several devices: replicate in userspace */
 #define VNET_META_F_MALFORMED	(1u << 1)	/* a header was cut/invalid (classify.h) */
 #define VNET_META_F_TAGGED	(1u << 2)	/* frame carries VLAN tag(s), not stripped */
+#define VNET_META_F_KGRO	(1u << 3)	/* passed for the kernel's GRO (VNET_DP_CFG_KGRO) */
 
 #define VNET_META_MAGIC		0x564e4554u	/* "VNET" */
 
@@ -211,6 +223,7 @@ enum vnet_dp_counter {
 	VNET_CNT_MALFORMED,	/* L2 cut (uplink) or a cut/invalid header (device) */
 	VNET_CNT_HOST,		/* host MAC, or ARP for a host address: XDP_PASS (uplink) */
 	VNET_CNT_GROUP_HOST,	/* HOST_SHARED: group frame to the host, vnetd copies (uplink) */
+	VNET_CNT_KGRO,		/* TCP passed for the kernel's GRO (device, VNET_DP_CFG_KGRO) */
 	VNET_CNT_HASH_BASE,	/* + report type: hashed frames per report */
 	VNET_CNT_MAX = VNET_CNT_HASH_BASE + 10,
 };

@@ -61,6 +61,9 @@ struct vnet_net_stats {
 	__u64 rx_gro_segs;	/* the segments they carried */
 	__u64 rx_csum_bad;	/* TCP/IPv4 checksum wrong: not coalesced */
 	__u64 rx_gro_bad;	/* TCP cut, padded or with IP options: not coalesced */
+	__u64 rx_kgro_frames;	/* frames with the kernel's header (VNET_RX_F_VHDR) */
+	__u64 rx_kgro_gso;	/* ... of them GSO frames */
+	__u64 rx_kgro_bad;	/* ... refused: offloads off, or a bad header */
 	__u64 tx_packets, tx_bytes;	/* guest frames accepted */
 	__u64 tx_frames;	/* frames out (after GSO) */
 	__u64 tx_csum;		/* NEEDS_CSUM completed */
@@ -80,6 +83,14 @@ struct vnet_rx_pkt {
 	__u16 flags;		/* VNET_RX_F_* */
 };
 #define VNET_RX_F_CSUM_VALID	1	/* checksum verified: DATA_VALID */
+/*
+ * The 10 bytes before data are the kernel's struct virtio_net_hdr for the
+ * frame (a packet socket's PACKET_VNET_HDR, little endian): a frame the
+ * kernel's GRO coalesced, delivered as it says if the guest's offloads take
+ * it (GSO type, checksum flags), refused and counted (rx_kgro_bad) if not.
+ * Never coalesced again.
+ */
+#define VNET_RX_F_VHDR		2
 
 /* An output buffer for transmit (e.g. an AF_XDP UMEM frame). */
 struct vnet_tx_buf {

@@ -114,6 +114,9 @@ enum vnet_attr {
 						 * uplink's _QUEUE_DROPS, _WORKER_DROPS
 						 * as in mgmtdev show: the uplink's
 						 * queues carry every device's frames */
+	VNET_ATTR_PORT_RX_KGRO,			/* u64: frames the uplink's GRO
+						 * coalesced delivered (vnetd -K;
+						 * dev show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)

@@ -42,6 +42,10 @@ enum vnet_rx_unfiltered {
 struct vnet_rx_conf {
 	__u8 mode[VNET_RX_MODE_MAX + 1];	/* enum vnet_rx_mode_cmd: 0 or 1 */
 	bool vlan_filter;			/* spec "VLAN Filtering" applies */
+	/* its receive queues take whatever GSO TCP frame the kernel's GRO
+	 * makes: GUEST_CSUM, GUEST_TSO4, GUEST_TSO6 and GUEST_ECN (a run with
+	 * CWR is an ECN frame) on (5.1.6.5.6.1), MRG_RXBUF (VNET_DP_CFG_KGRO) */
+	bool gso_rx;
 	struct vnet_rx_steer_req steer;
 };
 

@@ -101,6 +101,7 @@ struct vnet_rx_dev {
 struct vnet_rx_state {
 	struct vnet_dp_filter filter;
 	__u32 cfg_flags;			/* VNET_DP_CFG_* the program sees */
+	__u64 kgro;				/* devices of VNET_DP_CFG_KGRO */
 	__u32 n_host_macs, n_host_ipv4;
 	/*
 	 * Bit d: dev[d] is in use. A bit mask, not a flag in each device:

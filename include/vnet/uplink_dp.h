@@ -45,6 +45,9 @@ struct vnet_updp_port;
  * broadcast/multicast frame, the devices get copies (VNET_DP_CFG_HOST_SHARED).
  */
 #define VNET_UPDP_DEDICATED	(1u << 0)
+/* TCP to devices whose guests take GSO frames coalesced by the uplink's
+ * GRO, read from a packet socket (uplink_kgro.c, VNET_DP_CFG_KGRO) */
+#define VNET_UPDP_KGRO		(1u << 1)
 
 /*
  * workers: the uplink's worker threads (0: one per uplink rx queue, at most
@@ -105,6 +108,7 @@ void vnet_updp_port_set_policy(struct vnet_updp_port *port, bool trusted, bool s
 struct vnet_updp_port_stats {
 	__u64 rx_frames;	/* from the wire into receive queues */
 	__u64 rx_dropped;	/* no receive queue / no buffer */
+	__u64 rx_kgro;		/* ... of rx_frames: coalesced by the uplink's GRO (-K) */
 	__u64 tx_wire;		/* frames sent to the wire */
 	__u64 tx_local;		/* frames offered to the other devices (d2d) */
 	__u64 tx_host;		/* frames handed to the host (host port) */

@@ -265,6 +265,103 @@ static void test_rx_broken_ring(void)
 	vdriver_destroy(&f->d);
 }
 
+/*
+ * Frames with the kernel's virtio-net header in front (VNET_RX_F_VHDR,
+ * uplink_kgro.c): a 20000-byte TCP/IPv4 GSO frame, its header at
+ * kbuf[0..10), the frame after it.
+ */
+static __u8 kbuf[sizeof(struct virtio_net_hdr) + 20000];
+#define KG_TSO	(F(VIRTIO_NET_F_MRG_RXBUF) | F(VIRTIO_NET_F_GUEST_CSUM) | \
+		 F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6))
+
+static struct vnet_rx_pkt kgro_pkt(__u8 gso_type, __u16 csum_start, __u8 doff)
+{
+	struct virtio_net_hdr h = {
+		.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM, .gso_type = gso_type,
+		.hdr_len = htole16(128),	/* the kernel's: its linear part */
+		.gso_size = htole16(1448), .csum_start = htole16(csum_start),
+		.csum_offset = htole16(16),
+	};
+	__u8 *fr = kbuf + sizeof(h);
+
+	for (unsigned int i = 0; i < 20000; i++)
+		fr[i] = (__u8)(i * 7 + 3);
+	memcpy(kbuf, &h, sizeof(h));
+	fr[12] = 0x08, fr[13] = 0x00;		/* IPv4 */
+	fr[14] = 0x45;
+	fr[14 + 20 + 12] = (__u8)(doff << 4);	/* TCP data offset */
+	return (struct vnet_rx_pkt){ .data = fr, .len = 20000, .flags = VNET_RX_F_VHDR };
+}
+
+static void test_rx_kernel_gso(void)
+{
+	struct fx *f = fx_setup(KG_TSO);
+	struct vnet_rx_pkt p[2] = { kgro_pkt(VIRTIO_NET_HDR_GSO_TCPV4, 34, 8), pkt(300) };
+	struct virtio_net_hdr_v1 *h;
+	__u32 len, total = 0;
+	__u8 *b;
+	__u64 gpa;
+	int used;
+
+	gpa = post_rx(f, 8, 4096);
+	EXPECT(vnet_net_rx_burst(&f->q, p, 2) == 2, "both delivered");
+	h = vdriver_hva(&f->d, gpa);
+	EXPECT(h->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && le16toh(h->gso_size) == 1448 &&
+	       h->flags == VIRTIO_NET_HDR_F_NEEDS_CSUM && le16toh(h->csum_start) == 34 &&
+	       le16toh(h->csum_offset) == 16, "GSO header as the kernel's: type %u size %u",
+	       h->gso_type, le16toh(h->gso_size));
+	/* exact (GUEST_HDRLEN may be negotiated): Ethernet + IPv4 + 32-byte TCP */
+	EXPECT(le16toh(h->hdr_len) == 14 + 20 + 32, "hdr_len %u", le16toh(h->hdr_len));
+	EXPECT(le16toh(h->num_buffers) == 5, "num_buffers %u", le16toh(h->num_buffers));
+	for (used = 0; used < 5; used++) {
+		EXPECT(vdriver_get_used(&f->d, &len) >= 0, "used %d", used);
+		total += len;
+	}
+	EXPECT(total == 20000 + 12, "frame bytes %u", total);
+	b = (__u8 *)h;
+	EXPECT(!memcmp(b + 12, p[0].data, 4096 - 12) &&
+	       !memcmp(b + 4096, p[0].data + 4096 - 12, 4096), "frame data");
+	/* the plain frame after it: no coalescing, no GSO */
+	h = vdriver_hva(&f->d, gpa + 5 * 4096);
+	EXPECT(h->gso_type == 0 && !memcmp((__u8 *)h + 12, frame, 300), "plain frame after");
+	EXPECT(f->q.stats.rx_kgro_frames == 1 && f->q.stats.rx_kgro_gso == 1 &&
+	       !f->q.stats.rx_kgro_bad && f->q.stats.rx_packets == 2, "stats");
+	vdriver_destroy(&f->d);
+}
+
+/* What the guest's offloads cannot take, or a header that lies: refused,
+ * counted, no buffer used. */
+static void test_rx_kernel_refused(void)
+{
+	static const struct {
+		__u64 features;
+		__u8 gso_type;
+		__u16 csum_start;
+		__u8 doff;
+		const char *what;
+	} c[] = {
+		{ KG_TSO & ~F(VIRTIO_NET_F_GUEST_TSO4), VIRTIO_NET_HDR_GSO_TCPV4, 34, 5, "no TSO4" },
+		{ KG_TSO, VIRTIO_NET_HDR_GSO_TCPV4 | VIRTIO_NET_HDR_GSO_ECN, 34, 5, "no ECN" },
+		{ KG_TSO, VIRTIO_NET_HDR_GSO_UDP_L4, 34, 5, "UDP" },
+		{ KG_TSO, VIRTIO_NET_HDR_GSO_TCPV4, 19990, 5, "csum_start past the frame" },
+		{ KG_TSO, VIRTIO_NET_HDR_GSO_TCPV4, 34, 2, "TCP header under 20 bytes" },
+		{ KG_TSO & ~F(VIRTIO_NET_F_GUEST_CSUM), VIRTIO_NET_HDR_GSO_NONE, 34, 5,
+		  "NEEDS_CSUM without GUEST_CSUM" },
+	};
+
+	for (unsigned int i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct fx *f = fx_setup(c[i].features);
+		struct vnet_rx_pkt p = kgro_pkt(c[i].gso_type, c[i].csum_start, c[i].doff);
+		__u32 len;
+
+		post_rx(f, 8, 4096);
+		EXPECT(vnet_net_rx_burst(&f->q, &p, 1) == 0, "%s: not delivered", c[i].what);
+		EXPECT(f->q.stats.rx_kgro_bad == 1, "%s: counted", c[i].what);
+		EXPECT(vdriver_get_used(&f->d, &len) < 0, "%s: no buffer used", c[i].what);
+		vdriver_destroy(&f->d);
+	}
+}
+
 /* Every case on a split ring, then on a packed one (the same engine
  * calls, the other layout under them). */
 static const struct test_case cases[] = {
@@ -278,6 +375,8 @@ static const struct test_case cases[] = {
 	TEST_CASE(test_rx_bad_buffers),
 	TEST_CASE(test_rx_too_many_buffers),
 	TEST_CASE(test_rx_broken_ring),
+	TEST_CASE(test_rx_kernel_gso),
+	TEST_CASE(test_rx_kernel_refused),
 };
 
 int main(void)

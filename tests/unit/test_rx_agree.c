@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <linux/virtio_net.h>
 
 #include "vnet/rx_conf.h"
 #include "vnet/rx_filter.h"
@@ -170,9 +171,39 @@ static void test_steering_is_the_spec(void)
 	EXPECT(checked > 10000 && auto_multi > 1000, "too few frames checked");
 }
 
+/*
+ * gso_rx (what the uplink pushes into config.kgro, vnetd -K): a driver
+ * that takes every GSO TCP frame the kernel's GRO makes, nothing less.
+ */
+static void test_gso_rx_needs_every_offload(void)
+{
+	static const unsigned int need[] = {
+		VIRTIO_NET_F_GUEST_CSUM, VIRTIO_NET_F_GUEST_TSO4, VIRTIO_NET_F_GUEST_TSO6,
+		VIRTIO_NET_F_GUEST_ECN,
+	};
+	__u64 all = 0, mrg = 1ull << VIRTIO_NET_F_MRG_RXBUF;
+	struct vnet_net_state st;
+	struct vnet_rx_conf c;
+
+	memset(&st, 0, sizeof(st));
+	for (unsigned int i = 0; i < 4; i++)
+		all |= 1ull << need[i];
+	st.guest_offloads = all;
+	vnet_rx_conf_of(&st, mrg | all, 1, 1, VNET_RX_UNFILTERED_OWN, &c);
+	EXPECT(c.gso_rx, "every offload and MRG_RXBUF: GSO frames");
+	vnet_rx_conf_of(&st, all, 1, 1, VNET_RX_UNFILTERED_OWN, &c);
+	EXPECT(!c.gso_rx, "without MRG_RXBUF: none");
+	for (unsigned int i = 0; i < 4; i++) {
+		st.guest_offloads = all & ~(1ull << need[i]);
+		vnet_rx_conf_of(&st, mrg | all, 1, 1, VNET_RX_UNFILTERED_OWN, &c);
+		EXPECT(!c.gso_rx, "offload bit %u off: none", need[i]);
+	}
+}
+
 int main(void)
 {
 	RUN(test_every_path_agrees);
+	RUN(test_gso_rx_needs_every_offload);
 	RUN(test_steering_is_the_spec);
 	return test_summary();
 }
