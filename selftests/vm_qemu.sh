@@ -20,6 +20,9 @@
 # dropped and counted when untrusted and keeps working when trusted (the
 # device learns the MAC); after a driver reload (device reset) and a power
 # cycle (QEMU quits, a new one connects) traffic resumes.
+# VM_VNETD_ARGS: more vnetd options (VM_VNETD_ARGS=-K: TCP to the guests
+# through the kernel's GRO; the TCP case then also checks vm1's frames took
+# that path, port_rx_kgro).
 source "$(dirname "$0")/uplink_lib.sh"
 source "$(dirname "$0")/vm_lib.sh"
 
@@ -100,7 +103,7 @@ setup()
 	chmod 755 "$TMP"
 	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
 	export VNET_SOCK=$TMP/run/vnetd.sock
-	vnetd_start || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
+	vnetd_start ${VM_VNETD_ARGS:-} || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
 	grep -q "uplink datapath: XDP" "$TMP/vnetd.log" ||
 		{ cat "$TMP/vnetd.log"; skip "no XDP/AF_XDP datapath on the uplink"; }
 	vm_image "$VM_KERNEL"
@@ -221,11 +224,18 @@ vm_tcp_from_wire()
 test_vm1_tcp()
 {
 	RET=0
+	local kgro=0 path=
 	vm_tcp_to_wire vm1 $((8 << 20))
 	check_err $? "guest -> wire TCP data differs"
 	vm_tcp_from_wire vm1 $VM1_IP $((8 << 20))
 	check_err $? "wire -> guest TCP data differs"
-	log_test "QEMU + virtio_net: TCP 8 MiB each way at MTU $VM1_MTU, sha256 intact"
+	if grep -q "TCP to GSO guests coalesced by the kernel" "$TMP/vnetd.log"; then
+		kgro=$("$VNETCTL" -j dev show vm1 | jq -e ".dev.vm1.port_rx_kgro")
+		[ "${kgro:-0}" -gt 0 ]
+		check_err $? "vnetd -K: no frame reached vm1 through the kernel's GRO (port_rx_kgro ${kgro:-none})"
+		path=", $kgro GSO frames through the kernel's GRO"
+	fi
+	log_test "QEMU + virtio_net: TCP 8 MiB each way at MTU $VM1_MTU, sha256 intact$path"
 }
 
 # dev_features DEV: the features the driver negotiated (vnetctl -j)
