@@ -30,34 +30,14 @@ GUEST2_IP=10.7.0.4
 MAC0=02:00:00:07:00:02
 MAC1=02:00:00:07:00:04
 
-require_root
-require_command ip
-require_command jq
-require_command python3
-require_command ping
-require_command ethtool
-require_bin vnetd
-require_bin vnetctl
-require_bin vnet-guest
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+require_uplink_rig
 
 setup()
 {
 	setup_ns NS_WIRE NS_HOST NS_G0 NS_G1 || exit 1
 	veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 || exit 1
-	ip -n "$NS_HOST" addr add $UP_IP/24 dev up0
-	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
-	# veth hands partial checksums through; an XDP program sees the
-	# frame before anyone completes them (a NIC delivers full ones)
-	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
-	TMP=$(mktemp -d /tmp/vnet-e2e.XXXXXX) || exit 1
-	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
-	export VNET_SOCK=$TMP/run/vnetd.sock
-	vnetd_start || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
-	if ! grep -q "uplink datapath: XDP" "$TMP/vnetd.log"; then
-		cat "$TMP/vnetd.log"
-		skip "no XDP/AF_XDP datapath on the uplink"
-	fi
+	uplink_addrs
+	vnetd_up e2e
 	"$VNETCTL" dev add name v0 mgmtdev vnet/up0 mac $MAC0 max_vqp 2 || exit 1
 	guest_up G0 v0 "$NS_G0" $MAC0 $GUEST_IP --rss --hash-report || exit 1
 }

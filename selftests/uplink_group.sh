@@ -35,15 +35,7 @@ MAC0=02:00:00:09:00:10
 MAC1=02:00:00:09:00:11
 MCAST=01:00:5e:01:02:03	# in nobody's table: ALLMULTI and PROMISC want it
 
-require_root
-require_command ip
-require_command python3
-require_command ping
-require_command ethtool
-require_bin vnetd
-require_bin vnetctl
-require_bin vnet-guest
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+require_uplink_rig
 
 # vnetd_stop: SIGTERM, wait for the exit (its summary goes to the log)
 vnetd_stop()
@@ -82,19 +74,10 @@ setup()
 {
 	setup_ns NS_WIRE NS_HOST NS_G0 NS_G1 || exit 1
 	veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 || exit 1
-	ip -n "$NS_HOST" addr add $UP_IP/24 dev up0
-	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
+	uplink_addrs
 	ip -n "$NS_HOST" addr add $UP_IP6/64 dev up0 nodad
 	ip -n "$NS_WIRE" addr add $WIRE_IP6/64 dev wire0 nodad
-	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
-	TMP=$(mktemp -d /tmp/vnet-group.XXXXXX) || exit 1
-	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
-	export VNET_SOCK=$TMP/run/vnetd.sock
-	vnetd_start || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
-	if ! grep -q "uplink datapath: XDP" "$TMP/vnetd.log"; then
-		cat "$TMP/vnetd.log"
-		skip "no XDP/AF_XDP datapath on the uplink"
-	fi
+	vnetd_up group
 	if ! grep -q "group frames shared with the host" "$TMP/vnetd.log"; then
 		cat "$TMP/vnetd.log"
 		skip "no packet socket for the host's group frames"

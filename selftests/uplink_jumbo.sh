@@ -48,17 +48,8 @@ NQ=2
 # one 2 KiB UMEM frame: 2048 - 256 headroom - Ethernet header - two VLAN tags
 MTU_ONE_FRAME=1770
 
-require_root
-require_command ip
-require_command jq
-require_command python3
-require_command ping
-require_command ethtool
-require_bin vnetd
-require_bin vnetctl
-require_bin vnet-guest
+require_uplink_rig
 require_bin vnet-vdpa
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
 # kernel_has_sg: 0 when the running kernel is 6.6 or later (XDP_USE_SG)
 kernel_has_sg()
@@ -77,18 +68,8 @@ setup()
 	veth_mq $NQ || exit 1
 	ip -n "$NS_HOST" link set up0 mtu $JUMBO || exit 1
 	ip -n "$NS_WIRE" link set wire0 mtu $JUMBO || exit 1
-	ip -n "$NS_HOST" addr add $UP_IP/24 dev up0
-	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
-	# veth hands partial checksums through (e2e_uplink.sh)
-	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
-	TMP=$(mktemp -d /tmp/vnet-jumbo.XXXXXX) || exit 1
-	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
-	export VNET_SOCK=$TMP/run/vnetd.sock
-	vnetd_start -w $NQ || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
-	if ! grep -q "uplink datapath: XDP" "$TMP/vnetd.log"; then
-		cat "$TMP/vnetd.log"
-		skip "no XDP/AF_XDP datapath on the uplink"
-	fi
+	uplink_addrs
+	vnetd_up jumbo -w $NQ
 	if ! grep -q "AF_XDP multi-buffer (XDP_USE_SG): available" "$TMP/vnetd.log"; then
 		if kernel_has_sg; then
 			echo "kernel $(uname -r) has XDP_USE_SG but vnetd found no multi-buffer:"

@@ -3,7 +3,7 @@
 # Helpers of the selftests that run vnetd on a veth uplink (sourced; not a
 # test by itself): vnetd managing up0 in $NS_HOST, vnet-guest instances
 # driving its devices, their counters, TCP with a checksum. The caller sets
-# TMP, VNET_SOCK, NS_HOST and VNETCTL.
+# NS_HOST, NS_WIRE, VNETCTL, TMP and VNET_SOCK (vnetd_up sets the last two).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FRAMES="python3 $SELFTEST_DIR/guest_frames.py"
@@ -15,6 +15,31 @@ FRAMES="python3 $SELFTEST_DIR/guest_frames.py"
 # frame listener whose fence never comes.
 WAIT_MS=${WAIT_MS:-30000}
 LISTEN_MAX=${LISTEN_MAX:-60}
+
+# require_uplink_rig [COMMAND...]: skips unless root, with the tools every
+# uplink selftest runs (and COMMANDs), vnetd, vnetctl, vnet-guest and TUN
+require_uplink_rig()
+{
+	local c
+	require_root
+	for c in ip jq python3 ping ethtool "$@"; do
+		require_command "$c"
+	done
+	require_bin vnetd
+	require_bin vnetctl
+	require_bin vnet-guest
+	[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+}
+
+# uplink_addrs: UP_IP/24 on up0 and WIRE_IP/24 on wire0 where set; wire0
+# sends full checksums, as a NIC delivers them: veth hands partial ones
+# through, and the XDP program sees the frame before anyone completes it
+uplink_addrs()
+{
+	[ -z "${UP_IP:-}" ] || ip -n "$NS_HOST" addr add "$UP_IP/24" dev up0
+	[ -z "${WIRE_IP:-}" ] || ip -n "$NS_WIRE" addr add "$WIRE_IP/24" dev wire0
+	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
+}
 
 __vnetd_answers_or_died()
 {
@@ -35,6 +60,23 @@ vnetd_start()
 	defer kill -9 "$VNETD_PID"
 	busywait $((2 * WAIT_MS)) __vnetd_answers_or_died "$VNETD_PID"
 	"$VNETCTL" mgmtdev show vnet/up0 >/dev/null 2>&1
+}
+
+# vnetd_up TAG [ARGS]: TMP=/tmp/vnet-TAG.* (kept with KEEP_TMP), VNET_SOCK
+# in it, vnetd_start ARGS; exits the script when vnetd does not start and
+# skips it when the uplink got no XDP datapath
+vnetd_up()
+{
+	local tag=$1
+	shift
+	TMP=$(mktemp -d "/tmp/vnet-$tag.XXXXXX") || exit 1
+	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
+	export VNET_SOCK=$TMP/run/vnetd.sock
+	vnetd_start "$@" || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
+	if ! grep -q "uplink datapath: XDP" "$TMP/vnetd.log"; then
+		cat "$TMP/vnetd.log"
+		skip "no XDP/AF_XDP datapath on the uplink"
+	fi
 }
 
 __ready() { grep -q ready "$1"; }

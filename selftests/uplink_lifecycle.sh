@@ -54,44 +54,24 @@ WIRE_MAC=02:00:00:08:00:01
 # vnetd's CPU while the uplink is gone: at most this many percent of one CPU
 CPU_IDLE_MAX=5
 
-require_root
-require_command ip
-require_command jq
-require_command python3
-require_command ping
-require_command ethtool
-require_bin vnetd
-require_bin vnetctl
-require_bin vnet-guest
-[ -c /dev/net/tun ] || skip "no /dev/net/tun"
+require_uplink_rig
 
 # make_uplink: the veth pair up0 <-> wire0 (again), addresses, fixed MAC
 make_uplink()
 {
 	veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 || return 1
 	ip -n "$NS_WIRE" link set wire0 address $WIRE_MAC
-	ip -n "$NS_HOST" addr add $UP_IP/24 dev up0
-	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
-	# veth hands partial checksums through; an XDP program sees the
-	# frame before anyone completes them (a NIC delivers full ones)
-	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
+	uplink_addrs
 }
 
 setup()
 {
 	setup_ns NS_WIRE NS_HOST NS_G0 NS_G1 || exit 1
 	make_uplink || exit 1
-	TMP=$(mktemp -d /tmp/vnet-life.XXXXXX) || exit 1
-	[ -n "${KEEP_TMP:-}" ] || defer rm -rf "$TMP"
-	export VNET_SOCK=$TMP/run/vnetd.sock
-	vnetd_start || { echo "vnetd did not start"; cat "$TMP/vnetd.log"; exit 1; }
+	vnetd_up life
 	if grep -q "AF_XDP multi-buffer (XDP_USE_SG): available" "$TMP/vnetd.log"; then
 		MTU_MAX=3000
 		MTU_WHY="AF_XDP multi-buffer, up to the uplink's MTU"
-	fi
-	if ! grep -q "uplink datapath: XDP" "$TMP/vnetd.log"; then
-		cat "$TMP/vnetd.log"
-		skip "no XDP/AF_XDP datapath on the uplink"
 	fi
 	"$VNETCTL" dev add name v0 mgmtdev vnet/up0 mac $MAC0 || exit 1
 	guest_up G0 v0 "$NS_G0" $MAC0 $GUEST_IP || { cat "$TMP/G0.err"; exit 1; }
