@@ -175,6 +175,9 @@ if [ "$ROUNDS" -gt 1 ]; then
 			  w[k] ? v[k] / w[k] : 0, c[k], g[k] } }' "$TMP/rows" | sort -k2,2 -k3n
 fi
 echo "v0 receiveq: $("$VNETCTL" -j dev vstats show v0 qidx 0)"
+# the veth's own losses (its peer's ring full: the uplink's NAPI behind)
+echo "veth drops: wire0 tx $(ip -n "$NS_WIRE" -j -s link show wire0 | jq '.[0].stats64.tx.dropped')," \
+	"up0 rx $(ip -n "$NS_HOST" -j -s link show up0 | jq '.[0].stats64.rx.dropped')"
 # vnetd logs its GSO totals when the uplink detaches
 kill -TERM "$VNETD_PID"
 busywait 5000 sh -c "! kill -0 $VNETD_PID 2>/dev/null"
