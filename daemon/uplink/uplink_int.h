@@ -44,7 +44,9 @@
  *      batches; FLOOD frames replicated with the same decision; worker 0,
  *      when the host shares the uplink: the group frames XDP passed to the
  *      host, read from the packet socket's ring (uplink_pkt.c), replicated
- *      the same way;
+ *      the same way; with -K every worker: its own socket of the kernel-GRO
+ *      fanout group (uplink_kgro.c), runs per (device, queue) delivered at
+ *      once;
  *   4. batches flushed, one vnet_net_rx_burst per (device, queue), each
  *      device locked once per flush; rx frames go back to the fill ring;
  *   5. one kick (sendto) per 32 transmit frames: copy mode needs it.
