@@ -40,6 +40,13 @@
 # another build's binaries (e.g. a checkout of the base commit, for a
 # before/after). VNETD_ARGS / GUEST_ARGS are added to their command lines.
 # DIRS="guest-wire wire-guest" (the default) picks the directions.
+# VETH_TXOFF=1 turns transmit checksumming (and so TSO) off on the veth
+# pair too, as on wire0: the reference then pays what the rig makes the
+# wire pay (MTU segments built and checksummed in software, GRO at the
+# receiver), which no datapath behind wire0 can avoid.
+# UPQ=N gives the uplink veth (up0 and wire0) N queues (default 1), so N
+# NAPI instances, N AF_XDP sockets and by default N vnetd workers (with
+# -K each worker reads its own packet socket of one fanout group).
 set -u
 O=${O:-build}
 SECS=${SECS:-10}
@@ -70,12 +77,16 @@ TMP=$(mktemp -d /tmp/vnet-bench-tcp-XXXXXX)
 [ -n "${KEEP:-}" ] || defer rm -rf "$TMP"
 export VNET_SOCK=$TMP/run/vnetd.sock
 setup_ns NS_WIRE NS_HOST NS_G NS_A NS_B || exit 1
-veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 || exit 1
+veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 ${UPQ:-} || exit 1
 ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
 in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
 veth_pair "$NS_A" va "$NS_B" vb || exit 1
 ip -n "$NS_A" addr add $A_IP/24 dev va
 ip -n "$NS_B" addr add $B_IP/24 dev vb
+if [ -n "${VETH_TXOFF:-}" ]; then
+	in_ns "$NS_A" ethtool -K va tx off >/dev/null
+	in_ns "$NS_B" ethtool -K vb tx off >/dev/null
+fi
 
 # shellcheck disable=SC2086
 vnetd_start ${VNETD_ARGS:-} || { echo "SKIP: vnetd did not start"; cat "$TMP/vnetd.log"; exit 4; }
@@ -164,8 +175,12 @@ if [ "$ROUNDS" -gt 1 ]; then
 			  w[k] ? v[k] / w[k] : 0, c[k], g[k] } }' "$TMP/rows" | sort -k2,2 -k3n
 fi
 echo "v0 receiveq: $("$VNETCTL" -j dev vstats show v0 qidx 0)"
+# the veth's own losses (its peer's ring full: the uplink's NAPI behind)
+echo "veth drops: wire0 tx $(ip -n "$NS_WIRE" -j -s link show wire0 | jq '.[0].stats64.tx.dropped')," \
+	"up0 rx $(ip -n "$NS_HOST" -j -s link show up0 | jq '.[0].stats64.rx.dropped')"
 # vnetd logs its GSO totals when the uplink detaches
 kill -TERM "$VNETD_PID"
 busywait 5000 sh -c "! kill -0 $VNETD_PID 2>/dev/null"
 grep -o "GSO sends to the kernel whole.*" "$TMP/vnetd.log" | tail -1
+grep -o "kernel GRO path: .*" "$TMP/vnetd.log" | tail -1
 exit 0

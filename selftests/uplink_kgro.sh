@@ -16,9 +16,16 @@
 # (pure ACKs stay on AF_XDP: GRO never merges a segment without payload)
 #   test_kgro_lifecycle the uplink deleted and made again: the path comes
 #                       back (log line, port_rx_kgro grows), TCP intact
+#   test_kgro_fanout    a second vnetd -K -w 2 on a 2-queue uplink of its
+#                       own: 12 TCP flows wire -> guest at once, each
+#                       sha256 intact, both workers' packet sockets (one
+#                       PACKET_FANOUT group) carried merged frames (the
+#                       per-worker totals vnetd logs at detach), and no
+#                       frame went to two of them (port_rx_kgro at most
+#                       the merged frames TC ingress dropped)
 source "$(dirname "$0")/uplink_lib.sh"
 
-ALL_TESTS="test_kgro_tcp test_kgro_no_tso test_kgro_bad_input test_kgro_lifecycle"
+ALL_TESTS="test_kgro_tcp test_kgro_no_tso test_kgro_bad_input test_kgro_lifecycle test_kgro_fanout"
 
 VNETCTL=$VNET_BIN/vnetctl
 WIRE_IP=10.11.0.1
@@ -197,6 +204,76 @@ test_kgro_lifecycle()
 	[ "$k1" -gt "$k0" ]
 	check_err $? "no frame through the kernel's GRO after the return ($k0 -> $k1)"
 	log_test "kernel GRO: uplink removed and back, the path with it"
+}
+
+# flows NS_SRC NS_DST DST_IP N BYTES: N TCP transfers at once (ports 5211..),
+# 0 when every receiver got every byte (sha256 and length)
+flows()
+{
+	local src=$1 dst=$2 ip=$3 n=$4 bytes=$5 i bad=0
+	local srv=() cli=()
+
+	for ((i = 0; i < n; i++)); do
+		in_ns "$dst" $FRAMES tcp-server "$ip" $((5211 + i)) >"$TMP/fsrv.$i" 2>&1 &
+		srv+=($!)
+	done
+	for ((i = 0; i < n; i++)); do
+		busywait $WAIT_MS __listening "$dst" $((5211 + i)) || return 1
+	done
+	for ((i = 0; i < n; i++)); do
+		in_ns "$src" timeout 300 $FRAMES tcp-client "$ip" $((5211 + i)) "$bytes" \
+			>"$TMP/fcli.$i" &
+		cli+=($!)
+	done
+	wait "${cli[@]}" "${srv[@]}"
+	for ((i = 0; i < n; i++)); do
+		[ -s "$TMP/fcli.$i" ] && cmp -s "$TMP/fcli.$i" "$TMP/fsrv.$i" || bad=$((bad + 1))
+	done
+	vlog "$n flows, $bad differ"
+	[ $bad = 0 ]
+}
+
+test_kgro_fanout()
+{
+	RET=0
+	local NS_HOST NS_WIRE NS_G0 TMP=$TMP/fanout VNETD_PID G2_PID line per k d
+	local VNET_SOCK=$TMP/run/vnetd.sock
+
+	export VNET_SOCK
+	mkdir -p "$TMP"
+	setup_ns NS_WIRE NS_HOST NS_G0 || return 1
+	veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 2 || return 1
+	ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
+	in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
+	vnetd_start -K -w 2
+	check_err $? "vnetd -K -w 2 did not start"
+	grep -q "2 AF_XDP socket(s), 2 worker(s).*$KGRO_LINE" "$TMP/vnetd.log"
+	check_err $? "not 2 workers with the kernel GRO path: $(grep -o 'uplink datapath.*' "$TMP/vnetd.log")"
+	"$VNETCTL" dev add name v2 mgmtdev vnet/up0 mac $MAC0 >/dev/null &&
+		guest_up G2 v2 "$NS_G0" $MAC0 $GUEST_IP
+	check_err $? "no guest on the 2-worker vnetd"
+	slowwait 10 in_ns "$NS_WIRE" ping -c 1 -W 1 $GUEST_IP >/dev/null
+	flows "$NS_WIRE" "$NS_G0" $GUEST_IP 12 $((2 << 20))
+	check_err $? "wire -> guest: a flow's data differs ($(cat "$TMP"/fsrv.* | tr '\n' ' '))"
+	k=$(kgro v2)
+	d=$(ingress_drops)
+	vlog "port_rx_kgro $k, ingress drops $d"
+	[ "$k" -gt 0 ]
+	check_err $? "no frame through the kernel's GRO"
+	# each merged frame reaches one socket of the group, not every one
+	[ "$k" -le "$d" ]
+	check_err $? "$k frames to the guest for $d merged frames: taken by more than one socket"
+	ip -n "$NS_HOST" link del up0
+	busywait $((2 * WAIT_MS)) grep -q "kernel GRO path: .*frames per worker" "$TMP/vnetd.log"
+	line=$(grep -o "kernel GRO path: .*" "$TMP/vnetd.log" | tail -n 1)
+	vlog "$line"
+	per=$(sed -n 's/.*frames per worker: //p' <<<"$line")
+	[ "$(wc -w <<<"$per")" = 2 ] && [ "$(cut -d' ' -f1 <<<"$per")" -gt 0 ] &&
+		[ "$(cut -d' ' -f2 <<<"$per")" -gt 0 ]
+	check_err $? "not both workers' sockets carried merged frames: $line"
+	kill -0 "$VNETD_PID"
+	check_err $? "vnetd died"
+	log_test "kernel GRO: 2 workers, one fanout group, both carry flows intact"
 }
 
 setup

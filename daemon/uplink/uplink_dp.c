@@ -123,7 +123,8 @@ static void up_detach(struct vnet_updp *up)
 		up->wk[i]->sock_error = false;
 	}
 	if (up->kgro) {
-		epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_DEL, updp_kgro_fd(up), NULL);
+		for (i = 0; i < up->nwk; i++)
+			epoll_ctl(up->wk[i]->w.epfd, EPOLL_CTL_DEL, updp_kgro_fd(up, i), NULL);
 		updp_kgro_close(up);
 	}
 	updp_gso_close(up);
@@ -239,16 +240,22 @@ static void host_share_start(struct vnet_updp *up)
 
 /*
  * VNET_UPDP_KGRO: the devices' TCP coalesced by the uplink's GRO, read
- * from a packet socket (uplink_kgro.c). Without it (no TC, an old kernel)
- * TCP takes the AF_XDP path like everything else, and vnetd says so.
+ * from a packet socket per worker (uplink_kgro.c), each in its worker's
+ * epoll set. Without them (no TC, an old kernel) TCP takes the AF_XDP
+ * path like everything else, and vnetd says so.
  */
 static void kgro_start(struct vnet_updp *up)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = EV_KGRO };
 	int err = updp_kgro_open(up);
+	unsigned int i;
 
-	if (!err && epoll_ctl(up->wk[0]->w.epfd, EPOLL_CTL_ADD, updp_kgro_fd(up), &ev)) {
+	for (i = 0; !err && i < up->nwk; i++) {
+		if (!epoll_ctl(up->wk[i]->w.epfd, EPOLL_CTL_ADD, updp_kgro_fd(up, i), &ev))
+			continue;
 		err = -errno;
+		while (i--)
+			epoll_ctl(up->wk[i]->w.epfd, EPOLL_CTL_DEL, updp_kgro_fd(up, i), NULL);
 		updp_kgro_close(up);
 	}
 	if (err)

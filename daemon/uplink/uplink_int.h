@@ -44,7 +44,9 @@
  *      batches; FLOOD frames replicated with the same decision; worker 0,
  *      when the host shares the uplink: the group frames XDP passed to the
  *      host, read from the packet socket's ring (uplink_pkt.c), replicated
- *      the same way;
+ *      the same way; with -K every worker: its own socket of the kernel-GRO
+ *      fanout group (uplink_kgro.c), runs per (device, queue) delivered at
+ *      once;
  *   4. batches flushed, one vnet_net_rx_burst per (device, queue), each
  *      device locked once per flush; rx frames go back to the fill ring;
  *   5. one kick (sendto) per 32 transmit frames: copy mode needs it.
@@ -241,8 +243,8 @@ struct vnet_updp {
 	__u8 (*hbuf)[UP_HOST_FRAME];	/* [UP_HOST_BURST] */
 	bool host_due;			/* read the host port this round */
 	__u64 host_frames, host_copies, host_nobody;
-	/* VNET_UPDP_KGRO: TCP the kernel's GRO coalesced, from a packet
-	 * socket (uplink_kgro.c); worker 0 */
+	/* VNET_UPDP_KGRO: TCP the kernel's GRO coalesced, from packet
+	 * sockets in a fanout group (uplink_kgro.c); worker i: ring i */
 	struct up_kgro *kgro;
 	__u32 host4[VNET_DP_MAX_HOST_IPS];
 	unsigned int nhost4;
@@ -319,14 +321,14 @@ void updp_gso_close(struct vnet_updp *up);
 bool updp_gso_send(struct up_wk *wk, const struct vnet_tx_gso_frame *f);
 
 /* uplink_kgro.c: open/close with the attach (every worker's lock held);
- * run: worker 0 */
+ * run, stalled, arm: each worker its own socket's ring */
 struct up_kgro;
 int updp_kgro_open(struct vnet_updp *up);
 void updp_kgro_close(struct vnet_updp *up);
 unsigned int updp_run_kgro(struct up_wk *wk);
-int updp_kgro_fd(const struct vnet_updp *up);
+int updp_kgro_fd(const struct vnet_updp *up, unsigned int wk);
 /* a guest without buffers stopped the ring: poll it at most every 1 ms */
-bool updp_kgro_stalled(const struct vnet_updp *up);
+bool updp_kgro_stalled(const struct up_wk *wk);
 void updp_kgro_arm(struct up_wk *wk);
 
 /* uplink_tx.c (wk->lock held; the port's: dev->lock too, local_deliver: not) */

@@ -19,12 +19,19 @@
  * uplink's MAC) -- the XDP program's test (kgro_tcp) -- and a TPACKET_V2
  * ring of 64 KiB slots: a slot per frame, handed over at once (V3 hands
  * over a block when full or after a timeout, which would delay a flow's
- * frames by up to a millisecond). The worker (worker 0) walks the ring in
- * place, classifies each frame with the C reference (vnet_rx_fanout, the
- * device's filters and steering, as the XDP program did) and batches it
- * with VNET_RX_F_VHDR; the engine honours the guest's offloads
- * (net_rx.c). No copy besides the kernel's into the ring and ours into
- * the guest, no syscall per frame.
+ * frames by up to a millisecond). One such socket per uplink worker, all
+ * in one PACKET_FANOUT_HASH group: the kernel hands each merged frame to
+ * the socket its flow hash picks, so a flow's frames stay on one worker,
+ * in order, while the flows spread over the workers (_QM would follow the
+ * uplink's receive queue, which is one for every flow on a single-queue
+ * uplink; _CPU the CPU that ran the uplink's NAPI, which moves with the
+ * sender and would reorder a flow across two rings). Each worker walks
+ * its own ring in place, classifies each frame with the C reference
+ * (vnet_rx_fanout, the device's filters and steering, as the XDP program
+ * did) and batches it with VNET_RX_F_VHDR; the engine honours the
+ * guest's offloads (net_rx.c). No copy besides the kernel's into the ring
+ * and ours into the guest, no syscall per frame, no lock but dev->lock
+ * for a run's delivery (as for XSK frames).
  */
 #include <arpa/inet.h>
 #include <endian.h>
@@ -52,6 +59,9 @@
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING	23
 #endif
+#ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
+#define PACKET_FANOUT_FLAG_IGNORE_OUTGOING	0x4000	/* Linux 6.9 */
+#endif
 
 /*
  * A slot holds the tpacket2 header, the virtio-net header and a frame of
@@ -63,22 +73,29 @@
 #define KGRO_TC_PRIO	1
 #define VHDR_LEN	sizeof(struct virtio_net_hdr)
 
-struct up_kgro {
+/* One worker's socket of the fanout group and its ring: only it touches them. */
+struct kgro_ring {
 	int fd;
-	int ifindex;
 	__u8 *map;
-	size_t map_len;
 	unsigned int cur;		/* next slot */
-	bool gro_set;			/* we turned GRO on: off again at close */
-	bool tc_attached;
 	bool stalled;			/* a guest without buffers stopped the walk */
-	bool armed;			/* EPOLLIN in worker 0's set (updp_kgro_arm) */
+	bool armed;			/* EPOLLIN in its worker's set (updp_kgro_arm) */
 	__u64 stall_since;		/* ns; 0: not stalled */
-	struct vnet_kgro_tc *skel;
 	/* frames to guests (GSO ones), nobody's, cut, over a device's MTU,
 	 * dropped after UP_HOLD_NS without buffers */
 	__u64 frames, gso, nobody, cut, over_mtu, stall_drops;
+} __attribute__((aligned(64)));	/* workers' counters on lines of their own */
+
+struct up_kgro {
+	int ifindex;
+	bool gro_set;			/* we turned GRO on: off again at close */
+	bool tc_attached;
+	struct vnet_kgro_tc *skel;
+	unsigned int nring;		/* = the uplink's workers */
+	struct kgro_ring ring[];	/* [nring]: worker i reads ring[i] */
 };
+
+#define KGRO_MAP_LEN	((size_t)KGRO_SLOT * KGRO_SLOTS)
 
 /*
  * ld mark; jeq HOST_PORT_MARK -> drop; ld pkttype; jne OTHERHOST -> drop;
@@ -107,9 +124,9 @@ static struct sock_filter kgro_filter[] = {
 	/* 18 */ BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
-static struct tpacket2_hdr *slot_hdr(const struct up_kgro *k, unsigned int i)
+static struct tpacket2_hdr *slot_hdr(const struct kgro_ring *r, unsigned int i)
 {
-	return (struct tpacket2_hdr *)(k->map + (size_t)i * KGRO_SLOT);
+	return (struct tpacket2_hdr *)(r->map + (size_t)i * KGRO_SLOT);
 }
 
 /* GRO on the uplink (veth has it off); -errno. */
@@ -174,7 +191,36 @@ static void tc_detach(struct up_kgro *k)
 	vnet_kgro_tc__destroy(k->skel);
 }
 
-static int ring_open(struct up_kgro *k)
+/*
+ * Joins r's socket (bound) to the uplink's fanout group: the first one
+ * makes it (the kernel picks an unused id), the others join that id.
+ * Outgoing frames ignored by the group where the kernel can (the
+ * sockets' own PACKET_IGNORE_OUTGOING does not apply in a group); before
+ * Linux 6.9 the filter refuses them instead (not PACKET_OTHERHOST).
+ */
+static int fanout_join(struct kgro_ring *r, int *id, int *flags)
+{
+	socklen_t len = sizeof(int);
+	int arg;
+
+	for (;;) {
+		arg = *id >= 0 ? (*id | *flags << 16) :
+				 (*flags | PACKET_FANOUT_FLAG_UNIQUEID) << 16;
+		if (!setsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)))
+			break;
+		if (errno != EINVAL || !(*flags & PACKET_FANOUT_FLAG_IGNORE_OUTGOING) || *id >= 0)
+			return -errno;
+		*flags &= ~PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
+	}
+	if (*id < 0) {
+		if (getsockopt(r->fd, SOL_PACKET, PACKET_FANOUT, &arg, &len))
+			return -errno;
+		*id = arg & 0xffff;
+	}
+	return 0;
+}
+
+static int ring_open(struct kgro_ring *r, int ifindex)
 {
 	struct sock_fprog prog = {
 		.len = sizeof(kgro_filter) / sizeof(kgro_filter[0]),
@@ -189,37 +235,44 @@ static int ring_open(struct up_kgro *k)
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
 		.sll_protocol = htons(ETH_P_ALL),
-		.sll_ifindex = k->ifindex,
+		.sll_ifindex = ifindex,
 	};
 	int one = 1, v2 = TPACKET_V2;
 
 	/* protocol 0: nothing arrives before the filter is there (bind) */
-	k->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (k->fd < 0)
+	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (r->fd < 0)
 		return -errno;
-	if (setsockopt(k->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    setsockopt(k->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) ||
+	if (setsockopt(r->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
+	    setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) ||
 	    /* before the ring: the kernel refuses it after (EBUSY) */
-	    setsockopt(k->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
-	    setsockopt(k->fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof(v2)) ||
-	    setsockopt(k->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
+	    setsockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
+	    setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof(v2)) ||
+	    setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
 		return -errno;
-	k->map_len = (size_t)KGRO_SLOT * KGRO_SLOTS;
-	k->map = mmap(NULL, k->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd, 0);
-	if (k->map == MAP_FAILED)
+	r->map = mmap(NULL, KGRO_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+	if (r->map == MAP_FAILED)
 		return -errno;
-	if (bind(k->fd, (struct sockaddr *)&sll, sizeof(sll)))
+	/* until it joins the group, this socket sees all that the others
+	 * see: harmless, nothing is passed for GRO before vnet_dp_set_kgro */
+	if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)))
 		return -errno;
 	return 0;
 }
 
 static void kgro_free(struct vnet_updp *up, struct up_kgro *k)
 {
+	unsigned int i;
+
 	tc_detach(k);
-	if (k->map != MAP_FAILED)
-		munmap(k->map, k->map_len);
-	if (k->fd >= 0)
-		close(k->fd);
+	for (i = 0; i < k->nring; i++) {
+		struct kgro_ring *r = &k->ring[i];
+
+		if (r->map != MAP_FAILED)
+			munmap(r->map, KGRO_MAP_LEN);
+		if (r->fd >= 0)
+			close(r->fd);
+	}
 	if (k->gro_set)
 		gro_set(up->ifname, 0, NULL);
 	free(k);
@@ -232,21 +285,28 @@ static void kgro_free(struct vnet_updp *up, struct up_kgro *k)
 int updp_kgro_open(struct vnet_updp *up)
 {
 	struct up_kgro *k;
+	unsigned int i;
 	__u32 was = 0;
-	int err;
+	int err, id = -1, flags = PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_IGNORE_OUTGOING;
 
-	k = calloc(1, sizeof(*k));
+	k = aligned_alloc(64, sizeof(*k) + up->nwk * sizeof(k->ring[0]));
 	if (!k)
 		return -ENOMEM;
-	k->fd = -1;
-	k->map = MAP_FAILED;
+	memset(k, 0, sizeof(*k) + up->nwk * sizeof(k->ring[0]));
+	k->nring = up->nwk;
+	for (i = 0; i < k->nring; i++) {
+		k->ring[i].fd = -1;
+		k->ring[i].map = MAP_FAILED;
+		k->ring[i].armed = true;	/* kgro_start adds it with EPOLLIN */
+	}
 	k->ifindex = up->ifindex;
 	err = gro_set(up->ifname, 1, &was);
 	if (err)
 		goto err;
 	k->gro_set = !was;
-	k->armed = true;	/* kgro_start adds it with EPOLLIN */
-	err = ring_open(k) ?: tc_attach(k) ?: vnet_dp_set_kgro(up->dp, 1);
+	for (i = 0; i < k->nring && !err; i++)
+		err = ring_open(&k->ring[i], k->ifindex) ?: fanout_join(&k->ring[i], &id, &flags);
+	err = err ?: tc_attach(k) ?: vnet_dp_set_kgro(up->dp, 1);
 	if (err)
 		goto err;
 	up->kgro = k;
@@ -256,22 +316,46 @@ err:
 	return err;
 }
 
-int updp_kgro_fd(const struct vnet_updp *up)
+int updp_kgro_fd(const struct vnet_updp *up, unsigned int wk)
 {
-	return up->kgro ? up->kgro->fd : -1;
+	return up->kgro && wk < up->kgro->nring ? up->kgro->ring[wk].fd : -1;
 }
 
 void updp_kgro_close(struct vnet_updp *up)
 {
 	struct up_kgro *k = up->kgro;
+	struct kgro_ring t = { 0 };
+	char per[UP_MAX_WORKERS * 24] = "";
+	__u64 ring_full = 0;
+	size_t off = 0;
+	unsigned int i;
 
 	if (!k)
 		return;
+	for (i = 0; i < k->nring; i++) {
+		const struct kgro_ring *r = &k->ring[i];
+		struct tpacket_stats ps = { 0 };
+		socklen_t len = sizeof(ps);
+
+		/* the kernel's: frames it found no free slot for */
+		if (!getsockopt(r->fd, SOL_PACKET, PACKET_STATISTICS, &ps, &len))
+			ring_full += ps.tp_drops;
+		t.frames += r->frames;
+		t.gso += r->gso;
+		t.nobody += r->nobody;
+		t.cut += r->cut;
+		t.over_mtu += r->over_mtu;
+		t.stall_drops += r->stall_drops;
+		off += (size_t)snprintf(per + off, sizeof(per) - off, "%s%llu", i ? " " : "",
+					(unsigned long long)r->frames);
+	}
 	pr_info("%s: kernel GRO path: %llu frames to devices (%llu GSO), %llu wanted by none, "
-		"%llu cut, %llu over a device's MTU, %llu dropped without guest buffers\n",
-		up->ifname, (unsigned long long)k->frames, (unsigned long long)k->gso,
-		(unsigned long long)k->nobody, (unsigned long long)k->cut,
-		(unsigned long long)k->over_mtu, (unsigned long long)k->stall_drops);
+		"%llu cut, %llu over a device's MTU, %llu dropped without guest buffers, "
+		"%llu with the rings full; frames per worker: %s\n",
+		up->ifname, (unsigned long long)t.frames, (unsigned long long)t.gso,
+		(unsigned long long)t.nobody, (unsigned long long)t.cut,
+		(unsigned long long)t.over_mtu, (unsigned long long)t.stall_drops,
+		(unsigned long long)ring_full, per);
 	/* the program stops passing first (the maps may already be gone) */
 	if (up->dp)
 		vnet_dp_set_kgro(up->dp, 0);
@@ -304,7 +388,7 @@ struct kgro_ent {
 };
 
 /* The run's frames up to the taken-th valid one go back to the kernel. */
-static unsigned int run_release(struct up_kgro *k, const struct kgro_ent *e, unsigned int n,
+static unsigned int run_release(struct kgro_ring *k, const struct kgro_ent *e, unsigned int n,
 				unsigned int taken)
 {
 	unsigned int i;
@@ -324,7 +408,7 @@ static unsigned int run_release(struct up_kgro *k, const struct kgro_ent *e, uns
  * A frame of slot s for the run, or false (released at once by the run:
  * cut, nobody's, over the MTU). *port, *qi: where it goes.
  */
-static bool kgro_frame(struct vnet_updp *up, struct up_kgro *k, struct tpacket2_hdr *h,
+static bool kgro_frame(struct vnet_updp *up, struct kgro_ring *k, struct tpacket2_hdr *h,
 		       __u32 st, struct vnet_rx_pkt *pk, struct up_port **port, unsigned int *qi)
 {
 	struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
@@ -368,13 +452,14 @@ static bool kgro_frame(struct vnet_updp *up, struct up_kgro *k, struct tpacket2_
 unsigned int updp_run_kgro(struct up_wk *wk)
 {
 	struct vnet_updp *up = wk->up;
-	struct up_kgro *k = up->kgro;
+	struct kgro_ring *k;
 	struct kgro_ent e[UP_RXB + 1];
 	struct vnet_rx_pkt pk[UP_RXB];
 	unsigned int work = 0;
 
-	if (!k)
+	if (!up->kgro || wk->id >= up->kgro->nring)
 		return 0;
+	k = &up->kgro->ring[wk->id];
 	while (work < UP_PKT_BUDGET) {
 		struct up_port *port = NULL, *fp;
 		unsigned int n = 0, nv = 0, qi = 0, fq, taken, done;
@@ -423,25 +508,29 @@ unsigned int updp_run_kgro(struct up_wk *wk)
 	return work;
 }
 
-bool updp_kgro_stalled(const struct vnet_updp *up)
+bool updp_kgro_stalled(const struct up_wk *wk)
 {
-	return up->kgro && up->kgro->stalled;
+	const struct up_kgro *k = wk->up->kgro;
+
+	return k && wk->id < k->nring && k->ring[wk->id].stalled;
 }
 
 /*
- * Before worker 0 sleeps: the socket in its epoll set only while the walk
+ * Before a worker sleeps: its socket in its epoll set only while the walk
  * is not stalled. A stalled frame keeps the ring readable, which would
  * wake the worker at once, forever; stalled, it looks every 1 ms instead
  * (sleep_timeout), as for held frames.
  */
 void updp_kgro_arm(struct up_wk *wk)
 {
-	struct up_kgro *k = wk->up->kgro;
+	struct up_kgro *kg = wk->up->kgro;
 	struct epoll_event ev = { .data.u64 = EV_KGRO };
+	struct kgro_ring *k;
 	bool want;
 
-	if (!k || wk->id)
+	if (!kg || wk->id >= kg->nring)
 		return;
+	k = &kg->ring[wk->id];
 	want = !k->stalled;
 	if (want == k->armed)
 		return;

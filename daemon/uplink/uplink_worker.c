@@ -106,10 +106,10 @@ static unsigned int run_round(struct up_wk *wk)
 	for (i = wk->id; i < up->nxsk; i += up->nwk)
 		vnet_xsk_tx_kick(up->xsk[i]);
 	work += updp_run_rx(wk);
+	work += updp_run_kgro(wk);
 	if (wk->id)
 		return work;
 	work += updp_run_pkt(wk);
-	work += updp_run_kgro(wk);
 	if (++wk->host_rounds % UP_HOST_ROUNDS == 0)
 		up->host_due = true;
 	work += updp_run_host(wk);
@@ -169,7 +169,7 @@ static int sleep_timeout(const struct up_wk *wk)
 	const struct vnet_updp *up = wk->up;
 	unsigned int i;
 
-	if (wk->coal_pending || updp_holding(wk) || (!wk->id && updp_kgro_stalled(up)))
+	if (wk->coal_pending || updp_holding(wk) || updp_kgro_stalled(wk))
 		return 1;
 	if (!up->attached)
 		return -1;
@@ -214,9 +214,9 @@ static void sock_error(struct up_wk *wk, __u64 which, __u32 events)
 		for (unsigned int i = wk->id; i < up->nxsk; i += up->nwk)
 			err = sock_take_error(vnet_xsk_fd(up->xsk[i])) ?: err;
 	} else if (which == EV_KGRO && up->kgro) {
-		err = sock_take_error(updp_kgro_fd(up));
+		err = sock_take_error(updp_kgro_fd(up, wk->id));
 		if (events & EPOLLHUP)
-			epoll_ctl(wk->w.epfd, EPOLL_CTL_DEL, updp_kgro_fd(up), NULL);
+			epoll_ctl(wk->w.epfd, EPOLL_CTL_DEL, updp_kgro_fd(up, wk->id), NULL);
 	} else if (which == EV_HOST && up->hport) {
 		epoll_ctl(wk->w.epfd, EPOLL_CTL_DEL, vnet_host_port_fd(up->hport), NULL);
 		err = EIO;
