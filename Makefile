@@ -56,7 +56,7 @@ LIB_SRCS += daemon/uplink/datapath.c daemon/uplink/dp_uplink.c daemon/uplink/dp_
 	daemon/uplink/uplink_push.c daemon/uplink/uplink_rx.c daemon/uplink/uplink_tx.c \
 	daemon/uplink/uplink_gso.c daemon/uplink/uplink_jumbo.c daemon/uplink/uplink_hold.c \
 	daemon/uplink/uplink_pkt.c daemon/uplink/host_port.c daemon/uplink/mac_learn.c \
-	daemon/uplink/uplink_kgro.c
+	daemon/uplink/uplink_kgro.c daemon/uplink/pkt_ring.c
 # control: registry, the device backend, persistence, netlink server, uplink watch
 LIB_SRCS += daemon/control/registry.c daemon/control/backend_netdev.c \
 	daemon/control/state.c daemon/control/nl_request.c daemon/control/nl_reply.c \

@@ -51,14 +51,12 @@
 #include <linux/sockios.h>
 #include <bpf/libbpf.h>
 
+#include "pkt_ring.h"
 #include "uplink_int.h"
 #include "vnet/log.h"
 #include "vnet/netutil.h"
 #include "vnet_kgro_tc.skel.h"
 
-#ifndef PACKET_IGNORE_OUTGOING
-#define PACKET_IGNORE_OUTGOING	23
-#endif
 #ifndef PACKET_FANOUT_FLAG_IGNORE_OUTGOING
 #define PACKET_FANOUT_FLAG_IGNORE_OUTGOING	0x4000	/* Linux 6.9 */
 #endif
@@ -220,44 +218,38 @@ static int fanout_join(struct kgro_ring *r, int *id, int *flags)
 	return 0;
 }
 
+/*
+ * Until it joins the group, the socket sees all that the others see:
+ * harmless, nothing is passed for GRO before vnet_dp_set_kgro.
+ */
 static int ring_open(struct kgro_ring *r, int ifindex)
 {
-	struct sock_fprog prog = {
+	static const struct sock_fprog prog = {
 		.len = sizeof(kgro_filter) / sizeof(kgro_filter[0]),
 		.filter = kgro_filter,
 	};
-	struct tpacket_req req = {
+	static const struct tpacket_req req = {
 		.tp_block_size = KGRO_SLOT,
 		.tp_block_nr = KGRO_SLOTS,
 		.tp_frame_size = KGRO_SLOT,
 		.tp_frame_nr = KGRO_SLOTS,
 	};
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ALL),
-		.sll_ifindex = ifindex,
+	const struct pkt_ring_cfg cfg = {
+		.ifindex = ifindex,
+		.filter = &prog,
+		.version = TPACKET_V2,
+		.req = &req,
+		.req_len = sizeof(req),
+		.map_len = KGRO_MAP_LEN,
+		.vnet_hdr = true,
 	};
-	int one = 1, v2 = TPACKET_V2;
+	void *map;
+	int err;
 
-	/* protocol 0: nothing arrives before the filter is there (bind) */
-	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (r->fd < 0)
-		return -errno;
-	if (setsockopt(r->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) ||
-	    /* before the ring: the kernel refuses it after (EBUSY) */
-	    setsockopt(r->fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) ||
-	    setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v2, sizeof(v2)) ||
-	    setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req)))
-		return -errno;
-	r->map = mmap(NULL, KGRO_MAP_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-	if (r->map == MAP_FAILED)
-		return -errno;
-	/* until it joins the group, this socket sees all that the others
-	 * see: harmless, nothing is passed for GRO before vnet_dp_set_kgro */
-	if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll)))
-		return -errno;
-	return 0;
+	err = pkt_ring_open(&cfg, &r->fd, &map);
+	if (!err)
+		r->map = map;
+	return err;
 }
 
 static void kgro_free(struct vnet_updp *up, struct up_kgro *k)

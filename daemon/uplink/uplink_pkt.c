@@ -18,10 +18,7 @@
 
 #include "vnet/datapath.h"
 #include "vnet/uplink_pkt.h"
-
-#ifndef PACKET_IGNORE_OUTGOING
-#define PACKET_IGNORE_OUTGOING	23	/* Linux 4.20 */
-#endif
+#include "pkt_ring.h"
 
 /*
  * 32 blocks of 64 KiB: 2 MiB, room for ~1000 MTU frames while the worker
@@ -65,24 +62,30 @@ static struct tpacket_block_desc *block(const struct vnet_pktring *r, unsigned i
 
 int vnet_pktring_open(int ifindex, struct vnet_pktring **out)
 {
-	struct sock_fprog prog = {
+	static const struct sock_fprog prog = {
 		.len = sizeof(group_only) / sizeof(group_only[0]),
 		.filter = group_only,
 	};
-	struct tpacket_req3 req = {
+	static const struct tpacket_req3 req = {
 		.tp_block_size = BLOCK_SIZE,
 		.tp_block_nr = BLOCK_NR,
 		.tp_frame_size = FRAME_SIZE,
 		.tp_frame_nr = BLOCK_NR * (BLOCK_SIZE / FRAME_SIZE),
 		.tp_retire_blk_tov = BLOCK_TOV_MS,
 	};
-	struct sockaddr_ll sll = {
-		.sll_family = AF_PACKET,
-		.sll_protocol = htons(ETH_P_ALL),
-		.sll_ifindex = ifindex,
+	const struct pkt_ring_cfg cfg = {
+		.ifindex = ifindex,
+		.filter = &prog,
+		.version = TPACKET_V3,
+		.req = &req,
+		.req_len = sizeof(req),
+		.map_len = (size_t)BLOCK_SIZE * BLOCK_NR,
+		/* room in front of each frame to put a stripped VLAN tag back */
+		.reserve = VLAN_HLEN_,
+		.try_locked = true,
 	};
-	int one = 1, v3 = TPACKET_V3, reserve = VLAN_HLEN_;
 	struct vnet_pktring *r;
+	void *map;
 	int err;
 
 	if (ifindex <= 0 || !out)
@@ -90,45 +93,15 @@ int vnet_pktring_open(int ifindex, struct vnet_pktring **out)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	r->map = MAP_FAILED;
-	/*
-	 * Protocol 0: the socket receives nothing before bind(), so no
-	 * unicast frame slips in before the filter is attached.
-	 */
-	r->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (r->fd < 0) {
-		err = -errno;
-		goto err_free;
+	err = pkt_ring_open(&cfg, &r->fd, &map);
+	if (err) {
+		free(r);
+		return err;
 	}
-	if (setsockopt(r->fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) ||
-	    /* our own AF_XDP transmissions must not come back as receptions */
-	    setsockopt(r->fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof(one)) ||
-	    setsockopt(r->fd, SOL_PACKET, PACKET_VERSION, &v3, sizeof(v3)) ||
-	    /* room in front of each frame to put a stripped VLAN tag back */
-	    setsockopt(r->fd, SOL_PACKET, PACKET_RESERVE, &reserve, sizeof(reserve)) ||
-	    setsockopt(r->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof(req))) {
-		err = -errno;
-		goto err_free;
-	}
-	r->map_len = (size_t)BLOCK_SIZE * BLOCK_NR;
-	r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED,
-		      r->fd, 0);
-	if (r->map == MAP_FAILED)
-		r->map = mmap(NULL, r->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-	if (r->map == MAP_FAILED) {
-		err = -errno;
-		goto err_free;
-	}
-	if (bind(r->fd, (struct sockaddr *)&sll, sizeof(sll))) {
-		err = -errno;
-		goto err_free;
-	}
+	r->map = map;
+	r->map_len = cfg.map_len;
 	*out = r;
 	return 0;
-
-err_free:
-	vnet_pktring_close(r);
-	return err;
 }
 
 void vnet_pktring_close(struct vnet_pktring *r)
