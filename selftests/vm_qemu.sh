@@ -402,9 +402,9 @@ test_driver_reload()
 # virtio_net sets the device up from scratch. Not a reboot in place:
 # under TCG a guest reset in place spends 20-50 s (minutes in the two CI
 # failures) in its kernel's decompressor and early boot, against about
-# 10 s for a fresh QEMU (measurements in docs/ARCHITECTURE.md, "No guest reboots in
-# place"). A reset of the live device (the same vhost-user stop and start
-# QEMU does at a reset) is the driver reload case above.
+# 10 s for a fresh QEMU (measured: docs/ARCHITECTURE.md, "No guest
+# reboots in place"). A reset of the live device (the same vhost-user stop
+# and start QEMU does at a reset) is the driver reload case above.
 test_power_cycle()
 {
 	local gone
