@@ -399,13 +399,12 @@ test_driver_reload()
 
 # A guest power cycle: QEMU quits with the rings running (the front-end
 # goes away), a new QEMU connects on the same socket and the new guest's
-# virtio_net sets the device up from scratch. Not a reboot in place: under
-# TCG a Linux guest rebooted in place can sit for minutes in early boot
-# (soft lockups in clear_page_erms: every store to a page that held code
-# of the previous boot takes QEMU's slow path until the stale translations
-# on it are gone); that failed CI twice. A reset of the live device (the
-# same vhost-user stop and start QEMU does at a reset) is the driver reload
-# case above.
+# virtio_net sets the device up from scratch. Not a reboot in place:
+# under TCG a guest reset in place spends 20-50 s (minutes in the two CI
+# failures) in its kernel's decompressor and early boot, against about
+# 10 s for a fresh QEMU (measured: docs/ARCHITECTURE.md, "No guest
+# reboots in place"). A reset of the live device (the same vhost-user stop
+# and start QEMU does at a reset) is the driver reload case above.
 test_power_cycle()
 {
 	local gone
