@@ -319,6 +319,10 @@ int vnet_netdev_request_rarp(struct vnet_netdev *dev, const __u8 mac[6])
 void vnet_netdev_set_status(struct vnet_netdev *dev, __u8 status)
 {
 	if (!status) {
+		/* a reset of a live device: a driver reload, a guest reboot,
+		 * or the front-end stopping the device (pause, migration) */
+		if (dev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+			pr_info("%s: device reset (status 0)\n", dev->params.name);
 		vnet_netdev_reset(dev);
 		return;
 	}
