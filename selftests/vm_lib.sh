@@ -30,6 +30,15 @@ vm_require()
 	require_command python3
 	require_command setpriv
 	[ -r /dev/kvm ] && [ -w /dev/kvm ] && VM_ACCEL=kvm || VM_ACCEL=tcg
+	# TCG on one host thread: with a thread per vCPU (MTTCG) Debian's 6.12
+	# guests died now and then in the kernel's text patching ("Oops: int3"
+	# in sched_clock_cpu at boot, a jump half patched in netif_receive_skb):
+	# a vCPU ran code another one had just patched. One thread serialises
+	# the vCPUs, as the patching protocol expects of real CPUs.
+	VM_ACCEL_ARG=$VM_ACCEL
+	if [ "$VM_ACCEL" = tcg ]; then
+		VM_ACCEL_ARG=tcg,thread=single
+	fi
 }
 
 # vm_image SERIES: the guest image of Debian kernel SERIES in $VM_IMG
@@ -54,7 +63,7 @@ vm_start()
 	# visible (scripts/vm-image.sh's init, vnet.keep)
 	case $VNET_ROOT in /tmp/*|/run/*) keep=" vnet.keep=$VNET_ROOT" ;; esac
 	setpriv --pdeathsig KILL qemu-system-x86_64 -nodefaults -no-user-config -display none \
-		-machine pc -accel "$VM_ACCEL" -cpu max -m "$VM_MEM" \
+		-machine pc -accel "$VM_ACCEL_ARG" -cpu max -m "$VM_MEM" \
 		-object memory-backend-memfd,id=mem,size="${VM_MEM}M",share=on \
 		-numa node,memdev=mem \
 		-kernel "$VM_IMG/vmlinuz" -initrd "${VM_INITRD:-$VM_IMG/initrd.img}" \
