@@ -39,13 +39,7 @@
 # processes and kernel log are shown. A guest whose agent stops answering
 # is reported after VM_SILENCE (60) seconds, not after the script's time,
 # with the kernel's own account (SysRq: CPU stacks, blocked tasks, memory).
-# Either way the scripts after it run in a freshly booted guest. A
-# guest whose kernel panics gets one more try of that script in a fresh
-# guest, with the oops kept as comment lines: Debian's 6.12 guest
-# panicked twice in about 20 matrix runs (in netif_receive_skb, RIP in the
-# middle of a just-patched jump: a static key toggled while the other
-# vCPU ran that code, which points at TCG's cross-modifying code, not at
-# vnet); a second panic fails the script. Per kernel
+# Either way the scripts after it run in a freshly booted guest. Per kernel
 # a last line says how tight the guest's memory was (PSI stall time, OOM
 # kills).
 # before vm_lib.sh, whose default (512) is for the small guests of vm_qemu.sh
@@ -157,38 +151,9 @@ boot()
 	BOOT_S=$(($(date +%s) - t0))
 }
 
-# run_script KERNEL VM SCRIPT SELECTION: SCRIPT in the guest, its output;
-# the guest's /tmp is its own, the tests write nowhere else. The script's
-# own timeout lets it clean up; the agent kills what is left at
-# MATRIX_TIMEOUT (vm_console.py)
-run_script()
-{
-	vm_exec "$2" -t "$MATRIX_TIMEOUT" \
-		"cd /tmp && VNET_BUILD='$VNET_BUILD' TESTS='$4' KEEP_TMP=1 \
-		 VNET_EMULATED=$([ "$VM_ACCEL" = tcg ] && echo 1) VNET_MATRIX_KERNEL=$1 \
-		 timeout -k 5 $((MATRIX_TIMEOUT - 20)) bash '$SELFTEST_DIR/$3' </dev/null"
-}
-
-# guest_panicked VM FROM: the guest's console says its kernel panicked
-# after byte FROM
-guest_panicked()
-{
-	tail -c +$(($2 + 1)) "$TMP/vm-$1/console.log" | grep -q "Kernel panic - not syncing"
-}
-
-# guest_oops VM FROM: the first oops on the console after byte FROM, its
-# header and the lines that name the fault
-guest_oops()
-{
-	tail -c +$(($2 + 1)) "$TMP/vm-$1/console.log" |
-		grep -m 1 -A 30 -E "BUG:|Oops|int3|general protection|invalid opcode|Kernel panic" |
-		grep -E "BUG|Oops|int3|protection|opcode|RIP|Code:|Call Trace|^\[[ 0-9.]+\]  [a-z_?]|panic" |
-		head -n 24
-}
-
 run_kernel()
 {
-	local k=$1 vm=k${1//./_} t s sel out rc t0 c0 up
+	local k=$1 vm=k${1//./_} t s sel out rc t0 up
 	VM_IMG=$("$VNET_ROOT/scripts/vm-image.sh" "$k" "$VNET_BUILD/vm" 2>"$TMP/image-$k.log")
 	if [ -z "$VM_IMG" ]; then
 		# as vm_image(): no kernel package to be had is this machine's limit
@@ -212,21 +177,14 @@ run_kernel()
 			continue
 		fi
 		t0=$(date +%s)
-		c0=$(__console_size "$vm")
-		out=$(run_script "$k" "$vm" "$s" "$sel")
+		# the guest's /tmp is its own; the tests write nowhere else. The
+		# script's own timeout lets it clean up; the agent kills what is
+		# left at MATRIX_TIMEOUT (vm_console.py)
+		out=$(vm_exec "$vm" -t "$MATRIX_TIMEOUT" \
+			"cd /tmp && VNET_BUILD='$VNET_BUILD' TESTS='$sel' KEEP_TMP=1 \
+			 VNET_EMULATED=$([ "$VM_ACCEL" = tcg ] && echo 1) VNET_MATRIX_KERNEL=$k \
+			 timeout -k 5 $((MATRIX_TIMEOUT - 20)) bash '$SELFTEST_DIR/$s' </dev/null")
 		rc=$?
-		if [ $rc = 123 ] && guest_panicked "$vm" "$c0"; then
-			# once per script: the guest's kernel panicked under TCG
-			# (see the header); its oops is kept, the script runs
-			# again in a fresh guest, a second panic fails it
-			echo "# kernel $k: $s: the guest's kernel panicked; its oops (then $s again, fresh guest):"
-			guest_oops "$vm" "$c0" | sed 's/^/#	/'
-			vm_stop "$vm"
-			boot "$k" "$vm" || { up=0; result "$k" "$s" FAIL "no guest after its kernel's panic"; continue; }
-			c0=$(__console_size "$vm")
-			out=$(run_script "$k" "$vm" "$s" "$sel")
-			rc=$?
-		fi
 		relay "$k" "$s" "$rc" <<<"$out"
 		echo "# kernel $k: $s ${sel:+($sel) }took $(($(date +%s) - t0)) s"
 		case $rc in
