@@ -25,6 +25,10 @@
 
 const volatile __u32 nflows = 1;	/* set before load, never 0 */
 const volatile __u16 sport_base = 1024;
+/* vnet_gen_count's verdict: drop (the wire side of bench-e2e) or, with
+ * vnet-gen --count --pass, let the frame on to the stack (bench-tcp's
+ * reference: the kernel's own path once any XDP program is on a veth) */
+const volatile __u32 count_pass;
 
 /* one generator thread runs the program: a plain counter is enough */
 __u32 seq;
@@ -61,7 +65,7 @@ int vnet_gen_count(struct xdp_md *ctx)
 	(void)ctx;
 	if (c)
 		(*c)++;
-	return XDP_DROP;
+	return count_pass ? XDP_PASS : XDP_DROP;
 }
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";

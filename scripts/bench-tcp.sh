@@ -11,6 +11,16 @@
 #          (HOST_TSO4/6), coalesced frames come out of it (GUEST_TSO4/6).
 #   veth   namespace "a" (10.9.0.1) <-> veth <-> namespace "b" (10.9.0.2):
 #          what the same kernel does with no userspace datapath at all.
+#   xveth  namespace "c" (10.11.0.1) <-> veth <-> namespace "d" (10.11.0.2)
+#          with an XDP program on vd that lets every frame on (vnet-gen
+#          --count --pass) and GRO on: the kernel's own path once its
+#          receiving veth has any XDP program, as up0 has. vd is up0's
+#          twin (wire -> guest is c -> d, guest -> wire d -> c).
+#          drivers/net/veth.c turns TSO off on a veth's peer while an XDP
+#          program is attached, so here c sends MTU segments (software
+#          GSO) where the plain veth moves 64 KiB TSO skbs end to end: no
+#          datapath behind an XDP program on a veth can do better than the
+#          kernel does here.
 #
 # iperf3 in both directions (guest -> wire: the device's transmit; wire ->
 # guest: its receive), 1 and 4 streams (STREAMS), SECS seconds each. Per
@@ -58,13 +68,15 @@ WIRE_IP=10.7.0.1
 GUEST_IP=10.7.0.2
 A_IP=10.9.0.1
 B_IP=10.9.0.2
+C_IP=10.11.0.1
+D_IP=10.11.0.2
 
 O=$(cd "$O" 2>/dev/null && pwd) || { echo "no build directory"; exit 1; }
 VNET_BIN=$O/bin
 source "$(dirname "$0")/../selftests/uplink_lib.sh"
 VNETCTL=$VNET_BIN/vnetctl
 
-for b in vnetd vnetctl vnet-guest; do
+for b in vnetd vnetctl vnet-guest vnet-gen; do
 	[ -x "$VNET_BIN/$b" ] || { echo "build $b first"; exit 1; }
 done
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (namespaces, XDP)"; exit 4; }
@@ -76,17 +88,25 @@ done
 TMP=$(mktemp -d /tmp/vnet-bench-tcp-XXXXXX)
 [ -n "${KEEP:-}" ] || defer rm -rf "$TMP"
 export VNET_SOCK=$TMP/run/vnetd.sock
-setup_ns NS_WIRE NS_HOST NS_G NS_A NS_B || exit 1
+setup_ns NS_WIRE NS_HOST NS_G NS_A NS_B NS_C NS_D || exit 1
 veth_pair "$NS_HOST" up0 "$NS_WIRE" wire0 ${UPQ:-} || exit 1
 ip -n "$NS_WIRE" addr add $WIRE_IP/24 dev wire0
 in_ns "$NS_WIRE" ethtool -K wire0 tx off >/dev/null
 veth_pair "$NS_A" va "$NS_B" vb || exit 1
 ip -n "$NS_A" addr add $A_IP/24 dev va
 ip -n "$NS_B" addr add $B_IP/24 dev vb
+veth_pair "$NS_C" vc "$NS_D" vd || exit 1
+ip -n "$NS_C" addr add $C_IP/24 dev vc
+ip -n "$NS_D" addr add $D_IP/24 dev vd
 if [ -n "${VETH_TXOFF:-}" ]; then
 	in_ns "$NS_A" ethtool -K va tx off >/dev/null
 	in_ns "$NS_B" ethtool -K vb tx off >/dev/null
 fi
+in_ns "$NS_D" ethtool -K vd gro on >/dev/null
+in_ns "$NS_D" "$VNET_BIN/vnet-gen" -i vd --count --pass >"$TMP/xveth.out" 2>&1 &
+defer kill -TERM "$!"
+busywait 5000 grep -q '"ready":true' "$TMP/xveth.out" ||
+	{ echo "SKIP: no XDP program on vd ($(tail -n 1 "$TMP/xveth.out"))"; exit 4; }
 
 # shellcheck disable=SC2086
 vnetd_start ${VNETD_ARGS:-} || { echo "SKIP: vnetd did not start"; cat "$TMP/vnetd.log"; exit 4; }
@@ -102,6 +122,7 @@ guest_up G0 v0 "$NS_G" $MAC0 $GUEST_IP ${GUEST_ARGS:-} ||
 in_ns "$NS_WIRE" ping -c 2 -i 0.2 -W 2 $GUEST_IP >/dev/null ||
 	{ echo "SKIP: the guest does not answer on the wire"; exit 4; }
 in_ns "$NS_A" ping -c 1 -W 2 $B_IP >/dev/null || { echo "SKIP: veth pair down"; exit 4; }
+in_ns "$NS_C" ping -c 1 -W 2 $D_IP >/dev/null || { echo "SKIP: XDP veth pair down"; exit 4; }
 
 # CPU seconds (all threads) of a process so far
 cpu_s() { awk '{ printf "%.2f\n", ($14 + $15) / 100 }' "/proc/$1/stat"; }
@@ -137,13 +158,15 @@ iperf()
 }
 
 echo "iperf3 TCP, ${SECS}s per run; vnet: wire namespace <-> vnetd (XDP, AF_XDP," \
-	"GSO packet socket) <-> vnet-guest's TAP; veth: two namespaces"
+	"GSO packet socket) <-> vnet-guest's TAP; veth: two namespaces; xveth: the same" \
+	"with an XDP_PASS program and GRO on the receiving end (its peer: TSO $(in_ns "$NS_C" \
+	ethtool -k vc | awk '/^tcp-segmentation-offload/ { print $2 }'))"
 echo "$(grep -o 'uplink datapath: .*' "$TMP/vnetd.log" | head -1)"
 echo "vnet-guest: features $(guest_stats G0 | jq -r .features)"
-printf '%-5s %-12s %3s %8s %8s %7s %10s %10s %6s\n' round direction P "vnet" "veth" "ratio" \
-	"vnetd" "vnet-guest" "retr"
-printf '%-5s %-12s %3s %8s %8s %7s %10s %10s %6s\n' "" "" "" "Gbit/s" "Gbit/s" "" "CPU-s/GB" \
-	"CPU-s/GB" "vnet"
+printf '%-5s %-12s %3s %8s %8s %7s %8s %7s %10s %10s %6s\n' round direction P "vnet" "veth" \
+	"ratio" "xveth" "ratio" "vnetd" "vnet-guest" "retr"
+printf '%-5s %-12s %3s %8s %8s %7s %8s %7s %10s %10s %6s\n' "" "" "" "Gbit/s" "Gbit/s" "" "Gbit/s" "" \
+	"CPU-s/GB" "CPU-s/GB" "vnet"
 : >"$TMP/rows"
 for round in $(seq 1 "$ROUNDS"); do
 	for dir in $DIRS; do
@@ -151,28 +174,34 @@ for round in $(seq 1 "$ROUNDS"); do
 			if [ $dir = guest-wire ]; then
 				v=$(iperf "$NS_G" "$NS_WIRE" $WIRE_IP "$p" "g2w.$p.$round")
 				w=$(iperf "$NS_A" "$NS_B" $B_IP "$p")
+				x=$(iperf "$NS_D" "$NS_C" $C_IP "$p")
 			else
 				v=$(iperf "$NS_WIRE" "$NS_G" $GUEST_IP "$p" "w2g.$p.$round")
 				w=$(iperf "$NS_B" "$NS_A" $A_IP "$p")
+				x=$(iperf "$NS_C" "$NS_D" $D_IP "$p")
 			fi
-			echo "$round $dir $p $v $w" >>"$TMP/rows"
-			echo "$round $dir $p $v $w" | awk '{
+			# fields: round dir P, vnet $4-$8, veth $9-$13, xveth $14-$18
+			echo "$round $dir $p $v $w $x" >>"$TMP/rows"
+			echo "$round $dir $p $v $w $x" | awk '{
 				gb = $5 / 1e9
-				printf "%-5s %-12s %3s %8.2f %8.2f %6.2fx %10.3f %10.3f %6d\n", $1,
-				       $2 == "guest-wire" ? "guest->wire" : "wire->guest", $3, $4,
-				       $9, $9 ? $4 / $9 : 0, gb ? $6 / gb : 0, gb ? $7 / gb : 0, $8 }'
+				printf "%-5s %-12s %3s %8.2f %8.2f %6.2fx %8.2f %6.2fx %10.3f %10.3f %6d\n",
+				       $1, $2 == "guest-wire" ? "guest->wire" : "wire->guest", $3, $4,
+				       $9, $9 ? $4 / $9 : 0, $14, $14 ? $4 / $14 : 0,
+				       gb ? $6 / gb : 0, gb ? $7 / gb : 0, $8 }'
 		done
 	done
 done
 if [ "$ROUNDS" -gt 1 ]; then
-	# each row's best round: vnet and veth independently
+	# each row's best round: vnet, veth and xveth independently
 	awk '{ k = $2 " " $3
 	       if ($4 > v[k]) { v[k] = $4; gb = $5 / 1e9; c[k] = gb ? $6 / gb : 0; g[k] = gb ? $7 / gb : 0 }
-	       if ($9 > w[k]) w[k] = $9 }
+	       if ($9 > w[k]) w[k] = $9
+	       if ($14 > x[k]) x[k] = $14 }
 	     END { for (k in v) { split(k, a, " ")
-		   printf "best  %-12s %3s %8.2f %8.2f %6.2fx %10.3f %10.3f\n",
+		   printf "best  %-12s %3s %8.2f %8.2f %6.2fx %8.2f %6.2fx %10.3f %10.3f\n",
 			  a[1] == "guest-wire" ? "guest->wire" : "wire->guest", a[2], v[k], w[k],
-			  w[k] ? v[k] / w[k] : 0, c[k], g[k] } }' "$TMP/rows" | sort -k2,2 -k3n
+			  w[k] ? v[k] / w[k] : 0, x[k], x[k] ? v[k] / x[k] : 0, c[k], g[k] } }' \
+		"$TMP/rows" | sort -k2,2 -k3n
 fi
 echo "v0 receiveq: $("$VNETCTL" -j dev vstats show v0 qidx 0)"
 # the veth's own losses (its peer's ring full: the uplink's NAPI behind)

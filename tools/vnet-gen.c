@@ -26,7 +26,10 @@
  * through a BPF link, so it goes away with the process however that ends;
  * prints {"ready":true,...}, then one {"counted":N,"ns":T} line per
  * SIGUSR1 (T: CLOCK_MONOTONIC) and a last one on SIGINT/SIGTERM. It sleeps
- * in between: the counting is the program's, in the veth's NAPI.
+ * in between: the counting is the program's, in the veth's NAPI. With
+ * --pass the program lets every frame on (XDP_PASS): make bench-tcp's
+ * "veth+XDP" reference, the kernel's own path once a veth has an XDP
+ * program (which turns off TSO on its peer, drivers/net/veth.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -206,7 +209,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: vnet-gen -i IF --dst-mac MAC [OPTIONS]\n"
-"       vnet-gen -i IF --count\n"
+"       vnet-gen -i IF --count [--pass]\n"
 "  -i, --ifname IF      veth to send from (frames arrive at its peer)\n"
 "  -d, --dst-mac MAC    destination MAC of every frame\n"
 "      --src-mac MAC    source MAC (default: IF's own)\n"
@@ -220,12 +223,15 @@ static void usage(FILE *f)
 "  -j, --json           print the result as JSON\n"
 "  -c, --count          count and drop what arrives on IF instead (XDP); one\n"
 "                       JSON line per SIGUSR1, a last one on SIGINT/SIGTERM\n"
+"      --pass           with --count: count and let every frame on to IF's\n"
+"                       stack (any XDP program on a veth turns off its peer's\n"
+"                       TSO: the kernel's own path under XDP, for bench-tcp)\n"
 "  -h, --help           this text\n", GEN_MIN_LEN, GEN_MAX_LEN);
 }
 
 int main(int argc, char **argv)
 {
-	enum { O_SRCMAC = 256, O_SRCIP, O_DSTIP };
+	enum { O_SRCMAC = 256, O_SRCIP, O_DSTIP, O_PASS };
 	static const struct option lo[] = {
 		{ "ifname", required_argument, NULL, 'i' },
 		{ "dst-mac", required_argument, NULL, 'd' },
@@ -239,12 +245,13 @@ int main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "count", no_argument, NULL, 'c' },
+		{ "pass", no_argument, NULL, O_PASS },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *ifname = NULL;
 	__u8 dst[6], src[6], frame[GEN_MAX_LEN];
-	bool have_dst = false, have_src = false, json = false, count = false;
+	bool have_dst = false, have_src = false, json = false, count = false, pass = false;
 	__u32 saddr = htonl(0x0a090001), daddr = htonl(0x0a090002);
 	unsigned long long want = 0, sent = 0;
 	unsigned int flows = 64, len = 64, batch = 64;
@@ -282,11 +289,12 @@ int main(int argc, char **argv)
 		case 'b': batch = (unsigned int)strtoul(optarg, NULL, 0); break;
 		case 'j': json = true; break;
 		case 'c': count = true; break;
+		case O_PASS: pass = true; break;
 		case 'h': usage(stdout); return 0;
 		default: goto bad;
 		}
 	}
-	if (!ifname || (!have_dst && !count) || optind != argc || !flows || flows > 65536 - 1024 ||
+	if (!ifname || (!have_dst && !count) || (pass && !count) || optind != argc || !flows || flows > 65536 - 1024 ||
 	    len < GEN_MIN_LEN || len > GEN_MAX_LEN || (!want && secs <= 0))
 		goto bad;
 	ifindex = (int)if_nametoindex(ifname);
@@ -307,6 +315,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel->rodata->nflows = flows;
+	skel->rodata->count_pass = pass;
 	err = vnet_gen__load(skel);
 	if (err) {
 		fprintf(stderr, "vnet-gen: load BPF program: %s\n", strerror(-err));
