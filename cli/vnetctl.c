@@ -542,6 +542,11 @@ static void print_port_counters(const struct tb *tb)
 	    mnl_attr_validate(tb->v[VNET_ATTR_PORT_RX_KGRO - VNET_ATTR_BASE], MNL_TYPE_U64) >= 0)
 		po_uint("port_rx_kgro", " port_rx_kgro %" PRIu64,
 			mnl_attr_get_u64(tb->v[VNET_ATTR_PORT_RX_KGRO - VNET_ATTR_BASE]));
+	if (tb->v[VNET_ATTR_PORT_RX_KGRO_PARKED - VNET_ATTR_BASE] &&
+	    mnl_attr_validate(tb->v[VNET_ATTR_PORT_RX_KGRO_PARKED - VNET_ATTR_BASE],
+			      MNL_TYPE_U64) >= 0)
+		po_uint("port_rx_kgro_parked", " port_rx_kgro_parked %" PRIu64,
+			mnl_attr_get_u64(tb->v[VNET_ATTR_PORT_RX_KGRO_PARKED - VNET_ATTR_BASE]));
 }
 
 /* A trusted device's learned source MACs, when the daemon sent any. */

@@ -144,8 +144,8 @@ static bool packed(const struct guest *g)
 
 int guest_mem_init(struct guest *g)
 {
-	size_t per_rx = ALIGN_UP(vdriver_ring_bytes(GUEST_RX_RING, packed(g)), 4096) +
-			GUEST_RX_RING * rx_buf_size(g) + 4096;
+	size_t per_rx = ALIGN_UP(vdriver_ring_bytes((__u16)g->o.rx_ring, packed(g)), 4096) +
+			g->o.rx_ring * rx_buf_size(g) + 4096;
 	size_t per_tx = ALIGN_UP(vdriver_ring_bytes(GUEST_TX_RING, packed(g)), 4096) +
 			(size_t)GUEST_TX_RING * GUEST_TX_SLOT + 4096;
 	size_t cvq = ALIGN_UP(vdriver_ring_bytes(GUEST_CVQ_RING, packed(g)), 4096) +
@@ -210,11 +210,11 @@ int guest_rings_init(struct guest *g)
 		struct guest_rxq *rx = &g->rxq[q];
 		struct guest_txq *tx = &g->txq[q];
 
-		err = ring_init(g, &rx->vd, GUEST_RX_RING, &rx->kick_fd, &rx->call_fd);
+		err = ring_init(g, &rx->vd, (__u16)g->o.rx_ring, &rx->kick_fd, &rx->call_fd);
 		if (err)
 			return err;
 		rx->buf_size = (__u32)rx_buf_size(g);
-		rx->bufs = mem_take(g, (size_t)GUEST_RX_RING * rx->buf_size, 4096);
+		rx->bufs = mem_take(g, (size_t)g->o.rx_ring * rx->buf_size, 4096);
 		rx->tap_fd = g->ntap ? g->tap_fds[q % g->ntap] : -1;
 		err = ring_init(g, &tx->vd, GUEST_TX_RING, &tx->kick_fd, &tx->call_fd);
 		if (err)

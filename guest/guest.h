@@ -28,7 +28,9 @@
 #include "vdriver.h"
 
 #define GUEST_MAX_QP		16
-#define GUEST_RX_RING		256
+#define GUEST_RX_RING		256	/* default; --rx-ring */
+#define GUEST_RX_RING_MIN	8
+#define GUEST_RX_RING_MAX	1024
 #define GUEST_TX_RING		256
 #define GUEST_CVQ_RING		64
 /* tx slot: the largest header, a 64 KiB GSO frame and its L2 header */
@@ -61,6 +63,7 @@ struct guest_opts {
 	bool sink;			/* --sink: no TAP, count and drop receives */
 	bool no_reconnect;
 	unsigned int wait_s;		/* give up connecting after this; 0: forever */
+	unsigned int rx_ring;		/* receive queue size (--rx-ring) */
 	unsigned int cmd_timeout_ms;
 	bool verbose;
 };
@@ -82,7 +85,7 @@ struct guest_txq_stats {
 
 struct guest_rxq {
 	struct vdriver vd;
-	__u8 *bufs;			/* GUEST_RX_RING buffers */
+	__u8 *bufs;			/* o.rx_ring buffers */
 	__u32 buf_size;
 	int kick_fd, call_fd;
 	int tap_fd;

@@ -64,6 +64,7 @@ static void usage(FILE *f)
 "      --no-mrg | --no-csum | --no-tso | --no-ctrl | --no-mq   refuse features\n"
 "      --no-guest-tso     refuse GUEST_TSO4/TSO6/ECN (no coalesced receives)\n"
 "      --packed           packed virtqueues (VIRTIO_F_RING_PACKED), not split\n"
+"      --rx-ring N        receive queue size, a power of 2, 8..1024 (default 256)\n"
 "      --nobcast | --nomulti | --nouni | --alluni   fixed rx-mode extras\n"
 "      --vlan VID         keep VID in the VLAN filter (besides VLAN devices)\n"
 "      --vlan-file PATH   more VIDs from PATH, re-read on SIGHUP (VLAN_ADD/DEL)\n"
@@ -395,7 +396,7 @@ int main(int argc, char **argv)
 	enum { O_RSS = 256, O_HASH, O_TYPES, O_KEY, O_INDIR, O_NOMRG, O_NOCSUM, O_NOTSO, O_NOGTSO,
 	       O_NOCTRL, O_NOMQ, O_NOBCAST, O_NOMULTI, O_NOUNI, O_ALLUNI, O_WAIT,
 	       O_NORECONNECT, O_CMDTMO, O_VLAN, O_VLANFILE, O_RESYNC, O_SINK,
-	       O_PACKED };
+	       O_PACKED, O_RXRING };
 	static const struct option lo[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "tap", required_argument, NULL, 'i' },
@@ -423,6 +424,7 @@ int main(int argc, char **argv)
 		{ "vlan-file", required_argument, NULL, O_VLANFILE },
 		{ "resync", required_argument, NULL, O_RESYNC },
 		{ "sink", no_argument, NULL, O_SINK },
+		{ "rx-ring", required_argument, NULL, O_RXRING },
 		{ "packed", no_argument, NULL, O_PACKED },
 		{ "json", no_argument, NULL, 'j' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -438,6 +440,7 @@ int main(int argc, char **argv)
 	g.o.hash_types = VNET_HASH_TYPE_ALL;
 	g.o.cmd_timeout_ms = 2000;
 	g.o.resync_ms = RESYNC_MS;
+	g.o.rx_ring = GUEST_RX_RING;
 	g.sock = g.backend_fd = g.mem_fd = g.epfd = g.nl_fd = -1;
 	for (c = 0; c < GUEST_MAX_QP; c++) {
 		g.rxq[c].kick_fd = g.rxq[c].call_fd = -1;
@@ -484,6 +487,17 @@ int main(int argc, char **argv)
 		case O_ALLUNI: g.o.alluni = true; break;
 		case O_WAIT: g.o.wait_s = (unsigned int)atoi(optarg); break;
 		case O_NORECONNECT: g.o.no_reconnect = true; break;
+		case O_RXRING: {
+			unsigned long n = strtoul(optarg, NULL, 0);
+
+			if (n < GUEST_RX_RING_MIN || n > GUEST_RX_RING_MAX || (n & (n - 1))) {
+				fprintf(stderr, "vnet-guest: --rx-ring: a power of 2, %u..%u\n",
+					GUEST_RX_RING_MIN, GUEST_RX_RING_MAX);
+				return 2;
+			}
+			g.o.rx_ring = (unsigned int)n;
+			break;
+		}
 		case O_CMDTMO: g.o.cmd_timeout_ms = (unsigned int)atoi(optarg); break;
 		case O_VLAN: {
 			unsigned int vid = (unsigned int)atoi(optarg);

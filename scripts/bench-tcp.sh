@@ -103,7 +103,8 @@ if [ -n "${VETH_TXOFF:-}" ]; then
 	in_ns "$NS_B" ethtool -K vb tx off >/dev/null
 fi
 in_ns "$NS_D" ethtool -K vd gro on >/dev/null
-in_ns "$NS_D" "$VNET_BIN/vnet-gen" -i vd --count --pass >"$TMP/xveth.out" 2>&1 &
+# not in_ns (a function: $! would be its subshell, not vnet-gen)
+ip netns exec "$NS_D" "$VNET_BIN/vnet-gen" -i vd --count --pass >"$TMP/xveth.out" 2>&1 &
 defer kill -TERM "$!"
 busywait 5000 grep -q '"ready":true' "$TMP/xveth.out" ||
 	{ echo "SKIP: no XDP program on vd ($(tail -n 1 "$TMP/xveth.out"))"; exit 4; }

@@ -14,6 +14,13 @@
 #                       each reaches the guest alone (no GSO buffer), vnetd
 #                       lives, TCP afterwards intact
 # (pure ACKs stay on AF_XDP: GRO never merges a segment without payload)
+#   test_kgro_stalled   a second GSO guest (v3, 16 receive buffers)
+#                       stopped (SIGSTOP) in the middle of a stream to it,
+#                       more than its ring takes in flight, while a
+#                       stream to v0 runs: v3's frames are copied out of
+#                       the ring for v0's behind them (port_rx_kgro_parked
+#                       grows), TCP to v0 is intact meanwhile, and v3's
+#                       stream goes on once it runs again
 #   test_kgro_lifecycle the uplink deleted and made again: the path comes
 #                       back (log line, port_rx_kgro grows), TCP intact
 #   test_kgro_fanout    a second vnetd -K -w 2 on a 2-queue uplink of its
@@ -25,14 +32,17 @@
 #                       the merged frames TC ingress dropped)
 source "$(dirname "$0")/uplink_lib.sh"
 
-ALL_TESTS="test_kgro_tcp test_kgro_no_tso test_kgro_bad_input test_kgro_lifecycle test_kgro_fanout"
+ALL_TESTS="test_kgro_tcp test_kgro_no_tso test_kgro_bad_input test_kgro_stalled test_kgro_lifecycle
+	   test_kgro_fanout"
 
 VNETCTL=$VNET_BIN/vnetctl
 WIRE_IP=10.11.0.1
 GUEST_IP=10.11.0.2
 GUEST1_IP=10.11.0.4
+GUEST3_IP=10.11.0.6
 MAC0=02:00:00:0b:00:02
 MAC1=02:00:00:0b:00:04
+MAC3=02:00:00:0b:00:06
 KGRO_LINE="TCP to GSO guests coalesced by the kernel"
 
 require_root
@@ -71,6 +81,9 @@ setup()
 kgro() { "$VNETCTL" -j dev show "$1" | jq -e ".dev.$1.port_rx_kgro"; }
 
 __kgro_grew() { [ $(($(kgro "$1") - $2)) -ge "$3" ]; }
+
+# parked DEV: the device's port_rx_kgro_parked
+parked() { "$VNETCTL" -j dev show "$1" | jq -e ".dev.$1.port_rx_kgro_parked"; }
 
 # guest_rx VAR FIELD: the sum of FIELD over the guest's receive queues
 guest_rx() { guest_stats "$1" | jq "[.rx[].$2] | add"; }
@@ -177,6 +190,64 @@ test_kgro_bad_input()
 	check_err $? "vnetd died"
 	tcp_both_ways $((4 << 20)) "after bad frames: "
 	log_test "kernel GRO: cut and lying TCP frames are not coalesced"
+}
+
+# endless_stream NS_SRC NS_DST DST_IP PORT: a TCP stream that lasts until
+# killed; the client's pid in STREAM_PID (the server's is killed with it)
+endless_stream()
+{
+	in_ns "$2" $FRAMES tcp-server "$3" "$4" >/dev/null 2>&1 &
+	defer kill "$!"
+	busywait $WAIT_MS __listening "$2" "$4"
+	in_ns "$1" timeout 300 $FRAMES tcp-client "$3" "$4" $((1 << 40)) >/dev/null 2>&1 &
+	STREAM_PID=$!
+	defer kill "$STREAM_PID"
+}
+
+__parked_grew() { [ "$(parked "$1")" -gt "$2" ]; }
+
+test_kgro_stalled()
+{
+	RET=0
+	local NS_G3 k0 k1 p0 p1 s0 STREAM_PID
+
+	setup_ns NS_G3 || return 1
+	"$VNETCTL" dev add name v3 mgmtdev vnet/up0 mac $MAC3 >/dev/null &&
+		guest_up G3 v3 "$NS_G3" $MAC3 $GUEST3_IP --rx-ring 16
+	check_err $? "no second GSO guest"
+	slowwait 10 in_ns "$NS_WIRE" ping -c 1 -W 1 $GUEST3_IP >/dev/null
+	p0=$(parked v3)
+	check_err $? "no port_rx_kgro_parked in vnetctl dev show"
+	# streams to v3 and v0 that last until they are killed
+	endless_stream "$NS_WIRE" "$NS_G3" $GUEST3_IP 5231
+	endless_stream "$NS_WIRE" "$NS_G0" $GUEST_IP 5232
+	k0=$(kgro v3)
+	busywait $((4 * WAIT_MS)) __kgro_grew v3 "$k0" 8
+	check_err $? "the stream to v3 did not take the kernel's path"
+	# v3's driver stops taking buffers in the middle of the stream; what
+	# its sender has in flight (and resends) waits for it in vnetd, with
+	# v0's stream behind it
+	kill -STOP "$G3_PID"
+	busywait $((10 * WAIT_MS)) __parked_grew v3 "$p0"
+	check_err $? "v3's frames were never copied out for v0's behind them"
+	p1=$(parked v3)
+	# and v0 still gets what is sent to it, whole
+	s0=$(kgro v0)
+	tcp_xfer "$NS_WIRE" "$NS_G0" $GUEST_IP $((8 << 20))
+	check_err $? "wire -> v0 data differs while v3 is stopped"
+	vlog "v0's port_rx_kgro $s0 -> $(kgro v0) while v3 was stopped"
+	# v3 runs again: its stream goes on through the kernel's path
+	kill -CONT "$G3_PID"
+	k1=$(kgro v3)
+	busywait $((10 * WAIT_MS)) __kgro_grew v3 "$k1" 8
+	check_err $? "v3's stream did not go on after it ran again ($k1 -> $(kgro v3))"
+	vlog "parked $p0 -> $p1; v3's port_rx_kgro $k0 -> $k1 -> $(kgro v3)"
+	kill "$G3_PID" 2>/dev/null
+	wait "$G3_PID" 2>/dev/null
+	"$VNETCTL" dev del v3
+	kill -0 "$VNETD_PID"
+	check_err $? "vnetd died"
+	log_test "kernel GRO: a stopped guest holds up nobody but itself"
 }
 
 test_kgro_lifecycle()

@@ -361,7 +361,7 @@ static int nd_get_port_counters(struct vnet_dev *dev, struct vnet_port_counters 
 		.tx_wire = st.tx_wire, .tx_local = st.tx_local, .tx_host = st.tx_host,
 		.tx_spoofed = st.tx_spoofed,
 		.tx_dropped = st.tx_dropped + st.tx_host_dropped, .tx_rarp = st.tx_rarp,
-		.rx_kgro = st.rx_kgro,
+		.rx_kgro = st.rx_kgro, .rx_kgro_parked = st.rx_kgro_parked,
 	};
 	return 0;
 }

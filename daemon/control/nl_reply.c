@@ -239,10 +239,11 @@ static void put_port_counters(struct nlmsghdr *nlh, struct vnet_dev *dev)
 		return;
 	/* struct and attributes in the same order */
 	_Static_assert(sizeof(pc) / sizeof(__u64) ==
-		       VNET_ATTR_PORT_TX_RARP - VNET_ATTR_PORT_RX_FRAMES + 2, "port counters");
+		       VNET_ATTR_PORT_TX_RARP - VNET_ATTR_PORT_RX_FRAMES + 3, "port counters");
 	for (unsigned int i = 0; i <= VNET_ATTR_PORT_TX_RARP - VNET_ATTR_PORT_RX_FRAMES; i++)
 		mnl_attr_put_u64(nlh, VNET_ATTR_PORT_RX_FRAMES + i, v[i]);
 	mnl_attr_put_u64(nlh, VNET_ATTR_PORT_RX_KGRO, pc.rx_kgro);
+	mnl_attr_put_u64(nlh, VNET_ATTR_PORT_RX_KGRO_PARKED, pc.rx_kgro_parked);
 }
 
 static void put_learned_macs(struct nlmsghdr *nlh, struct vnet_dev *dev)

@@ -7,48 +7,79 @@
  * segments that way (make bench-tcp, retr). vhost-net has the TAP's queue
  * for this; we have a FIFO per receive queue of copies (the AF_XDP frame
  * goes back to the kernel at once: nothing held depends on the uplink's
- * sockets, which may close meanwhile).
+ * sockets, which may close meanwhile). The kernel's merged frames
+ * (uplink_kgro.c) have a FIFO of their own per queue, of fewer and larger
+ * slots, each frame with its virtio-net header in front of it: they are
+ * copied out of a packet ring only when frames for others wait behind them.
  *
  * All under dev->lock. Order: a queue's held frames go before anything
  * newer, and newer frames queue behind them while any are held, so each
  * flow stays in order (vnet_net_rx_burst_hold says why the frames it
- * leaves are a flow's last). Bounded: UP_HOLD frames a queue, and a queue
- * that takes nothing for UP_HOLD_NS has its held frames dropped (a guest
- * that stopped reading must not keep frames, or CPU, forever).
+ * leaves are a flow's last). Bounded: cap frames a FIFO, and one that
+ * takes nothing for UP_HOLD_NS has its held frames dropped (a guest that
+ * stopped reading must not keep frames, or CPU, forever).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <linux/virtio_net.h>
 
 #include "uplink_int.h"
 
+static __u8 *hold_slot(const struct up_hold *h, unsigned int i)
+{
+	return h->slot + (size_t)i * h->size;
+}
+
+/* Bytes in front of a frame's data that belong to it: the kernel's header. */
+static unsigned int hold_lead(const struct vnet_rx_pkt *pk)
+{
+	return pk->flags & VNET_RX_F_VHDR ? sizeof(struct virtio_net_hdr) : 0;
+}
+
+/* calloc of this size maps fresh pages: a queue that never holds a frame
+ * never touches (and so never costs) its slots */
+static int hold_init(struct up_hold *h, unsigned int cap, unsigned int size)
+{
+	h->cap = cap;
+	h->size = size;
+	h->slot = calloc(cap, size);
+	h->pk = calloc(cap, sizeof(*h->pk));
+	return h->slot && h->pk ? 0 : -1;
+}
+
 int updp_hold_alloc(struct up_port *p, unsigned int nq)
 {
-	/* calloc of this size maps fresh pages: a queue that never holds a
-	 * frame never touches (and so never costs) its slots */
 	p->hold = calloc(nq, sizeof(*p->hold));
-	if (!p->hold)
-		return -1;
+	p->khold = calloc(nq, sizeof(*p->khold));
+	if (!p->hold || !p->khold)
+		return -1;	/* updp_hold_free takes what was made */
 	p->nhold_q = nq;
-	for (unsigned int i = 0; i < nq; i++) {
-		p->hold[i].slot = calloc(UP_HOLD, UP_HOLD_FRAME);
-		if (!p->hold[i].slot)
-			return -1;	/* updp_hold_free takes what was made */
-	}
+	for (unsigned int i = 0; i < nq; i++)
+		if (hold_init(&p->hold[i], UP_HOLD, UP_HOLD_FRAME) ||
+		    hold_init(&p->khold[i], UP_KHOLD, UP_KHOLD_FRAME))
+			return -1;
 	return 0;
 }
 
 void updp_hold_free(struct up_port *p)
 {
-	for (unsigned int i = 0; p->hold && i < p->nhold_q; i++)
-		free(p->hold[i].slot);
+	for (unsigned int i = 0; i < p->nhold_q; i++) {
+		if (p->hold) {
+			free(p->hold[i].slot);
+			free(p->hold[i].pk);
+		}
+		if (p->khold) {
+			free(p->khold[i].slot);
+			free(p->khold[i].pk);
+		}
+	}
 	free(p->hold);
-	p->hold = NULL;
+	free(p->khold);
+	p->hold = p->khold = NULL;
 }
 
-void updp_hold_drop(struct up_port *p, unsigned int r, struct vnet_netq *nq)
+void updp_hold_drop(struct up_port *p, struct up_hold *h, struct vnet_netq *nq)
 {
-	struct up_hold *h = &p->hold[r];
-
 	if (nq)
 		vnet_net_rx_dropped(nq, h->n);
 	p->st.rx_dropped += h->n;
@@ -57,30 +88,26 @@ void updp_hold_drop(struct up_port *p, unsigned int r, struct vnet_netq *nq)
 }
 
 /* Copy the frames of pk[0 .. n) whose bit is in 'mask' to the tail. */
-void updp_hold_add(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+void updp_hold_add(struct up_port *p, struct up_hold *h, struct vnet_netq *nq,
 		   const struct vnet_rx_pkt *pk, unsigned int n, __u64 mask, __u64 now)
 {
-	struct up_hold *h = &p->hold[r];
 	unsigned int added = 0, dropped = 0;
 
 	if (!h->n)
 		h->since = now;
 	for (unsigned int i = 0; i < n; i++) {
-		unsigned int t;
+		unsigned int t, lead = hold_lead(&pk[i]);
 
 		if (!(mask >> i & 1))
 			continue;
-		/* a frame with the kernel's header (uplink_kgro.c) is not
-		 * held: the copy would lose the header in front of it */
-		if (h->n == UP_HOLD || pk[i].len > UP_HOLD_FRAME ||
-		    (pk[i].flags & VNET_RX_F_VHDR)) {
+		if (h->n == h->cap || lead + (size_t)pk[i].len > h->size) {
 			dropped++;
 			continue;
 		}
-		t = (h->head + h->n++) % UP_HOLD;
-		memcpy(h->slot[t], pk[i].data, pk[i].len);
+		t = (h->head + h->n++) % h->cap;
+		memcpy(hold_slot(h, t), pk[i].data - lead, lead + pk[i].len);
 		h->pk[t] = pk[i];
-		h->pk[t].data = h->slot[t];
+		h->pk[t].data = hold_slot(h, t) + lead;
 		added++;
 	}
 	if (dropped) {
@@ -101,25 +128,25 @@ static unsigned int hold_compact(struct up_hold *h, unsigned int at, unsigned in
 	unsigned int m = 0;
 
 	for (unsigned int i = k; i-- > 0;) {
-		unsigned int from = at + i, to;
+		unsigned int from = at + i, to, lead;
 
 		if (!(left >> i & 1))
 			continue;
 		to = at + k - 1 - m++;
 		if (to != from) {
-			memcpy(h->slot[to], h->slot[from], h->pk[from].len);
+			lead = hold_lead(&h->pk[from]);
+			memcpy(hold_slot(h, to), hold_slot(h, from), lead + h->pk[from].len);
 			h->pk[to] = h->pk[from];
-			h->pk[to].data = h->slot[to];
+			h->pk[to].data = hold_slot(h, to) + lead;
 		}
 	}
 	return m;
 }
 
-/* Held frames of queue r into it, oldest first; how many it took. */
-unsigned int updp_hold_deliver(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+/* Held frames of h into nq, oldest first; how many it took. */
+unsigned int updp_hold_deliver(struct up_port *p, struct up_hold *h, struct vnet_netq *nq,
 			       __u64 now)
 {
-	struct up_hold *h = &p->hold[r];
 	unsigned int got = 0;
 
 	while (h->n) {
@@ -129,14 +156,14 @@ unsigned int updp_hold_deliver(struct up_port *p, unsigned int r, struct vnet_ne
 
 		if (k > VNET_RX_HOLD_MAX)
 			k = VNET_RX_HOLD_MAX;
-		if (k > UP_HOLD - h->head)
-			k = UP_HOLD - h->head;
+		if (k > h->cap - h->head)
+			k = h->cap - h->head;
 		took = vnet_net_rx_burst_hold(nq, &h->pk[h->head], k, &nobuf);
 		left = nobuf ? hold_compact(h, h->head, k, nobuf) : 0;
 		done = k - left;	/* delivered, or dropped as too big */
 		got += took;
 		p->st.rx_dropped += done - took;
-		h->head = (h->head + done) % UP_HOLD;
+		h->head = (h->head + done) % h->cap;
 		h->n -= done;
 		__atomic_sub_fetch(&p->nheld, done, __ATOMIC_RELAXED);
 		if (took)
@@ -145,6 +172,28 @@ unsigned int updp_hold_deliver(struct up_port *p, unsigned int r, struct vnet_ne
 			break;
 	}
 	if (h->n && now - h->since > UP_HOLD_NS)
-		updp_hold_drop(p, r, nq);
+		updp_hold_drop(p, h, nq);
 	return got;
+}
+
+unsigned int updp_hold_deliver_queue(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+				     __u64 now)
+{
+	unsigned int got = 0;
+
+	if (p->hold[r].n)
+		got += updp_hold_deliver(p, &p->hold[r], nq, now);
+	if (p->khold[r].n) {
+		unsigned int k = updp_hold_deliver(p, &p->khold[r], nq, now);
+
+		p->st.rx_kgro += k;
+		got += k;
+	}
+	return got;
+}
+
+void updp_hold_drop_queue(struct up_port *p, unsigned int r)
+{
+	updp_hold_drop(p, &p->hold[r], NULL);
+	updp_hold_drop(p, &p->khold[r], NULL);
 }

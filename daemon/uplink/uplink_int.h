@@ -101,6 +101,11 @@
 #define UP_HOLD		512	/* frames (~ a 1 MiB ring of 4 KiB buffers' worth) */
 #define UP_HOLD_FRAME	2048	/* larger frames are dropped, never held */
 #define UP_HOLD_NS	20000000ull	/* a queue taking nothing this long: dropped */
+/* the kernel's merged frames (uplink_kgro.c) a queue had no buffer for,
+ * copied out of a packet ring so frames for others behind them go on:
+ * up to 64 KiB + the Ethernet header, VLAN tags and the virtio-net header */
+#define UP_KHOLD	16
+#define UP_KHOLD_FRAME	(65536u + 64u)
 
 /* epoll data: these, or a struct vnet_devq_q (a kick, never read) */
 enum { EV_WAKE = VNET_WORKER_EV_WAKE, EV_XSK, EV_PKT, EV_HOST, EV_KGRO };
@@ -113,10 +118,15 @@ struct up_batch {
 	unsigned int *rxn;		/* [max_vqp] */
 };
 
-/* One receive queue's held frames: a FIFO of copies (uplink_hold.c). */
+/*
+ * One receive queue's held frames: a FIFO of copies (uplink_hold.c), cap
+ * slots of size bytes; pk[i].data is in slot i (after the frame's
+ * virtio-net header, VNET_RX_F_VHDR).
+ */
 struct up_hold {
-	__u8 (*slot)[UP_HOLD_FRAME];	/* [UP_HOLD]: pk[i].data is slot[i] */
-	struct vnet_rx_pkt pk[UP_HOLD];
+	__u8 *slot;
+	struct vnet_rx_pkt *pk;
+	unsigned int cap, size;
 	unsigned int head, n;
 	__u64 since;			/* the queue last took one (or the first came) */
 };
@@ -146,8 +156,9 @@ struct up_port {
 	__u64 learn_aged_ns;		/* when learned entries were last aged */
 	bool spoof_warned;		/* the log said once why frames drop */
 	struct vnet_updp_port_stats st;	/* dev->lock: every worker counts here */
-	/* per receive queue (dev->lock); nheld, all of them (read unlocked) */
-	struct up_hold *hold;
+	/* per receive queue (dev->lock): AF_XDP frames (hold) and the
+	 * kernel's merged ones (khold); nheld, all of them (read unlocked) */
+	struct up_hold *hold, *khold;
 	unsigned int nhold_q;
 	unsigned int nheld;
 };
@@ -296,22 +307,31 @@ int updp_replicate(struct up_wk *wk, const __u8 *data, __u32 len, __u64 exclude,
 		   bool copy);
 void updp_flush_touched(struct up_wk *wk);
 unsigned int updp_deliver_now(struct up_port *p, unsigned int qi,
-			      const struct vnet_rx_pkt *pk, unsigned int n);
+			      const struct vnet_rx_pkt *pk, unsigned int n, unsigned int *parked);
 void updp_batch_add(struct up_wk *wk, struct up_port *p, const struct vnet_xdp_meta *m,
 		    const __u8 *data, __u32 len, bool fits, __u16 flags);
 /* held frames of ports this worker retries (slot % nwk == id); work done */
 unsigned int updp_hold_retry(struct up_wk *wk);
 bool updp_holding(const struct up_wk *wk);
 
-/* uplink_hold.c (dev->lock held, but for alloc/free) */
+/* uplink_hold.c (dev->lock held, but for alloc/free); h is p->hold + r or
+ * p->khold + r */
 int updp_hold_alloc(struct up_port *p, unsigned int nq);
 void updp_hold_free(struct up_port *p);
-void updp_hold_add(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+void updp_hold_add(struct up_port *p, struct up_hold *h, struct vnet_netq *nq,
 		   const struct vnet_rx_pkt *pk, unsigned int n, __u64 mask, __u64 now);
-unsigned int updp_hold_deliver(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+unsigned int updp_hold_deliver(struct up_port *p, struct up_hold *h, struct vnet_netq *nq,
 			       __u64 now);
-/* everything queue r holds, dropped (and counted on nq if not NULL) */
-void updp_hold_drop(struct up_port *p, unsigned int r, struct vnet_netq *nq);
+/* everything h holds, dropped (and counted on nq if not NULL) */
+void updp_hold_drop(struct up_port *p, struct up_hold *h, struct vnet_netq *nq);
+/* queue r's frames of both kinds: delivered (how many), dropped */
+unsigned int updp_hold_deliver_queue(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+				     __u64 now);
+void updp_hold_drop_queue(struct up_port *p, unsigned int r);
+static inline bool updp_queue_holds(const struct up_port *p, unsigned int r)
+{
+	return p->hold[r].n || p->khold[r].n;
+}
 
 /* uplink_gso.c: open/close with the attach (every worker's lock held), one
  * socket per worker; send: that worker */

@@ -79,9 +79,13 @@ struct kgro_ring {
 	bool stalled;			/* a guest without buffers stopped the walk */
 	bool armed;			/* EPOLLIN in its worker's set (updp_kgro_arm) */
 	__u64 stall_since;		/* ns; 0: not stalled */
+	/* while stalled: slots from cur up to scan_end hold only frames for
+	 * the stalled queue (or none to deliver); scan_end is -1 if unknown */
+	int scan_end;
 	/* frames to guests (GSO ones), nobody's, cut, over a device's MTU,
-	 * dropped after UP_HOLD_NS without buffers */
-	__u64 frames, gso, nobody, cut, over_mtu, stall_drops;
+	 * dropped after UP_HOLD_NS without buffers, copied to a queue's
+	 * khold for others' frames behind them */
+	__u64 frames, gso, nobody, cut, over_mtu, stall_drops, parked;
 } __attribute__((aligned(64)));	/* workers' counters on lines of their own */
 
 struct up_kgro {
@@ -290,6 +294,7 @@ int updp_kgro_open(struct vnet_updp *up)
 		k->ring[i].fd = -1;
 		k->ring[i].map = MAP_FAILED;
 		k->ring[i].armed = true;	/* kgro_start adds it with EPOLLIN */
+		k->ring[i].scan_end = -1;
 	}
 	k->ifindex = up->ifindex;
 	err = gro_set(up->ifname, 1, &was);
@@ -338,16 +343,18 @@ void updp_kgro_close(struct vnet_updp *up)
 		t.cut += r->cut;
 		t.over_mtu += r->over_mtu;
 		t.stall_drops += r->stall_drops;
+		t.parked += r->parked;
 		off += (size_t)snprintf(per + off, sizeof(per) - off, "%s%llu", i ? " " : "",
 					(unsigned long long)r->frames);
 	}
 	pr_info("%s: kernel GRO path: %llu frames to devices (%llu GSO), %llu wanted by none, "
 		"%llu cut, %llu over a device's MTU, %llu dropped without guest buffers, "
-		"%llu with the rings full; frames per worker: %s\n",
+		"%llu with the rings full, %llu copied out for frames behind them; "
+		"frames per worker: %s\n",
 		up->ifname, (unsigned long long)t.frames, (unsigned long long)t.gso,
 		(unsigned long long)t.nobody, (unsigned long long)t.cut,
 		(unsigned long long)t.over_mtu, (unsigned long long)t.stall_drops,
-		(unsigned long long)ring_full, per);
+		(unsigned long long)ring_full, (unsigned long long)t.parked, per);
 	/* the program stops passing first (the maps may already be gone) */
 	if (up->dp)
 		vnet_dp_set_kgro(up->dp, 0);
@@ -434,12 +441,57 @@ static bool kgro_frame(struct vnet_updp *up, struct kgro_ring *k, struct tpacket
 }
 
 /*
+ * Whether a frame the kernel put after the first n slots from cur is for
+ * another (device, queue) than (port, qi): someone a stalled queue would
+ * keep waiting. Frames that will not be delivered (cut, nobody's, too
+ * long) wait for nobody. While the walk stays stalled, what was scanned is
+ * remembered (scan_end), so a round reads only what came since.
+ */
+static bool kgro_others_behind(struct vnet_updp *up, struct kgro_ring *k, unsigned int n,
+			       const struct up_port *port, unsigned int qi)
+{
+	unsigned int j = n;
+
+	if (k->scan_end >= 0) {
+		unsigned int known = ((unsigned int)k->scan_end + KGRO_SLOTS - k->cur) % KGRO_SLOTS;
+
+		if (known > j)
+			j = known;
+	}
+	for (; j < KGRO_SLOTS; j++) {
+		unsigned int s = (k->cur + j) % KGRO_SLOTS;
+		struct tpacket2_hdr *h = slot_hdr(k, s);
+		__u32 st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+		struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
+		const __u8 *data = (const __u8 *)h + h->tp_mac;
+		struct up_port *p;
+
+		if (!(st & TP_STATUS_USER))
+			break;
+		if (h->tp_snaplen < h->tp_len || h->tp_mac < sizeof(*h) + VHDR_LEN ||
+		    h->tp_mac + (size_t)h->tp_snaplen > KGRO_SLOT || (st & TP_STATUS_VLAN_VALID))
+			continue;
+		if (vnet_rx_fanout(vnet_dp_state(up->dp), data, h->tp_snaplen, ~up->port_mask,
+				   false, m) != 1 || !(p = up->ports[m[0].dev]) ||
+		    !kgro_fits(p, data, h->tp_snaplen))
+			continue;
+		if (p != port || (m[0].queue < p->dev->params.max_vqp ? m[0].queue : 0) != qi)
+			return true;
+	}
+	k->scan_end = (int)((k->cur + j) % KGRO_SLOTS);
+	return false;
+}
+
+/*
  * The ring in order, in runs of frames for one (device, queue), each run
  * one burst under dev->lock. A frame the guest has no buffer for stays in
  * the ring (the kernel's queue: up to KGRO_SLOTS frames, then it drops, as
- * a NIC's ring would) and the walk stops there until the next round;
- * after UP_HOLD_NS without progress it is dropped, so a guest that stopped
- * reading does not hold the others' frames for long.
+ * a NIC's ring would) and the walk stops there until the next round, as
+ * long as no frame for another queue waits behind it; when one does, the
+ * stalled queue's frames are copied to its khold (UP_KHOLD frames, the
+ * rest dropped) and the walk goes on, so a guest that stopped reading
+ * holds up nobody but itself. A frame that stays in the ring without
+ * progress for UP_HOLD_NS is dropped.
  */
 unsigned int updp_run_kgro(struct up_wk *wk)
 {
@@ -454,7 +506,8 @@ unsigned int updp_run_kgro(struct up_wk *wk)
 	k = &up->kgro->ring[wk->id];
 	while (work < UP_PKT_BUDGET) {
 		struct up_port *port = NULL, *fp;
-		unsigned int n = 0, nv = 0, qi = 0, fq, taken, done;
+		unsigned int n = 0, nv = 0, qi = 0, fq, taken, done, parked = 0;
+		bool others = false;
 
 		/* a run: consecutive frames for one (device, queue) */
 		while (n < UP_RXB + 1 && nv < UP_RXB) {
@@ -468,8 +521,10 @@ unsigned int updp_run_kgro(struct up_wk *wk)
 				e[n++] = (struct kgro_ent){ s, false, false };
 				continue;
 			}
-			if (nv && (fp != port || fq != qi))
+			if (nv && (fp != port || fq != qi)) {
+				others = true;
 				break;
+			}
 			port = fp;
 			qi = fq;
 			e[n++] = (struct kgro_ent){ s, true,
@@ -479,7 +534,11 @@ unsigned int updp_run_kgro(struct up_wk *wk)
 		}
 		if (!n)
 			break;
-		taken = nv ? updp_deliver_now(port, qi, pk, nv) : 0;
+		taken = nv ? updp_deliver_now(port, qi, pk, nv, NULL) : 0;
+		if (taken < nv && (others || kgro_others_behind(up, k, n, port, qi))) {
+			taken += updp_deliver_now(port, qi, pk + taken, nv - taken, &parked);
+			k->parked += parked;
+		}
 		if (taken < nv && !k->stall_since)
 			k->stall_since = vnet_now_ns();
 		if (taken < nv && !taken && vnet_now_ns() - k->stall_since > UP_HOLD_NS) {
@@ -491,6 +550,8 @@ unsigned int updp_run_kgro(struct up_wk *wk)
 		done = run_release(k, e, n, taken);
 		k->cur = (k->cur + done) % KGRO_SLOTS;
 		work += done;
+		if (done)
+			k->scan_end = -1;
 		if (taken < nv) {
 			k->stalled = true;
 			break;

@@ -30,12 +30,12 @@ static unsigned int queue_flush(struct up_port *p, struct vnet_devq_q *q,
 	struct vnet_netq *nq = &q->nq;
 	__u64 nobuf;
 
-	if (p->hold[r].n)
-		got = updp_hold_deliver(p, r, nq, now);
+	if (updp_queue_holds(p, r))
+		got = updp_hold_deliver_queue(p, r, nq, now);
 	if (!n)
 		return got;
 	if (p->hold[r].n) {
-		updp_hold_add(p, r, nq, pk, n, n < 64 ? (1ull << n) - 1 : ~0ull, now);
+		updp_hold_add(p, &p->hold[r], nq, pk, n, n < 64 ? (1ull << n) - 1 : ~0ull, now);
 		return got;
 	}
 	took = vnet_net_rx_burst_hold(nq, pk, n, &nobuf);
@@ -43,7 +43,7 @@ static unsigned int queue_flush(struct up_port *p, struct vnet_devq_q *q,
 	p->st.rx_dropped += n - took - (unsigned int)__builtin_popcountll(nobuf);
 	got += took;
 	if (nobuf)
-		updp_hold_add(p, r, nq, pk, n, nobuf, now);
+		updp_hold_add(p, &p->hold[r], nq, pk, n, nobuf, now);
 	return got;
 }
 
@@ -67,11 +67,11 @@ static void port_flush(struct up_port *p, struct up_batch *b)
 		total = b ? b->rxn[r] : 0;
 		if (b)
 			b->rxn[r] = 0;
-		if (!total && !p->hold[r].n)
+		if (!total && !updp_queue_holds(p, r))
 			continue;
 		/* a queue that cannot take frames now: what it held goes */
 		if (broken || !q->active)
-			updp_hold_drop(p, r, NULL);
+			updp_hold_drop_queue(p, r);
 		if (!total)
 			continue;
 		/* a queue the driver has not set up: receiveq1 (like sim.c) */
@@ -92,9 +92,9 @@ static void port_flush(struct up_port *p, struct up_batch *b)
 		    r < dev->params.max_vqp; r++) {
 		struct vnet_devq_q *q = &p->dq.q[2 * r];
 
-		if (!p->hold[r].n || !q->active)
+		if (!updp_queue_holds(p, r) || !q->active)
 			continue;
-		got = updp_hold_deliver(p, r, &q->nq, now);
+		got = updp_hold_deliver_queue(p, r, &q->nq, now);
 		p->st.rx_frames += got;
 		vnet_devq_rx_stats(q);
 		vnet_devq_save_position(q);
@@ -103,35 +103,56 @@ static void port_flush(struct up_port *p, struct up_batch *b)
 }
 
 /*
- * pk[0 .. n) for receive queue qi of p, in order, now (dev->lock once).
- * Returns how many leading frames were taken (delivered, or dropped as too
- * big); the ones after found no buffer and are still the caller's.
+ * pk[0 .. n), the kernel's merged frames (uplink_kgro.c), for receive
+ * queue qi of p, in order, now (dev->lock once): after what the queue's
+ * khold has. Returns how many leading frames were taken (delivered, or
+ * dropped as too big; with 'parked', every frame: *parked of them found
+ * no buffer and were copied to the khold, or dropped when it is full);
+ * the ones after found no buffer and are still the caller's.
  */
 unsigned int updp_deliver_now(struct up_port *p, unsigned int qi,
-			      const struct vnet_rx_pkt *pk, unsigned int n)
+			      const struct vnet_rx_pkt *pk, unsigned int n, unsigned int *parked)
 {
 	struct vnet_netdev *dev = p->dev;
 	struct vnet_devq_q *q;
-	unsigned int took, t;
-	__u64 nobuf;
+	unsigned int took = 0, t = 0, r = qi;
+	__u64 nobuf = 0, now = vnet_now_ns();
 
 	pthread_mutex_lock(&dev->lock);
 	vnet_devq_sync(&p->dq);
 	q = &p->dq.q[2 * qi];
 	/* a queue the driver has not set up: receiveq1 (like port_flush) */
-	if (!q->active)
+	if (!q->active) {
 		q = &p->dq.q[0];
+		r = 0;
+	}
 	if ((dev->status & VIRTIO_CONFIG_S_NEEDS_RESET) || !q->active) {
+		updp_hold_drop(p, &p->khold[r], NULL);
 		p->st.rx_dropped += n;
 		pthread_mutex_unlock(&dev->lock);
 		return n;
 	}
-	took = vnet_net_rx_burst_hold(&q->nq, pk, n, &nobuf);
-	/* without coalescing the frames without a buffer are the tail */
-	t = nobuf ? (unsigned int)__builtin_ctzll(nobuf) : n;
-	p->st.rx_dropped += t - took;
-	p->st.rx_frames += took;
-	p->st.rx_kgro += took;
+	if (p->khold[r].n) {
+		took = updp_hold_deliver(p, &p->khold[r], &q->nq, now);
+		p->st.rx_frames += took;
+		p->st.rx_kgro += took;
+		took = 0;
+	}
+	if (!p->khold[r].n) {
+		took = vnet_net_rx_burst_hold(&q->nq, pk, n, &nobuf);
+		/* without coalescing the frames without a buffer are the tail */
+		t = nobuf ? (unsigned int)__builtin_ctzll(nobuf) : n;
+		p->st.rx_dropped += t - took;
+		p->st.rx_frames += took;
+		p->st.rx_kgro += took;
+	}
+	if (parked && t < n) {
+		updp_hold_add(p, &p->khold[r], &q->nq, pk + t, n - t,
+			      n - t < 64 ? (1ull << (n - t)) - 1 : ~0ull, now);
+		*parked = n - t;
+		p->st.rx_kgro_parked += n - t;
+		t = n;
+	}
 	vnet_devq_rx_stats(q);
 	vnet_devq_save_position(q);
 	pthread_mutex_unlock(&dev->lock);

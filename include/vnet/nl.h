@@ -117,6 +117,10 @@ enum vnet_attr {
 	VNET_ATTR_PORT_RX_KGRO,			/* u64: frames the uplink's GRO
 						 * coalesced delivered (vnetd -K;
 						 * dev show) */
+	VNET_ATTR_PORT_RX_KGRO_PARKED,		/* u64: such frames copied out of
+						 * the packet ring, the guest
+						 * without buffers and others'
+						 * frames behind them (dev show) */
 	__VNET_ATTR_END,
 };
 #define VNET_ATTR_LAST		(__VNET_ATTR_END - 1)

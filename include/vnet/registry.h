@@ -145,6 +145,7 @@ struct vnet_port_counters {
 	__u64 rx_frames, rx_dropped, tx_wire, tx_local, tx_host, tx_spoofed,
 	      tx_dropped, tx_rarp;
 	__u64 rx_kgro;		/* VNET_ATTR_PORT_RX_KGRO, not in the run above */
+	__u64 rx_kgro_parked;	/* VNET_ATTR_PORT_RX_KGRO_PARKED */
 };
 
 /*

@@ -109,6 +109,7 @@ struct vnet_updp_port_stats {
 	__u64 rx_frames;	/* from the wire into receive queues */
 	__u64 rx_dropped;	/* no receive queue / no buffer */
 	__u64 rx_kgro;		/* ... of rx_frames: coalesced by the uplink's GRO (-K) */
+	__u64 rx_kgro_parked;	/* such frames copied to a khold: frames behind waited */
 	__u64 tx_wire;		/* frames sent to the wire */
 	__u64 tx_local;		/* frames offered to the other devices (d2d) */
 	__u64 tx_host;		/* frames handed to the host (host port) */

@@ -5,9 +5,12 @@
  * by the independent reference: held frames are copies, go out oldest
  * first and keep every flow in order (also across the FIFO's wrap), what
  * a chunk could not place stays held, and overflow and age drop and count.
+ * The kernel's merged frames (khold) keep the virtio-net header in front
+ * of them through the copy.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <linux/virtio_net.h>
 
 #include <vnet/net.h>
 
@@ -77,15 +80,15 @@ static void test_hold_in_order(void)
 
 	EXPECT(setup(10), "setup");
 	h = &port.hold[0];
-	updp_hold_add(&port, 0, &rig.q, pk, N, ~0ull >> (64 - N), 1);
+	updp_hold_add(&port, h, &rig.q, pk, N, ~0ull >> (64 - N), 1);
 	memset(pool, 0xee, sizeof(pool));	/* held frames are copies */
 	EXPECT(h->n == N && port.nheld == N, "held %u (%u)", h->n, port.nheld);
 	/* 10 buffers: flow a's run (8) fits, b's does not and stays held */
-	got = updp_hold_deliver(&port, 0, &rig.q, 2);
+	got = updp_hold_deliver(&port, h, &rig.q, 2);
 	EXPECT(got == N / 2 && h->n == N / 2 && port.nheld == N / 2,
 	       "delivered %u, held %u (%u)", got, h->n, port.nheld);
 	gro_rig_post(&rig, 40);
-	got = updp_hold_deliver(&port, 0, &rig.q, 3);
+	got = updp_hold_deliver(&port, h, &rig.q, 3);
 	EXPECT(got == N / 2 && h->n == 0 && port.nheld == 0, "delivered %u, held %u", got, h->n);
 	EXPECT(rig.q.stats.rx_drop_no_buf == 0 && port.st.rx_dropped == 0, "drops counted");
 	check("20,20");
@@ -99,9 +102,9 @@ static void test_hold_wrap(void)
 	EXPECT(setup(200), "setup");
 	h = &port.hold[0];
 	h->head = UP_HOLD - 7;
-	updp_hold_add(&port, 0, &rig.q, pk, N, ~0ull >> (64 - N), 1);
+	updp_hold_add(&port, h, &rig.q, pk, N, ~0ull >> (64 - N), 1);
 	memset(pool, 0xee, sizeof(pool));
-	EXPECT(updp_hold_deliver(&port, 0, &rig.q, 2) == N && h->n == 0, "held %u", h->n);
+	EXPECT(updp_hold_deliver(&port, h, &rig.q, 2) == N && h->n == 0, "held %u", h->n);
 	/* 7 frames before the wrap (4 a, 3 b), 33 after (17 b first, 16 a) */
 	check("4,3,17,16");
 }
@@ -115,18 +118,65 @@ static void test_hold_bounds(void)
 	EXPECT(setup(0), "setup");
 	h = &port.hold[0];
 	for (i = 0; i < UP_HOLD / N + 1; i++)
-		updp_hold_add(&port, 0, &rig.q, pk, N, ~0ull >> (64 - N), 1);
+		updp_hold_add(&port, h, &rig.q, pk, N, ~0ull >> (64 - N), 1);
 	EXPECT(h->n == UP_HOLD && port.nheld == UP_HOLD, "held %u", h->n);
 	EXPECT(rig.q.stats.rx_drop_no_buf == (i * N - UP_HOLD) &&
 	       port.st.rx_dropped == i * N - UP_HOLD, "overflow: %llu dropped",
 	       (unsigned long long)rig.q.stats.rx_drop_no_buf);
 	/* no buffers, not yet too old: kept */
-	EXPECT(updp_hold_deliver(&port, 0, &rig.q, 1 + UP_HOLD_NS) == 0 && h->n == UP_HOLD,
+	EXPECT(updp_hold_deliver(&port, h, &rig.q, 1 + UP_HOLD_NS) == 0 && h->n == UP_HOLD,
 	       "held %u", h->n);
-	EXPECT(updp_hold_deliver(&port, 0, &rig.q, 2 + UP_HOLD_NS) == 0 && h->n == 0 &&
+	EXPECT(updp_hold_deliver(&port, h, &rig.q, 2 + UP_HOLD_NS) == 0 && h->n == 0 &&
 	       port.nheld == 0, "aged: held %u", h->n);
 	EXPECT(port.st.rx_dropped == i * N, "dropped %llu",
 	       (unsigned long long)port.st.rx_dropped);
+}
+
+/*
+ * khold: frames with the kernel's header in front (VNET_RX_F_VHDR), each
+ * its own buffer (never coalesced again). UP_KHOLD of them fit, the rest
+ * drop; across the FIFO's wrap and a partial delivery every frame arrives
+ * in order with its own header (DATA_VALID on the odd ones only).
+ */
+static __u8 kpool[N][sizeof(struct virtio_net_hdr) + 2048];
+
+static void test_khold_vhdr(void)
+{
+	struct vnet_rx_pkt kp[N];
+	struct up_hold *h;
+	unsigned int i, got;
+
+	EXPECT(setup(5), "setup");
+	h = &port.khold[0];
+	h->head = UP_KHOLD - 3;
+	for (i = 0; i < N; i++) {
+		struct virtio_net_hdr vh = { .flags = i & 1 ? VIRTIO_NET_HDR_F_DATA_VALID : 0 };
+
+		memcpy(kpool[i], &vh, sizeof(vh));
+		memcpy(kpool[i] + sizeof(vh), pool[i], in[i].len);
+		kp[i] = (struct vnet_rx_pkt){ .data = kpool[i] + sizeof(vh), .len = in[i].len,
+					      .flags = VNET_RX_F_VHDR };
+	}
+	updp_hold_add(&port, h, &rig.q, kp, N, ~0ull >> (64 - N), 1);
+	memset(kpool, 0xee, sizeof(kpool));	/* held frames are copies */
+	EXPECT(h->n == UP_KHOLD && port.nheld == UP_KHOLD &&
+	       port.st.rx_dropped == N - UP_KHOLD, "held %u, dropped %llu", h->n,
+	       (unsigned long long)port.st.rx_dropped);
+	got = updp_hold_deliver(&port, h, &rig.q, 2);
+	EXPECT(got == 5 && h->n == UP_KHOLD - 5, "delivered %u, held %u", got, h->n);
+	gro_rig_post(&rig, 40);
+	got = updp_hold_deliver(&port, h, &rig.q, 3);
+	EXPECT(got == UP_KHOLD - 5 && h->n == 0 && port.nheld == 0, "delivered %u, held %u",
+	       got, h->n);
+	gro_rig_collect(&rig);
+	EXPECT(rig.nout == UP_KHOLD, "%u frames out", rig.nout);
+	for (i = 0; i < rig.nout && i < UP_KHOLD; i++) {
+		EXPECT(rig.out[i].len == in[i].len && !memcmp(rig.out[i].data, saved[i], in[i].len),
+		       "frame %u", i);
+		EXPECT(rig.out[i].vh.flags == (i & 1 ? VIRTIO_NET_HDR_F_DATA_VALID : 0) &&
+		       rig.out[i].vh.gso_type == 0, "frame %u header flags %u", i,
+		       rig.out[i].vh.flags);
+	}
 }
 
 int main(void)
@@ -134,6 +184,7 @@ int main(void)
 	RUN(test_hold_in_order);
 	RUN(test_hold_wrap);
 	RUN(test_hold_bounds);
+	RUN(test_khold_vhdr);
 	gro_rig_fini(&rig);
 	updp_hold_free(&port);
 	return test_summary();
