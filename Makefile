@@ -181,7 +181,7 @@ SELFTESTS += selftests/install.sh
 SELFTESTS += selftests/guest_ping.sh selftests/guest_ctrl.sh selftests/guest_faults.sh
 # real QEMU guests (Linux's virtio_net) on vnet devices: selftests/vm_lib.sh,
 # whose agent and hang detection vm_harness.sh checks
-SELFTESTS += selftests/vm_harness.sh selftests/vm_qemu.sh selftests/vm_qemu_kgro.sh
+SELFTESTS += selftests/vm_harness.sh selftests/vm_qemu.sh selftests/vm_qemu_xsk.sh
 # live migration of a QEMU guest between two vnetd hosts (VM harness)
 SELFTESTS += selftests/vm_migrate.sh
 SELFTESTS += selftests/vnetd_log.sh selftests/runner.sh

@@ -55,8 +55,9 @@
 # wire pay (MTU segments built and checksummed in software, GRO at the
 # receiver), which no datapath behind wire0 can avoid.
 # UPQ=N gives the uplink veth (up0 and wire0) N queues (default 1), so N
-# NAPI instances, N AF_XDP sockets and by default N vnetd workers (with
-# -K each worker reads its own packet socket of one fanout group).
+# NAPI instances, N AF_XDP sockets and by default N vnetd workers (each
+# reads its own packet socket of one fanout group for the kernel's merged
+# TCP; VNETD_ARGS=-k turns that path off: AF_XDP and vnetd's coalescing).
 set -u
 O=${O:-build}
 SECS=${SECS:-10}

@@ -21,9 +21,10 @@
 # device learns the MAC); after a driver reload (device reset), a power
 # cycle (QEMU quits, a new one connects) and a reboot in place traffic
 # resumes.
-# VM_VNETD_ARGS: more vnetd options (VM_VNETD_ARGS=-K: TCP to the guests
-# through the kernel's GRO; the TCP case then also checks vm1's frames took
-# that path, port_rx_kgro).
+# VM_VNETD_ARGS: more vnetd options. By default TCP from the wire reaches
+# the guests through the uplink's GRO (vnetd -K); the TCP case checks vm1's
+# frames took that path (port_rx_kgro), or with -k (vm_qemu_xsk.sh) that
+# none did.
 source "$(dirname "$0")/uplink_lib.sh"
 source "$(dirname "$0")/vm_lib.sh"
 
@@ -230,11 +231,15 @@ test_vm1_tcp()
 	check_err $? "guest -> wire TCP data differs"
 	vm_tcp_from_wire vm1 $VM1_IP $((8 << 20))
 	check_err $? "wire -> guest TCP data differs"
+	kgro=$("$VNETCTL" -j dev show vm1 | jq -e ".dev.vm1.port_rx_kgro")
 	if grep -q "TCP to GSO guests coalesced by the kernel" "$TMP/vnetd.log"; then
-		kgro=$("$VNETCTL" -j dev show vm1 | jq -e ".dev.vm1.port_rx_kgro")
 		[ "${kgro:-0}" -gt 0 ]
-		check_err $? "vnetd -K: no frame reached vm1 through the kernel's GRO (port_rx_kgro ${kgro:-none})"
+		check_err $? "no frame reached vm1 through the kernel's GRO (port_rx_kgro ${kgro:-none})"
 		path=", $kgro GSO frames through the kernel's GRO"
+	else
+		[ "$kgro" = 0 ]
+		check_err $? "vnetd -k: frames reached vm1 through the kernel's GRO (port_rx_kgro ${kgro:-none})"
+		path=", through AF_XDP"
 	fi
 	log_test "QEMU + virtio_net: TCP 8 MiB each way at MTU $VM1_MTU, sha256 intact$path"
 }

@@ -49,6 +49,9 @@ static void usage(FILE *f)
 		"                          host keeps every such frame and devices get copies)\n"
 		"  -K, --kernel-gro        TCP to devices whose guests take GSO frames is coalesced\n"
 		"                          by the uplink's GRO and read from a packet socket\n"
+		"                          (the default)\n"
+		"  -k, --no-kernel-gro     such TCP goes through AF_XDP frame by frame and vnetd\n"
+		"                          coalesces it; the uplink's GRO setting is left alone\n"
 		"  -w, --uplink-workers N  worker threads per uplink, 1..%u (default: one per\n"
 		"                          uplink rx queue, at most the online CPUs)\n"
 		"  -s, --socket PATH       control socket (default %s)\n"
@@ -139,6 +142,7 @@ int main(int argc, char **argv)
 		{ "uplink", required_argument, NULL, 'u' },
 		{ "dedicated-uplink", no_argument, NULL, 'D' },
 		{ "kernel-gro", no_argument, NULL, 'K' },
+		{ "no-kernel-gro", no_argument, NULL, 'k' },
 		{ "uplink-workers", required_argument, NULL, 'w' },
 		{ "socket", required_argument, NULL, 's' },
 		{ "state-dir", required_argument, NULL, 'd' },
@@ -156,12 +160,12 @@ int main(int argc, char **argv)
 	char state_path[4096], sockdir[4096];
 	struct vnetd d = { .epfd = -1 };
 	int n_uplinks = 0, verbose = 0, opt, err, sig, ret = 1;
-	unsigned int up_flags = 0, up_workers = 0;
+	unsigned int up_flags = VNET_UPDP_KGRO, up_workers = 0;
 	char *end;
 	pthread_t ctl;
 	sigset_t sigs;
 
-	while ((opt = getopt_long(argc, argv, "u:DKw:s:d:r:g:vh", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "u:DKkw:s:d:r:g:vh", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'u':
 			if (n_uplinks == VNET_MAX_MGMTDEVS - 1 || !*optarg ||
@@ -174,6 +178,7 @@ int main(int argc, char **argv)
 			break;
 		case 'D': up_flags |= VNET_UPDP_DEDICATED; break;
 		case 'K': up_flags |= VNET_UPDP_KGRO; break;
+		case 'k': up_flags &= ~VNET_UPDP_KGRO; break;
 		case 'w':
 			up_workers = (unsigned int)strtoul(optarg, &end, 10);
 			if (*end || !*optarg || !up_workers || up_workers > VNET_UPDP_MAX_WORKERS) {
