@@ -403,6 +403,13 @@ static unsigned int run_release(struct kgro_ring *k, const struct kgro_ent *e, u
 	return i;
 }
 
+/* The slot holds a whole untagged frame with its header (not cut by the ring). */
+static bool slot_whole(const struct tpacket2_hdr *h, __u32 st)
+{
+	return h->tp_snaplen >= h->tp_len && h->tp_mac >= sizeof(*h) + VHDR_LEN &&
+	       h->tp_mac + (size_t)h->tp_snaplen <= KGRO_SLOT && !(st & TP_STATUS_VLAN_VALID);
+}
+
 /*
  * A frame of slot s for the run, or false (released at once by the run:
  * cut, nobody's, over the MTU). *port, *qi: where it goes.
@@ -416,8 +423,7 @@ static bool kgro_frame(struct vnet_updp *up, struct kgro_ring *k, struct tpacket
 	struct up_port *p;
 
 	/* cut by the ring, or no room for the header: not the frame */
-	if (len < h->tp_len || h->tp_mac < sizeof(*h) + VHDR_LEN ||
-	    h->tp_mac + (size_t)len > KGRO_SLOT || (st & TP_STATUS_VLAN_VALID)) {
+	if (!slot_whole(h, st)) {
 		k->cut++;
 		return false;
 	}
@@ -468,8 +474,7 @@ static bool kgro_others_behind(struct vnet_updp *up, struct kgro_ring *k, unsign
 
 		if (!(st & TP_STATUS_USER))
 			break;
-		if (h->tp_snaplen < h->tp_len || h->tp_mac < sizeof(*h) + VHDR_LEN ||
-		    h->tp_mac + (size_t)h->tp_snaplen > KGRO_SLOT || (st & TP_STATUS_VLAN_VALID))
+		if (!slot_whole(h, st))
 			continue;
 		if (vnet_rx_fanout(vnet_dp_state(up->dp), data, h->tp_snaplen, ~up->port_mask,
 				   false, m) != 1 || !(p = up->ports[m[0].dev]) ||
