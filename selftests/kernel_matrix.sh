@@ -1,5 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
+# run-tests timeout: 1500
+# (two TCG guests, each running every uplink script: 690-800 s here, too
+# close to the 900 s bound scripts/run-tests.sh gives a selftest by default)
 # The kernel matrix: the XDP/AF_XDP selftests again inside QEMU guests
 # booted with Debian 12's kernels (vm_lib.sh: the host's root read-only
 # over 9p, so the guest runs this build's vnetd and tests), one guest per

@@ -193,15 +193,19 @@ test_kgro_bad_input()
 }
 
 # endless_stream NS_SRC NS_DST DST_IP PORT: a TCP stream that lasts until
-# killed; the client's pid in STREAM_PID (the server's is killed with it)
+# killed; its server's and client's pids added to STREAM_PIDS (killed at
+# exit too)
 endless_stream()
 {
-	in_ns "$2" $FRAMES tcp-server "$3" "$4" >/dev/null 2>&1 &
+	# ip netns exec, not in_ns: $! of a function run in the background is
+	# its subshell, and killing that would leave the stream running
+	ip netns exec "$2" $FRAMES tcp-server "$3" "$4" >/dev/null 2>&1 &
+	STREAM_PIDS+=("$!")
 	defer kill "$!"
 	busywait $WAIT_MS __listening "$2" "$4"
-	in_ns "$1" timeout 300 $FRAMES tcp-client "$3" "$4" $((1 << 40)) >/dev/null 2>&1 &
-	STREAM_PID=$!
-	defer kill "$STREAM_PID"
+	ip netns exec "$1" timeout 300 $FRAMES tcp-client "$3" "$4" $((1 << 40)) >/dev/null 2>&1 &
+	STREAM_PIDS+=("$!")
+	defer kill "$!"
 }
 
 __parked_grew() { [ "$(parked "$1")" -gt "$2" ]; }
@@ -209,7 +213,7 @@ __parked_grew() { [ "$(parked "$1")" -gt "$2" ]; }
 test_kgro_stalled()
 {
 	RET=0
-	local NS_G3 k0 k1 p0 p1 s0 STREAM_PID
+	local NS_G3 k0 k1 p0 p1 s0 STREAM_PIDS=()
 
 	setup_ns NS_G3 || return 1
 	"$VNETCTL" dev add name v3 mgmtdev vnet/up0 mac $MAC3 >/dev/null &&
@@ -242,6 +246,9 @@ test_kgro_stalled()
 	busywait $((10 * WAIT_MS)) __kgro_grew v3 "$k1" 8
 	check_err $? "v3's stream did not go on after it ran again ($k1 -> $(kgro v3))"
 	vlog "parked $p0 -> $p1; v3's port_rx_kgro $k0 -> $k1 -> $(kgro v3)"
+	# the streams end here, not at exit: the next cases want the CPUs
+	kill "${STREAM_PIDS[@]}" 2>/dev/null
+	wait "${STREAM_PIDS[@]}" 2>/dev/null
 	kill "$G3_PID" 2>/dev/null
 	wait "$G3_PID" 2>/dev/null
 	"$VNETCTL" dev del v3
