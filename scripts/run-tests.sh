@@ -7,7 +7,8 @@
 #   3. BPF program tests (root)          build/tests/bpf/*
 #   4. fuzzers, a short run each         build/fuzz/*  (FUZZ_SECONDS, default 15)
 #   5. source checks                     SOURCE_CHECKS (scripts/check-*.sh)
-#   6. selftests (root, namespaces)      selftests/*.sh
+#   6. selftests (root, namespaces)      selftests/*.sh (900 s each, or the
+#      script's own "# run-tests timeout: N" line)
 # Every executable prints kselftest-style lines "TEST: name [ OK ]|[FAIL]|[SKIP]"
 # which are counted; an executable that exits with a failure (or crashes)
 # without a [FAIL] line counts as one failure, exit 0 without any line as
