@@ -469,13 +469,14 @@ static bool kgro_others_behind(struct vnet_updp *up, struct kgro_ring *k, unsign
 		struct tpacket2_hdr *h = slot_hdr(k, s);
 		__u32 st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
-		const __u8 *data = (const __u8 *)h + h->tp_mac;
+		const __u8 *data;
 		struct up_port *p;
 
 		if (!(st & TP_STATUS_USER))
 			break;
 		if (!slot_whole(h, st))
 			continue;
+		data = (const __u8 *)h + h->tp_mac;
 		if (vnet_rx_fanout(vnet_dp_state(up->dp), data, h->tp_snaplen, ~up->port_mask,
 				   false, m) != 1 || !(p = up->ports[m[0].dev]) ||
 		    !kgro_fits(p, data, h->tp_snaplen))
