@@ -176,6 +176,15 @@ unsigned int updp_hold_deliver(struct up_port *p, struct up_hold *h, struct vnet
 	return got;
 }
 
+unsigned int updp_khold_deliver(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+				__u64 now)
+{
+	unsigned int got = updp_hold_deliver(p, &p->khold[r], nq, now);
+
+	p->st.rx_kgro += got;
+	return got;
+}
+
 unsigned int updp_hold_deliver_queue(struct up_port *p, unsigned int r, struct vnet_netq *nq,
 				     __u64 now)
 {
@@ -183,12 +192,8 @@ unsigned int updp_hold_deliver_queue(struct up_port *p, unsigned int r, struct v
 
 	if (p->hold[r].n)
 		got += updp_hold_deliver(p, &p->hold[r], nq, now);
-	if (p->khold[r].n) {
-		unsigned int k = updp_hold_deliver(p, &p->khold[r], nq, now);
-
-		p->st.rx_kgro += k;
-		got += k;
-	}
+	if (p->khold[r].n)
+		got += updp_khold_deliver(p, r, nq, now);
 	return got;
 }
 

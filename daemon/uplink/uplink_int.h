@@ -324,6 +324,9 @@ unsigned int updp_hold_deliver(struct up_port *p, struct up_hold *h, struct vnet
 			       __u64 now);
 /* everything h holds, dropped (and counted on nq if not NULL) */
 void updp_hold_drop(struct up_port *p, struct up_hold *h, struct vnet_netq *nq);
+/* queue r's merged frames (counted in rx_kgro too); how many it took */
+unsigned int updp_khold_deliver(struct up_port *p, unsigned int r, struct vnet_netq *nq,
+				__u64 now);
 /* queue r's frames of both kinds: delivered (how many), dropped */
 unsigned int updp_hold_deliver_queue(struct up_port *p, unsigned int r, struct vnet_netq *nq,
 				     __u64 now);

@@ -410,6 +410,33 @@ static bool slot_whole(const struct tpacket2_hdr *h, __u32 st)
 	       h->tp_mac + (size_t)h->tp_snaplen <= KGRO_SLOT && !(st & TP_STATUS_VLAN_VALID);
 }
 
+enum kgro_dest { KGRO_OK, KGRO_CUT, KGRO_NOBODY, KGRO_OVER_MTU };
+
+/*
+ * Where the frame of slot h goes (*port, *qi, its metadata in m[0]), as the
+ * XDP program decided: the C reference over the device's filters and
+ * steering, and the device's MTU against the segment size.
+ */
+static enum kgro_dest kgro_dest(struct vnet_updp *up, const struct tpacket2_hdr *h, __u32 st,
+				struct vnet_xdp_meta *m, struct up_port **port, unsigned int *qi)
+{
+	const __u8 *data;
+	struct up_port *p;
+
+	/* cut by the ring, or no room for the header: not the frame */
+	if (!slot_whole(h, st))
+		return KGRO_CUT;
+	data = (const __u8 *)h + h->tp_mac;
+	if (vnet_rx_fanout(vnet_dp_state(up->dp), data, h->tp_snaplen, ~up->port_mask, false,
+			   m) != 1 || !(p = up->ports[m[0].dev]))
+		return KGRO_NOBODY;
+	if (!kgro_fits(p, data, h->tp_snaplen))
+		return KGRO_OVER_MTU;
+	*port = p;
+	*qi = m[0].queue < p->dev->params.max_vqp ? m[0].queue : 0;
+	return KGRO_OK;
+}
+
 /*
  * A frame of slot s for the run, or false (released at once by the run:
  * cut, nobody's, over the MTU). *port, *qi: where it goes.
@@ -419,27 +446,22 @@ static bool kgro_frame(struct vnet_updp *up, struct kgro_ring *k, struct tpacket
 {
 	struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
 	const __u8 *data = (const __u8 *)h + h->tp_mac;
-	__u32 len = h->tp_snaplen;
-	struct up_port *p;
 
-	/* cut by the ring, or no room for the header: not the frame */
-	if (!slot_whole(h, st)) {
+	switch (kgro_dest(up, h, st, m, port, qi)) {
+	case KGRO_OK:
+		break;
+	case KGRO_CUT:
 		k->cut++;
 		return false;
-	}
-	if (vnet_rx_fanout(vnet_dp_state(up->dp), data, len, ~up->port_mask, false, m) != 1 ||
-	    !(p = up->ports[m[0].dev])) {
+	case KGRO_NOBODY:
 		k->nobody++;
 		return false;
-	}
-	if (!kgro_fits(p, data, len)) {
+	case KGRO_OVER_MTU:
 		k->over_mtu++;
 		return false;
 	}
-	*port = p;
-	*qi = m[0].queue < p->dev->params.max_vqp ? m[0].queue : 0;
 	pk->data = data;
-	pk->len = len;
+	pk->len = h->tp_snaplen;
 	pk->hash_value = m[0].hash;
 	pk->hash_report = m[0].report;
 	pk->flags = VNET_RX_F_VHDR;
@@ -469,19 +491,12 @@ static bool kgro_others_behind(struct vnet_updp *up, struct kgro_ring *k, unsign
 		struct tpacket2_hdr *h = slot_hdr(k, s);
 		__u32 st = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
 		struct vnet_xdp_meta m[VNET_DP_MAX_DEVS];
-		const __u8 *data;
 		struct up_port *p;
+		unsigned int q;
 
 		if (!(st & TP_STATUS_USER))
 			break;
-		if (!slot_whole(h, st))
-			continue;
-		data = (const __u8 *)h + h->tp_mac;
-		if (vnet_rx_fanout(vnet_dp_state(up->dp), data, h->tp_snaplen, ~up->port_mask,
-				   false, m) != 1 || !(p = up->ports[m[0].dev]) ||
-		    !kgro_fits(p, data, h->tp_snaplen))
-			continue;
-		if (p != port || (m[0].queue < p->dev->params.max_vqp ? m[0].queue : 0) != qi)
+		if (kgro_dest(up, h, st, m, &p, &q) == KGRO_OK && (p != port || q != qi))
 			return true;
 	}
 	k->scan_end = (int)((k->cur + j) % KGRO_SLOTS);

@@ -116,7 +116,7 @@ unsigned int updp_deliver_now(struct up_port *p, unsigned int qi,
 	struct vnet_netdev *dev = p->dev;
 	struct vnet_devq_q *q;
 	unsigned int took = 0, t = 0, r = qi;
-	__u64 nobuf = 0, now = vnet_now_ns();
+	__u64 nobuf = 0, now = 0;
 
 	pthread_mutex_lock(&dev->lock);
 	vnet_devq_sync(&p->dq);
@@ -132,12 +132,11 @@ unsigned int updp_deliver_now(struct up_port *p, unsigned int qi,
 		pthread_mutex_unlock(&dev->lock);
 		return n;
 	}
-	if (p->khold[r].n) {
-		took = updp_hold_deliver(p, &p->khold[r], &q->nq, now);
-		p->st.rx_frames += took;
-		p->st.rx_kgro += took;
-		took = 0;
-	}
+	/* the clock only for a khold: not on every run's way */
+	if (p->khold[r].n || parked)
+		now = vnet_now_ns();
+	if (p->khold[r].n)
+		p->st.rx_frames += updp_khold_deliver(p, r, &q->nq, now);
 	if (!p->khold[r].n) {
 		took = vnet_net_rx_burst_hold(&q->nq, pk, n, &nobuf);
 		/* without coalescing the frames without a buffer are the tail */
