@@ -488,9 +488,10 @@ int main(int argc, char **argv)
 		case O_WAIT: g.o.wait_s = (unsigned int)atoi(optarg); break;
 		case O_NORECONNECT: g.o.no_reconnect = true; break;
 		case O_RXRING: {
-			unsigned long n = strtoul(optarg, NULL, 0);
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
 
-			if (n < GUEST_RX_RING_MIN || n > GUEST_RX_RING_MAX || (n & (n - 1))) {
+			if (*end || n < GUEST_RX_RING_MIN || n > GUEST_RX_RING_MAX || (n & (n - 1))) {
 				fprintf(stderr, "vnet-guest: --rx-ring: a power of 2, %u..%u\n",
 					GUEST_RX_RING_MIN, GUEST_RX_RING_MAX);
 				return 2;

@@ -7,11 +7,32 @@
 # set 60 times) while frames flow: the TAP carrier ends as the link, the
 # MAC as the last one set, traffic still passes, every config change is
 # counted, SIGUSR1 is answered. The uplink's return asks for an announce
-# (S_ANNOUNCE): vnet-guest sends a gratuitous ARP and acks.
+# (S_ANNOUNCE): vnet-guest sends a gratuitous ARP and acks. Bad command
+# lines (vnet-guest --rx-ring, vnet-gen --pass) are refused with exit 2
+# and the reason, before anything is opened.
 source "$(dirname "$0")/guest_lib.sh"
 
-ALL_TESTS="test_fake_backend test_fake_retry test_link_storm test_announce test_mac_storm"
+ALL_TESTS="test_bad_options test_fake_backend test_fake_retry test_link_storm test_announce
+	   test_mac_storm"
 VNETCTL=$VNET_BIN/vnetctl
+
+test_bad_options()
+{
+	RET=0
+	local v out rc
+
+	for v in 0 4 12 2048 abc 16x ""; do
+		out=$("$VNET_BIN/vnet-guest" --socket "$GTMP/none.sock" --rx-ring "$v" 2>&1)
+		rc=$?
+		[ $rc = 2 ] && grep -q "rx-ring: a power of 2, 8..1024" <<<"$out"
+		check_err $? "vnet-guest --rx-ring '$v': exit $rc, '$out'"
+	done
+	out=$("$VNET_BIN/vnet-gen" -i lo --pass 2>&1)
+	rc=$?
+	[ $rc = 2 ] && grep -q "usage" <<<"$out"
+	check_err $? "vnet-gen --pass without --count: exit $rc, '$(head -n 1 <<<"$out")'"
+	log_test "bad options: --rx-ring outside 8..1024 or not a power of 2, --pass without --count"
+}
 
 # fake_start MODE: the fake back-end on $GTMP/fake.sock
 fake_start()
