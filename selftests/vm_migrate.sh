@@ -22,6 +22,18 @@
 #                     reaches the guest through host B afterwards
 # MIG_PACKED=1: the guest's NIC on packed virtqueues (packed=on, checked
 # negotiated), so the ring writes logged are packed ones
+# VM_VNETD_ARGS: more options for both vnetds (-k: the AF_XDP receive path)
+#
+# QEMU 7.2's TCG (this machine has no KVM) loses some of the guest's own
+# writes in a live migration: a guest on QEMU alone, no vnet and no NIC
+# (-nic none), writing memory (dd from /dev/urandom to tmpfs) and migrated
+# the same way, wakes up on the destination with a corrupted kernel in 10
+# of 14 moves here, whatever the CPU model (max, qemu64, max without AVX
+# and XSAVE) and with share=off memory too. The lost writes are the vCPU's,
+# which QEMU tracks itself; vnetd's are in the vhost-user log. When the
+# destination guest's kernel reports such corruption (TCG_CORRUPTION) and
+# the source's did not, test_migrate says so and moves a new guest, up to
+# MIG_TRIES times; any other failure, or corruption every time, fails.
 source "$(dirname "$0")/vm_lib.sh"
 
 ALL_TESTS="test_cancel test_dest_killed test_migrate"
@@ -37,6 +49,9 @@ PING_IV=0.1			# seconds between pings
 LOSS_GOAL_MS=1000
 DST=0				# destination QEMUs started so far
 MIG_PACKED=${MIG_PACKED:-0}
+MIG_TRIES=${MIG_TRIES:-3}	# moves test_migrate may make (QEMU's TCG: the header)
+# what the guest's kernel says of memory it did not write
+TCG_CORRUPTION='BUG:|Oops|Kernel panic|kernel BUG|stack is corrupted|general protection fault|is not a head'
 
 require_root
 require_command ip
@@ -65,7 +80,7 @@ host_start()
 	mkdir -p "$TMP/$h"
 	ip netns exec "$ns" sh -c \
 		'mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf; exec "$@"' sh \
-		"$VNET_BIN/vnetd" -v -u up0 -s "$TMP/$h/vnetd.sock" -d "$TMP/$h/state" -g 0 \
+		"$VNET_BIN/vnetd" -v ${VM_VNETD_ARGS:-} -u up0 -s "$TMP/$h/vnetd.sock" -d "$TMP/$h/state" -g 0 \
 		>>"$TMP/$h/vnetd.log" 2>&1 &
 	eval "VNETD_${h^^}=$!"
 	defer kill -9 "$!"
@@ -203,21 +218,35 @@ setup()
 	done
 	vm_image "$VM_KERNEL"
 	vm_local_initrd || { echo "cannot build the local initrd"; exit 1; }
+	src_boot || exit 1
+}
+
+# src_boot: the guest (QEMU "src") boots on host A's device, its eth0 up
+# with $VM_IP, and the wire reaches it; 1 (with the reason) if not
+src_boot()
+{
 	VM_MEM=$MIG_MEM vm_start src -smp 1 $(vm_nic "$TMP/a/g0.sock")
 	if ! vm_wait_ready src 180; then
 		echo "the guest did not boot"
 		vm_console_tail src 30
 		cat "$TMP/vm-src/qemu.log"
-		exit 1
+		return 1
 	fi
 	vm_exec src "ip link set eth0 up && ip addr add $VM_IP/24 dev eth0 &&
 		for i in \$(seq 50); do ip link show eth0 | grep -q LOWER_UP && exit 0; sleep 0.1; done
-		exit 1" || { echo "the guest's eth0 has no carrier"; vm_console_tail src; exit 1; }
-	wire_ping 3 || { echo "the wire cannot reach the guest on host A"; exit 1; }
+		exit 1" || { echo "the guest's eth0 has no carrier"; vm_console_tail src; return 1; }
+	wire_ping 3 || { echo "the wire cannot reach the guest on host A"; return 1; }
 	if [ "$MIG_PACKED" = 1 ] && ! vm_has_feature src 34; then
 		echo "MIG_PACKED=1: the guest did not negotiate VIRTIO_F_RING_PACKED"
-		exit 1
+		return 1
 	fi
+}
+
+# qemu_corrupted VM: the guest's kernel reports memory it did not write
+# (QEMU 7.2's TCG loses guest writes in a live migration: see the header)
+qemu_corrupted()
+{
+	grep -aE "$TCG_CORRUPTION" "$TMP/vm-$1/console.log" 2>/dev/null | head -n 3
 }
 
 # mig_half_way: a new destination, and a migration to it slow enough to be
@@ -294,11 +323,36 @@ test_dest_killed()
 	log_test "destination vnetd killed: the migration fails, the source runs on"
 }
 
-# The guest moves A -> B under traffic.
+# The guest moves A -> B under traffic. QEMU 7.2's TCG can corrupt the
+# guest in the move (the header): then, and only then, the move is tried
+# again with a new guest, at most MIG_TRIES times, each one reported.
 test_migrate()
 {
+	local try seen
+	for ((try = 1; try <= MIG_TRIES; try++)); do
+		RET=0
+		migrate_under_traffic
+		[ "$RET" -ne 0 ] || break
+		seen=$(qemu_corrupted "$DST_VM")
+		[ -n "$seen" ] && [ -z "$(qemu_corrupted src)" ] && [ "$try" -lt $MIG_TRIES ] ||
+			break
+		echo "	try $try: the guest's kernel on host B reports corrupted memory" \
+			"(QEMU's TCG, not the device: $retmsg):"
+		echo "$seen" | sed 's/^/		/'
+		vm_stop "$DST_VM"
+		kill "$MIG_WPING" "$MIG_TCP" 2>/dev/null
+		RET=0
+		src_boot
+		check_err $? "try $((try + 1)): the new guest did not come up on host A"
+		[ "$RET" -eq 0 ] || break
+	done
+	log_test "live migration A -> B under TCP and ping: completes, data intact"
+}
+
+# One move under traffic (test_migrate); RET and retmsg say how it went.
+migrate_under_traffic()
+{
 	local bytes=$((48 << 20)) rate=$((4 << 20)) sent got st tx rx lost lost_ms out
-	RET=0
 	dst_start
 	check_err $? "the destination QEMU did not come up"
 	# the guest receives a paced TCP stream and pings the wire; the wire pings it
@@ -309,10 +363,12 @@ test_migrate()
 	# ip netns exec execs: $! is ping's (tcp-client's) own pid
 	ip netns exec "$NS_WIRE" ping -i $PING_IV -W 1 $VM_IP >"$TMP/wire-ping.out" 2>&1 &
 	local wping=$!
+	MIG_WPING=$wping
 	defer kill "$wping"
 	ip netns exec "$NS_WIRE" timeout 120 $FRAMES tcp-client $VM_IP 5202 $bytes $rate \
 		>"$TMP/tcp.out" 2>&1 &
 	local tcp=$!
+	MIG_TCP=$tcp
 	defer kill "$tcp"
 	# both pings answered and the stream going before the move
 	slowwait 30 __replies "$TMP/wire-ping.out" 10
@@ -360,7 +416,6 @@ test_migrate()
 	check_err $? "host B's device received nothing"
 	[ "$(migration b)" = idle ]
 	check_err $? "host B's device: migration $(migration b)"
-	log_test "live migration A -> B under TCP and ping: completes, data intact"
 }
 
 setup
