@@ -116,7 +116,6 @@ for t in ${SOURCE_CHECKS:-}; do
 done
 
 echo "== selftests"
-# 900 s each, or what the script's "# run-tests timeout: N" line asks
 for t in ${SELFTESTS:-}; do
 	tmo=$(sed -n 's/^# run-tests timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
 	run_one "$t" "${tmo:-900}" bash "$t"

@@ -49,6 +49,7 @@ PING_IV=0.1			# seconds between pings
 LOSS_GOAL_MS=1000
 DST=0				# destination QEMUs started so far
 MIG_PACKED=${MIG_PACKED:-0}
+MIG_WPING= MIG_TCP=		# a move's wire ping and TCP sender (pids)
 MIG_TRIES=${MIG_TRIES:-3}	# moves test_migrate may make (QEMU's TCG: the header)
 # what the guest's kernel says of memory it did not write
 TCG_CORRUPTION='BUG:|Oops|Kernel panic|kernel BUG|stack is corrupted|general protection fault|is not a head'
@@ -362,14 +363,12 @@ migrate_under_traffic()
 	check_err $? "the guest's ping did not start"
 	# ip netns exec execs: $! is ping's (tcp-client's) own pid
 	ip netns exec "$NS_WIRE" ping -i $PING_IV -W 1 $VM_IP >"$TMP/wire-ping.out" 2>&1 &
-	local wping=$!
-	MIG_WPING=$wping
-	defer kill "$wping"
+	MIG_WPING=$!
+	defer kill "$MIG_WPING"
 	ip netns exec "$NS_WIRE" timeout 120 $FRAMES tcp-client $VM_IP 5202 $bytes $rate \
 		>"$TMP/tcp.out" 2>&1 &
-	local tcp=$!
-	MIG_TCP=$tcp
-	defer kill "$tcp"
+	MIG_TCP=$!
+	defer kill "$MIG_TCP"
 	# both pings answered and the stream going before the move
 	slowwait 30 __replies "$TMP/wire-ping.out" 10
 	check_err $? "the wire's ping gets no answers before the migration"
@@ -381,7 +380,7 @@ migrate_under_traffic()
 	vm_hmp src "info migrate" | grep -E "downtime|total time" | tr -d '\r' |
 		sed 's/^/	/'
 	vm_stop src
-	wait "$tcp"
+	wait "$MIG_TCP"
 	check_err $? "the TCP transfer from the wire failed: $(cat "$TMP/tcp.out")"
 	sent=$(cut -d' ' -f1 "$TMP/tcp.out")
 	got=$(rx_sum "$DST_VM")
@@ -389,8 +388,8 @@ migrate_under_traffic()
 	[ -n "$sent" ] && [ "$sent" = "$got" ]
 	check_err $? "TCP data differs after the migration: sent $sent, the guest got $got"
 	# the pings of both sides
-	kill -INT "$wping"
-	wait "$wping" 2>/dev/null
+	kill -INT "$MIG_WPING"
+	wait "$MIG_WPING" 2>/dev/null
 	out=$(vm_exec "$DST_VM" "kill -INT \$(pidof ping)
 		for i in \$(seq 50); do grep -q transmitted /tmp/ping.out && break; sleep 0.1; done
 		cat /tmp/ping.out")
