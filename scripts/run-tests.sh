@@ -12,7 +12,10 @@
 # Every executable prints kselftest-style lines "TEST: name [ OK ]|[FAIL]|[SKIP]"
 # which are counted; an executable that exits with a failure (or crashes)
 # without a [FAIL] line counts as one failure, exit 0 without any line as
-# one failure too (it tested nothing), exit 4 without lines as one skip. Logs: build/test-logs/. Closing line: "N passed, N failed, N skipped".
+# one failure too (it tested nothing), exit 4 without lines as one skip.
+# Logs: build/test-logs/. A failure shows its [FAIL] lines with context
+# at once and again at the end, above the closing line "N passed, N
+# failed, N skipped".
 #
 # Environment: O (build dir), UNIT_TESTS, BPF_TESTS, FUZZERS, SOURCE_CHECKS, SELFTESTS (from
 # the Makefile), ONLY=regex to run a subset, FUZZ_SECONDS.
@@ -28,13 +31,15 @@ export VNET_BUILD=${VNET_BUILD:-$(cd "$O" && pwd)}
 
 passed=0 failed=0 skipped=0
 failures=()
+# per failed executable: its label and its first [FAIL] lines with context
+failure_why=()
 
 # run_one LABEL TIMEOUT CMD...
 run_one()
 {
 	local label=$1 tmo=$2
 	shift 2
-	local log="$LOGDIR/${label//\//_}.log" rc start end p f s
+	local log="$LOGDIR/${label//\//_}.log" rc start end p f s why
 
 	if [ -n "$ONLY" ] && ! [[ $label =~ $ONLY ]]; then
 		return
@@ -63,8 +68,9 @@ run_one()
 	if [ "$f" -gt 0 ]; then
 		printf '%-44s %3d ok %3d fail %3d skip  %4ss  FAIL\n' "$label" "$p" "$f" "$s" $((end - start))
 		failures+=("$label")
-		grep -E '^TEST: .*\[FAIL\]|^    |^	' "$log" | head -20 | sed 's/^/    | /'
-		echo "    | log: $log"
+		why=$(grep -E '^TEST: .*\[FAIL\]|^    |^	' "$log" | head -20 | sed 's/^/    | /')
+		printf '%s\n    | log: %s\n' "$why" "$log"
+		failure_why+=("$label:"$'\n'"$(head -n 16 <<<"$why")")
 	else
 		printf '%-44s %3d ok %3d fail %3d skip  %4ss\n' "$label" "$p" "$f" "$s" $((end - start))
 		grep -E '^TEST: .*\[SKIP\]' "$log" | head -5 | sed 's/^/    | /'
@@ -123,6 +129,8 @@ done
 
 echo
 if [ ${#failures[@]} -gt 0 ]; then
+	# once more where a reader of the output's end (a CI page) sees it
+	printf '%s\n' "${failure_why[@]}"
 	echo "failed: ${failures[*]}"
 fi
 echo "$passed passed, $failed failed, $skipped skipped"

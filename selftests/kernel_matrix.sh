@@ -88,18 +88,22 @@ result()
 # relay KERNEL SCRIPT RC: the inner script's output on stdin, its result
 # lines prefixed with the kernel and the script, the rest indented; a
 # script that failed without a [FAIL] line (or skipped without lines) is
-# one result of its own
+# one result of its own. What it printed after its last result (a killed
+# script's account of where it was, lib.sh __killed) follows that result,
+# as a check's message follows its [FAIL]
 relay()
 {
-	local k=$1 s=$2 rc=$3 line name res n=0 f=0 why
+	local k=$1 s=$2 rc=$3 line name res n=0 f=0 why tail=()
 	while IFS= read -r line; do
 		if [[ $line =~ ^TEST:\ (.*[^ ])\ +\[( OK |FAIL|SKIP)\]$ ]]; then
+			[ ${#tail[@]} -gt 0 ] && printf '\t%s\n' "${tail[@]}"
+			tail=()
 			name=${BASH_REMATCH[1]} res=${BASH_REMATCH[2]// /}
 			result "$k" "$s: $name" "$res"
 			n=$((n + 1))
 			[ "$res" = FAIL ] && f=1
 		elif [ -n "$line" ]; then
-			printf '\t%s\n' "$line"
+			tail+=("$line")
 		fi
 	done
 	if [ "$rc" -eq $ksft_skip ] && [ $n -eq 0 ]; then
@@ -113,6 +117,7 @@ relay()
 		esac
 		result "$k" "$s" FAIL "exited with status $rc$why"
 	fi
+	[ ${#tail[@]} -eq 0 ] || printf '\t%s\n' "${tail[@]}"
 }
 
 # attach_line KERNEL VM: how vnetd attached XDP in that guest's e2e run

@@ -21,6 +21,9 @@ ksft_skip=4
 
 EXIT_STATUS=0
 RET=0
+# the test tests_run is in and since when (SECONDS), for __killed
+__TEST_NOW=
+__TEST_SINCE=0
 VERBOSE=${VERBOSE:-0}
 PAUSE_ON_FAIL=${PAUSE_ON_FAIL:-no}
 
@@ -55,7 +58,32 @@ __run_deferred()
 	__DEFER=()
 }
 trap __run_deferred EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT
+trap __killed TERM
+
+# __killed: SIGTERM, from a timeout (run-tests.sh, the kernel matrix) as a
+# rule: before the cleanup, say where the script was, so that a hang reads
+# as "in tcp_xfer (test_x.sh:139) < test_x ..." rather than as a
+# bare exit status. The stack is the one the signal interrupted; a script
+# may define on_killed to add its own account (uplink_lib.sh: vnetd's log).
+__killed()
+{
+	local i where=
+
+	# each function with the line it was called from (bash gives a trap
+	# no line of the command it interrupted)
+	for ((i = 1; i < ${#FUNCNAME[@]} - 1; i++)); do
+		where+="${where:+ < }${FUNCNAME[i]} (${BASH_SOURCE[i + 1]##*/}:${BASH_LINENO[i]})"
+	done
+	# indented, as a [FAIL]'s message: run-tests.sh shows such lines
+	{
+		echo "killed (SIGTERM)${__TEST_NOW:+ in $__TEST_NOW, $((SECONDS - __TEST_SINCE)) s into it}"
+		echo "in: ${where:-the top level of the script}"
+		[ "$RET" -eq 0 ] || echo "its first failed check: ${retmsg:-}"
+		! declare -F on_killed >/dev/null || on_killed 2>&1
+	} | sed 's/^/\t# /'
+	exit 1
+}
 
 # --- results --------------------------------------------------------------------
 
@@ -130,8 +158,10 @@ tests_run()
 	for t in ${TESTS:-$ALL_TESTS}; do
 		RET=0
 		retmsg=
+		__TEST_NOW=$t __TEST_SINCE=$SECONDS
 		$t
 	done
+	__TEST_NOW=
 }
 
 # --- requirements ---------------------------------------------------------------

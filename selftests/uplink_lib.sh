@@ -16,6 +16,14 @@ FRAMES="python3 $SELFTEST_DIR/guest_frames.py"
 WAIT_MS=${WAIT_MS:-30000}
 LISTEN_MAX=${LISTEN_MAX:-60}
 
+# on_killed (lib.sh): a script killed by a timeout shows vnetd's last words
+on_killed()
+{
+	[ -s "${TMP:-}/vnetd.log" ] || return 0
+	echo "vnetd's log ($TMP/vnetd.log), its last lines:"
+	tail -n 12 "$TMP/vnetd.log"
+}
+
 # require_uplink_rig [COMMAND...]: skips unless root, with the tools every
 # uplink selftest runs (and COMMANDs), vnetd, vnetctl, vnet-guest and TUN
 require_uplink_rig()

@@ -115,6 +115,7 @@ test_uplink_gone()
 	# (almost) no CPU within 10 s (a vnetd that spins never gets one)
 	slowwait 10 vnetd_idle $CPU_IDLE_MAX
 	check_err $? "vnetd used $(cat "$TMP/vnetd.cpu")% of a CPU while the uplink was gone (max $CPU_IDLE_MAX%)"
+	cpu=$(cat "$TMP/vnetd.cpu")
 	busywait $WAIT_MS __logged "uplink gone: datapath detached"
 	n=$(grep -c "uplink gone: datapath detached" "$TMP/vnetd.log")
 	[ "$n" = 1 ]
