@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -28,9 +29,29 @@ static int set_opt(struct vnet_nlc *c, __u32 opt)
 	return vnet_nlc_run(c, nlh, NULL, NULL);
 }
 
-int vnet_nlc_open(struct vnet_nlc *c, const char *path)
+/* send() of a request; a send timeout (SO_SNDTIMEO: vnetd reads no more)
+ * is -ETIMEDOUT */
+static int request_send(struct vnet_nlc *c, const void *buf, size_t len)
+{
+	if (send(c->fd, buf, len, MSG_NOSIGNAL) >= 0)
+		return 0;
+	return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+}
+
+/* recv() of a reply: a receive timeout (SO_RCVTIMEO) is -ETIMEDOUT */
+static ssize_t reply_recv(struct vnet_nlc *c)
+{
+	ssize_t n = recv(c->fd, c->buf, sizeof(c->buf), 0);
+
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+	return n ? n : -ECONNRESET;
+}
+
+int vnet_nlc_open(struct vnet_nlc *c, const char *path, unsigned int timeout_s)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = timeout_s };
 	int err;
 
 	memset(c, 0, sizeof(*c));
@@ -44,7 +65,9 @@ int vnet_nlc_open(struct vnet_nlc *c, const char *path)
 	c->fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (c->fd < 0)
 		return -errno;
-	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun))) {
+	if ((timeout_s && (setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+			   setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))) ||
+	    connect(c->fd, (struct sockaddr *)&sun, sizeof(sun))) {
 		err = -errno;
 		close(c->fd);
 		c->fd = -1;
@@ -128,14 +151,13 @@ int vnet_nlc_run(struct vnet_nlc *c, const struct nlmsghdr *nlh, mnl_cb_t cb, vo
 
 	c->errmsg[0] = '\0';
 	c->erroff = 0;
-	if (send(c->fd, nlh, nlh->nlmsg_len, MSG_NOSIGNAL) < 0)
-		return -errno;
+	ret = request_send(c, nlh, nlh->nlmsg_len);
+	if (ret)
+		return ret;
 	do {
-		n = recv(c->fd, c->buf, sizeof(c->buf), 0);
+		n = reply_recv(c);
 		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
+			return (int)n;
 		errno = 0;
 		ret = mnl_cb_run2(c->buf, n, nlh->nlmsg_seq, 0, data_tramp, &r, ctl,
 				  NLMSG_MIN_TYPE);
@@ -151,14 +173,13 @@ int vnet_nlc_raw(struct vnet_nlc *c, const void *buf, size_t len)
 
 	c->errmsg[0] = '\0';
 	c->erroff = 0;
-	if (send(c->fd, buf, len, MSG_NOSIGNAL) < 0)
-		return -errno;
+	n = request_send(c, buf, len);
+	if (n)
+		return (int)n;
 	for (;;) {
-		n = recv(c->fd, c->buf, sizeof(c->buf), 0);
+		n = reply_recv(c);
 		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ECONNRESET;
+			return (int)n;
 		rem = n;
 		for (nlh = (const void *)c->buf; mnl_nlmsg_ok(nlh, rem);
 		     nlh = mnl_nlmsg_next(nlh, &rem)) {

@@ -20,8 +20,10 @@ struct vnet_nlc {
 	unsigned char buf[VNET_NL_RECORD_MAX];
 };
 
-/* socket path: 'path', else $VNET_SOCK, else the default */
-int vnet_nlc_open(struct vnet_nlc *c, const char *path);
+/* socket path: 'path', else $VNET_SOCK, else the default. A reply that
+ * has not come within 'timeout_s' seconds (0: no limit) fails the request
+ * with -ETIMEDOUT: a vnetd that is stuck makes its clients fail, not hang */
+int vnet_nlc_open(struct vnet_nlc *c, const char *path, unsigned int timeout_s);
 void vnet_nlc_close(struct vnet_nlc *c);
 /* a vdpa request in 'buf' (at least VNET_NL_RECORD_MAX bytes) */
 struct nlmsghdr *vnet_nlc_prepare(struct vnet_nlc *c, void *buf, __u8 cmd, __u16 flags);

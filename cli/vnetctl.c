@@ -48,9 +48,13 @@ struct ctl_opts {
 	__u64 features;
 };
 
+/* how long vnetctl waits for vnetd's answer unless told (-t) */
+#define CTL_TIMEOUT_DEFAULT	60
+
 struct ctl {
 	struct vnet_nlc nlc;
 	const char *sock;
+	unsigned int timeout_s;		/* 0: no limit */
 	struct ctl_opts o;
 };
 
@@ -870,7 +874,10 @@ static int run(struct ctl *ctl, struct nlmsghdr *nlh, mnl_cb_t cb, const char *s
 	}
 	if (err) {
 		fflush(stdout);
-		if (ctl->nlc.errmsg[0])
+		if (err == -ETIMEDOUT && !ctl->nlc.errmsg[0])
+			fprintf(stderr, "Error: vnetd did not answer within %u s (-t, --timeout)\n",
+				ctl->timeout_s);
+		else if (ctl->nlc.errmsg[0])
 			fprintf(stderr, "Error: %s (%s)\n", ctl->nlc.errmsg, strerror(-err));
 		else
 			fprintf(stderr, "Error: %s\n", strerror(-err));
@@ -933,7 +940,8 @@ static void help(void)
 	fprintf(stderr,
 		"Usage: vnetctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		"where  OBJECT := { mgmtdev | dev }\n"
-		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -s[ocket] PATH }\n");
+		"       OPTIONS := { -V[ersion] | -j[son] | -p[retty] | -s[ocket] PATH |\n"
+		"                    -t[imeout] SECONDS }\n");
 }
 
 static int not_found(const char *what, const char *word)
@@ -1029,16 +1037,19 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "socket", required_argument, NULL, 's' },
+		{ "timeout", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl *ctl = calloc(1, sizeof(*ctl));
 	bool json = false, pretty = false;
+	unsigned long long t;
 	int opt, err, rc = 1;
 
 	if (!ctl)
 		return 1;
-	while ((opt = getopt_long(argc, argv, "+Vjps:h", longopts, NULL)) != -1) {
+	ctl->timeout_s = CTL_TIMEOUT_DEFAULT;
+	while ((opt = getopt_long(argc, argv, "+Vjps:t:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'V':
 			printf("vnetctl, vnet control protocol (vdpa genl v%d)\n",
@@ -1048,6 +1059,12 @@ int main(int argc, char **argv)
 		case 'j': json = true; break;
 		case 'p': pretty = true; break;
 		case 's': ctl->sock = optarg; break;
+		case 't':
+			/* a day at most: the value goes into a timeval */
+			if (parse_num("timeout", optarg, 86400, &t))
+				goto out_free;
+			ctl->timeout_s = (unsigned int)t;
+			break;
 		case 'h': help(); rc = 0; goto out_free;
 		default: help(); goto out_free;
 		}
@@ -1064,10 +1081,11 @@ int main(int argc, char **argv)
 		goto out_free;
 	}
 	po_init(json, pretty);
-	err = vnet_nlc_open(&ctl->nlc, ctl->sock);
+	err = vnet_nlc_open(&ctl->nlc, ctl->sock, ctl->timeout_s);
 	if (err) {
 		fprintf(stderr, "Failed to connect to vnetd at %s: %s\n",
 			ctl->sock ?: getenv(VNET_NL_SOCK_ENV) ?: VNET_NL_DEFAULT_SOCK,
+			err == -ETIMEDOUT ? "it did not answer in time (-t, --timeout)" :
 			strerror(-err));
 		goto out_free;
 	}

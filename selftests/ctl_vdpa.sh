@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 ALL_TESTS="test_same_scenario test_json test_restart test_carrier test_unpriv
-	   test_bad_input_cli test_bad_input_raw test_sigterm"
+	   test_bad_input_cli test_bad_input_raw test_stuck_daemon test_sigterm"
 
 VNETCTL=$VNET_BIN/vnetctl
 VDPA_WRAP=$VNET_BIN/vnet-vdpa
@@ -292,6 +292,34 @@ test_bad_input_cli()
 	[ "$before" = "$(snapshot)" ]
 	check_err $? "registry changed by rejected requests"
 	log_test "bad input via vnetctl: clear errors, vnetd alive, registry unchanged"
+}
+
+# vnetctl against a daemon that takes requests and never answers: an error
+# after -t seconds (60 by default), not a hang; bad -t values refused
+test_stuck_daemon()
+{
+	local sock=$TMP/stuck.sock t0 rc
+
+	RET=0
+	python3 "$SELFTEST_DIR/guest_frames.py" stuck-vnetd "$sock" &
+	defer kill $!
+	busywait 5000 test -S "$sock"
+	t0=$(date +%s%3N)
+	timeout 30 "$VNETCTL" -s "$sock" -t 2 dev show >/dev/null 2>"$TMP/err"
+	rc=$?
+	[ "$rc" = 1 ]
+	check_err $? "vnetctl -t 2 against a silent daemon: exit $rc, want 1 (124: it hung)"
+	grep -q "vnetd did not answer within 2 s" "$TMP/err"
+	check_err $? "no clear error: \"$(cat "$TMP/err")\""
+	[ $(($(date +%s%3N) - t0)) -lt 10000 ]
+	check_err $? "took $(($(date +%s%3N) - t0)) ms for a 2 s timeout"
+	bad_cli 'argument "x" of "timeout" is not a number' -t x dev show
+	bad_cli 'argument "-1" of "timeout" is not a number' -t -1 dev show
+	bad_cli 'out of range (max 86400)' --timeout 86401 dev show
+	# the real vnetd answers within the default and with a short -t
+	"$VNETCTL" -t 5 dev show >/dev/null
+	check_err $? "vnetctl -t 5 against vnetd failed"
+	log_test "vnetctl against a daemon that never answers: an error after -t seconds, no hang"
 }
 
 test_bad_input_raw()

@@ -50,6 +50,10 @@
                                 GET_FEATURES with request 99), stall (answers
                                 GET_FEATURES, never GET_PROTOCOL_FEATURES);
                                 appends one line per connection to SOCKET.log
+  stuck-vnetd SOCKET            a control socket like vnetd's that acks the
+                                client's socket options (VNET_NLMSG_SOCKOPT)
+                                and never answers anything else: a daemon
+                                that hangs
 """
 import hashlib
 import os
@@ -299,6 +303,29 @@ def fake_backend(path, mode):
             c.send(struct.pack('<IIIQ', code, 0x5, 8, 1 << 32 | 1 << 30))
 
 
+NLMSG_ERROR, VNET_NLMSG_SOCKOPT = 2, 0x0f
+
+
+def stuck_vnetd(path):
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    srv.bind(path)
+    srv.listen(4)
+    conns = []
+    while True:
+        c, _ = srv.accept()
+        conns.append(c)		# kept open: the client waits, it is not refused
+        while True:
+            req = c.recv(65536)
+            if len(req) < 16:
+                break
+            _, kind, _, seq, pid = struct.unpack('=IHHII', req[:16])
+            if kind != VNET_NLMSG_SOCKOPT:
+                continue	# the request itself: no answer, ever
+            # an ack: error 0 and the request's header (capped)
+            c.send(struct.pack('=IHHII', 36, NLMSG_ERROR, 0x100, seq, pid) +
+                   struct.pack('=i', 0) + req[:16])
+
+
 UDP_SEGMENT = 103
 
 
@@ -371,6 +398,8 @@ def main(a):
         return rarp_count(a[1], a[2], float(a[3]), a[4] if len(a) > 4 else None)
     elif a[0] == 'fake-backend':
         fake_backend(a[1], a[2])
+    elif a[0] == 'stuck-vnetd':
+        stuck_vnetd(a[1])
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -155,7 +155,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: vnet-nlraw [-s SOCKET] CASE\n");
 		return 2;
 	}
-	err = vnet_nlc_open(&c, sock);
+	err = vnet_nlc_open(&c, sock, 60);
 	if (err) {
 		fprintf(stderr, "vnet-nlraw: connect: %s\n", strerror(-err));
 		return 2;
