@@ -17,11 +17,13 @@ WAIT_MS=${WAIT_MS:-30000}
 LISTEN_MAX=${LISTEN_MAX:-60}
 
 # on_killed (lib.sh): a script killed by a timeout shows vnetd's last words
+# (the timeout signals the whole process group: vnetd's own shutdown and
+# totals are the last of them)
 on_killed()
 {
 	[ -s "${TMP:-}/vnetd.log" ] || return 0
 	echo "vnetd's log ($TMP/vnetd.log), its last lines:"
-	tail -n 12 "$TMP/vnetd.log"
+	tail -n 20 "$TMP/vnetd.log"
 }
 
 # require_uplink_rig [COMMAND...]: skips unless root, with the tools every
