@@ -352,11 +352,8 @@ static bool drv_has(const struct vnet_netdev *dev, unsigned int bit)
 }
 
 /*
- * spec 5.1.2: the control queue is queue 2N (N = max_virtqueue_pairs) when
- * VIRTIO_NET_F_MQ or VIRTIO_NET_F_RSS is negotiated, else queue 2.
- */
-/*
- * Spec 5.1.2: the control queue is queue 2N with MQ or RSS, else queue 2 --
+ * Spec 5.1.2: the control queue is queue 2N (N = max_virtqueue_pairs) with
+ * VIRTIO_NET_F_MQ or VIRTIO_NET_F_RSS negotiated, else queue 2 --
  * when there is one. Without CTRL_VQ negotiated (a vhost-user front-end
  * that keeps the control queue to itself, as QEMU does) queue 2 is
  * receiveq2: the index returned is then 2 * max_virtqueue_pairs, one past
