@@ -29,22 +29,25 @@ static int set_opt(struct vnet_nlc *c, __u32 opt)
 	return vnet_nlc_run(c, nlh, NULL, NULL);
 }
 
-/* send() of a request; a send timeout (SO_SNDTIMEO: vnetd reads no more)
- * is -ETIMEDOUT */
-static int request_send(struct vnet_nlc *c, const void *buf, size_t len)
+/* -errno of a failed send()/recv(); the socket's timeout (SO_SNDTIMEO,
+ * SO_RCVTIMEO: vnetd stopped reading or answering) is -ETIMEDOUT */
+static int sock_err(void)
 {
-	if (send(c->fd, buf, len, MSG_NOSIGNAL) >= 0)
-		return 0;
 	return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
 }
 
-/* recv() of a reply: a receive timeout (SO_RCVTIMEO) is -ETIMEDOUT */
+static int request_send(struct vnet_nlc *c, const void *buf, size_t len)
+{
+	return send(c->fd, buf, len, MSG_NOSIGNAL) < 0 ? sock_err() : 0;
+}
+
+/* a reply's record: its length, or -errno (-ECONNRESET: vnetd hung up) */
 static ssize_t reply_recv(struct vnet_nlc *c)
 {
 	ssize_t n = recv(c->fd, c->buf, sizeof(c->buf), 0);
 
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+		return sock_err();
 	return n ? n : -ECONNRESET;
 }
 

@@ -278,14 +278,22 @@ def blast(iface, dst, secs):
 VU_GET_FEATURES, VU_GET_PROTOCOL_FEATURES = 1, 15
 
 
-def fake_backend(path, mode):
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+def serve_unix(path, kind, serve):
+    """Listen on AF_UNIX socket PATH (KIND: SOCK_STREAM, SOCK_SEQPACKET) and
+    run SERVE(conn) for each client in turn, for ever. A connection stays
+    open after SERVE returns: a peer that stalls, not one that hangs up."""
+    srv = socket.socket(socket.AF_UNIX, kind)
     srv.bind(path)
     srv.listen(4)
     conns = []
     while True:
         c, _ = srv.accept()
-        conns.append(c)		# kept open: a stalled peer, not a closed one
+        conns.append(c)
+        serve(c)
+
+
+def fake_backend(path, mode):
+    def serve(c):
         with open(path + '.log', 'a') as f:
             f.write('connect\n')
         while True:
@@ -302,18 +310,14 @@ def fake_backend(path, mode):
             # is GET_PROTOCOL_FEATURES, which 'stall' leaves unanswered
             c.send(struct.pack('<IIIQ', code, 0x5, 8, 1 << 32 | 1 << 30))
 
+    serve_unix(path, socket.SOCK_STREAM, serve)
+
 
 NLMSG_ERROR, VNET_NLMSG_SOCKOPT = 2, 0x0f
 
 
 def stuck_vnetd(path):
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    srv.bind(path)
-    srv.listen(4)
-    conns = []
-    while True:
-        c, _ = srv.accept()
-        conns.append(c)		# kept open: the client waits, it is not refused
+    def serve(c):
         while True:
             req = c.recv(65536)
             if len(req) < 16:
@@ -324,6 +328,8 @@ def stuck_vnetd(path):
             # an ack: error 0 and the request's header (capped)
             c.send(struct.pack('=IHHII', 36, NLMSG_ERROR, 0x100, seq, pid) +
                    struct.pack('=i', 0) + req[:16])
+
+    serve_unix(path, socket.SOCK_SEQPACKET, serve)
 
 
 UDP_SEGMENT = 103

@@ -101,7 +101,7 @@ relay()
 	local k=$1 s=$2 rc=$3 line name res n=0 f=0 why tail=()
 	while IFS= read -r line; do
 		if [[ $line =~ ^TEST:\ (.*[^ ])\ +\[( OK |FAIL|SKIP)\]$ ]]; then
-			[ ${#tail[@]} -gt 0 ] && printf '\t%s\n' "${tail[@]}"
+			[ ${#tail[@]} -eq 0 ] || printf '\t%s\n' "${tail[@]}"
 			tail=()
 			name=${BASH_REMATCH[1]} res=${BASH_REMATCH[2]// /}
 			result "$k" "$s: $name" "$res"
